@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import yargs, { type Argv } from 'yargs';
+import { runBuilder, runCommand, type RunArgs } from './commands/run.js';
+import { CliError, ExitCode } from './errors.js';
+import { processOutput, type Output } from './options.js';
+
+type Handler = (args: never, out: Output) => Promise<number>;
+
+interface CommandSpec {
+  command: string;
+  describe: string;
+  builder: (yargs: Argv) => Argv<unknown>;
+  handler: Handler;
+}
+
+/** Every subcommand, in the order `--help` lists them. */
+const COMMANDS: CommandSpec[] = [
+  { command: 'run <program>', describe: 'execute a program and print its final state', builder: runBuilder, handler: runCommand as Handler },
+];
+
+function wantsJson(argv: readonly string[]): boolean {
+  return argv.includes('--json');
+}
+
+function report(error: unknown, argv: readonly string[], out: Output): number {
+  const failure =
+    error instanceof CliError
+      ? error
+      : new CliError('internal_error', `internal error: ${error instanceof Error ? error.message : String(error)}`, 70);
+  if (wantsJson(argv)) out.stdout(JSON.stringify({ error: failure.kind, message: failure.message, ...failure.fields }));
+  out.stderr(`tvm-trace: ${failure.message}`);
+  return failure.exitCode;
+}
+
+/** Parse argv and run one command. Returns the exit code; never throws. */
+export async function main(argv: readonly string[], out: Output = processOutput): Promise<number> {
+  let exitCode: number = ExitCode.OK;
+  let usage: string | null = null;
+  let handled = false;
+  const parser = yargs([...argv])
+    .scriptName('tvm-trace')
+    .usage('$0 <command> [options]')
+    .strict()
+    .demandCommand(1, 'a command is required')
+    .recommendCommands()
+    .exitProcess(false)
+    .showHelpOnFail(false)
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .fail((message, error) => {
+      usage = message ?? error?.message ?? 'invalid arguments';
+    })
+    .help()
+    .version();
+  for (const spec of COMMANDS) {
+    parser.command(spec.command, spec.describe, spec.builder, async (args) => {
+      handled = true;
+      try {
+        exitCode = await spec.handler(args as never, out);
+      } catch (error) {
+        exitCode = report(error, argv, out);
+      }
+    });
+  }
+  try {
+    await parser.parseAsync();
+  } catch (error) {
+    if (!handled) usage ??= error instanceof Error ? error.message : String(error);
+  }
+  if (usage !== null) return report(new CliError('usage', `${usage} (see tvm-trace --help)`, ExitCode.USAGE), argv, out);
+  return exitCode;
+}
+
+function invokedDirectly(): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,31 @@
+/** Options and output plumbing shared by the CLI commands. */
+
+/** Default step budget of run and export (documented in the README). */
+export const DEFAULT_MAX_STEPS = 1_000_000;
+
+export const maxStepsOption = {
+  type: 'string' as const,
+  default: String(DEFAULT_MAX_STEPS),
+  describe: 'stop after this many steps',
+  coerce: (value: unknown) => positiveInteger('--max-steps', value),
+};
+
+/** Parse a positive safe integer flag value or throw a usage error naming the flag. */
+export function positiveInteger(flag: string, value: unknown): number {
+  const number = typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(number) || number < 1) {
+    throw new Error(`${flag} must be a positive integer, got '${String(value)}'`);
+  }
+  return number;
+}
+
+/** Where commands write: stdout for data, stderr for messages. Injectable for tests. */
+export interface Output {
+  stdout(line: string): void;
+  stderr(line: string): void;
+}
+
+export const processOutput: Output = {
+  stdout: (line) => process.stdout.write(line + '\n'),
+  stderr: (line) => process.stderr.write(line + '\n'),
+};

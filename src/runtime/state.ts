@@ -1,0 +1,55 @@
+import type { Program } from '../isa/program.js';
+import type { Fault } from './fault.js';
+
+/** The architectural state after a run or a step (SPEC §3). */
+export interface MachineSnapshot {
+  readonly steps: number;
+  readonly pc: number;
+  readonly acc: number;
+  readonly sp: number;
+  readonly zero: boolean;
+  readonly carry: boolean;
+  readonly halted: boolean;
+  readonly memory: readonly number[];
+  readonly fault: Fault | null;
+}
+
+/** Slots of the packed register file every engine keeps in an Int32Array. */
+export const Reg = Object.freeze({ PC: 0, ACC: 1, SP: 2, ZERO: 3, CARRY: 4, HALTED: 5 });
+export const REG_COUNT = 6;
+
+/** Initial registers: pc 0, acc 0, sp = N, zero true, carry false, halted false. */
+export function initialRegisters(program: Program): Int32Array {
+  const regs = new Int32Array(REG_COUNT);
+  regs[Reg.SP] = program.memorySize;
+  regs[Reg.ZERO] = 1;
+  return regs;
+}
+
+export function snapshot(regs: Int32Array, memory: ArrayLike<number>, steps: number, fault: Fault | null): MachineSnapshot {
+  return {
+    steps,
+    pc: regs[Reg.PC],
+    acc: regs[Reg.ACC],
+    sp: regs[Reg.SP],
+    zero: regs[Reg.ZERO] === 1,
+    carry: regs[Reg.CARRY] === 1,
+    halted: regs[Reg.HALTED] === 1,
+    memory: Array.from(memory),
+    fault,
+  };
+}
+
+/** The common face of the engines, used for lockstep verification. */
+export interface Engine {
+  readonly name: string;
+  readonly regs: Int32Array;
+  readonly memory: Int32Array;
+  readonly steps: number;
+  readonly fault: Fault | null;
+  /** Run up to `budget` more steps; stops early on halt or fault. Returns steps executed. */
+  advance(budget: number): number;
+  /** True when the machine cannot step further (halted or faulted). */
+  readonly stopped: boolean;
+  snapshot(): MachineSnapshot;
+}
