@@ -1,4 +1,5 @@
 import type { Program } from '../isa/program.js';
+import { FfnMachine } from './ffn/engine.js';
 import { NativeMachine } from './native/interpreter.js';
 import type { Engine } from './state.js';
 
@@ -11,7 +12,10 @@ export interface EngineOptions {
 type EngineFactory = (program: Program, options: EngineOptions) => Engine | Promise<Engine>;
 
 /** The engines `run --engine` offers, by name. Engines register here; nothing else lists them. */
-const FACTORIES = new Map<string, EngineFactory>([['native', (program) => new NativeMachine(program)]]);
+const FACTORIES = new Map<string, EngineFactory>([
+  ['native', (program) => new NativeMachine(program)],
+  ['ffn', (program) => FfnMachine.fromProgram(program)],
+]);
 
 export const ENGINE_NAMES: readonly string[] = [...FACTORIES.keys()];
 
