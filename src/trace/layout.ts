@@ -1,0 +1,132 @@
+import * as arrow from 'apache-arrow';
+import { COLUMNS, columnWidth, type ColumnSpec } from '../air/columns.js';
+
+export const TRACE_SCHEMA_VERSION = 'tvm-trace/trace/v1';
+
+export interface TraceDims {
+  readonly ffDim: number;
+  readonly instructions: number;
+}
+
+/** Integer columns are typed arrays; bool columns are Arrow bitmaps (LSB-first, entry r·width + i). */
+export type ColumnArray = Int8Array | Int16Array | Int32Array;
+export type ColumnData = ColumnArray | Uint8Array;
+
+/** A column with its concrete width: row r, entry i lives at data[r·width + i]. */
+export interface ColumnSlot {
+  readonly spec: ColumnSpec;
+  readonly width: number;
+  readonly index: number;
+}
+
+export function columnSlots(dims: TraceDims): ColumnSlot[] {
+  return COLUMNS.map((spec, index) => ({ spec, width: columnWidth(spec, dims), index }));
+}
+
+function elementType(spec: ColumnSpec): arrow.DataType {
+  switch (spec.type) {
+    case 'bool':
+      return new arrow.Bool();
+    case 'int8':
+      return new arrow.Int8();
+    case 'int16':
+      return new arrow.Int16();
+    case 'int32':
+      return new arrow.Int32();
+  }
+}
+
+/** Zeroed storage for `entries` entries of a column type. */
+export function allocateColumn(type: ColumnSpec['type'], entries: number): ColumnData {
+  if (type === 'bool') return new Uint8Array(((entries + 7) >> 3) + 8);
+  if (type === 'int8') return new Int8Array(entries);
+  if (type === 'int16') return new Int16Array(entries);
+  return new Int32Array(entries);
+}
+
+/** OR the low `width` bits of `value` into a zeroed bitmap at bit `offset` (width ≤ 31). */
+export function writeBits(bitmap: Uint8Array, offset: number, value: number, width: number): void {
+  let position = offset;
+  let rest = value;
+  let remaining = width;
+  while (remaining > 0) {
+    const shift = position & 7;
+    const take = Math.min(8 - shift, remaining);
+    bitmap[position >> 3] |= (rest & ((1 << take) - 1)) << shift;
+    rest >>>= take;
+    position += take;
+    remaining -= take;
+  }
+}
+
+/** Unpack an Arrow bitmap (starting at bit `offset`) into 0/1 bytes. */
+export function unpackBits(bitmap: Uint8Array, offset: number, count: number, into: Int8Array): void {
+  for (let i = 0; i < count; i++) {
+    const bit = offset + i;
+    into[i] = (bitmap[bit >> 3] >> (bit & 7)) & 1;
+  }
+}
+
+function arrowType(slot: ColumnSlot): arrow.DataType {
+  if (slot.spec.width === 1) return elementType(slot.spec);
+  return new arrow.FixedSizeList(slot.width, new arrow.Field('item', elementType(slot.spec), false));
+}
+
+/** The Arrow schema of a trace: scalars as Int8/Int32, vectors as FixedSizeList<Int8|Int32>[width]. */
+export function traceSchema(dims: TraceDims, metadata: Map<string, string>): arrow.Schema {
+  const fields = columnSlots(dims).map((slot) => new arrow.Field(slot.spec.name, arrowType(slot), false));
+  return new arrow.Schema(fields, metadata);
+}
+
+/** Reusable typed arrays holding `capacity` rows of every column. */
+export class TraceBuffers {
+  readonly slots: ColumnSlot[];
+  readonly data: ColumnData[];
+  private readonly byName = new Map<string, number>();
+
+  constructor(
+    readonly dims: TraceDims,
+    readonly capacity: number,
+    /** Arrays to use for some integer columns instead of allocating (e.g. the FFN tap's). */
+    shared: Record<string, ColumnArray> = {},
+  ) {
+    this.slots = columnSlots(dims);
+    this.data = this.slots.map((slot) => {
+      const given = shared[slot.spec.name];
+      if (given !== undefined) {
+        if (given.length < capacity * slot.width) throw new RangeError(`shared column ${slot.spec.name} is too short`);
+        return given;
+      }
+      return allocateColumn(slot.spec.type, capacity * slot.width);
+    });
+    this.slots.forEach((slot) => this.byName.set(slot.spec.name, slot.index));
+  }
+
+  column(name: string): ColumnData {
+    const index = this.byName.get(name);
+    if (index === undefined) throw new RangeError(`unknown trace column '${name}'`);
+    return this.data[index];
+  }
+
+  /** Zero every bool bitmap, ready for a batch of bit writes (writeBits ORs). */
+  clearBitmaps(): void {
+    this.slots.forEach((slot, i) => {
+      if (slot.spec.type === 'bool') this.data[i].fill(0);
+    });
+  }
+
+  /** The first `rows` rows as an Arrow record batch (zero-copy views of the buffers). */
+  recordBatch(schema: arrow.Schema, rows: number): arrow.RecordBatch {
+    const children = this.slots.map((slot, i) => {
+      const type = schema.fields[i].type;
+      const count = rows * slot.width;
+      const values = this.data[i].subarray(0, slot.spec.type === 'bool' ? (count + 7) >> 3 : count);
+      if (slot.spec.width === 1) return arrow.makeData({ type, length: rows, nullCount: 0, data: values });
+      const childType = (type as arrow.FixedSizeList).children[0].type;
+      const child = arrow.makeData({ type: childType, length: rows * slot.width, nullCount: 0, data: values });
+      return arrow.makeData({ type: type as arrow.FixedSizeList, length: rows, nullCount: 0, child });
+    });
+    const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: rows, nullCount: 0, children });
+    return new arrow.RecordBatch(schema, struct);
+  }
+}

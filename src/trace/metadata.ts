@@ -1,0 +1,176 @@
+import { FAULT_KINDS, type FaultKind } from '../runtime/fault.js';
+import type { MachineSnapshot } from '../runtime/state.js';
+import { TRACE_SCHEMA_VERSION } from './layout.js';
+
+/** The claimed end of the run: final state, or the fault that ended it. */
+export interface Claim {
+  readonly steps: number;
+  readonly pc: number;
+  readonly acc: number;
+  readonly sp: number;
+  readonly zero: boolean;
+  readonly carry: boolean;
+  readonly halted: boolean;
+  readonly memory: readonly number[];
+  readonly fault: { readonly kind: FaultKind; readonly step: number; readonly pc: number; readonly message: string } | null;
+}
+
+export function claimOf(final: MachineSnapshot): Claim {
+  const { steps, pc, acc, sp, zero, carry, halted, memory, fault } = final;
+  return { steps, pc, acc, sp, zero, carry, halted, memory: [...memory], fault: fault === null ? null : { ...fault } };
+}
+
+/** Prime fields a trace can be valid in, with their moduli. */
+export const FIELDS = Object.freeze({
+  goldilocks: 2n ** 64n - 2n ** 32n + 1n,
+  babybear: 15n * 2n ** 27n + 1n,
+  m31: 2n ** 31n - 1n,
+});
+export type FieldName = keyof typeof FIELDS;
+export const FIELD_NAMES = Object.keys(FIELDS) as FieldName[];
+
+/** Fields in which every integer of magnitude ≤ maxAbs has a unique signed representative. */
+export function fieldsHolding(maxAbs: number): FieldName[] {
+  return FIELD_NAMES.filter((name) => BigInt(maxAbs) * 2n < FIELDS[name]);
+}
+
+/** Everything a trace file says about itself (Arrow schema-level custom metadata). */
+export interface TraceMetadata {
+  readonly schema: string;
+  readonly air: string;
+  readonly program: string;
+  readonly memorySize: number;
+  readonly initialMemory: readonly number[];
+  readonly maxSteps: number;
+  readonly ffDim: number;
+  readonly instructions: number;
+  readonly weightsSha256: string;
+  readonly claim: Claim;
+  readonly fields: readonly FieldName[];
+  readonly maxAbsValue: number;
+  readonly generator: string;
+}
+
+export const MetaKey = Object.freeze({
+  schema: 'tvm.schema',
+  air: 'tvm.air',
+  program: 'tvm.program',
+  memorySize: 'tvm.memory_size',
+  initialMemory: 'tvm.initial_memory',
+  maxSteps: 'tvm.max_steps',
+  ffDim: 'tvm.ff_dim',
+  instructions: 'tvm.instructions',
+  weightsSha256: 'tvm.weights_sha256',
+  claim: 'tvm.claim',
+  fields: 'tvm.fields',
+  maxAbsValue: 'tvm.max_abs_value',
+  generator: 'tvm.generator',
+});
+
+export function encodeMetadata(meta: TraceMetadata): Map<string, string> {
+  return new Map<string, string>([
+    [MetaKey.schema, meta.schema],
+    [MetaKey.air, meta.air],
+    [MetaKey.program, meta.program],
+    [MetaKey.memorySize, String(meta.memorySize)],
+    [MetaKey.initialMemory, JSON.stringify(meta.initialMemory)],
+    [MetaKey.maxSteps, String(meta.maxSteps)],
+    [MetaKey.ffDim, String(meta.ffDim)],
+    [MetaKey.instructions, String(meta.instructions)],
+    [MetaKey.weightsSha256, meta.weightsSha256],
+    [MetaKey.claim, JSON.stringify(meta.claim)],
+    [MetaKey.fields, JSON.stringify(meta.fields)],
+    [MetaKey.maxAbsValue, String(meta.maxAbsValue)],
+    [MetaKey.generator, meta.generator],
+  ]);
+}
+
+/** A metadata problem: the message names the key and what is wrong with it. */
+export class MetadataError extends Error {}
+
+function need(map: Map<string, string>, key: string): string {
+  const value = map.get(key);
+  if (value === undefined) throw new MetadataError(`metadata '${key}' is missing`);
+  return value;
+}
+
+function integer(map: Map<string, string>, key: string, min: number, max: number): number {
+  const text = need(map, key);
+  const value = /^-?[0-9]+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new MetadataError(`metadata '${key}' is not an integer in ${min}..${max}: '${text.slice(0, 40)}'`);
+  return value;
+}
+
+function json(map: Map<string, string>, key: string): unknown {
+  const text = need(map, key);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new MetadataError(`metadata '${key}' is not valid JSON`);
+  }
+}
+
+const isInt = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
+
+function i16Array(value: unknown, key: string, length: number): number[] {
+  if (!Array.isArray(value) || value.length !== length || !value.every((v) => isInt(v, -32768, 32767)))
+    throw new MetadataError(`metadata '${key}' must be ${length} integers in -32768..32767`);
+  return value as number[];
+}
+
+export function parseClaim(value: unknown, memorySize: number, where = MetaKey.claim): Claim {
+  const bad = (what: string) => new MetadataError(`${where}: ${what}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('not an object');
+  const c = value as Record<string, unknown>;
+  const field = (name: string, min: number, max: number) => {
+    if (!isInt(c[name], min, max)) throw bad(`'${name}' must be an integer in ${min}..${max}`);
+    return c[name] as number;
+  };
+  const flag = (name: string) => {
+    if (typeof c[name] !== 'boolean') throw bad(`'${name}' must be true or false`);
+    return c[name] as boolean;
+  };
+  let fault: Claim['fault'] = null;
+  if (c.fault !== null) {
+    const f = c.fault as Record<string, unknown>;
+    if (typeof f !== 'object' || f === null || !FAULT_KINDS.includes(f.kind as FaultKind) || !isInt(f.step, 0, Number.MAX_SAFE_INTEGER) || !isInt(f.pc, 0, 255) || typeof f.message !== 'string')
+      throw bad("'fault' must be null or {kind, step, pc, message}");
+    fault = { kind: f.kind as FaultKind, step: f.step as number, pc: f.pc as number, message: f.message as string };
+  }
+  return {
+    steps: field('steps', 0, Number.MAX_SAFE_INTEGER),
+    pc: field('pc', 0, 255),
+    acc: field('acc', -32768, 32767),
+    sp: field('sp', 0, 255),
+    zero: flag('zero'),
+    carry: flag('carry'),
+    halted: flag('halted'),
+    memory: i16Array(c.memory, `${where}.memory`, memorySize),
+    fault,
+  };
+}
+
+export function decodeMetadata(map: Map<string, string>): TraceMetadata {
+  const schema = need(map, MetaKey.schema);
+  if (schema !== TRACE_SCHEMA_VERSION) throw new MetadataError(`unknown trace schema version '${schema.slice(0, 60)}' (expected ${TRACE_SCHEMA_VERSION})`);
+  const memorySize = integer(map, MetaKey.memorySize, 0, 255);
+  const fields = json(map, MetaKey.fields);
+  if (!Array.isArray(fields) || !fields.every((f) => FIELD_NAMES.includes(f as FieldName))) throw new MetadataError(`metadata '${MetaKey.fields}' must list fields among ${FIELD_NAMES.join(', ')}`);
+  const sha = need(map, MetaKey.weightsSha256);
+  if (!/^[0-9a-f]{64}$/.test(sha)) throw new MetadataError(`metadata '${MetaKey.weightsSha256}' is not a SHA-256 hex digest`);
+  return {
+    schema,
+    air: need(map, MetaKey.air),
+    program: need(map, MetaKey.program),
+    memorySize,
+    initialMemory: i16Array(json(map, MetaKey.initialMemory), MetaKey.initialMemory, memorySize),
+    maxSteps: integer(map, MetaKey.maxSteps, 1, Number.MAX_SAFE_INTEGER),
+    ffDim: integer(map, MetaKey.ffDim, 1, 4096),
+    instructions: integer(map, MetaKey.instructions, 0, 65536),
+    weightsSha256: sha,
+    claim: parseClaim(json(map, MetaKey.claim), memorySize),
+    fields: fields as FieldName[],
+    maxAbsValue: integer(map, MetaKey.maxAbsValue, 0, 2 ** 31),
+    generator: need(map, MetaKey.generator),
+  };
+}

@@ -1,0 +1,102 @@
+import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Kinds of a memory access as stored in the log. */
+export const AccessKind = Object.freeze({ NONE: 0, READ: 1, WRITE: 2 });
+
+const ADDRESSES = 257; // 0..255 cells, 256 = no access
+const CHUNK = 8192; // entries per in-memory chunk
+const WORDS = 2; // per entry: step, (value & 0xffff) | kind << 16
+
+/**
+ * Accesses bucketed by address, each bucket in step order, with full chunks spilled to a
+ * temporary file: reading the buckets in address order yields the log sorted by
+ * (address, step) while memory stays bounded (257 chunks) however long the run.
+ */
+export class AccessSpill {
+  private readonly buffers: Int32Array[] = [];
+  private readonly fill = new Int32Array(ADDRESSES);
+  private readonly chunks: number[][] = Array.from({ length: ADDRESSES }, () => []);
+  private readonly path: string;
+  private fd: number;
+  private offset = 0;
+  count = 0;
+
+  constructor(directory = tmpdir()) {
+    this.path = join(directory, `tvm-trace-spill-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.bin`);
+    this.fd = openSync(this.path, 'w+');
+    // The file is only a scratch area: remove its name at once where the OS allows.
+    try {
+      rmSync(this.path);
+    } catch {
+      /* removed in dispose() instead */
+    }
+  }
+
+  push(addr: number, step: number, value: number, kind: number): void {
+    if (addr < 0 || addr >= ADDRESSES) throw new RangeError(`access address ${addr} outside 0..${ADDRESSES - 1}`);
+    let buffer = this.buffers[addr];
+    if (buffer === undefined) buffer = this.buffers[addr] = new Int32Array(CHUNK * WORDS);
+    const at = this.fill[addr] * WORDS;
+    buffer[at] = step;
+    buffer[at + 1] = (value & 0xffff) | (kind << 16);
+    this.count++;
+    if (++this.fill[addr] === CHUNK) {
+      const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+      writeSync(this.fd, bytes, 0, bytes.length, this.offset);
+      this.chunks[addr].push(this.offset);
+      this.offset += bytes.length;
+      this.fill[addr] = 0;
+    }
+  }
+
+  /** Entries in (address, step) order, delivered in slices of up to `max` entries. */
+  *sorted(max: number): Generator<SortedSlice> {
+    const slice: SortedSlice = { length: 0, addr: new Int32Array(max), step: new Int32Array(max), value: new Int32Array(max), kind: new Int8Array(max) };
+    const scratch = new Int32Array(CHUNK * WORDS);
+    const scratchBytes = new Uint8Array(scratch.buffer);
+    for (let addr = 0; addr < ADDRESSES; addr++) {
+      const sources: Array<[Int32Array, number]> = [];
+      for (const offset of this.chunks[addr]) sources.push([scratch, -offset - 1]);
+      if (this.fill[addr] > 0) sources.push([this.buffers[addr], this.fill[addr]]);
+      for (const [source, marker] of sources) {
+        let entries = marker;
+        if (marker < 0) {
+          readSync(this.fd, scratchBytes, 0, scratchBytes.length, -marker - 1);
+          entries = CHUNK;
+        }
+        for (let e = 0; e < entries; e++) {
+          const i = slice.length;
+          slice.addr[i] = addr;
+          slice.step[i] = source[e * WORDS];
+          const packed = source[e * WORDS + 1];
+          slice.value[i] = ((packed & 0xffff) << 16) >> 16;
+          slice.kind[i] = packed >>> 16;
+          if (++slice.length === max) {
+            yield slice;
+            slice.length = 0;
+          }
+        }
+      }
+    }
+    if (slice.length > 0) yield slice;
+  }
+
+  dispose(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      /* already closed */
+    }
+    rmSync(this.path, { force: true });
+  }
+}
+
+export interface SortedSlice {
+  length: number;
+  addr: Int32Array;
+  step: Int32Array;
+  value: Int32Array;
+  kind: Int8Array;
+}

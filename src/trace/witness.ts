@@ -1,0 +1,203 @@
+import { INPUT_WORDS, LOG_ADDR_BITS, LOG_GAP_BITS, NO_ACCESS_ADDR } from '../air/columns.js';
+import { type CompiledProgram } from '../compiler/compile.js';
+import { In, INPUT_DIM, Out, OUTPUT_DIM, WORD_BITS } from '../compiler/layout.js';
+import { nextCarry, nextZero } from '../isa/controls.js';
+import { CarryRuleCode, OPCODE_TABLE, ReadModeCode, ZeroRuleCode } from '../isa/opcodes.js';
+import type { FfnTap } from '../runtime/ffn/engine.js';
+import { AccessKind, type SortedSlice } from './spill.js';
+import { writeBits, type TraceBuffers } from './layout.js';
+
+/** Per-instruction constants the witness needs, as typed arrays indexed by pc. */
+export interface InstructionTable {
+  readonly opcode: Int32Array;
+  readonly arg: Int32Array;
+  readonly readMode: Uint8Array;
+  readonly readAddr: Int32Array;
+  readonly zeroRule: Uint8Array;
+  readonly carryRule: Uint8Array;
+}
+
+export function instructionTable(compiled: CompiledProgram): InstructionTable {
+  const list = compiled.instructions;
+  return {
+    opcode: Int32Array.from(list, (c) => c.opcode),
+    arg: Int32Array.from(list, (c) => c.arg),
+    readMode: Uint8Array.from(list, (c) => ReadModeCode[c.read.mode]),
+    readAddr: Int32Array.from(list, (c) => c.read.addr),
+    zeroRule: Uint8Array.from(list, (c) => ZeroRuleCode[c.controls.zero]),
+    carryRule: Uint8Array.from(list, (c) => CarryRuleCode[c.controls.carry]),
+  };
+}
+
+/** The memory access of tap row r: (address, value, kind); address NO_ACCESS_ADDR when none. */
+export function accessOf(tap: FfnTap, r: number, table: InstructionTable, into: Int32Array): void {
+  const x = r * INPUT_DIM;
+  const o = r * OUTPUT_DIM;
+  const pc = tap.input[x + In.PC];
+  const mode = table.readMode[pc];
+  if (mode !== ReadModeCode.none) {
+    into[0] = mode === ReadModeCode.direct ? table.readAddr[pc] : tap.input[x + In.SP];
+    into[1] = tap.input[x + In.OPERAND];
+    into[2] = AccessKind.READ;
+  } else if (tap.output[o + Out.WRITE_ENABLE] === 1) {
+    into[0] = tap.output[o + Out.WRITE_ADDR];
+    into[1] = tap.output[o + Out.WRITE_VALUE];
+    into[2] = AccessKind.WRITE;
+  } else {
+    into[0] = NO_ACCESS_ADDR;
+    into[1] = 0;
+    into[2] = AccessKind.NONE;
+  }
+}
+
+/** Column storage resolved once per batch, for the per-row loops (bool columns are bitmaps). */
+function columns(buffers: TraceBuffers) {
+  const int32 = (name: string) => buffers.column(name) as Int32Array;
+  const int16 = (name: string) => buffers.column(name) as Int16Array;
+  const int8 = (name: string) => buffers.column(name) as Int8Array;
+  const bits = (name: string) => buffers.column(name) as Uint8Array;
+  return {
+    step: int32('step'),
+    pc: int16('pc'),
+    opcode: int8('opcode'),
+    arg: int16('arg'),
+    input: int16('input'),
+    inputBits: bits('input_bits'),
+    gate: int16('gate'),
+    value: int16('value'),
+    select: bits('select'),
+    pcWrap: bits('pc_wrap'),
+    nextAcc: int16('next_acc'),
+    accBits: bits('acc_bits'),
+    accOr: bits('acc_or'),
+    quotBits: bits('quot_bits'),
+    quotOr: bits('quot_or'),
+    rawNegative: bits('raw_negative'),
+    nextZero: bits('next_zero'),
+    nextCarry: bits('next_carry'),
+    nextHalted: bits('next_halted'),
+    accessRead: bits('access_read'),
+    accessWrite: bits('access_write'),
+    accessAddr: int16('access_addr'),
+    accessValue: int16('access_value'),
+    logAddr: int16('log_addr'),
+    logAddrBits: bits('log_addr_bits'),
+    logStep: int32('log_step'),
+    logValue: int16('log_value'),
+    logRead: bits('log_read'),
+    logWrite: bits('log_write'),
+    logFirst: bits('log_first'),
+    logContinue: bits('log_continue'),
+    logGapBits: bits('log_gap_bits'),
+  };
+}
+
+/** Set bit `index` of a zeroed bitmap when `bit` is 1. */
+function setBit(bitmap: Uint8Array, index: number, bit: number): void {
+  bitmap[index >> 3] |= bit << (index & 7);
+}
+
+/** The 15-bit prefix-OR mask of a 16-bit word: bit i = b0 ∨ … ∨ b(i+1). */
+function prefixOrMask(word16: number): number {
+  const lowest = word16 & -word16;
+  return ((-lowest & 0xffff) >>> 1) & 0x7fff;
+}
+
+/**
+ * Builds the witness columns the AIR needs beyond the FFN's own vectors, row by row, from
+ * the FFN tap (whose hidden and output arrays are the trace's own columns).
+ */
+export class WitnessBuilder {
+  private readonly access = new Int32Array(3);
+  private previousLog = { addr: -1, step: -1 };
+
+  constructor(
+    private readonly table: InstructionTable,
+    private readonly instructions: number,
+  ) {}
+
+  /** Execution-side columns of rows [0, rows) of the tap, the first being step `firstStep`. Bitmaps must be clear. */
+  fillExecution(buffers: TraceBuffers, tap: FfnTap, rows: number, firstStep: number): void {
+    const c = columns(buffers);
+    const { table, access } = this;
+    const P = this.instructions;
+    const F = tap.ffDim;
+    const { input: tin, gate: tg, value: tv, output: tout } = tap;
+    const { step, pc: pcCol, opcode, arg, select, input, inputBits, pcWrap, nextAcc, accBits, accOr, quotBits, quotOr } = c;
+    const { rawNegative, nextZero: zeroCol, nextCarry: carryCol, nextHalted, accessRead, accessWrite, accessAddr, accessValue } = c;
+    const { gate, value } = c;
+    const halts = OPCODE_TABLE.halts;
+    for (let i = 0, n = rows * F; i < n; i++) {
+      gate[i] = tg[i];
+      value[i] = tv[i];
+    }
+    for (let r = 0; r < rows; r++) {
+      const x = r * INPUT_DIM;
+      const o = r * OUTPUT_DIM;
+      const pc = tin[x + In.PC];
+      const w = r * INPUT_WORDS;
+      for (let i = 0; i < INPUT_WORDS; i++) input[w + i] = tin[x + i];
+      // input_bits is 32 bits a row: ACC's 16 bits then OPERAND's, byte-aligned.
+      const acc16 = tin[x + In.ACC] & 0xffff;
+      const operand16 = tin[x + In.OPERAND] & 0xffff;
+      inputBits[r * 4] = acc16 & 0xff;
+      inputBits[r * 4 + 1] = acc16 >>> 8;
+      inputBits[r * 4 + 2] = operand16 & 0xff;
+      inputBits[r * 4 + 3] = operand16 >>> 8;
+      step[r] = firstStep + r;
+      pcCol[r] = pc;
+      const op = table.opcode[pc];
+      opcode[r] = op;
+      arg[r] = table.arg[pc];
+      setBit(select, r * P + pc, 1);
+      setBit(pcWrap, r, pc === 255 ? 1 : 0);
+
+      const raw = tout[o + Out.RAW_ACC];
+      const wrapped = ((raw + 32768) & 0xffff) - 32768;
+      const quot16 = ((raw - wrapped) / 65536) & 0xffff;
+      const wrapped16 = wrapped & 0xffff;
+      nextAcc[r] = wrapped;
+      accBits[r * 2] = wrapped16 & 0xff;
+      accBits[r * 2 + 1] = wrapped16 >>> 8;
+      quotBits[r * 2] = quot16 & 0xff;
+      quotBits[r * 2 + 1] = quot16 >>> 8;
+      writeBits(accOr, r * (WORD_BITS - 1), prefixOrMask(wrapped16), WORD_BITS - 1);
+      writeBits(quotOr, r * (WORD_BITS - 1), prefixOrMask(quot16), WORD_BITS - 1);
+      setBit(rawNegative, r, raw < 0 ? 1 : 0);
+      setBit(zeroCol, r, nextZero(table.zeroRule[pc], wrapped, tin[x + In.ZERO]));
+      setBit(carryCol, r, nextCarry(table.carryRule[pc], raw, wrapped, tin[x + In.CARRY]));
+      setBit(nextHalted, r, halts[op]);
+
+      accessOf(tap, r, table, access);
+      setBit(accessRead, r, access[2] === AccessKind.READ ? 1 : 0);
+      setBit(accessWrite, r, access[2] === AccessKind.WRITE ? 1 : 0);
+      accessAddr[r] = access[0];
+      accessValue[r] = access[1];
+    }
+  }
+
+  /** Log-side columns of rows [0, slice.length) from the next slice of the sorted log. Bitmaps must be clear. */
+  fillLog(buffers: TraceBuffers, slice: SortedSlice): void {
+    const c = columns(buffers);
+    let { addr: prevAddr, step: prevStep } = this.previousLog;
+    for (let r = 0; r < slice.length; r++) {
+      const addr = slice.addr[r];
+      const step = slice.step[r];
+      const kind = slice.kind[r];
+      const first = addr !== prevAddr ? 1 : 0;
+      const gap = prevAddr < 0 ? 0 : first === 1 ? addr - prevAddr - 1 : step - prevStep - 1;
+      c.logAddr[r] = addr;
+      c.logStep[r] = step;
+      c.logValue[r] = slice.value[r];
+      setBit(c.logRead, r, kind === AccessKind.READ ? 1 : 0);
+      setBit(c.logWrite, r, kind === AccessKind.WRITE ? 1 : 0);
+      setBit(c.logFirst, r, first);
+      setBit(c.logContinue, r, kind === AccessKind.READ && first === 0 ? 1 : 0);
+      writeBits(c.logAddrBits, r * LOG_ADDR_BITS, addr, LOG_ADDR_BITS);
+      writeBits(c.logGapBits, r * LOG_GAP_BITS, gap, LOG_GAP_BITS);
+      prevAddr = addr;
+      prevStep = step;
+    }
+    this.previousLog = { addr: prevAddr, step: prevStep };
+  }
+}
