@@ -2,6 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
+import { compileBuilder, compileCommand } from './commands/compile.js';
 import { runBuilder, runCommand, type RunArgs } from './commands/run.js';
 import { CliError, ExitCode } from './errors.js';
 import { processOutput, type Output } from './options.js';
@@ -18,6 +19,12 @@ interface CommandSpec {
 /** Every subcommand, in the order `--help` lists them. */
 const COMMANDS: CommandSpec[] = [
   { command: 'run <program>', describe: 'execute a program and print its final state', builder: runBuilder, handler: runCommand as Handler },
+  {
+    command: 'compile <program>',
+    describe: 'compile a program to FFN weights: write a .tvmc (-o) or print them (--print)',
+    builder: compileBuilder,
+    handler: compileCommand as Handler,
+  },
 ];
 
 function wantsJson(argv: readonly string[]): boolean {
@@ -55,6 +62,8 @@ export async function main(argv: readonly string[], out: Output = processOutput)
     .version();
   for (const spec of COMMANDS) {
     parser.command(spec.command, spec.describe, spec.builder, async (args) => {
+      // yargs still calls the handler after a fail() callback that returns: never run on a usage error.
+      if (usage !== null) return;
       handled = true;
       try {
         exitCode = await spec.handler(args as never, out);

@@ -5,6 +5,8 @@ export const DEFAULT_MAX_STEPS = 1_000_000;
 
 export const maxStepsOption = {
   type: 'string' as const,
+  // Without this, a bare `--max-steps` (no value) silently means the default.
+  requiresArg: true,
   default: String(DEFAULT_MAX_STEPS),
   describe: 'stop after this many steps',
   coerce: (value: unknown) => positiveInteger('--max-steps', value),

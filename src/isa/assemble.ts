@@ -18,7 +18,7 @@ export class AssemblyError extends Error {
   }
 }
 
-const LABEL_LINE = /^([A-Za-z0-9_-]+):(.*)$/;
+const LABEL_LINE = /^([A-Za-z0-9_-]+)\s*:(.*)$/;
 const DECIMAL = /^[+-]?[0-9]+$/;
 
 /** Text before the earliest of `;`, `#`, `//`. */
@@ -31,17 +31,20 @@ function stripComment(line: string): string {
   return line.slice(0, end);
 }
 
+/**
+ * Whitespace-separated tokens of a trimmed, non-empty line, trailing commas removed.
+ * A token that was only commas stays as an empty token (so `HALT ,` is an operand-count
+ * error, as in the Rust reference).
+ */
 function operandTokens(text: string): string[] {
-  return text
-    .split(/\s+/)
-    .map((token) => (token.endsWith(',') ? token.slice(0, -1) : token))
-    .filter((token) => token.length > 0);
+  return text.split(/\s+/).map((token) => token.replace(/,+$/, ''));
 }
 
 function parseDecimal(token: string): number | undefined {
   if (!DECIMAL.test(token)) return undefined;
   const value = Number(token);
-  return Number.isSafeInteger(value) ? value : Number.POSITIVE_INFINITY;
+  // `+ 0` turns -0 into 0, so `LOADI -0` and `.init 0 -0` hold a plain 0.
+  return Number.isSafeInteger(value) ? value + 0 : Number.POSITIVE_INFINITY;
 }
 
 interface PendingTarget {
@@ -67,7 +70,8 @@ export function assemble(source: string): Program {
     if (text.length === 0) continue;
 
     if (text.startsWith('.')) {
-      const [directive, ...args] = operandTokens(text);
+      const [name, ...args] = operandTokens(text);
+      const directive = name.toLowerCase(); // directives are case-insensitive, like mnemonics
       if (directive === '.memory') {
         if (args.length !== 1) throw new AssemblyError(lineNo, `.memory expects 1 argument (cells), got ${args.length}`);
         const size = parseDecimal(args[0]);
@@ -88,7 +92,7 @@ export function assemble(source: string): Program {
           throw new AssemblyError(lineNo, `.init value '${args[1]}' out of range (${I16_MIN}..${I16_MAX})`);
         memory[addr] = value;
       } else {
-        throw new AssemblyError(lineNo, `bad directive '${directive}' (expected .memory or .init)`);
+        throw new AssemblyError(lineNo, `bad directive '${name}' (expected .memory or .init)`);
       }
       continue;
     }

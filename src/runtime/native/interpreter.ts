@@ -4,14 +4,41 @@ import { makeFault, type Fault } from '../fault.js';
 import { initialRegisters, Reg, snapshot, type Engine, type MachineSnapshot } from '../state.js';
 
 const { read: READ, zero: ZERO_RULE, carry: CARRY_RULE, stack: STACK } = OPCODE_TABLE;
-const PUSHES = StackUseCode.push;
-const POPS = StackUseCode.pop;
-const DIRECT = ReadModeCode.direct;
-const STACK_TOP = ReadModeCode.stack_top;
 const ZERO_FROM_RESULT = ZeroRuleCode.result;
 const CARRY_CLEAR = CarryRuleCode.clear;
 const CARRY_OVERFLOW = CarryRuleCode.overflow;
 const CARRY_SIGNED_LESS = CarryRuleCode.signed_less;
+
+// advance() switches on literal opcodes (so V8 compiles a jump table; `case Op.X` is a chain
+// of property loads and compares on every step) and does each instruction's memory read and
+// stack check in its own case. The flags stay table-driven. Fail at load time if the switch
+// and the ISA table ever disagree.
+const LITERAL_CODES = [
+  'NOP', 'LOADI', 'LOAD', 'STORE', 'PUSH', 'POP', 'ADD', 'ADDM', 'SUB', 'SUBM', 'MUL', 'MULM', 'AND',
+  'ANDM', 'OR', 'ORM', 'XOR', 'XORM', 'CMP', 'CMPM', 'CALL', 'RET', 'JMP', 'JZ', 'JNZ', 'HALT',
+] as const;
+const SWITCH_READS_DIRECT = new Set([2, 7, 9, 11, 13, 15, 17, 19]);
+const SWITCH_READS_STACK_TOP = new Set([5, 21]);
+const SWITCH_PUSHES = new Set([4, 20]);
+const SWITCH_POPS = new Set([5, 21]);
+LITERAL_CODES.forEach((mnemonic, code) => {
+  const agrees =
+    Op[mnemonic] === code &&
+    (READ[code] === ReadModeCode.direct) === SWITCH_READS_DIRECT.has(code) &&
+    (READ[code] === ReadModeCode.stack_top) === SWITCH_READS_STACK_TOP.has(code) &&
+    (STACK[code] === StackUseCode.push) === SWITCH_PUSHES.has(code) &&
+    (STACK[code] === StackUseCode.pop) === SWITCH_POPS.has(code);
+  if (!agrees) throw new Error(`native interpreter: its switch disagrees with the ISA table on ${mnemonic} (code ${code})`);
+});
+if (LITERAL_CODES.length !== OPCODE_TABLE.read.length) throw new Error('native interpreter: the ISA table has instructions its switch lacks');
+
+/** Why advance() stopped early; mapped to a Fault after the loop. */
+const NO_FAULT = 0;
+const STACK_OVERFLOW = 1;
+const STACK_UNDERFLOW = 2;
+const PC_OUT_OF_BOUNDS = 3;
+const MEMORY_OUT_OF_BOUNDS = 4;
+const BAD_RETURN_ADDRESS = 5;
 
 /**
  * The reference interpreter: SPEC §3 directly, on typed arrays, no allocation per step.
@@ -53,80 +80,54 @@ export class NativeMachine implements Engine {
     let carry = regs[Reg.CARRY];
     let halted = 0;
     let done = 0;
-    let fault: Fault | null = null;
+    let failed = NO_FAULT;
+    let returnAddress = 0;
 
+    // A failing step breaks out before changing any register or memory cell.
     while (done < budget) {
       if (pc >= length) {
-        fault = makeFault('pc_out_of_bounds', this.steps + done, pc, `program has ${length} instructions`);
+        failed = PC_OUT_OF_BOUNDS;
         break;
       }
       const op = ops[pc];
       const arg = args[pc];
-      const stack = STACK[op];
-      if (stack === PUSHES && sp === 0) {
-        fault = makeFault('stack_overflow', this.steps + done, pc, 'sp is 0');
-        break;
-      }
-      if (stack === POPS && sp >= cells) {
-        fault = makeFault('stack_underflow', this.steps + done, pc, `sp ${sp} with ${cells} memory cells`);
-        break;
-      }
-      let operand = 0;
-      const mode = READ[op];
-      if (mode === DIRECT) {
-        if (arg >= cells) {
-          fault = makeFault('memory_out_of_bounds', this.steps + done, pc, `address ${arg} with ${cells} memory cells`);
-          break;
-        }
-        operand = mem[arg];
-      } else if (mode === STACK_TOP) {
-        operand = mem[sp];
-      }
-
       let next = (pc + 1) & 255;
       let raw = acc;
       switch (op) {
-        case Op.LOADI: raw = arg; break;
-        case Op.LOAD: raw = operand; break;
-        case Op.STORE:
-          if (arg >= cells) {
-            fault = makeFault('memory_out_of_bounds', this.steps + done, pc, `address ${arg} with ${cells} memory cells`);
-            break;
-          }
-          mem[arg] = acc;
-          break;
-        case Op.PUSH: sp -= 1; mem[sp] = acc; break;
-        case Op.POP: raw = operand; sp += 1; break;
-        case Op.ADD: raw = acc + arg; break;
-        case Op.ADDM: raw = acc + operand; break;
-        case Op.SUB: raw = acc - arg; break;
-        case Op.SUBM: raw = acc - operand; break;
-        case Op.MUL: raw = acc * arg; break;
-        case Op.MULM: raw = acc * operand; break;
-        case Op.AND: raw = acc & arg & 0xffff; break;
-        case Op.ANDM: raw = acc & operand & 0xffff; break;
-        case Op.OR: raw = (acc | arg) & 0xffff; break;
-        case Op.ORM: raw = (acc | operand) & 0xffff; break;
-        case Op.XOR: raw = (acc ^ arg) & 0xffff; break;
-        case Op.XORM: raw = (acc ^ operand) & 0xffff; break;
-        case Op.CMP: raw = acc - arg; break;
-        case Op.CMPM: raw = acc - operand; break;
-        case Op.CALL: sp -= 1; mem[sp] = next; next = arg; break;
-        case Op.RET:
-          if (operand < 0 || operand > 255) {
-            fault = makeFault('bad_return_address', this.steps + done, pc, `return address ${operand} outside 0..255`);
-            break;
-          }
-          next = operand;
+        case 1 /* LOADI */: raw = arg; break;
+        case 2 /* LOAD */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } raw = mem[arg]; break;
+        case 3 /* STORE */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } mem[arg] = acc; break;
+        case 4 /* PUSH */: if (sp === 0) { failed = STACK_OVERFLOW; break; } sp -= 1; mem[sp] = acc; break;
+        case 5 /* POP */: if (sp >= cells) { failed = STACK_UNDERFLOW; break; } raw = mem[sp]; sp += 1; break;
+        case 6 /* ADD */: raw = acc + arg; break;
+        case 7 /* ADDM */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } raw = acc + mem[arg]; break;
+        case 8 /* SUB */: raw = acc - arg; break;
+        case 9 /* SUBM */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } raw = acc - mem[arg]; break;
+        case 10 /* MUL */: raw = acc * arg; break;
+        case 11 /* MULM */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } raw = acc * mem[arg]; break;
+        case 12 /* AND */: raw = acc & arg & 0xffff; break;
+        case 13 /* ANDM */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } raw = acc & mem[arg] & 0xffff; break;
+        case 14 /* OR */: raw = (acc | arg) & 0xffff; break;
+        case 15 /* ORM */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } raw = (acc | mem[arg]) & 0xffff; break;
+        case 16 /* XOR */: raw = (acc ^ arg) & 0xffff; break;
+        case 17 /* XORM */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } raw = (acc ^ mem[arg]) & 0xffff; break;
+        case 18 /* CMP */: raw = acc - arg; break;
+        case 19 /* CMPM */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } raw = acc - mem[arg]; break;
+        case 20 /* CALL */: if (sp === 0) { failed = STACK_OVERFLOW; break; } sp -= 1; mem[sp] = next; next = arg; break;
+        case 21 /* RET */:
+          if (sp >= cells) { failed = STACK_UNDERFLOW; break; }
+          returnAddress = mem[sp];
+          if (returnAddress < 0 || returnAddress > 255) { failed = BAD_RETURN_ADDRESS; break; }
+          next = returnAddress;
           sp += 1;
           break;
-        case Op.JMP: next = arg; break;
-        case Op.JZ: if (zero === 1) next = arg; break;
-        case Op.JNZ: if (zero === 0) next = arg; break;
-        case Op.HALT: next = pc; halted = 1; break;
-        default: break; // NOP
+        case 22 /* JMP */: next = arg; break;
+        case 23 /* JZ */: if (zero === 1) next = arg; break;
+        case 24 /* JNZ */: if (zero === 0) next = arg; break;
+        case 25 /* HALT */: next = pc; halted = 1; break;
+        default: break; // 0: NOP
       }
-      if (fault !== null) break;
+      if (failed !== NO_FAULT) break;
 
       const wrapped = ((raw + 32768) & 0xffff) - 32768;
       if (ZERO_RULE[op] === ZERO_FROM_RESULT) zero = wrapped === 0 ? 1 : 0;
@@ -147,8 +148,25 @@ export class NativeMachine implements Engine {
     regs[Reg.CARRY] = carry;
     regs[Reg.HALTED] = halted;
     this.steps += done;
-    this.fault = fault;
+    if (failed !== NO_FAULT) this.fault = this.describeFault(failed, pc, sp, returnAddress);
     return done;
+  }
+
+  private describeFault(failed: number, pc: number, sp: number, returnAddress: number): Fault {
+    const step = this.steps;
+    const cells = this.memory.length;
+    switch (failed) {
+      case STACK_OVERFLOW:
+        return makeFault('stack_overflow', step, pc, 'sp is 0');
+      case STACK_UNDERFLOW:
+        return makeFault('stack_underflow', step, pc, `sp ${sp} with ${cells} memory cells`);
+      case PC_OUT_OF_BOUNDS:
+        return makeFault('pc_out_of_bounds', step, pc, `program has ${this.ops.length} instructions`);
+      case MEMORY_OUT_OF_BOUNDS:
+        return makeFault('memory_out_of_bounds', step, pc, `address ${this.args[pc]} with ${cells} memory cells`);
+      default:
+        return makeFault('bad_return_address', step, pc, `return address ${returnAddress} outside 0..255`);
+    }
   }
 }
 
