@@ -100,3 +100,68 @@ export interface SortedSlice {
   value: Int32Array;
   kind: Int8Array;
 }
+
+/** Fixed-width int32 records appended to a scratch file and read back in order. */
+export class RecordSpill {
+  private readonly buffer: Int32Array;
+  private fill = 0;
+  private readonly fd: number;
+  private readonly path: string;
+  private offset = 0;
+  count = 0;
+
+  constructor(
+    readonly width: number,
+    private readonly chunkRecords = 65536,
+    directory = tmpdir(),
+  ) {
+    this.buffer = new Int32Array(width * chunkRecords);
+    this.path = join(directory, `tvm-trace-records-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.bin`);
+    this.fd = openSync(this.path, 'w+');
+    try {
+      rmSync(this.path);
+    } catch {
+      /* removed in dispose() instead */
+    }
+  }
+
+  /** Space for the next record; fill its `width` entries from the returned index. */
+  append(): number {
+    if (this.fill === this.chunkRecords) this.flush();
+    this.count++;
+    return this.fill++ * this.width;
+  }
+
+  get current(): Int32Array {
+    return this.buffer;
+  }
+
+  private flush(): void {
+    const bytes = new Uint8Array(this.buffer.buffer, 0, this.fill * this.width * 4);
+    writeSync(this.fd, bytes, 0, bytes.length, this.offset);
+    this.offset += bytes.length;
+    this.fill = 0;
+  }
+
+  /** All records in order, in chunks: (records, count). */
+  *chunks(): Generator<[Int32Array, number]> {
+    this.flush();
+    const scratch = new Int32Array(this.width * this.chunkRecords);
+    const bytes = new Uint8Array(scratch.buffer);
+    for (let at = 0; at < this.offset; ) {
+      const got = readSync(this.fd, bytes, 0, Math.min(bytes.length, this.offset - at), at);
+      if (got <= 0) throw new Error('scratch file ended early');
+      at += got;
+      yield [scratch, got / 4 / this.width];
+    }
+  }
+
+  dispose(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      /* already closed */
+    }
+    rmSync(this.path, { force: true });
+  }
+}

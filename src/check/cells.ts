@@ -1,0 +1,44 @@
+import type { ColumnData, ColumnSlot } from '../trace/layout.js';
+import type { TraceBatch } from '../trace/reader.js';
+import type { Cell } from './expand.js';
+
+/** Value of entry `entry` of column `column` at batch row `row`. */
+export function readCell(batch: TraceBatch, slots: readonly ColumnSlot[], column: number, row: number, entry = 0): number {
+  const slot = slots[column];
+  const index = row * slot.width + entry;
+  const data = batch.data[column];
+  if (slot.spec.type === 'bool') {
+    const bit = batch.bitOffset[column] + index;
+    return ((data as Uint8Array)[bit >> 3] >> (bit & 7)) & 1;
+  }
+  return data[index];
+}
+
+export function cellValue(batch: TraceBatch, slots: readonly ColumnSlot[], cell: Cell, row: number, next: number): number {
+  return readCell(batch, slots, cell.column, cell.next ? next : row, cell.entry);
+}
+
+/** A two-row batch holding row `ra` of `a` then row `rb` of `b`: transitions across batches. */
+export function joinRows(slots: readonly ColumnSlot[], a: TraceBatch, ra: number, b: TraceBatch, rb: number): TraceBatch {
+  const data: ColumnData[] = slots.map((slot) => {
+    if (slot.spec.type === 'bool') return new Uint8Array(Math.ceil((2 * slot.width) / 8) + 1);
+    const Type = (a.data[slot.index] as Int32Array).constructor as Int32ArrayConstructor;
+    return new Type(2 * slot.width);
+  });
+  slots.forEach((slot, c) => {
+    for (let i = 0; i < slot.width; i++) {
+      const first = readCell(a, slots, c, ra, i);
+      const second = readCell(b, slots, c, rb, i);
+      if (slot.spec.type === 'bool') {
+        const out = data[c] as Uint8Array;
+        out[i >> 3] |= first << (i & 7);
+        const j = slot.width + i;
+        out[j >> 3] |= second << (j & 7);
+      } else {
+        data[c][i] = first;
+        data[c][slot.width + i] = second;
+      }
+    }
+  });
+  return { rows: 2, firstRow: a.firstRow + ra, data, bitOffset: slots.map(() => 0) };
+}

@@ -1,0 +1,230 @@
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { columnIndex } from '../air/columns.js';
+import { compileProgram, type CompiledProgram } from '../compiler/compile.js';
+import { AssemblyError, assemble } from '../isa/assemble.js';
+import { formatInstruction } from '../isa/print.js';
+import { programsEqual, type Program } from '../isa/program.js';
+import { FIELDS, type FieldName, type TraceMetadata } from '../trace/metadata.js';
+import { openTrace, type TraceBatch } from '../trace/reader.js';
+import { cellValue, joinRows, readCell } from './cells.js';
+import { claimEndingFailures } from './claim.js';
+import { compileRowSet, residualBig, type CompiledRowSet } from './codegen.js';
+import { Expander, type AirDocument, type Instance } from './expand.js';
+import { MemoryArguments } from './memory.js';
+import { programTables } from './tables.js';
+
+export type CheckField = FieldName | 'int';
+
+export interface CheckOptions {
+  /** A program the trace must have been made from (must match the embedded one). */
+  readonly program?: Program;
+  /** `int`: every constraint over the integers (so in every field); else modulo that field's prime. */
+  readonly field?: CheckField;
+  readonly maxFailures?: number;
+  /** Called once per record batch, for progress display and the tensor replay. */
+  readonly onBatch?: (batch: TraceBatch, context: BatchContext) => Promise<void> | void;
+}
+
+export interface BatchContext {
+  readonly compiled: CompiledProgram;
+  readonly metadata: TraceMetadata;
+  readonly slots: ReturnType<typeof Array.prototype.slice>;
+}
+
+/** One violated constraint or argument, located as precisely as the trace allows. */
+export interface Failure {
+  readonly constraint: string;
+  readonly row: number | null;
+  readonly step: number | null;
+  readonly pc: number | null;
+  readonly instruction: string | null;
+  readonly expected: string | null;
+  readonly actual: string | null;
+  readonly message: string;
+}
+
+export interface CheckReport {
+  readonly ok: boolean;
+  readonly rows: number;
+  readonly field: CheckField;
+  readonly constraintsPerRow: number;
+  readonly failureCount: number;
+  readonly failures: Failure[];
+  readonly metadata: TraceMetadata;
+}
+
+let cachedAir: AirDocument | undefined;
+
+/** The AIR the checker evaluates: schemas/air-v1.json, and nothing else. */
+export function loadAir(): AirDocument {
+  cachedAir ??= JSON.parse(readFileSync(new URL('../../schemas/air-v1.json', import.meta.url), 'utf8')) as AirDocument;
+  return cachedAir;
+}
+
+class FailureLog {
+  readonly list: Failure[] = [];
+  count = 0;
+  constructor(private readonly max: number) {}
+  add(failure: Failure): void {
+    this.count++;
+    if (this.list.length < this.max) this.list.push(failure);
+  }
+  get full(): boolean {
+    return this.list.length >= this.max;
+  }
+}
+
+const general = (constraint: string, message: string, expected: string | null = null, actual: string | null = null): Failure => ({
+  constraint,
+  row: null,
+  step: null,
+  pc: null,
+  instruction: null,
+  expected,
+  actual,
+  message,
+});
+
+/**
+ * Re-verify a trace file: recompile its program, compare the weights digest, evaluate every
+ * constraint of the AIR on every row, check the memory arguments and the claim. Streams
+ * record batches. Throws TraceFormatError when the file is not a readable v1 trace.
+ */
+export async function checkTrace(path: string, options: CheckOptions = {}): Promise<CheckReport> {
+  const field = options.field ?? 'int';
+  const failures = new FailureLog(options.maxFailures ?? 10);
+  const trace = await openTrace(path);
+  const air = loadAir();
+  const meta = trace.metadata;
+  try {
+    if (meta.air !== air.version) failures.add(general('metadata.air', `the trace claims AIR '${meta.air}', this checker implements '${air.version}'`, air.version, meta.air));
+
+    // The program: embedded text re-assembled, optionally matched against --program.
+    let program: Program;
+    try {
+      program = assemble(meta.program);
+    } catch (error) {
+      const detail = error instanceof AssemblyError ? error.message : String(error);
+      failures.add(general('metadata.program', `the embedded program does not assemble: ${detail}`));
+      return report(false);
+    }
+    if (options.program !== undefined && !programsEqual(options.program, program))
+      failures.add(general('metadata.program', 'the embedded program differs from the one given with --program'));
+    const reference = options.program ?? program;
+    const compiled = compileProgram(reference);
+    if (compiled.digest !== meta.weightsSha256)
+      failures.add(general('metadata.weights_sha256', `weights digest mismatch: recompiling the program gives ${compiled.digest}, the file says ${meta.weightsSha256}`, compiled.digest, meta.weightsSha256));
+    if (meta.instructions !== reference.instructions.length)
+      failures.add(general('metadata.instructions', `the file says ${meta.instructions} instructions, the program has ${reference.instructions.length}`, String(reference.instructions.length), String(meta.instructions)));
+    if (meta.memorySize !== reference.memorySize || meta.initialMemory.some((v, i) => v !== reference.initialMemory[i]))
+      failures.add(general('metadata.initial_memory', 'memory size or initial memory differ from the program\'s', JSON.stringify(reference.initialMemory), JSON.stringify(meta.initialMemory)));
+    if (meta.ffDim < compiled.minFfDim)
+      failures.add(general('metadata.ff_dim', `ff_dim ${meta.ffDim} is narrower than the widest instruction (${compiled.minFfDim} units)`, String(compiled.minFfDim), String(meta.ffDim)));
+    if (meta.claim.steps > meta.maxSteps)
+      failures.add(general('claim.steps', `the claim has ${meta.claim.steps} steps, more than max_steps ${meta.maxSteps}`, `≤ ${meta.maxSteps}`, String(meta.claim.steps)));
+    if (failures.count > 0 && (meta.instructions !== reference.instructions.length || meta.ffDim < compiled.minFfDim)) return report(false);
+
+    const slots = trace.slots;
+    const expander = new Expander(air, trace.dims, programTables(compiled, meta.ffDim, meta.claim));
+    const instances = expander.instances();
+    const selectColumn = columnIndex('select');
+    const sets = {
+      every: compileRowSet('every', instances, slots, selectColumn),
+      transition: compileRowSet('transition', instances, slots, selectColumn),
+      first: compileRowSet('first', instances, slots, selectColumn),
+      last: compileRowSet('last', instances, slots, selectColumn),
+    };
+    const failed = new Int32Array(instances.length);
+    const stepColumn = columnIndex('step');
+    const pcColumn = columnIndex('pc');
+
+    const describe = (batch: TraceBatch, r: number) => {
+      const pc = readCell(batch, slots, pcColumn, r);
+      const instruction = pc >= 0 && pc < reference.instructions.length ? formatInstruction(reference.instructions[pc]) : null;
+      return { row: batch.firstRow + r, step: readCell(batch, slots, stepColumn, r), pc, instruction };
+    };
+
+    /** Evaluate one row set at (r, n); record failures. */
+    const evaluate = (set: CompiledRowSet, batch: TraceBatch, r: number, n: number, located: TraceBatch, lr: number) => {
+      let count = set.evaluate(batch.data as unknown as ArrayLike<number>[], batch.bitOffset, r, n, failed);
+      let ids: number[];
+      if (count === -1) {
+        ids = set.instances.filter((inst) => residualBig(inst, (cell) => cellValue(batch, slots, cell, r, n)) !== 0n).map((inst) => inst.id);
+      } else {
+        if (count === 0) return;
+        ids = Array.from(failed.subarray(0, count));
+      }
+      for (const id of ids) {
+        const instance = instances[id];
+        const residual = residualBig(instance, (cell) => cellValue(batch, slots, cell, r, n));
+        if (residual === 0n) continue;
+        if (field !== 'int' && residual % FIELDS[field] === 0n) continue;
+        recordInstance(instance, residual, batch, r, n, located, lr);
+      }
+    };
+
+    const recordInstance = (instance: Instance, residual: bigint, batch: TraceBatch, r: number, n: number, located: TraceBatch, lr: number) => {
+      const where = describe(located, lr);
+      let expected: string | null = null;
+      let actual: string | null = null;
+      if (instance.target !== null) {
+        const value = BigInt(cellValue(batch, slots, instance.target, r, n));
+        actual = value.toString();
+        expected = (value - residual).toString();
+      } else {
+        expected = '0';
+        actual = residual.toString();
+      }
+      const rowNote = instance.rows === 'transition' ? ` (with row ${where.row + 1})` : '';
+      failures.add({
+        constraint: instance.name,
+        ...where,
+        expected,
+        actual,
+        message: `row ${where.row}${rowNote}: ${instance.name} fails: expected ${expected}, actual ${actual}`,
+      });
+    };
+
+    const memory = new MemoryArguments(slots, options.maxFailures ?? 10, dirname(path));
+    let rows = 0;
+    try {
+      let previous: TraceBatch | null = null;
+      for await (const batch of trace.batches()) {
+        if (batch.firstRow === 0 && batch.rows > 0) evaluate(sets.first, batch, 0, -1, batch, 0);
+        if (previous !== null && previous.rows > 0 && batch.rows > 0) {
+          const junction = joinRows(slots, previous, previous.rows - 1, batch, 0);
+          evaluate(sets.transition, junction, 0, 1, previous, previous.rows - 1);
+        }
+        for (let r = 0; r < batch.rows; r++) {
+          evaluate(sets.every, batch, r, -1, batch, r);
+          if (r + 1 < batch.rows) evaluate(sets.transition, batch, r, r + 1, batch, r);
+        }
+        memory.add(batch);
+        await options.onBatch?.(batch, { compiled, metadata: meta, slots: slots as never });
+        rows += batch.rows;
+        if (batch.rows > 0) previous = batch;
+      }
+      if (previous !== null) evaluate(sets.last, previous, previous.rows - 1, -1, previous, previous.rows - 1);
+      const argumentResult = memory.finish(reference.initialMemory, meta.claim);
+      for (const f of argumentResult.failures) failures.add({ constraint: f.argument, row: f.row, step: null, pc: null, instruction: null, expected: f.expected, actual: f.actual, message: f.row === null ? f.message : `log row ${f.row}: ${f.message}` });
+      failures.count += argumentResult.count - argumentResult.failures.length;
+    } finally {
+      memory.dispose();
+    }
+
+    for (const f of claimEndingFailures(reference, meta.claim, meta.maxSteps, rows)) failures.add(general(f.constraint, f.message, f.expected, f.actual));
+    if (rows === 0) {
+      const c = meta.claim;
+      const initialOk = c.pc === 0 && c.acc === 0 && c.sp === reference.memorySize && c.zero && !c.carry && !c.halted && c.memory.every((v, i) => v === reference.initialMemory[i]);
+      if (!initialOk) failures.add(general('claim.initial_state', 'a trace without rows must claim the initial state'));
+    }
+    return report(true, rows, instances.filter((i) => i.rows === 'every' || i.rows === 'transition').length);
+  } finally {
+    await trace.close();
+  }
+
+  function report(_complete: boolean, rows = 0, constraintsPerRow = 0): CheckReport {
+    return { ok: failures.count === 0, rows, field, constraintsPerRow, failureCount: failures.count, failures: failures.list, metadata: meta };
+  }
+}

@@ -1,0 +1,174 @@
+import { NO_ACCESS_ADDR } from '../air/columns.js';
+import { columnIndex } from '../air/columns.js';
+import type { ColumnSlot } from '../trace/layout.js';
+import type { Claim } from '../trace/metadata.js';
+import type { TraceBatch } from '../trace/reader.js';
+import { AccessSpill, RecordSpill } from '../trace/spill.js';
+import { readCell } from './cells.js';
+
+/** A failure of a memory argument, located at a log row when it has one. */
+export interface ArgumentFailure {
+  readonly argument: string;
+  readonly row: number | null;
+  readonly message: string;
+  readonly expected: string | null;
+  readonly actual: string | null;
+}
+
+const LOG_WIDTH = 5; // step, addr, value, kind, first
+
+const kindOf = (read: number, write: number) => read + 2 * write;
+const kindName = (kind: number) => ['none', 'read', 'write', 'read+write'][kind] ?? `kind ${kind}`;
+const tuple = (step: number, addr: number, value: number, kind: number) => `(step ${step}, addr ${addr}, value ${value}, ${kindName(kind)})`;
+
+/**
+ * The memory arguments of the AIR, checked exactly and in bounded memory: the steps'
+ * accesses go to per-address buckets (so they come back sorted by address, then step),
+ * the log is spooled as written; afterwards both are compared entry by entry.
+ */
+export class MemoryArguments {
+  private readonly exec: AccessSpill;
+  private readonly log: RecordSpill;
+  private readonly failures: ArgumentFailure[] = [];
+  private readonly col: Record<string, number>;
+  private failureCount = 0;
+
+  constructor(
+    private readonly slots: readonly ColumnSlot[],
+    private readonly maxFailures: number,
+    directory?: string,
+  ) {
+    this.exec = new AccessSpill(directory);
+    this.log = new RecordSpill(LOG_WIDTH, 65536, directory);
+    const names = ['step', 'access_addr', 'access_value', 'access_read', 'access_write', 'log_step', 'log_addr', 'log_value', 'log_read', 'log_write', 'log_first'];
+    this.col = Object.fromEntries(names.map((n) => [n, columnIndex(n)]));
+  }
+
+  private fail(failure: ArgumentFailure): void {
+    this.failureCount++;
+    if (this.failures.length < this.maxFailures) this.failures.push(failure);
+  }
+
+  /** Record the accesses and log entries of one batch. */
+  add(batch: TraceBatch): void {
+    const { slots, col } = this;
+    for (let r = 0; r < batch.rows; r++) {
+      const row = batch.firstRow + r;
+      const addr = readCell(batch, slots, col.access_addr, r);
+      const kind = kindOf(readCell(batch, slots, col.access_read, r), readCell(batch, slots, col.access_write, r));
+      const step = readCell(batch, slots, col.step, r);
+      const value = readCell(batch, slots, col.access_value, r);
+      if (addr < 0 || addr > NO_ACCESS_ADDR) {
+        this.fail({ argument: 'memory.permutation', row, message: `access_addr ${addr} is outside 0..${NO_ACCESS_ADDR}`, expected: null, actual: String(addr) });
+      } else {
+        this.exec.push(addr, step, value, kind);
+      }
+      const at = this.log.append();
+      const buffer = this.log.current;
+      buffer[at] = readCell(batch, slots, col.log_step, r);
+      buffer[at + 1] = readCell(batch, slots, col.log_addr, r);
+      buffer[at + 2] = readCell(batch, slots, col.log_value, r);
+      buffer[at + 3] = kindOf(readCell(batch, slots, col.log_read, r), readCell(batch, slots, col.log_write, r));
+      buffer[at + 4] = readCell(batch, slots, col.log_first, r);
+    }
+  }
+
+  /** Compare, after the last batch. */
+  finish(initialMemory: readonly number[], claim: Claim): { failures: ArgumentFailure[]; count: number } {
+    const N = initialMemory.length;
+    const sorted = this.exec.sorted(65536);
+    let slice = sorted.next();
+    let at = 0;
+    let row = 0;
+    let permutationOk = true;
+    const lastValue = new Map<number, number>();
+    let previous: { addr: number; value: number; kind: number; row: number } | null = null;
+    const closeAddress = (entry: { addr: number; value: number; kind: number; row: number }) => {
+      if (entry.kind === 0 || entry.addr === NO_ACCESS_ADDR) return;
+      lastValue.set(entry.addr, entry.value);
+      const claimed = entry.addr >= 0 && entry.addr < N ? claim.memory[entry.addr] : undefined;
+      if (claimed !== entry.value)
+        this.fail({
+          argument: 'memory.final_value',
+          row: entry.row,
+          message: `last access to address ${entry.addr} leaves ${entry.value}, the claim's final memory has ${claimed ?? 'no such cell'}`,
+          expected: claimed === undefined ? null : String(claimed),
+          actual: String(entry.value),
+        });
+    };
+    for (const [records, count] of this.log.chunks()) {
+      for (let i = 0; i < count; i++, row++) {
+        const o = i * LOG_WIDTH;
+        const step = records[o];
+        const addr = records[o + 1];
+        const value = records[o + 2];
+        const kind = records[o + 3];
+        const first = records[o + 4];
+        // Permutation: the log must list exactly the steps' accesses, in (address, step) order.
+        if (permutationOk) {
+          while (!slice.done && at >= slice.value.length) {
+            slice = sorted.next();
+            at = 0;
+          }
+          if (slice.done) {
+            this.fail({ argument: 'memory.permutation', row, message: `log entry ${tuple(step, addr, value, kind)} has no matching step access`, expected: null, actual: tuple(step, addr, value, kind) });
+            permutationOk = false;
+          } else {
+            const s = slice.value;
+            const e = { step: s.step[at], addr: s.addr[at], value: s.value[at], kind: s.kind[at] };
+            at++;
+            if (e.step !== step || e.addr !== addr || e.value !== value || e.kind !== kind) {
+              this.fail({
+                argument: 'memory.permutation',
+                row,
+                message: `log entry ${tuple(step, addr, value, kind)} differs from the steps' access ${tuple(e.step, e.addr, e.value, e.kind)} at this position of the (address, step) order`,
+                expected: tuple(e.step, e.addr, e.value, e.kind),
+                actual: tuple(step, addr, value, kind),
+              });
+              permutationOk = false;
+            }
+          }
+        }
+        // Initial value: a first entry that reads must return the initial memory.
+        if (first === 1 && kind === 1) {
+          const initial = addr >= 0 && addr < N ? initialMemory[addr] : undefined;
+          if (initial !== value)
+            this.fail({
+              argument: 'memory.initial_value',
+              row,
+              message: `first read of address ${addr} returns ${value}, initial memory has ${initial ?? 'no such cell'}`,
+              expected: initial === undefined ? null : String(initial),
+              actual: String(value),
+            });
+        }
+        // Final value: the entry before a new address (or the end) is its address's last.
+        if (first === 1 && previous !== null) closeAddress(previous);
+        previous = { addr, value, kind, row };
+      }
+    }
+    if (previous !== null) closeAddress(previous);
+    if (permutationOk && !slice.done) {
+      while (!slice.done && at >= slice.value.length) {
+        slice = sorted.next();
+        at = 0;
+      }
+      if (!slice.done) this.fail({ argument: 'memory.permutation', row: null, message: 'the steps have more accesses than the log has entries', expected: null, actual: null });
+    }
+    for (let a = 0; a < N; a++) {
+      if (!lastValue.has(a) && claim.memory[a] !== initialMemory[a])
+        this.fail({
+          argument: 'memory.final_value',
+          row: null,
+          message: `address ${a} is never accessed but the claim's final memory has ${claim.memory[a]}, not its initial ${initialMemory[a]}`,
+          expected: String(initialMemory[a]),
+          actual: String(claim.memory[a]),
+        });
+    }
+    return { failures: this.failures, count: this.failureCount };
+  }
+
+  dispose(): void {
+    this.exec.dispose();
+    this.log.dispose();
+  }
+}
