@@ -3,6 +3,8 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { compileBuilder, compileCommand } from './commands/compile.js';
+import { checkBuilder, checkCommand } from './commands/check.js';
+import { exportBuilder, exportCommand } from './commands/export.js';
 import { runBuilder, runCommand, type RunArgs } from './commands/run.js';
 import { CliError, ExitCode } from './errors.js';
 import { processOutput, type Output } from './options.js';
@@ -25,6 +27,8 @@ const COMMANDS: CommandSpec[] = [
     builder: compileBuilder,
     handler: compileCommand as Handler,
   },
+  { command: 'export <program>', describe: 'execute and write every step as an Arrow witness (-o trace.arrow)', builder: exportBuilder, handler: exportCommand as Handler },
+  { command: 'check <trace>', describe: 're-verify every constraint of a trace; exit 0 only if all hold', builder: checkBuilder, handler: checkCommand as Handler },
 ];
 
 function wantsJson(argv: readonly string[]): boolean {

@@ -1,0 +1,131 @@
+import { SingleBar } from 'cli-progress';
+import { existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Packr } from 'msgpackr';
+import type { Argv } from 'yargs';
+import { MAX_TRACE_ROWS } from '../../air/columns.js';
+import { compileProgram } from '../../compiler/compile.js';
+import { DEFAULT_BATCH_ROWS, exportTrace, type ExportProgress } from '../../trace/export.js';
+import { claimDocument } from '../../trace/claim-file.js';
+import { CliError, ExitCode, usageError } from '../errors.js';
+import { loadProgramSource, writeFileAtomic } from '../io.js';
+import { maxStepsOption, positiveInteger, type Output } from '../options.js';
+
+export interface ExportArgs {
+  program: string;
+  output: string;
+  'max-steps': number;
+  'batch-rows': number;
+  'ff-dim'?: number;
+  claim?: string;
+  quiet: boolean;
+  json: boolean;
+}
+
+const MAX_BATCH_ROWS = 1 << 20;
+
+export function exportBuilder(yargs: Argv): Argv<ExportArgs> {
+  return yargs
+    .positional('program', { type: 'string', demandOption: true, describe: 'the .tvm program (or a .tvmc artifact)' })
+    .option('output', { alias: 'o', type: 'string', demandOption: true, requiresArg: true, describe: 'the Arrow IPC file to write' })
+    .option('max-steps', maxStepsOption)
+    .option('batch-rows', {
+      type: 'string',
+      requiresArg: true,
+      default: String(DEFAULT_BATCH_ROWS),
+      describe: 'rows per Arrow record batch',
+      coerce: (value: unknown) => positiveInteger('--batch-rows', value),
+    })
+    .option('ff-dim', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'hidden units per row (default: the widest instruction of the program)',
+      coerce: (value: unknown) => positiveInteger('--ff-dim', value),
+    })
+    .option('claim', { type: 'string', requiresArg: true, describe: 'also write the claim as msgpack here' })
+    .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' }) as unknown as Argv<ExportArgs>;
+}
+
+/** A progress bar on stderr, only for a TTY. */
+function progressBar(enabled: boolean): { progress: ExportProgress | undefined; stop(): void } {
+  if (!enabled) return { progress: undefined, stop() {} };
+  let bar: SingleBar | null = null;
+  let phase = '';
+  return {
+    progress: {
+      update(next, done, total) {
+        if (next !== phase || bar === null) {
+          bar?.stop();
+          phase = next;
+          bar = new SingleBar(
+            {
+              stream: process.stderr,
+              format: next === 'run' ? ' run    {value} steps' : ' write  [{bar}] {percentage}% | {value}/{total} rows',
+              hideCursor: true,
+              clearOnComplete: true,
+            },
+          );
+          bar.start(total ?? 0, done);
+        }
+        bar.update(done);
+      },
+    },
+    stop() {
+      bar?.stop();
+    },
+  };
+}
+
+export async function exportCommand(args: ExportArgs, out: Output): Promise<number> {
+  const maxSteps = args['max-steps'];
+  if (maxSteps > MAX_TRACE_ROWS) throw usageError(`--max-steps ${maxSteps} is over the trace limit ${MAX_TRACE_ROWS} (2^29 rows)`);
+  const batchRows = args['batch-rows'];
+  if (batchRows > MAX_BATCH_ROWS) throw usageError(`--batch-rows ${batchRows} is over the limit ${MAX_BATCH_ROWS}`);
+  const target = args.output;
+  if (existsSync(target) && statSync(target).isDirectory()) throw new CliError('io_error', `${target}: is a directory`, ExitCode.BAD_INPUT);
+  if (!existsSync(dirname(target) || '.')) throw new CliError('io_error', `${target}: cannot write: directory ${dirname(target)} does not exist`, ExitCode.BAD_INPUT);
+  const loaded = loadProgramSource(args.program);
+  const program = loaded.program;
+  const minFfDim = Math.max(1, compileProgram(program).minFfDim);
+  const ffDim = args['ff-dim'] ?? loaded.artifact?.ffDim ?? minFfDim;
+  if (ffDim < minFfDim) throw usageError(`--ff-dim ${ffDim} is narrower than the widest instruction of ${args.program} (${minFfDim} units)`);
+  if (ffDim > 4096) throw usageError(`--ff-dim ${ffDim} is over the limit 4096`);
+
+  const bar = progressBar(!args.quiet && process.stderr.isTTY === true);
+  let result;
+  try {
+    result = exportTrace(program, target, { maxSteps, batchRows, ffDim, progress: bar.progress });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== undefined) throw new CliError('io_error', `${target}: cannot write: ${code}`, ExitCode.BAD_INPUT);
+    throw error;
+  } finally {
+    bar.stop();
+  }
+  const claim = result.metadata.claim;
+  if (args.claim !== undefined) {
+    const packr = new Packr({ useRecords: false, variableMapSize: true });
+    writeFileAtomic(args.claim, packr.pack(claimDocument(result.metadata)));
+  }
+  const summary = {
+    program: args.program,
+    output: target,
+    rows: result.rows,
+    bytes: result.bytes,
+    bytes_per_row: result.rows === 0 ? 0 : Math.round((result.bytes / result.rows) * 10) / 10,
+    ff_dim: ffDim,
+    weights_sha256: result.metadata.weightsSha256,
+    fields: result.metadata.fields,
+    claim: { steps: claim.steps, halted: claim.halted, pc: claim.pc, acc: claim.acc, sp: claim.sp, zero_flag: claim.zero, carry_flag: claim.carry, memory: claim.memory, fault: claim.fault },
+  };
+  if (args.json) {
+    out.stdout(JSON.stringify(summary));
+  } else {
+    out.stdout(`wrote ${target}: ${summary.rows} rows, ${summary.bytes} bytes (${summary.bytes_per_row} bytes/row), ff_dim ${ffDim}`);
+    out.stdout(`claim: steps ${claim.steps}, halted ${claim.halted}, pc ${claim.pc}, acc ${claim.acc}, sp ${claim.sp}, zero_flag ${claim.zero}, carry_flag ${claim.carry}, memory [${claim.memory.join(', ')}]`);
+    if (claim.fault !== null) out.stdout(`fault: ${claim.fault.message}`);
+    out.stdout(`fields: ${summary.fields.join(', ')}`);
+  }
+  return ExitCode.OK;
+}
