@@ -37,6 +37,10 @@ const backends = argValue('--backends', 'cpu,wasm').split(',');
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const fmt = (rate: number, unit: string) => (rate >= 1e6 ? `${(rate / 1e6).toFixed(2)}M ${unit}/s` : `${(rate / 1e3).toFixed(1)}K ${unit}/s`);
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
+const cpuSeconds = (start: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+};
 
 const program = assemble(readFileSync(PROGRAM, 'utf8'));
 const compiled = compileProgram(program);
@@ -59,34 +63,44 @@ const summary: string[] = [];
 for (const backend of backends) {
   // Per step.
   const stepRates: number[] = [];
+  const stepCpuRates: number[] = [];
   let name = '';
   for (let i = 1; i <= stepRuns; i++) {
     const machine = await TensorMachine.create(compiled, { backend });
     name = `${machine.name} ${machine.arithmetic}`;
+    const cpu = process.cpuUsage();
     const start = process.hrtime.bigint();
     machine.advance(stepBudget);
     const t = seconds(start);
+    const c = cpuSeconds(cpu);
     machine.dispose();
     if (machine.steps !== stepBudget || machine.fault !== null) throw new Error(`per-step run stopped at ${machine.steps}`);
     stepRates.push(stepBudget / t);
-    console.log(`${name} per-step run ${i}: ${stepBudget} steps in ${t.toFixed(2)} s = ${fmt(stepBudget / t, 'steps')}`);
+    stepCpuRates.push(stepBudget / c);
+    console.log(
+      `${name} per-step run ${i}: ${stepBudget} steps in ${t.toFixed(2)} s = ${fmt(stepBudget / t, 'steps')} (per CPU second: ${fmt(stepBudget / c, 'steps')})`,
+    );
   }
 
   // Batched replay.
   const replayer = await TensorReplayer.create(dense, { backend, chunkRows });
   const replayRates: number[] = [];
+  const replayCpuRates: number[] = [];
   for (let i = 1; i <= runs; i++) {
+    const cpu = process.cpuUsage();
     const start = process.hrtime.bigint();
     const mismatch = replayer.replay({ pcs, input: tap.input, hidden: tap.hidden, output: tap.output, rows });
     const t = seconds(start);
+    const c = cpuSeconds(cpu);
     if (mismatch !== null) throw new Error(`replay mismatch: ${JSON.stringify(mismatch)}`);
     replayRates.push(rows / t);
-    console.log(`${name} replay run ${i}: ${rows} rows in ${t.toFixed(2)} s = ${fmt(rows / t, 'rows')}`);
+    replayCpuRates.push(rows / c);
+    console.log(`${name} replay run ${i}: ${rows} rows in ${t.toFixed(2)} s = ${fmt(rows / t, 'rows')} (per CPU second: ${fmt(rows / c, 'rows')})`);
   }
   replayer.dispose();
   summary.push(
-    `${name}: per-step median ${fmt(median(stepRates), 'steps')} (${stepRuns} runs of ${stepBudget}); ` +
-      `batched replay median ${fmt(median(replayRates), 'rows')} (${runs} runs of ${rows})`,
+    `${name}: per-step median ${fmt(median(stepRates), 'steps')} (per CPU second ${fmt(median(stepCpuRates), 'steps')}; ${stepRuns} runs of ${stepBudget}); ` +
+      `batched replay median ${fmt(median(replayRates), 'rows')} (per CPU second ${fmt(median(replayCpuRates), 'rows')}; ${runs} runs of ${rows})`,
   );
 }
 console.log('');

@@ -15,6 +15,8 @@ type EngineFactory = (program: Program, options: EngineOptions) => Engine | Prom
 const FACTORIES = new Map<string, EngineFactory>([
   ['native', (program) => new NativeMachine(program)],
   ['ffn', (program) => FfnMachine.fromProgram(program)],
+  // Loaded lazily: tfjs is only imported when the tensor engine is asked for.
+  ['tensor', async (program, options) => (await import('./tensor/engine.js')).TensorMachine.create(program, { backend: options.backend })],
 ]);
 
 export const ENGINE_NAMES: readonly string[] = [...FACTORIES.keys()];
