@@ -11,7 +11,7 @@ import { OUTPUT_DIM } from '../compiler/layout.js';
 import { TraceBuffers, traceSchema, TRACE_SCHEMA_VERSION } from './layout.js';
 import { claimOf, encodeMetadata, fieldsHolding, type TraceMetadata } from './metadata.js';
 import { FileSink } from './sink.js';
-import { AccessSpill } from './spill.js';
+import { AccessSpill, ByteSpill } from './spill.js';
 import { accessOf, instructionTable, WitnessBuilder } from './witness.js';
 
 export const GENERATOR = 'tvm-trace 0.1.0';
@@ -37,10 +37,12 @@ export interface ExportResult {
 }
 
 /**
- * Execute `program` with the FFN engine and write its witness as an Arrow IPC file.
- * Two passes over the run keep memory bounded: the first spills every memory access into
- * per-address buckets (the sorted log), the second rebuilds each step's vectors and writes
- * execution and log columns batch by batch. The file appears at `target` only when complete.
+ * Execute `program` with the FFN engine and write its witness as an Arrow IPC file, in
+ * bounded memory. Phase 1 runs the program once, building each batch's execution columns
+ * (spooled to a scratch file) and bucketing every memory access by address. Phase 2 reads
+ * the batches back, pairs each with the next slice of the log (the buckets in address order
+ * are the log sorted by (address, step)) and writes them. The file appears at `target` only
+ * when complete; a failure leaves nothing behind and never touches an existing file.
  */
 export function exportTrace(program: Program, target: string, options: ExportOptions): ExportResult {
   const { maxSteps, progress } = options;
@@ -53,91 +55,98 @@ export function exportTrace(program: Program, target: string, options: ExportOpt
     throw new RangeError(`ff-dim ${ffDim} is narrower than the widest instruction (${compiled.minFfDim} units)`);
   const table = instructionTable(compiled);
   const dims = { ffDim, instructions: program.instructions.length };
-
-  // Pass 1: run, spilling accesses into the per-address log buckets.
-  const spill = new AccessSpill(dirname(target));
+  const directory = dirname(target);
+  const spill = new AccessSpill(directory);
+  const spooled = new ByteSpill(directory);
+  const temp = `${target}.${process.pid}.partial`;
+  let fd: number | null = null;
   try {
-    const first = new FfnMachine(compiled);
+    // Phase 1: run once; spool execution columns, bucket accesses.
+    const machine = new FfnMachine(compiled);
     const tap = createTap(ffDim, batchRows);
+    const buffers = new TraceBuffers(dims, batchRows, { hidden: tap.hidden, output: tap.output });
+    const executionColumns = buffers.slots.filter((slot) => slot.spec.group !== 'log').map((slot) => slot.index);
+    const logColumns = buffers.slots.filter((slot) => slot.spec.group === 'log').map((slot) => slot.index);
+    const witness = new WitnessBuilder(table, dims.instructions);
     const access = new Int32Array(3);
+    const batchSizes: number[] = [];
     // Largest |cell| of the trace: hidden products and outputs bound every other column.
     let maxAbs = 2 ** 15;
-    while (first.steps < maxSteps && !first.stopped) {
+    while (machine.steps < maxSteps && !machine.stopped) {
       tap.row = 0;
-      const base = first.steps;
-      const ran = first.advance(maxSteps - first.steps, tap);
+      const base = machine.steps;
+      const ran = machine.advance(maxSteps - machine.steps, tap);
+      if (ran === 0) break;
+      buffers.clearBitmaps();
+      witness.fillExecution(buffers, tap, ran, base);
+      for (const i of executionColumns) spooled.append(buffers.rowBytes(i, ran));
+      const accessAddr = buffers.column('access_addr');
+      const accessValue = buffers.column('access_value');
       for (let r = 0; r < ran; r++) {
         accessOf(tap, r, table, access);
-        spill.push(access[0], base + r, access[1], access[2]);
+        spill.push(accessAddr[r], base + r, accessValue[r], access[2]);
       }
       maxAbs = Math.max(maxAbs, largestMagnitude(tap.hidden, ran * ffDim), largestMagnitude(tap.output, ran * OUTPUT_DIM));
-      progress?.update('run', first.steps, null);
-      if (ran === 0) break;
+      batchSizes.push(ran);
+      progress?.update('run', machine.steps, null);
     }
-    const final = first.snapshot();
+    const final = machine.snapshot();
     const rows = final.steps;
 
-    // Pass 2: run again, writing execution columns beside the sorted log.
-    const temp = `${target}.${process.pid}.partial`;
-    const fd = openSync(temp, 'w');
-    try {
-      const second = new FfnMachine(compiled);
-      const tap2 = createTap(ffDim, batchRows);
-      const buffers = new TraceBuffers(dims, batchRows, { hidden: tap2.hidden, output: tap2.output });
-      const witness = new WitnessBuilder(table, dims.instructions);
-      const log = spill.sorted(batchRows);
-      const batches: Array<{ rows: number }> = [];
-      const metadata: TraceMetadata = {
-        schema: TRACE_SCHEMA_VERSION,
-        air: AIR_VERSION,
-        program: printProgram(program),
-        memorySize: program.memorySize,
-        initialMemory: [...program.initialMemory],
-        maxSteps,
-        ffDim,
-        instructions: dims.instructions,
-        weightsSha256: compiled.digest,
-        claim: claimOf(final),
-        fields: fieldsHolding(maxAbs),
-        maxAbsValue: maxAbs,
-        generator: GENERATOR,
-      };
-      const schema = traceSchema(dims, encodeMetadata(metadata));
-      const sink = new FileSink(fd);
-      const writer = new arrow.RecordBatchFileWriter();
-      writer.reset(sink, schema);
-      while (second.steps < rows) {
-        tap2.row = 0;
-        const base = second.steps;
-        const ran = second.advance(rows - second.steps, tap2);
-        if (ran === 0) throw new Error('internal error: second pass stopped early');
-        buffers.clearBitmaps();
-        witness.fillExecution(buffers, tap2, ran, base);
-        const slice = log.next();
-        if (slice.done || slice.value.length !== ran) throw new Error('internal error: memory log out of step with the run');
-        witness.fillLog(buffers, slice.value);
-        writer.write(buffers.recordBatch(schema, ran));
-        batches.push({ rows: ran });
-        progress?.update('write', second.steps, rows);
-      }
-      writer.finish();
-      sink.flush();
-      // No fsync: the rename already makes the file appear whole or not at all to other
-      // processes, and forcing gigabytes to disk would dominate the export time.
-      closeSync(fd);
-      renameSync(temp, target);
-      return { rows, bytes: sink.bytesWritten, metadata };
-    } catch (error) {
+    // Phase 2: pair each spooled batch with its slice of the sorted log and write it.
+    const metadata: TraceMetadata = {
+      schema: TRACE_SCHEMA_VERSION,
+      air: AIR_VERSION,
+      program: printProgram(program),
+      memorySize: program.memorySize,
+      initialMemory: [...program.initialMemory],
+      maxSteps,
+      ffDim,
+      instructions: dims.instructions,
+      weightsSha256: compiled.digest,
+      claim: claimOf(final),
+      fields: fieldsHolding(maxAbs),
+      maxAbsValue: maxAbs,
+      generator: GENERATOR,
+    };
+    const schema = traceSchema(dims, encodeMetadata(metadata));
+    fd = openSync(temp, 'w');
+    const sink = new FileSink(fd);
+    const writer = new arrow.RecordBatchFileWriter();
+    writer.reset(sink, schema);
+    const log = spill.sorted(batchRows);
+    let written = 0;
+    for (const ran of batchSizes) {
+      for (const i of executionColumns) spooled.readInto(buffers.rowBytes(i, ran));
+      for (const i of logColumns) buffers.data[i].fill(0);
+      const slice = log.next();
+      if (slice.done || slice.value.length !== ran) throw new Error('internal error: memory log out of step with the run');
+      witness.fillLog(buffers, slice.value);
+      writer.write(buffers.recordBatch(schema, ran));
+      written += ran;
+      progress?.update('write', written, rows);
+    }
+    writer.finish();
+    sink.flush();
+    // No fsync: the rename already makes the file appear whole or not at all to other
+    // processes, and forcing gigabytes to disk would dominate the export time.
+    closeSync(fd);
+    fd = null;
+    renameSync(temp, target);
+    return { rows, bytes: sink.bytesWritten, metadata };
+  } catch (error) {
+    if (fd !== null) {
       try {
         closeSync(fd);
       } catch {
         /* already closed */
       }
-      rmSync(temp, { force: true });
-      throw error;
     }
+    rmSync(temp, { force: true });
+    throw error;
   } finally {
     spill.dispose();
+    spooled.dispose();
   }
 }
 

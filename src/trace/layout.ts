@@ -108,6 +108,15 @@ export class TraceBuffers {
     return this.data[index];
   }
 
+  /** The bytes holding rows [0, rows) of column i (bool: whole bytes of its bitmap). */
+  rowBytes(i: number, rows: number): Uint8Array {
+    const slot = this.slots[i];
+    const data = this.data[i];
+    const entries = rows * slot.width;
+    const length = slot.spec.type === 'bool' ? (entries + 7) >> 3 : entries * data.BYTES_PER_ELEMENT;
+    return new Uint8Array(data.buffer, data.byteOffset, length);
+  }
+
   /** Zero every bool bitmap, ready for a batch of bit writes (writeBits ORs). */
   clearBitmaps(): void {
     this.slots.forEach((slot, i) => {

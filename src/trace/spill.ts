@@ -165,3 +165,47 @@ export class RecordSpill {
     rmSync(this.path, { force: true });
   }
 }
+
+/** Bytes appended to a scratch file and read back in the same order. */
+export class ByteSpill {
+  private readonly fd: number;
+  private readonly path: string;
+  private written = 0;
+  private readAt = 0;
+
+  constructor(directory = tmpdir()) {
+    this.path = join(directory, `.tvm-trace-batches-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.bin`);
+    this.fd = openSync(this.path, 'w+');
+    try {
+      rmSync(this.path);
+    } catch {
+      /* removed in dispose() instead */
+    }
+  }
+
+  append(bytes: Uint8Array): void {
+    let done = 0;
+    while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, this.written + done);
+    this.written += bytes.length;
+  }
+
+  /** Fill `into` with the next bytes, in append order. */
+  readInto(into: Uint8Array): void {
+    let done = 0;
+    while (done < into.length) {
+      const got = readSync(this.fd, into, done, into.length - done, this.readAt + done);
+      if (got <= 0) throw new Error('scratch file ended early');
+      done += got;
+    }
+    this.readAt += into.length;
+  }
+
+  dispose(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      /* already closed */
+    }
+    rmSync(this.path, { force: true });
+  }
+}

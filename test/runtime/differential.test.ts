@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OPCODES } from '../../src/isa/opcodes.js';
-import { FfnMachine } from '../../src/runtime/ffn/engine.js';
+import { In, INPUT_DIM, Out, OUTPUT_DIM } from '../../src/compiler/layout.js';
+import { createTap, FfnMachine } from '../../src/runtime/ffn/engine.js';
 import { FAULT_KINDS } from '../../src/runtime/fault.js';
 import { lockstep } from '../../src/runtime/lockstep.js';
 import { NativeMachine } from '../../src/runtime/native/interpreter.js';
@@ -45,5 +46,40 @@ describe('native and ffn agree on random programs', () => {
     for (const kind of [...FAULT_KINDS, 'halted', 'max_steps']) expect(endings.get(kind) ?? 0, kind).toBeGreaterThan(20);
     expect(OPCODES.filter((s) => !executed.has(s.code)).map((s) => s.mnemonic)).toEqual([]);
     expect(totalSteps).toBeGreaterThan(300_000);
+  });
+
+  it('the tap path (every step emitted into a small, recycled tap) gives the same run, with consistent rows', () => {
+    const r = new Random(SEED + 1);
+    const failures: string[] = [];
+    for (let n = 0; n < 1000 && failures.length < 5; n++) {
+      const { program, maxSteps } = randomProgram(r);
+      const native = new NativeMachine(program);
+      native.advance(maxSteps);
+      const ffn = FfnMachine.fromProgram(program);
+      const ffDim = ffn.compiled.minFfDim + (n % 3);
+      const tap = createTap(ffDim, 7);
+      let previousNextPc: number | null = null;
+      while (!ffn.stopped && ffn.steps < maxSteps) {
+        const before = tap.row;
+        ffn.advance(maxSteps - ffn.steps, tap);
+        for (let row = before; row < tap.row; row++) {
+          const x = tap.input.subarray(row * INPUT_DIM, (row + 1) * INPUT_DIM);
+          const out = tap.output.subarray(row * OUTPUT_DIM, (row + 1) * OUTPUT_DIM);
+          if (x[In.CONST] !== 1 || x[In.HALTED] !== 0) failures.push(`program ${n} row ${row}: const/halted slots`);
+          if (previousNextPc !== null && x[In.PC] !== previousNextPc) failures.push(`program ${n} row ${row}: pc ${x[In.PC]} after NEXT_PC ${previousNextPc}`);
+          previousNextPc = out[Out.NEXT_PC];
+          for (let i = 0; i < 16; i++) {
+            if (x[In.ACC_BITS + i] !== ((x[In.ACC] >>> i) & 1) || x[In.OPERAND_BITS + i] !== ((x[In.OPERAND] >>> i) & 1)) failures.push(`program ${n} row ${row}: bit ${i}`);
+          }
+          for (let k = 0; k < ffDim; k++) {
+            const slot = row * ffDim + k;
+            if (tap.hidden[slot] !== tap.gate[slot] * tap.value[slot]) failures.push(`program ${n} row ${row}: hidden ${k}`);
+          }
+        }
+        if (tap.row === tap.capacity) tap.row = 0;
+      }
+      if (JSON.stringify(ffn.snapshot()) !== JSON.stringify(native.snapshot())) failures.push(`program ${n}: final snapshots differ`);
+    }
+    expect(failures).toEqual([]);
   });
 });
