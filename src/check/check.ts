@@ -136,6 +136,7 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
       last: compileRowSet('last', instances, slots, selectColumn),
     };
     const failed = new Int32Array(instances.length);
+    const failedRows = new Int32Array(4096);
     const stepColumn = columnIndex('step');
     const pcColumn = columnIndex('pc');
 
@@ -145,22 +146,32 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
       return { row: batch.firstRow + r, step: readCell(batch, slots, stepColumn, r), pc, instruction };
     };
 
-    /** Evaluate one row set at (r, n); record failures. */
-    const evaluate = (set: CompiledRowSet, batch: TraceBatch, r: number, n: number, located: TraceBatch, lr: number) => {
-      let count = set.evaluate(batch.data as unknown as ArrayLike<number>[], batch.bitOffset, r, n, failed);
-      let ids: number[];
-      if (count === -1) {
-        ids = set.instances.filter((inst) => residualBig(inst, (cell) => cellValue(batch, slots, cell, r, n)) !== 0n).map((inst) => inst.id);
-      } else {
-        if (count === 0) return;
-        ids = Array.from(failed.subarray(0, count));
-      }
-      for (const id of ids) {
-        const instance = instances[id];
+    const byId = new Map<number, Instance>();
+    for (const set of Object.values(sets)) for (const instance of set.instances) byId.set(instance.id, instance);
+
+    /** Detail one failing row of a row set at (r, n): which instances fail, with values. */
+    const detail = (set: CompiledRowSet, batch: TraceBatch, r: number, n: number, located: TraceBatch, lr: number) => {
+      const count = set.row(batch.data as unknown as ArrayLike<number>[], batch.bitOffset, r, n, failed);
+      const candidates = count === -1 ? set.instances : Array.from(failed.subarray(0, count), (id) => byId.get(id)!);
+      for (const instance of candidates) {
         const residual = residualBig(instance, (cell) => cellValue(batch, slots, cell, r, n));
         if (residual === 0n) continue;
         if (field !== 'int' && residual % FIELDS[field] === 0n) continue;
         recordInstance(instance, residual, batch, r, n, located, lr);
+      }
+    };
+
+    /** Evaluate a row set on rows [start, end) of a batch (transitions read row r + 1). */
+    const scan = (set: CompiledRowSet, batch: TraceBatch, start: number, end: number, located: TraceBatch | null, lr: number) => {
+      let from = start;
+      while (from < end) {
+        const found = set.scan(batch.data as unknown as ArrayLike<number>[], batch.bitOffset, from, end, failedRows);
+        for (let i = 0; i < found; i++) {
+          const r = failedRows[i];
+          detail(set, batch, r, r + 1, located ?? batch, located === null ? r : lr);
+        }
+        if (found < failedRows.length) break;
+        from = failedRows[found - 1] + 1;
       }
     };
 
@@ -186,26 +197,24 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
       });
     };
 
-    const memory = new MemoryArguments(slots, options.maxFailures ?? 10, dirname(path));
+    const memory = new MemoryArguments(options.maxFailures ?? 10, dirname(path));
     let rows = 0;
     try {
       let previous: TraceBatch | null = null;
       for await (const batch of trace.batches()) {
-        if (batch.firstRow === 0 && batch.rows > 0) evaluate(sets.first, batch, 0, -1, batch, 0);
+        if (batch.firstRow === 0 && batch.rows > 0) scan(sets.first, batch, 0, 1, null, 0);
         if (previous !== null && previous.rows > 0 && batch.rows > 0) {
           const junction = joinRows(slots, previous, previous.rows - 1, batch, 0);
-          evaluate(sets.transition, junction, 0, 1, previous, previous.rows - 1);
+          scan(sets.transition, junction, 0, 1, previous, previous.rows - 1);
         }
-        for (let r = 0; r < batch.rows; r++) {
-          evaluate(sets.every, batch, r, -1, batch, r);
-          if (r + 1 < batch.rows) evaluate(sets.transition, batch, r, r + 1, batch, r);
-        }
+        scan(sets.every, batch, 0, batch.rows, null, 0);
+        scan(sets.transition, batch, 0, batch.rows - 1, null, 0);
         memory.add(batch);
         await options.onBatch?.(batch, { compiled, metadata: meta, slots: slots as never });
         rows += batch.rows;
         if (batch.rows > 0) previous = batch;
       }
-      if (previous !== null) evaluate(sets.last, previous, previous.rows - 1, -1, previous, previous.rows - 1);
+      if (previous !== null) scan(sets.last, previous, previous.rows - 1, previous.rows, null, 0);
       const argumentResult = memory.finish(reference.initialMemory, meta.claim);
       for (const f of argumentResult.failures) failures.add({ constraint: f.argument, row: f.row, step: null, pc: null, instruction: null, expected: f.expected, actual: f.actual, message: f.row === null ? f.message : `log row ${f.row}: ${f.message}` });
       failures.count += argumentResult.count - argumentResult.failures.length;
@@ -219,7 +228,7 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
       const initialOk = c.pc === 0 && c.acc === 0 && c.sp === reference.memorySize && c.zero && !c.carry && !c.halted && c.memory.every((v, i) => v === reference.initialMemory[i]);
       if (!initialOk) failures.add(general('claim.initial_state', 'a trace without rows must claim the initial state'));
     }
-    return report(true, rows, instances.filter((i) => i.rows === 'every' || i.rows === 'transition').length);
+    return report(true, rows, sets.every.instances.length + sets.every.vacuous + sets.transition.instances.length + sets.transition.vacuous);
   } finally {
     await trace.close();
   }

@@ -1,120 +1,169 @@
 import type { ColumnSlot } from '../trace/layout.js';
-import type { Cell, Instance, RowSet } from './expand.js';
+import type { Cell, Instance, Monomial, RowSet } from './expand.js';
 
 /**
- * Compiles the expanded constraint instances of one row set into a JavaScript function
- * (one per trace: coefficients are baked in). The function loads each cell it needs once,
- * evaluates every instance's residual exactly, and reports the instances that are not 0.
+ * Compiles the expanded constraint instances of one row set into JavaScript (one compile per
+ * trace: coefficients are baked in). Each cell is loaded once per row, every instance's
+ * residual is computed exactly, and non-zero residuals are reported.
  *
- * Exactness: residuals are computed in doubles. Every monomial is a coefficient times at
- * most two cells; only a product of two int32 cells can leave the 2^53 range, and the
- * generated code flags such a row so the caller re-evaluates it with BigInt.
+ * Exactness: residuals are computed in doubles. Every monomial is a coefficient times at most
+ * two cells; only a product of two int32 cells can leave the 2^53 range, and such a row is
+ * flagged so the caller re-evaluates it with BigInt.
  *
- * Selector terms: a monomial `c · select[j] · m` contributes only where select[j] ≠ 0, so
- * the code adds instruction j's terms for the selectors actually set in the row (usually
- * exactly one) — an exact evaluation of the whole sum, not an assumption about it.
+ * Selector terms: a monomial `c · select[j] · m` contributes only where select[j] ≠ 0, so the
+ * code adds instruction j's terms for the selector bits actually set in the row (usually
+ * exactly one): an exact evaluation of the whole sum, not an assumption about it.
+ *
+ * Bool columns hold only 0 and 1 (Arrow Bool), so b·b is rewritten to b before compiling;
+ * an instance that vanishes identically on those domains (booleanity) needs no code.
  */
 
-export interface RowEvaluator {
-  /**
-   * Evaluate rows r (and n, the next row, for transitions) of column data D with bool bit
-   * offsets O. Writes failing instance ids into `failed` and returns their count, or -1
-   * when a product left the exact range (re-evaluate with BigInt).
-   */
-  (D: ArrayLike<number>[], O: readonly number[], r: number, n: number, failed: Int32Array): number;
-}
+/** Scan rows [start, end): writes the rows with a non-zero (or inexact) residual, returns how many. */
+export type RangeEvaluator = (D: ArrayLike<number>[], O: readonly number[], start: number, end: number, failedRows: Int32Array) => number;
+/** One row (n = next row): writes failing instance ids, returns their count, or -1 when inexact. */
+export type RowEvaluator = (D: ArrayLike<number>[], O: readonly number[], r: number, n: number, failed: Int32Array) => number;
 
 export interface CompiledRowSet {
   readonly instances: readonly Instance[];
-  readonly evaluate: RowEvaluator;
+  /** Instances that hold for every value their columns' types allow (e.g. b² = b on bool). */
+  readonly vacuous: number;
+  readonly scan: RangeEvaluator;
+  readonly row: RowEvaluator;
 }
 
 const SAFE = 2 ** 53;
 
-export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: readonly ColumnSlot[], selectColumn: number): CompiledRowSet {
-  const instances = all.filter((i) => i.rows === rows);
-  const loads = new Map<string, string>();
-  const loadLines: string[] = [];
-  const cellVar = (cell: Cell): string => {
+/** Rewrite b·b → b for bool cells, merge equal monomials and drop zeros. */
+export function simplifyForTypes(monomials: readonly Monomial[], slots: readonly ColumnSlot[]): Monomial[] {
+  const merged = new Map<string, Monomial>();
+  for (const m of monomials) {
+    let cells = m.cells;
+    if (cells.length === 2 && sameCell(cells[0], cells[1]) && slots[cells[0].column].spec.type === 'bool') cells = [cells[0]];
+    const key = cells.map((c) => `${c.next ? 'n' : ''}${c.column}:${c.entry}`).join('*');
+    const existing = merged.get(key);
+    if (existing) existing.coef += m.coef;
+    else merged.set(key, { coef: m.coef, cells });
+  }
+  return [...merged.values()].filter((m) => m.coef !== 0);
+}
+
+function sameCell(a: Cell, b: Cell): boolean {
+  return a.column === b.column && a.entry === b.entry && a.next === b.next;
+}
+
+class Loader {
+  private readonly names = new Map<string, string>();
+  constructor(
+    private readonly slots: readonly ColumnSlot[],
+    private readonly prefix: string,
+  ) {}
+  readonly lines: string[] = [];
+
+  name(cell: Cell): string {
     const key = `${cell.next ? 'n' : 'r'}${cell.column}_${cell.entry}`;
-    let name = loads.get(key);
+    let name = this.names.get(key);
     if (name === undefined) {
-      name = `v${loads.size}`;
-      loads.set(key, name);
-      const slot = slots[cell.column];
+      name = `${this.prefix}${this.names.size}`;
+      this.names.set(key, name);
+      const slot = this.slots[cell.column];
       const row = cell.next ? 'n' : 'r';
       const index = slot.width === 1 ? row : `${row} * ${slot.width} + ${cell.entry}`;
       if (slot.spec.type === 'bool') {
-        loadLines.push(`const b_${name} = O[${cell.column}] + ${index}; const ${name} = (D[${cell.column}][b_${name} >> 3] >> (b_${name} & 7)) & 1;`);
+        this.lines.push(`const b${name} = O[${cell.column}] + ${index}; const ${name} = (D${cell.column}[b${name} >> 3] >> (b${name} & 7)) & 1;`);
       } else {
-        loadLines.push(`const ${name} = D[${cell.column}][${index}];`);
+        this.lines.push(`const ${name} = D${cell.column}[${index}];`);
       }
     }
     return name;
-  };
+  }
+}
+
+export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: readonly ColumnSlot[], selectColumn: number): CompiledRowSet {
+  const candidates = all.filter((i) => i.rows === rows).map((i) => ({ ...i, monomials: simplifyForTypes(i.monomials, slots) }));
+  const instances = candidates.filter((i) => i.monomials.length > 0);
+  const vacuous = candidates.length - instances.length;
   const isWide = (cell: Cell) => slots[cell.column].spec.type === 'int32';
 
+  const top = new Loader(slots, 'v');
+  const prelude: string[] = [];
   let guarded = 0;
-  const term = (coef: number, cells: Cell[], body: string[]): string => {
-    const vars = cells.map(cellVar);
+  const term = (loader: Loader, coef: number, cells: Cell[], body: string[]): string => {
+    const vars = cells.map((c) => loader.name(c));
+    if (vars.length === 0) return String(coef);
+    let product = vars.join(' * ');
     if (cells.length === 2 && isWide(cells[0]) && isWide(cells[1])) {
       const p = `p${guarded++}`;
-      body.push(`const ${p} = ${vars[0]} * ${vars[1]}; if (${p} >= ${SAFE} || ${p} <= -${SAFE}) inexact = true;`);
-      return coef === 1 ? p : `${coef} * ${p}`;
+      body.push(`const ${p} = ${product}; if (${p} >= ${SAFE} || ${p} <= -${SAFE}) inexact = true;`);
+      product = p;
     }
-    const product = vars.join(' * ');
-    if (vars.length === 0) return String(coef);
-    return coef === 1 ? product : `${coef} * ${product}`;
+    return coef === 1 ? product : coef === -1 ? `-${product}` : `${coef} * ${product}`;
   };
 
-  const prelude: string[] = [];
-  const residualInit: string[] = [];
-  const bySelector = new Map<number, string[]>();
+  const residuals: string[] = [];
+  const bySelector = new Map<number, { loader: Loader; lines: string[] }>();
   instances.forEach((instance, k) => {
     const parts: string[] = [];
     for (const m of instance.monomials) {
-      const selector = m.cells.findIndex((c) => c.column === selectColumn && !c.next);
-      if (selector >= 0 && rows === 'every') {
+      const selector = rows === 'every' ? m.cells.findIndex((c) => c.column === selectColumn && !c.next) : -1;
+      if (selector >= 0) {
         const j = m.cells[selector].entry;
         const rest = m.cells.filter((_, i) => i !== selector);
-        const lines = bySelector.get(j) ?? [];
+        let group = bySelector.get(j);
+        if (group === undefined) bySelector.set(j, (group = { loader: new Loader(slots, `u${j}_`), lines: [] }));
         const body: string[] = [];
-        const expr = term(m.coef, rest, body);
-        lines.push(...body, `c${k} += s * ${expr};`);
-        bySelector.set(j, lines);
+        const expr = term(group.loader, m.coef, rest, body);
+        group.lines.push(...body, `c${k} += ${expr};`);
       } else {
-        parts.push(term(m.coef, m.cells, prelude));
+        parts.push(term(top, m.coef, m.cells, prelude));
       }
     }
-    residualInit.push(`let c${k} = ${parts.length === 0 ? '0' : parts.join(' + ')};`);
+    residuals.push(`let c${k} = ${parts.length === 0 ? '0' : parts.join(' + ')};`);
   });
 
-  const selectorSlot = slots[selectColumn];
   const selectorCode: string[] = [];
-  if (rows === 'every' && bySelector.size > 0) {
-    const P = selectorSlot.width;
-    selectorCode.push(`const sBase = O[${selectColumn}] + r * ${P};`, `const S = D[${selectColumn}];`);
-    selectorCode.push(`for (let j = 0; j < ${P}; j++) {`, `  const bit = sBase + j; const s = (S[bit >> 3] >> (bit & 7)) & 1;`, `  if (s === 0) continue;`, `  switch (j) {`);
-    for (const [j, lines] of [...bySelector].sort((a, b) => a[0] - b[0])) {
-      selectorCode.push(`    case ${j}: {`, ...lines.map((l) => `      ${l}`), `      break;`, `    }`);
+  if (bySelector.size > 0) {
+    const P = slots[selectColumn].width;
+    selectorCode.push(
+      `const sb = O[${selectColumn}] + r * ${P}; const se = sb + ${P};`,
+      `for (let bit = sb; bit < se; ) {`,
+      `  const byte = D${selectColumn}[bit >> 3] >> (bit & 7);`,
+      `  if (byte === 0) { bit += 8 - (bit & 7); continue; }`,
+      `  if ((byte & 1) !== 0) {`,
+      `    switch (bit - sb) {`,
+    );
+    for (const [j, group] of [...bySelector].sort((a, b) => a[0] - b[0])) {
+      selectorCode.push(`      case ${j}: {`, ...group.loader.lines.map((l) => `        ${l}`), ...group.lines.map((l) => `        ${l}`), `        break;`, `      }`);
     }
-    selectorCode.push(`  }`, `}`);
+    selectorCode.push(`    }`, `  }`, `  bit++;`, `}`);
   }
-  const checks = instances.map((_, k) => `if (c${k} !== 0) failed[f++] = ${instances[k].id};`);
-  const source = [
-    `let inexact = false;`,
-    ...loadLines,
-    ...prelude,
-    ...residualInit,
-    ...selectorCode,
-    `if (inexact) return -1;`,
+  const columns = [...new Set(slots.map((s) => s.index))];
+  const unpack = `const [${columns.map((c) => `D${c}`).join(', ')}] = D;`;
+  const body = [...top.lines, ...prelude, ...residuals, ...selectorCode];
+  const anyFailure = instances.length === 0 ? 'false' : instances.map((_, k) => `c${k} !== 0`).join(' || ');
+
+  const scanSource = [
+    unpack,
     `let f = 0;`,
-    ...checks,
+    `for (let r = start; r < end; r++) {`,
+    `  const n = r + 1;`,
+    `  let inexact = false;`,
+    ...body.map((l) => `  ${l}`),
+    `  if (inexact || ${anyFailure}) { failedRows[f++] = r; if (f === failedRows.length) return f; }`,
+    `}`,
     `return f;`,
   ].join('\n');
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const evaluate = new Function('D', 'O', 'r', 'n', 'failed', source) as RowEvaluator;
-  return { instances, evaluate };
+  const rowSource = [
+    unpack,
+    `let inexact = false;`,
+    ...body,
+    `if (inexact) return -1;`,
+    `let f = 0;`,
+    ...instances.map((inst, k) => `if (c${k} !== 0) failed[f++] = ${inst.id};`),
+    `return f;`,
+  ].join('\n');
+  const scan = new Function('D', 'O', 'start', 'end', 'failedRows', scanSource) as RangeEvaluator;
+  const row = new Function('D', 'O', 'r', 'n', 'failed', rowSource) as RowEvaluator;
+  return { instances, vacuous, scan, row };
 }
 
 /** Exact residual of one instance with BigInt (the slow path for wide products and field checks). */

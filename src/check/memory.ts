@@ -1,10 +1,8 @@
 import { NO_ACCESS_ADDR } from '../air/columns.js';
 import { columnIndex } from '../air/columns.js';
-import type { ColumnSlot } from '../trace/layout.js';
 import type { Claim } from '../trace/metadata.js';
 import type { TraceBatch } from '../trace/reader.js';
 import { AccessSpill, RecordSpill } from '../trace/spill.js';
-import { readCell } from './cells.js';
 
 /** A failure of a memory argument, located at a log row when it has one. */
 export interface ArgumentFailure {
@@ -34,7 +32,6 @@ export class MemoryArguments {
   private failureCount = 0;
 
   constructor(
-    private readonly slots: readonly ColumnSlot[],
     private readonly maxFailures: number,
     directory?: string,
   ) {
@@ -51,25 +48,38 @@ export class MemoryArguments {
 
   /** Record the accesses and log entries of one batch. */
   add(batch: TraceBatch): void {
-    const { slots, col } = this;
+    const { col } = this;
+    const int = (name: string) => batch.data[col[name]] as Int32Array | Int16Array;
+    const bit = (name: string) => {
+      const bitmap = batch.data[col[name]] as Uint8Array;
+      const offset = batch.bitOffset[col[name]];
+      return (r: number) => (bitmap[(offset + r) >> 3] >> ((offset + r) & 7)) & 1;
+    };
+    const step = int('step');
+    const accessAddr = int('access_addr');
+    const accessValue = int('access_value');
+    const accessRead = bit('access_read');
+    const accessWrite = bit('access_write');
+    const logStep = int('log_step');
+    const logAddr = int('log_addr');
+    const logValue = int('log_value');
+    const logRead = bit('log_read');
+    const logWrite = bit('log_write');
+    const logFirst = bit('log_first');
     for (let r = 0; r < batch.rows; r++) {
-      const row = batch.firstRow + r;
-      const addr = readCell(batch, slots, col.access_addr, r);
-      const kind = kindOf(readCell(batch, slots, col.access_read, r), readCell(batch, slots, col.access_write, r));
-      const step = readCell(batch, slots, col.step, r);
-      const value = readCell(batch, slots, col.access_value, r);
+      const addr = accessAddr[r];
       if (addr < 0 || addr > NO_ACCESS_ADDR) {
-        this.fail({ argument: 'memory.permutation', row, message: `access_addr ${addr} is outside 0..${NO_ACCESS_ADDR}`, expected: null, actual: String(addr) });
+        this.fail({ argument: 'memory.permutation', row: batch.firstRow + r, message: `access_addr ${addr} is outside 0..${NO_ACCESS_ADDR}`, expected: null, actual: String(addr) });
       } else {
-        this.exec.push(addr, step, value, kind);
+        this.exec.push(addr, step[r], accessValue[r], kindOf(accessRead(r), accessWrite(r)));
       }
       const at = this.log.append();
       const buffer = this.log.current;
-      buffer[at] = readCell(batch, slots, col.log_step, r);
-      buffer[at + 1] = readCell(batch, slots, col.log_addr, r);
-      buffer[at + 2] = readCell(batch, slots, col.log_value, r);
-      buffer[at + 3] = kindOf(readCell(batch, slots, col.log_read, r), readCell(batch, slots, col.log_write, r));
-      buffer[at + 4] = readCell(batch, slots, col.log_first, r);
+      buffer[at] = logStep[r];
+      buffer[at + 1] = logAddr[r];
+      buffer[at + 2] = logValue[r];
+      buffer[at + 3] = kindOf(logRead(r), logWrite(r));
+      buffer[at + 4] = logFirst(r);
     }
   }
 
