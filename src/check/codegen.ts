@@ -51,8 +51,89 @@ function sameCell(a: Cell, b: Cell): boolean {
   return a.column === b.column && a.entry === b.entry && a.next === b.next;
 }
 
+/**
+ * A run of single-bit monomials c·2^i·b[e+i] (i = 0..k-1) of one bool column, optionally with
+ * the top bit weighted -c·2^(k-1) (two's complement): evaluated as c times the k-bit word.
+ */
+interface BitRun {
+  column: number;
+  next: boolean;
+  start: number;
+  bits: number;
+  signed: boolean;
+  coef: number;
+}
+
+/** Split monomials into bit runs (length ≥ 4) and the rest. Exact: Σ c·2^i·b_i is the word. */
+export function foldBitRuns(monomials: readonly Monomial[], slots: readonly ColumnSlot[]): { runs: BitRun[]; rest: Monomial[] } {
+  const singles = new Map<string, Monomial[]>();
+  const rest: Monomial[] = [];
+  for (const m of monomials) {
+    const cell = m.cells[0];
+    if (m.cells.length === 1 && slots[cell.column].spec.type === 'bool') {
+      const key = `${cell.column}:${cell.next}`;
+      const list = singles.get(key) ?? [];
+      list.push(m);
+      singles.set(key, list);
+    } else {
+      rest.push(m);
+    }
+  }
+  const runs: BitRun[] = [];
+  for (const list of singles.values()) {
+    list.sort((a, b) => a.cells[0].entry - b.cells[0].entry);
+    let i = 0;
+    while (i < list.length) {
+      const first = list[i];
+      const coef = first.coef;
+      let j = i + 1;
+      let signed = false;
+      while (j < list.length && list[j].cells[0].entry === first.cells[0].entry + (j - i)) {
+        const weight = coef * 2 ** (j - i);
+        if (list[j].coef === weight) {
+          j++;
+          continue;
+        }
+        if (list[j].coef === -weight) {
+          signed = true;
+          j++;
+        }
+        break;
+      }
+      const bits = j - i;
+      if (bits >= 4 && bits <= 31) {
+        runs.push({ column: first.cells[0].column, next: first.cells[0].next, start: first.cells[0].entry, bits, signed, coef });
+      } else {
+        rest.push(...list.slice(i, j));
+      }
+      i = j;
+    }
+  }
+  return { runs, rest };
+}
+
 class Loader {
   private readonly names = new Map<string, string>();
+
+  /** A k-bit word of a bool column as one value (signed: two's complement). */
+  word(run: BitRun): string {
+    const key = `w${run.next ? 'n' : 'r'}${run.column}_${run.start}_${run.bits}_${run.signed}`;
+    let name = this.names.get(key);
+    if (name === undefined) {
+      name = `${this.prefix}${this.names.size}`;
+      this.names.set(key, name);
+      const slot = this.slots[run.column];
+      const row = run.next ? 'n' : 'r';
+      const D = `D${run.column}`;
+      const top = 2 ** run.bits;
+      this.lines.push(
+        `const q${name} = O[${run.column}] + ${row} * ${slot.width} + ${run.start}; const y${name} = q${name} >> 3;`,
+        `const t${name} = Math.floor((${D}[y${name}] + (${D}[y${name} + 1] | 0) * 256 + (${D}[y${name} + 2] | 0) * 65536 + (${D}[y${name} + 3] | 0) * 16777216 + (${D}[y${name} + 4] | 0) * 4294967296) / (1 << (q${name} & 7))) % ${top};`,
+        run.signed ? `const ${name} = t${name} >= ${top / 2} ? t${name} - ${top} : t${name};` : `const ${name} = t${name};`,
+      );
+    }
+    return name;
+  }
   constructor(
     private readonly slots: readonly ColumnSlot[],
     private readonly prefix: string,
@@ -103,7 +184,10 @@ export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: rea
   const bySelector = new Map<number, { loader: Loader; lines: string[] }>();
   instances.forEach((instance, k) => {
     const parts: string[] = [];
-    for (const m of instance.monomials) {
+    const folded = foldBitRuns(instance.monomials.filter((m) => rows !== 'every' || !m.cells.some((c) => c.column === selectColumn && !c.next)), slots);
+    for (const run of folded.runs) parts.push(run.coef === 1 ? top.word(run) : `${run.coef} * ${top.word(run)}`);
+    const selectorMonomials = instance.monomials.filter((m) => rows === 'every' && m.cells.some((c) => c.column === selectColumn && !c.next));
+    for (const m of [...folded.rest, ...selectorMonomials]) {
       const selector = rows === 'every' ? m.cells.findIndex((c) => c.column === selectColumn && !c.next) : -1;
       if (selector >= 0) {
         const j = m.cells[selector].entry;

@@ -11,8 +11,8 @@ import { OUTPUT_DIM } from '../compiler/layout.js';
 import { TraceBuffers, traceSchema, TRACE_SCHEMA_VERSION } from './layout.js';
 import { claimOf, encodeMetadata, fieldsHolding, type TraceMetadata } from './metadata.js';
 import { FileSink } from './sink.js';
-import { AccessSpill, ByteSpill } from './spill.js';
-import { accessOf, instructionTable, WitnessBuilder } from './witness.js';
+import { AccessKind, AccessSpill, ByteSpill } from './spill.js';
+import { instructionTable, WitnessBuilder } from './witness.js';
 
 export const GENERATOR = 'tvm-trace 0.1.0';
 export const DEFAULT_BATCH_ROWS = 65536;
@@ -68,7 +68,6 @@ export function exportTrace(program: Program, target: string, options: ExportOpt
     const executionColumns = buffers.slots.filter((slot) => slot.spec.group !== 'log').map((slot) => slot.index);
     const logColumns = buffers.slots.filter((slot) => slot.spec.group === 'log').map((slot) => slot.index);
     const witness = new WitnessBuilder(table, dims.instructions);
-    const access = new Int32Array(3);
     const batchSizes: number[] = [];
     // Largest |cell| of the trace: hidden products and outputs bound every other column.
     let maxAbs = 2 ** 15;
@@ -82,9 +81,11 @@ export function exportTrace(program: Program, target: string, options: ExportOpt
       for (const i of executionColumns) spooled.append(buffers.rowBytes(i, ran));
       const accessAddr = buffers.column('access_addr');
       const accessValue = buffers.column('access_value');
+      const reads = buffers.column('access_read');
+      const writes = buffers.column('access_write');
       for (let r = 0; r < ran; r++) {
-        accessOf(tap, r, table, access);
-        spill.push(accessAddr[r], base + r, accessValue[r], access[2]);
+        const kind = ((reads[r >> 3] >> (r & 7)) & 1) * AccessKind.READ + ((writes[r >> 3] >> (r & 7)) & 1) * AccessKind.WRITE;
+        spill.push(accessAddr[r], base + r, accessValue[r], kind);
       }
       maxAbs = Math.max(maxAbs, largestMagnitude(tap.hidden, ran * ffDim), largestMagnitude(tap.output, ran * OUTPUT_DIM));
       batchSizes.push(ran);

@@ -1,0 +1,30 @@
+/**
+ * One measured export or check, in its own process so its peak RSS is its own:
+ *   tsx bench/trace-worker.ts export PROG.tvm OUT.arrow MAX_STEPS
+ *   tsx bench/trace-worker.ts check TRACE.arrow
+ * Prints one JSON line: {rows, seconds, cpuSeconds, bytes, maxRssMiB, ok?}.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { checkTrace } from '../src/check/check.js';
+import { assemble } from '../src/isa/assemble.js';
+import { exportTrace } from '../src/trace/export.js';
+
+const [mode, a, b, c] = process.argv.slice(2);
+const cpu = process.cpuUsage();
+const start = process.hrtime.bigint();
+let rows = 0;
+let bytes = 0;
+let ok: boolean | undefined;
+if (mode === 'export') {
+  const result = exportTrace(assemble(readFileSync(a, 'utf8')), b, { maxSteps: Number(c) });
+  rows = result.rows;
+  bytes = result.bytes;
+} else {
+  const report = await checkTrace(a);
+  rows = report.rows;
+  ok = report.ok;
+  bytes = statSync(a).size;
+}
+const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+const used = process.cpuUsage(cpu);
+console.log(JSON.stringify({ rows, seconds, cpuSeconds: (used.user + used.system) / 1e6, bytes, maxRssMiB: process.resourceUsage().maxRSS / 1024, ok }));

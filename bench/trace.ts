@@ -1,0 +1,58 @@
+/**
+ * Export and check throughput on programs/long_loop.tvm: rows/s, bytes per row and peak RSS
+ * (each run in a fresh process), median of N runs per size.
+ *   npm run bench:export [-- --runs N --sizes 1000000,10000000]
+ *   npm run bench:check  [-- --runs N --sizes 1000000,10000000]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const mode = process.argv[2] === 'check' ? 'check' : 'export';
+const flag = (name: string, fallback: string) => {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1] : fallback;
+};
+const runs = Number(flag('--runs', '5'));
+const sizes = flag('--sizes', '1000000,10000000').split(',').map(Number);
+const program = fileURLToPath(new URL('../programs/long_loop.tvm', import.meta.url));
+const worker = fileURLToPath(new URL('./trace-worker.ts', import.meta.url));
+const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
+const directory = mkdtempSync(join(tmpdir(), 'tvm-bench-'));
+
+interface Run {
+  rows: number;
+  seconds: number;
+  cpuSeconds: number;
+  bytes: number;
+  maxRssMiB: number;
+  ok?: boolean;
+}
+const measure = (args: string[]): Run => JSON.parse(execFileSync(tsx, [worker, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 }).trim().split('\n').pop()!);
+const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
+
+console.log(`bench:${mode}  programs/long_loop.tvm  node ${process.version}  ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
+try {
+  for (const size of sizes) {
+    const trace = join(directory, `long_loop_${size}.arrow`);
+    if (mode === 'check') measure(['export', program, trace, String(size)]);
+    const results: Run[] = [];
+    for (let i = 1; i <= runs; i++) {
+      const run = mode === 'export' ? measure(['export', program, trace, String(size)]) : measure(['check', trace]);
+      if (run.ok === false) throw new Error('check failed on a trace it should accept');
+      results.push(run);
+      console.log(
+        `${size} steps, run ${i}: ${run.rows} rows in ${run.seconds.toFixed(2)} s = ${(run.rows / run.seconds / 1e6).toFixed(2)}M rows/s (per CPU second ${(run.rows / run.cpuSeconds / 1e6).toFixed(2)}M), ${(run.bytes / run.rows).toFixed(1)} bytes/row, peak RSS ${run.maxRssMiB.toFixed(0)} MiB`,
+      );
+    }
+    const rate = median(results.map((r) => r.rows / r.seconds));
+    const cpuRate = median(results.map((r) => r.rows / r.cpuSeconds));
+    const rss = median(results.map((r) => r.maxRssMiB));
+    console.log(`${size} steps: median ${(rate / 1e6).toFixed(2)}M rows/s (per CPU second ${(cpuRate / 1e6).toFixed(2)}M), ${(results[0].bytes / results[0].rows).toFixed(1)} bytes/row, peak RSS ${rss.toFixed(0)} MiB (median of ${runs})`);
+    rmSync(trace, { force: true });
+  }
+} finally {
+  rmSync(directory, { recursive: true, force: true });
+}
