@@ -6,12 +6,12 @@ import { AIR_VERSION } from '../air/definition.js';
 import { compileProgram } from '../compiler/compile.js';
 import { printProgram } from '../isa/print.js';
 import type { Program } from '../isa/program.js';
-import { createTap, FfnMachine } from '../runtime/ffn/engine.js';
+import { createAccessTap, createTap, FfnMachine } from '../runtime/ffn/engine.js';
 import { OUTPUT_DIM } from '../compiler/layout.js';
 import { TraceBuffers, traceSchema, TRACE_SCHEMA_VERSION } from './layout.js';
 import { claimOf, encodeMetadata, fieldsHolding, type TraceMetadata } from './metadata.js';
 import { FileSink } from './sink.js';
-import { AccessKind, AccessSpill, ByteSpill } from './spill.js';
+import { AccessSpill } from './spill.js';
 import { instructionTable, WitnessBuilder } from './witness.js';
 
 export const GENERATOR = 'tvm-trace 0.1.0';
@@ -57,44 +57,32 @@ export function exportTrace(program: Program, target: string, options: ExportOpt
   const dims = { ffDim, instructions: program.instructions.length };
   const directory = dirname(target);
   const spill = new AccessSpill(directory);
-  const spooled = new ByteSpill(directory);
   const temp = `${target}.${process.pid}.partial`;
   let fd: number | null = null;
   try {
-    // Phase 1: run once; spool execution columns, bucket accesses.
+    // Pass 1: run without vectors, bucketing each step's memory access by address.
+    const scout = new FfnMachine(compiled);
+    const accesses = createAccessTap(batchRows);
+    while (scout.steps < maxSteps && !scout.stopped) {
+      accesses.row = 0;
+      const base = scout.steps;
+      const ran = scout.advance(maxSteps - scout.steps, undefined, accesses);
+      if (ran === 0) break;
+      for (let r = 0; r < ran; r++) spill.push(accesses.addr[r], base + r, accesses.value[r], accesses.kind[r]);
+      progress?.update('run', scout.steps, null);
+    }
+    const final = scout.snapshot();
+    const rows = final.steps;
+
+    // Pass 2: run again with every vector; write each batch beside its slice of the sorted log.
     const machine = new FfnMachine(compiled);
     const tap = createTap(ffDim, batchRows);
     const buffers = new TraceBuffers(dims, batchRows, { hidden: tap.hidden, output: tap.output });
-    const executionColumns = buffers.slots.filter((slot) => slot.spec.group !== 'log').map((slot) => slot.index);
     const logColumns = buffers.slots.filter((slot) => slot.spec.group === 'log').map((slot) => slot.index);
     const witness = new WitnessBuilder(table, dims.instructions);
-    const batchSizes: number[] = [];
-    // Largest |cell| of the trace: hidden products and outputs bound every other column.
-    let maxAbs = 2 ** 15;
-    while (machine.steps < maxSteps && !machine.stopped) {
-      tap.row = 0;
-      const base = machine.steps;
-      const ran = machine.advance(maxSteps - machine.steps, tap);
-      if (ran === 0) break;
-      buffers.clearBitmaps();
-      witness.fillExecution(buffers, tap, ran, base);
-      for (const i of executionColumns) spooled.append(buffers.rowBytes(i, ran));
-      const accessAddr = buffers.column('access_addr');
-      const accessValue = buffers.column('access_value');
-      const reads = buffers.column('access_read');
-      const writes = buffers.column('access_write');
-      for (let r = 0; r < ran; r++) {
-        const kind = ((reads[r >> 3] >> (r & 7)) & 1) * AccessKind.READ + ((writes[r >> 3] >> (r & 7)) & 1) * AccessKind.WRITE;
-        spill.push(accessAddr[r], base + r, accessValue[r], kind);
-      }
-      maxAbs = Math.max(maxAbs, largestMagnitude(tap.hidden, ran * ffDim), largestMagnitude(tap.output, ran * OUTPUT_DIM));
-      batchSizes.push(ran);
-      progress?.update('run', machine.steps, null);
-    }
-    const final = machine.snapshot();
-    const rows = final.steps;
-
-    // Phase 2: pair each spooled batch with its slice of the sorted log and write it.
+    // max(2^15, largest |cell| of the int32 columns: hidden, output, step, log_step); int16 and
+    // bool columns stay within 2^15. Pass 1 measured it, so it can go in the schema's metadata.
+    const maxAbs = Math.max(2 ** 15, rows - 1, accesses.maxAbs);
     const metadata: TraceMetadata = {
       schema: TRACE_SCHEMA_VERSION,
       air: AIR_VERSION,
@@ -116,16 +104,21 @@ export function exportTrace(program: Program, target: string, options: ExportOpt
     const writer = new arrow.RecordBatchFileWriter();
     writer.reset(sink, schema);
     const log = spill.sorted(batchRows);
-    let written = 0;
-    for (const ran of batchSizes) {
-      for (const i of executionColumns) spooled.readInto(buffers.rowBytes(i, ran));
+    while (machine.steps < rows) {
+      tap.row = 0;
+      const base = machine.steps;
+      const ran = machine.advance(rows - machine.steps, tap);
+      if (ran === 0) throw new Error('internal error: the second run stopped early');
+      buffers.clearBitmaps();
+      witness.fillExecution(buffers, tap, ran, base);
       for (const i of logColumns) buffers.data[i].fill(0);
       const slice = log.next();
       if (slice.done || slice.value.length !== ran) throw new Error('internal error: memory log out of step with the run');
       witness.fillLog(buffers, slice.value);
+      if (largestMagnitude(tap.hidden, ran * ffDim) > maxAbs || largestMagnitude(tap.output, ran * OUTPUT_DIM) > maxAbs)
+        throw new Error('internal error: a value exceeds the bound recorded in the metadata');
       writer.write(buffers.recordBatch(schema, ran));
-      written += ran;
-      progress?.update('write', written, rows);
+      progress?.update('write', machine.steps, rows);
     }
     writer.finish();
     sink.flush();
@@ -147,7 +140,6 @@ export function exportTrace(program: Program, target: string, options: ExportOpt
     throw error;
   } finally {
     spill.dispose();
-    spooled.dispose();
   }
 }
 
