@@ -115,6 +115,24 @@ export function foldBitRuns(monomials: readonly Monomial[], slots: readonly Colu
 class Loader {
   private readonly names = new Map<string, string>();
 
+  /** Bits [24·chunk, 24·chunk + 24) of a bool column's row, as an integer (bit 0 = first entry). */
+  window(column: number, next: boolean, chunk: number): string {
+    const key = `win${next ? 'n' : 'r'}${column}_${chunk}`;
+    let name = this.names.get(key);
+    if (name === undefined) {
+      name = `${this.prefix}${this.names.size}`;
+      this.names.set(key, name);
+      const slot = this.slots[column];
+      const row = next ? 'n' : 'r';
+      const D = `D${column}`;
+      this.lines.push(
+        `const q${name} = O[${column}] + ${row} * ${slot.width} + ${chunk * 24}; const y${name} = q${name} >> 3;`,
+        `const ${name} = (${D}[y${name}] | (${D}[y${name} + 1] << 8) | (${D}[y${name} + 2] << 16) | (${D}[y${name} + 3] << 24)) >>> (q${name} & 7);`,
+      );
+    }
+    return name;
+  }
+
   /** A k-bit word of a bool column as one value (signed: two's complement). */
   word(run: BitRun): string {
     const key = `w${run.next ? 'n' : 'r'}${run.column}_${run.start}_${run.bits}_${run.signed}`;
@@ -150,7 +168,10 @@ class Loader {
       const row = cell.next ? 'n' : 'r';
       const index = slot.width === 1 ? row : `${row} * ${slot.width} + ${cell.entry}`;
       if (slot.spec.type === 'bool') {
-        this.lines.push(`const b${name} = O[${cell.column}] + ${index}; const ${name} = (D${cell.column}[b${name} >> 3] >> (b${name} & 7)) & 1;`);
+        // Bits come from a 24-bit window of the row's bitmap, assembled once per row.
+        const chunk = Math.floor(cell.entry / 24);
+        const window = this.window(cell.column, cell.next, chunk);
+        this.lines.push(`const ${name} = (${window} >>> ${cell.entry - chunk * 24}) & 1;`);
       } else {
         this.lines.push(`const ${name} = D${cell.column}[${index}];`);
       }
