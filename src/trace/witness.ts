@@ -7,6 +7,31 @@ import type { FfnTap } from '../runtime/ffn/engine.js';
 import { AccessKind, type SortedSlice } from './spill.js';
 import { writeBits, type TraceBuffers } from './layout.js';
 
+// Layout constants copied into module constants: in hot loops a property load through an
+// imported binding can cost a getter call (tsx's module interop), and these never change.
+const X_DIM = INPUT_DIM;
+const O_DIM = OUTPUT_DIM;
+const X_PC = In.PC;
+const X_ACC = In.ACC;
+const X_ZERO = In.ZERO;
+const X_CARRY = In.CARRY;
+const X_SP = In.SP;
+const X_OPERAND = In.OPERAND;
+const O_RAW_ACC = Out.RAW_ACC;
+const O_WRITE_ENABLE = Out.WRITE_ENABLE;
+const O_WRITE_ADDR = Out.WRITE_ADDR;
+const O_WRITE_VALUE = Out.WRITE_VALUE;
+const READ = AccessKind.READ;
+const WRITE = AccessKind.WRITE;
+const NONE = AccessKind.NONE;
+const READS_NONE = ReadModeCode.none;
+const READS_DIRECT = ReadModeCode.direct;
+const X_WORDS = INPUT_WORDS;
+const BITS = WORD_BITS;
+const ADDR_BITS = LOG_ADDR_BITS;
+const GAP_BITS = LOG_GAP_BITS;
+const HALTS = OPCODE_TABLE.halts;
+
 /** Per-instruction constants the witness needs, as typed arrays indexed by pc. */
 export interface InstructionTable {
   readonly opcode: Int32Array;
@@ -31,22 +56,22 @@ export function instructionTable(compiled: CompiledProgram): InstructionTable {
 
 /** The memory access of tap row r: (address, value, kind); address NO_ACCESS_ADDR when none. */
 export function accessOf(tap: FfnTap, r: number, table: InstructionTable, into: Int32Array): void {
-  const x = r * INPUT_DIM;
-  const o = r * OUTPUT_DIM;
-  const pc = tap.input[x + In.PC];
+  const x = r * X_DIM;
+  const o = r * O_DIM;
+  const pc = tap.input[x + X_PC];
   const mode = table.readMode[pc];
-  if (mode !== ReadModeCode.none) {
-    into[0] = mode === ReadModeCode.direct ? table.readAddr[pc] : tap.input[x + In.SP];
-    into[1] = tap.input[x + In.OPERAND];
-    into[2] = AccessKind.READ;
-  } else if (tap.output[o + Out.WRITE_ENABLE] === 1) {
-    into[0] = tap.output[o + Out.WRITE_ADDR];
-    into[1] = tap.output[o + Out.WRITE_VALUE];
-    into[2] = AccessKind.WRITE;
+  if (mode !== READS_NONE) {
+    into[0] = mode === READS_DIRECT ? table.readAddr[pc] : tap.input[x + X_SP];
+    into[1] = tap.input[x + X_OPERAND];
+    into[2] = READ;
+  } else if (tap.output[o + O_WRITE_ENABLE] === 1) {
+    into[0] = tap.output[o + O_WRITE_ADDR];
+    into[1] = tap.output[o + O_WRITE_VALUE];
+    into[2] = WRITE;
   } else {
     into[0] = NO_ACCESS_ADDR;
     into[1] = 0;
-    into[2] = AccessKind.NONE;
+    into[2] = NONE;
   }
 }
 
@@ -126,20 +151,20 @@ export class WitnessBuilder {
     const { step, pc: pcCol, opcode, arg, select, input, inputBits, pcWrap, nextAcc, accBits, accOr, quotBits, quotOr } = c;
     const { rawNegative, nextZero: zeroCol, nextCarry: carryCol, nextHalted, accessRead, accessWrite, accessAddr, accessValue } = c;
     const { gate, value } = c;
-    const halts = OPCODE_TABLE.halts;
+    const halts = HALTS;
     for (let i = 0, n = rows * F; i < n; i++) {
       gate[i] = tg[i];
       value[i] = tv[i];
     }
     for (let r = 0; r < rows; r++) {
-      const x = r * INPUT_DIM;
-      const o = r * OUTPUT_DIM;
-      const pc = tin[x + In.PC];
-      const w = r * INPUT_WORDS;
-      for (let i = 0; i < INPUT_WORDS; i++) input[w + i] = tin[x + i];
+      const x = r * X_DIM;
+      const o = r * O_DIM;
+      const pc = tin[x + X_PC];
+      const w = r * X_WORDS;
+      for (let i = 0; i < X_WORDS; i++) input[w + i] = tin[x + i];
       // input_bits is 32 bits a row: ACC's 16 bits then OPERAND's, byte-aligned.
-      const acc16 = tin[x + In.ACC] & 0xffff;
-      const operand16 = tin[x + In.OPERAND] & 0xffff;
+      const acc16 = tin[x + X_ACC] & 0xffff;
+      const operand16 = tin[x + X_OPERAND] & 0xffff;
       inputBits[r * 4] = acc16 & 0xff;
       inputBits[r * 4 + 1] = acc16 >>> 8;
       inputBits[r * 4 + 2] = operand16 & 0xff;
@@ -152,7 +177,7 @@ export class WitnessBuilder {
       setBit(select, r * P + pc, 1);
       setBit(pcWrap, r, pc === 255 ? 1 : 0);
 
-      const raw = tout[o + Out.RAW_ACC];
+      const raw = tout[o + O_RAW_ACC];
       const wrapped = ((raw + 32768) & 0xffff) - 32768;
       const quot16 = ((raw - wrapped) / 65536) & 0xffff;
       const wrapped16 = wrapped & 0xffff;
@@ -161,16 +186,16 @@ export class WitnessBuilder {
       accBits[r * 2 + 1] = wrapped16 >>> 8;
       quotBits[r * 2] = quot16 & 0xff;
       quotBits[r * 2 + 1] = quot16 >>> 8;
-      writeBits(accOr, r * (WORD_BITS - 1), prefixOrMask(wrapped16), WORD_BITS - 1);
-      writeBits(quotOr, r * (WORD_BITS - 1), prefixOrMask(quot16), WORD_BITS - 1);
+      writeBits(accOr, r * (BITS - 1), prefixOrMask(wrapped16), BITS - 1);
+      writeBits(quotOr, r * (BITS - 1), prefixOrMask(quot16), BITS - 1);
       setBit(rawNegative, r, raw < 0 ? 1 : 0);
-      setBit(zeroCol, r, nextZero(table.zeroRule[pc], wrapped, tin[x + In.ZERO]));
-      setBit(carryCol, r, nextCarry(table.carryRule[pc], raw, wrapped, tin[x + In.CARRY]));
+      setBit(zeroCol, r, nextZero(table.zeroRule[pc], wrapped, tin[x + X_ZERO]));
+      setBit(carryCol, r, nextCarry(table.carryRule[pc], raw, wrapped, tin[x + X_CARRY]));
       setBit(nextHalted, r, halts[op]);
 
       accessOf(tap, r, table, access);
-      setBit(accessRead, r, access[2] === AccessKind.READ ? 1 : 0);
-      setBit(accessWrite, r, access[2] === AccessKind.WRITE ? 1 : 0);
+      setBit(accessRead, r, access[2] === READ ? 1 : 0);
+      setBit(accessWrite, r, access[2] === WRITE ? 1 : 0);
       accessAddr[r] = access[0];
       accessValue[r] = access[1];
     }
@@ -189,12 +214,12 @@ export class WitnessBuilder {
       c.logAddr[r] = addr;
       c.logStep[r] = step;
       c.logValue[r] = slice.value[r];
-      setBit(c.logRead, r, kind === AccessKind.READ ? 1 : 0);
-      setBit(c.logWrite, r, kind === AccessKind.WRITE ? 1 : 0);
+      setBit(c.logRead, r, kind === READ ? 1 : 0);
+      setBit(c.logWrite, r, kind === WRITE ? 1 : 0);
       setBit(c.logFirst, r, first);
-      setBit(c.logContinue, r, kind === AccessKind.READ && first === 0 ? 1 : 0);
-      writeBits(c.logAddrBits, r * LOG_ADDR_BITS, addr, LOG_ADDR_BITS);
-      writeBits(c.logGapBits, r * LOG_GAP_BITS, gap, LOG_GAP_BITS);
+      setBit(c.logContinue, r, kind === READ && first === 0 ? 1 : 0);
+      writeBits(c.logAddrBits, r * ADDR_BITS, addr, ADDR_BITS);
+      writeBits(c.logGapBits, r * GAP_BITS, gap, GAP_BITS);
       prevAddr = addr;
       prevStep = step;
     }
