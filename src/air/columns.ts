@@ -29,6 +29,14 @@ export const LOG_GAP_BITS = 29;
 export const LOG_ADDR_BITS = 9;
 /** The log address of a step that touches no memory. */
 export const NO_ACCESS_ADDR = 256;
+/**
+ * Widest rows a trace may have: hidden units (the widest instruction has 50) and program
+ * instructions (pc is a byte, so more than 256 are unreachable). They bound the work of
+ * expanding the AIR, so a hostile file cannot make the checker hang.
+ */
+export const MAX_TRACE_FF_DIM = 256;
+export const MAX_TRACE_INSTRUCTIONS = 1024;
+
 /** Longest trace the AIR supports (log gaps must fit LOG_GAP_BITS). */
 export const MAX_TRACE_ROWS = 2 ** LOG_GAP_BITS;
 

@@ -86,40 +86,57 @@ function rangeOf(range: Range, dims: TraceDims): [number, number] {
   return typeof range === 'string' ? [0, dimension(range, dims)] : range;
 }
 
-/** Every assignment of the given index variables over their ranges. */
-function* assignments(vars: Record<string, Range> | undefined, dims: TraceDims, base: Record<string, number>): Generator<Record<string, number>> {
+/** Every assignment of the given index variables over their ranges, into one reused env. */
+function* assignments(vars: Record<string, Range> | undefined, dims: TraceDims, env: Record<string, number>): Generator<Record<string, number>> {
   const names = Object.keys(vars ?? {});
   if (names.length === 0) {
-    yield base;
+    yield env;
     return;
   }
   const ranges = names.map((n) => rangeOf(vars![n], dims));
-  const current = ranges.map(([lo]) => lo);
   if (ranges.some(([lo, hi]) => lo >= hi)) return;
+  names.forEach((n, i) => (env[n] = ranges[i][0]));
   for (;;) {
-    const env = { ...base };
-    names.forEach((n, i) => (env[n] = current[i]));
     yield env;
     let k = names.length - 1;
     while (k >= 0) {
-      current[k]++;
-      if (current[k] < ranges[k][1]) break;
-      current[k] = ranges[k][0];
+      env[names[k]]++;
+      if (env[names[k]] < ranges[k][1]) break;
+      env[names[k]] = ranges[k][0];
       k--;
     }
-    if (k < 0) return;
+    if (k < 0) {
+      for (const n of names) delete env[n];
+      return;
+    }
   }
 }
 
-/** Evaluate an index expression like `3`, `k`, `i+1`, `9+i`, `k-1`. */
-function indexValue(text: string, env: Record<string, number>): number {
-  let total = 0;
+/** An index expression compiled once: a constant plus signed index variables. */
+interface IndexExpr {
+  constant: number;
+  vars: Array<[name: string, sign: number]>;
+}
+
+/** Compile an index expression like `3`, `k`, `i+1`, `9+i`, `k-1`. */
+function parseIndex(text: string): IndexExpr {
+  const expr: IndexExpr = { constant: 0, vars: [] };
   for (const part of text.replace(/\s+/g, '').split(/(?=[+-])/)) {
     const sign = part.startsWith('-') ? -1 : 1;
     const body = part.replace(/^[+-]/, '');
-    if (/^[0-9]+$/.test(body)) total += sign * Number(body);
-    else if (body in env) total += sign * env[body];
-    else throw new AirError(`unknown index '${body}' in '${text}'`);
+    if (/^[0-9]+$/.test(body)) expr.constant += sign * Number(body);
+    else if (/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(body)) expr.vars.push([body, sign]);
+    else throw new AirError(`malformed index '${text}'`);
+  }
+  return expr;
+}
+
+function indexValue(expr: IndexExpr, env: Record<string, number>): number {
+  let total = expr.constant;
+  for (const [name, sign] of expr.vars) {
+    const value = env[name];
+    if (value === undefined) throw new AirError(`unknown index '${name}'`);
+    total += sign * value;
   }
   return total;
 }
@@ -131,6 +148,21 @@ function parseRef(text: string): { name: string; indices: string[] } {
   if (!match) throw new AirError(`malformed reference '${text}'`);
   const indices = match[2] === '' ? [] : match[2].slice(1, -1).split('][');
   return { name: match[1], indices };
+}
+
+interface CompiledRef {
+  next: boolean;
+  name: string;
+  indices: IndexExpr[];
+  text: string;
+}
+
+interface CompiledCoef {
+  negative: boolean;
+  constant: number | null;
+  table: { values: ArrayLike<number>; shape: number[] } | null;
+  indices: IndexExpr[];
+  text: string;
 }
 
 export class Expander {
@@ -147,58 +179,83 @@ export class Expander {
     });
   }
 
-  cell(text: string, env: Record<string, number>): Cell {
+  private compileRef(text: string): CompiledRef {
     const next = text.startsWith('next.');
     const { name, indices } = parseRef(next ? text.slice(5) : text);
-    const entry = indices.length === 0 ? 0 : indexValue(indices[0], env);
     if (indices.length > 1) throw new AirError(`column reference '${text}' has more than one index`);
-    const vector = this.air.vectors?.[name];
-    if (vector !== undefined) {
-      let rest = entry;
-      for (const part of vector.parts) {
-        const info = this.columns.get(part);
-        if (info === undefined) throw new AirError(`vector '${name}' names unknown column '${part}'`);
-        if (rest < info.width) return { column: info.index, entry: rest, next };
-        rest -= info.width;
-      }
-      throw new AirError(`'${text}' is outside vector '${name}'`);
-    }
-    const info = this.columns.get(name);
-    if (info === undefined) throw new AirError(`unknown column '${name}' in '${text}'`);
-    if (entry < 0 || entry >= info.width) throw new AirError(`'${text}' is outside column '${name}' (width ${info.width})`);
-    return { column: info.index, entry, next };
+    return { next, name, indices: indices.map(parseIndex), text };
   }
 
-  coefficient(coef: number | string, env: Record<string, number>): number {
-    if (typeof coef === 'number') return coef;
+  private compileCoef(coef: number | string): CompiledCoef {
+    if (typeof coef === 'number') return { negative: false, constant: coef, table: null, indices: [], text: String(coef) };
     const negative = coef.startsWith('-');
     const body = negative ? coef.slice(1) : coef;
-    if (/^[0-9]+$/.test(body)) return negative ? -Number(body) : Number(body);
+    if (/^[0-9]+$/.test(body)) return { negative, constant: Number(body), table: null, indices: [], text: coef };
     const { name, indices } = parseRef(body);
     const table = this.tables.get(name);
     if (table === undefined) throw new AirError(`unknown table '${name}'`);
     if (indices.length !== table.shape.length) throw new AirError(`table '${name}' needs ${table.shape.length} indices, got '${coef}'`);
-    let flat = 0;
-    indices.forEach((index, k) => {
-      const value = indexValue(index, env);
-      if (value < 0 || value >= table.shape[k]) throw new AirError(`'${coef}' is outside table '${name}'`);
-      flat = flat * table.shape[k] + value;
-    });
-    const value = table.values[flat];
-    return negative ? -value : value;
+    return { negative, constant: null, table, indices: indices.map(parseIndex), text: coef };
+  }
+
+  private resolve(ref: CompiledRef, env: Record<string, number>): Cell {
+    const entry = ref.indices.length === 0 ? 0 : indexValue(ref.indices[0], env);
+    const vector = this.air.vectors?.[ref.name];
+    if (vector !== undefined) {
+      let rest = entry;
+      for (const part of vector.parts) {
+        const info = this.columns.get(part);
+        if (info === undefined) throw new AirError(`vector '${ref.name}' names unknown column '${part}'`);
+        if (rest < info.width) return { column: info.index, entry: rest, next: ref.next };
+        rest -= info.width;
+      }
+      throw new AirError(`'${ref.text}' is outside vector '${ref.name}'`);
+    }
+    const info = this.columns.get(ref.name);
+    if (info === undefined) throw new AirError(`unknown column '${ref.name}' in '${ref.text}'`);
+    if (entry < 0 || entry >= info.width) throw new AirError(`'${ref.text}' is outside column '${ref.name}' (width ${info.width})`);
+    return { column: info.index, entry, next: ref.next };
+  }
+
+  cell(text: string, env: Record<string, number>): Cell {
+    return this.resolve(this.compileRef(text), env);
+  }
+
+  private value(coef: CompiledCoef, env: Record<string, number>): number {
+    let value: number;
+    if (coef.table === null) {
+      value = coef.constant!;
+    } else {
+      let flat = 0;
+      const shape = coef.table.shape;
+      for (let k = 0; k < shape.length; k++) {
+        const index = indexValue(coef.indices[k], env);
+        if (index < 0 || index >= shape[k]) throw new AirError(`'${coef.text}' is outside its table`);
+        flat = flat * shape[k] + index;
+      }
+      value = coef.table.values[flat];
+    }
+    return coef.negative ? -value : value;
+  }
+
+  coefficient(coef: number | string, env: Record<string, number>): number {
+    return this.value(this.compileCoef(coef), env);
   }
 
   /** All constraint instances, in document order. */
   instances(): Instance[] {
     const out: Instance[] = [];
     for (const constraint of this.air.constraints) {
-      for (const env of assignments(constraint.for, this.dims, {})) {
+      const terms = constraint.terms.map((term) => ({ coef: this.compileCoef(term.coef), refs: term.vars.map((v) => this.compileRef(v)), sum: term.sum }));
+      const target = constraint.target === undefined ? null : this.compileRef(constraint.target);
+      for (const outer of assignments(constraint.for, this.dims, {})) {
+        const env = { ...outer };
         const merged = new Map<string, Monomial>();
-        for (const term of constraint.terms) {
+        for (const term of terms) {
           for (const inner of assignments(term.sum, this.dims, env)) {
-            const coef = this.coefficient(term.coef, inner);
+            const coef = this.value(term.coef, inner);
             if (coef === 0) continue;
-            const cells = term.vars.map((v) => this.cell(v, inner));
+            const cells = term.refs.map((ref) => this.resolve(ref, inner));
             cells.sort((a, b) => a.column - b.column || a.entry - b.entry || Number(a.next) - Number(b.next));
             const key = cells.map((c) => `${c.next ? 'n' : ''}${c.column}:${c.entry}`).join('*');
             const existing = merged.get(key);
@@ -214,7 +271,7 @@ export class Expander {
           constraint: constraint.name,
           group: constraint.group,
           rows: constraint.rows,
-          target: constraint.target === undefined ? null : this.cell(constraint.target, env),
+          target: target === null ? null : this.resolve(target, env),
           monomials,
         });
       }

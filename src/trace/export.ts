@@ -1,7 +1,7 @@
 import * as arrow from 'apache-arrow';
 import { closeSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { MAX_TRACE_ROWS } from '../air/columns.js';
+import { MAX_TRACE_FF_DIM, MAX_TRACE_INSTRUCTIONS, MAX_TRACE_ROWS } from '../air/columns.js';
 import { AIR_VERSION } from '../air/definition.js';
 import { compileProgram } from '../compiler/compile.js';
 import { printProgram } from '../isa/print.js';
@@ -52,6 +52,8 @@ export function exportTrace(program: Program, target: string, options: ExportOpt
   const ffDim = options.ffDim ?? Math.max(1, compiled.minFfDim);
   if (!Number.isInteger(ffDim) || ffDim < Math.max(1, compiled.minFfDim))
     throw new RangeError(`ff-dim ${ffDim} is narrower than the widest instruction (${compiled.minFfDim} units)`);
+  if (ffDim > MAX_TRACE_FF_DIM) throw new RangeError(`ff-dim ${ffDim} is over the trace limit ${MAX_TRACE_FF_DIM}`);
+  if (program.instructions.length > MAX_TRACE_INSTRUCTIONS) throw new RangeError(`a trace holds programs of at most ${MAX_TRACE_INSTRUCTIONS} instructions`);
   const table = instructionTable(compiled);
   const dims = { ffDim, instructions: program.instructions.length };
   const directory = dirname(target);

@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Packr } from 'msgpackr';
 import type { Argv } from 'yargs';
-import { MAX_TRACE_ROWS } from '../../air/columns.js';
+import { MAX_TRACE_FF_DIM, MAX_TRACE_INSTRUCTIONS, MAX_TRACE_ROWS } from '../../air/columns.js';
 import { compileProgram } from '../../compiler/compile.js';
 import { DEFAULT_BATCH_ROWS, exportTrace, type ExportProgress } from '../../trace/export.js';
 import { claimDocument } from '../../trace/claim-file.js';
@@ -90,7 +90,9 @@ export async function exportCommand(args: ExportArgs, out: Output): Promise<numb
   const minFfDim = Math.max(1, compileProgram(program).minFfDim);
   const ffDim = args['ff-dim'] ?? loaded.artifact?.ffDim ?? minFfDim;
   if (ffDim < minFfDim) throw usageError(`--ff-dim ${ffDim} is narrower than the widest instruction of ${args.program} (${minFfDim} units)`);
-  if (ffDim > 4096) throw usageError(`--ff-dim ${ffDim} is over the limit 4096`);
+  if (ffDim > MAX_TRACE_FF_DIM) throw usageError(`--ff-dim ${ffDim} is over the limit ${MAX_TRACE_FF_DIM}`);
+  if (program.instructions.length > MAX_TRACE_INSTRUCTIONS)
+    throw new CliError('program_too_long', `${args.program}: ${program.instructions.length} instructions; a trace holds programs of at most ${MAX_TRACE_INSTRUCTIONS}`, ExitCode.BAD_INPUT);
 
   const bar = progressBar(!args.quiet && process.stderr.isTTY === true);
   let result;
