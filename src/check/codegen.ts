@@ -29,6 +29,8 @@ export interface CompiledRowSet {
   readonly vacuous: number;
   readonly scan: RangeEvaluator;
   readonly row: RowEvaluator;
+  /** Body of `scan` (parameters D, O, start, end, failedRows), for evaluation in a worker. */
+  readonly scanSource: string;
 }
 
 const SAFE = 2 ** 53;
@@ -268,7 +270,7 @@ export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: rea
   ].join('\n');
   const scan = new Function('D', 'O', 'start', 'end', 'failedRows', scanSource) as RangeEvaluator;
   const row = new Function('D', 'O', 'r', 'n', 'failed', rowSource) as RowEvaluator;
-  return { instances, vacuous, scan, row };
+  return { instances, vacuous, scan, row, scanSource };
 }
 
 /** Exact residual of one instance with BigInt (the slow path for wide products and field checks). */
