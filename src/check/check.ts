@@ -3,15 +3,16 @@ import { dirname } from 'node:path';
 import { columnIndex } from '../air/columns.js';
 import { compileProgram, type CompiledProgram } from '../compiler/compile.js';
 import { AssemblyError, assemble } from '../isa/assemble.js';
-import { formatInstruction } from '../isa/print.js';
+import { formatInstruction, printProgram } from '../isa/print.js';
 import { programsEqual, type Program } from '../isa/program.js';
-import { FIELDS, type FieldName, type TraceMetadata } from '../trace/metadata.js';
+import { encodeMetadata, FIELDS, fieldsHolding, metadataDigest, MetaKey, type FieldName, type TraceMetadata } from '../trace/metadata.js';
 import { openTrace, type TraceBatch } from '../trace/reader.js';
 import { cellValue, joinRows, readCell } from './cells.js';
 import { claimEndingFailures } from './claim.js';
 import { compileRowSet, residualBig, type CompiledRowSet } from './codegen.js';
 import { Expander, type AirDocument, type Instance } from './expand.js';
 import { MemoryArguments } from './memory.js';
+import { ParallelScanner, type ScanResult } from './parallel.js';
 import { programTables } from './tables.js';
 
 export type CheckField = FieldName | 'int';
@@ -22,6 +23,8 @@ export interface CheckOptions {
   /** `int`: every constraint over the integers (so in every field); else modulo that field's prime. */
   readonly field?: CheckField;
   readonly maxFailures?: number;
+  /** Scan constraints on a worker thread (default: when the trace has more than one batch). */
+  readonly parallel?: boolean;
   /** Called once per record batch, for progress display and the tensor replay. */
   readonly onBatch?: (batch: TraceBatch, context: BatchContext) => Promise<void> | void;
 }
@@ -55,6 +58,9 @@ export interface CheckReport {
 }
 
 let cachedAir: AirDocument | undefined;
+
+/** Failures counted in full (each violated constraint); beyond this, failing rows count once. */
+const DETAILED_FAILURES = 10_000;
 
 /** The AIR the checker evaluates: schemas/air-v1.json, and nothing else. */
 export function loadAir(): AirDocument {
@@ -109,6 +115,17 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
       failures.add(general('metadata.program', `the embedded program does not assemble: ${detail}`));
       return report(false);
     }
+    if (printProgram(program) !== meta.program)
+      failures.add(general('metadata.program', 'the embedded program is not in canonical form (as the exporter prints it)'));
+    // Every entry in its canonical encoding (no leading zeros, no spacing, no extra claim
+    // fields), and no entry v1 does not define: one byte string per statement.
+    const canonical = encodeMetadata(meta);
+    for (const [key, value] of trace.rawMetadata) {
+      const expected = canonical.get(key);
+      if (expected === undefined) failures.add(general('metadata.encoding', `metadata '${key}' is not part of trace schema v1`, null, key));
+      else if (key !== MetaKey.metadataSha256 && value !== expected)
+        failures.add(general('metadata.encoding', `metadata '${key}' is not in canonical form: expected '${expected.slice(0, 80)}'`, expected, value));
+    }
     if (options.program !== undefined && !programsEqual(options.program, program))
       failures.add(general('metadata.program', 'the embedded program differs from the one given with --program'));
     const reference = options.program ?? program;
@@ -151,6 +168,11 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
 
     /** Detail one failing row of a row set at (r, n): which instances fail, with values. */
     const detail = (set: CompiledRowSet, batch: TraceBatch, r: number, n: number, located: TraceBatch, lr: number) => {
+      // Past the report and a generous count, a broken row is counted once without detail.
+      if (failures.full && failures.count >= DETAILED_FAILURES) {
+        failures.count++;
+        return;
+      }
       const count = set.row(batch.data as unknown as ArrayLike<number>[], batch.bitOffset, r, n, failed);
       const candidates = count === -1 ? set.instances : Array.from(failed.subarray(0, count), (id) => byId.get(id)!);
       for (const instance of candidates) {
@@ -198,28 +220,58 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
     };
 
     const memory = new MemoryArguments(options.maxFailures ?? 10, dirname(path));
+    // tvm.max_abs_value is recomputed: max(2^15, largest |value| of the int32 columns).
+    const wideColumns = slots.filter((slot) => slot.spec.type === 'int32');
+    let maxAbs = 2 ** 15;
     let rows = 0;
+    const scanner = options.parallel === true || (options.parallel === undefined && trace.batchCount > 1) ? new ParallelScanner(sets.every.scanSource, sets.transition.scanSource) : null;
+    const inFlight: Array<{ batch: TraceBatch; before: () => void; result: Promise<ScanResult> }> = [];
+    const settle = async (entry: { batch: TraceBatch; before: () => void; result: Promise<ScanResult> }) => {
+      entry.before();
+      const result = await entry.result;
+      for (const r of result.every) detail(sets.every, entry.batch, r, r + 1, entry.batch, r);
+      for (const r of result.transition) detail(sets.transition, entry.batch, r, r + 1, entry.batch, r);
+    };
     try {
       let previous: TraceBatch | null = null;
       for await (const batch of trace.batches()) {
-        if (batch.firstRow === 0 && batch.rows > 0) scan(sets.first, batch, 0, 1, null, 0);
-        if (previous !== null && previous.rows > 0 && batch.rows > 0) {
-          const junction = joinRows(slots, previous, previous.rows - 1, batch, 0);
-          scan(sets.transition, junction, 0, 1, previous, previous.rows - 1);
+        const boundaryAndJunction = (before: TraceBatch | null) => () => {
+          if (batch.firstRow === 0 && batch.rows > 0) scan(sets.first, batch, 0, 1, null, 0);
+          if (before !== null && before.rows > 0 && batch.rows > 0) {
+            const junction = joinRows(slots, before, before.rows - 1, batch, 0);
+            scan(sets.transition, junction, 0, 1, before, before.rows - 1);
+          }
+        };
+        if (scanner !== null && batch.rows > 0) {
+          // The worker scans this batch while this thread feeds the memory arguments; the
+          // batch's failures are detailed in the same order as the serial path.
+          inFlight.push({ batch, before: boundaryAndJunction(previous), result: scanner.scan(batch, slots) });
+          while (inFlight.length > 2) await settle(inFlight.shift()!);
+        } else {
+          boundaryAndJunction(previous)();
+          scan(sets.every, batch, 0, batch.rows, null, 0);
+          scan(sets.transition, batch, 0, batch.rows - 1, null, 0);
         }
-        scan(sets.every, batch, 0, batch.rows, null, 0);
-        scan(sets.transition, batch, 0, batch.rows - 1, null, 0);
         memory.add(batch);
+        for (const slot of wideColumns) {
+          const values = batch.data[slot.index] as Int32Array;
+          for (let i = 0, end = batch.rows * slot.width; i < end; i++) {
+            const v = values[i] < 0 ? -values[i] : values[i];
+            if (v > maxAbs) maxAbs = v;
+          }
+        }
         await options.onBatch?.(batch, { compiled, metadata: meta, slots: slots as never });
         rows += batch.rows;
         if (batch.rows > 0) previous = batch;
       }
+      while (inFlight.length > 0) await settle(inFlight.shift()!);
       if (previous !== null) scan(sets.last, previous, previous.rows - 1, previous.rows, null, 0);
       const argumentResult = memory.finish(reference.initialMemory, meta.claim);
       for (const f of argumentResult.failures) failures.add({ constraint: f.argument, row: f.row, step: null, pc: null, instruction: null, expected: f.expected, actual: f.actual, message: f.row === null ? f.message : `log row ${f.row}: ${f.message}` });
       failures.count += argumentResult.count - argumentResult.failures.length;
     } finally {
       memory.dispose();
+      await scanner?.close();
     }
 
     for (const f of claimEndingFailures(reference, meta.claim, meta.maxSteps, rows)) failures.add(general(f.constraint, f.message, f.expected, f.actual));
@@ -228,6 +280,15 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
       const initialOk = c.pc === 0 && c.acc === 0 && c.sp === reference.memorySize && c.zero && !c.carry && !c.halted && c.memory.every((v, i) => v === reference.initialMemory[i]);
       if (!initialOk) failures.add(general('claim.initial_state', 'a trace without rows must claim the initial state'));
     }
+    if (meta.maxAbsValue !== maxAbs)
+      failures.add(general('metadata.max_abs_value', `the file says the largest |value| is ${meta.maxAbsValue}, the trace's is ${maxAbs} (at least 2^15)`, String(maxAbs), String(meta.maxAbsValue)));
+    const fields = fieldsHolding(maxAbs);
+    if (JSON.stringify(meta.fields) !== JSON.stringify(fields))
+      failures.add(general('metadata.fields', `the file lists fields ${JSON.stringify(meta.fields)}, the values of the trace fit ${JSON.stringify(fields)}`, JSON.stringify(fields), JSON.stringify(meta.fields)));
+    // Last: the integrity digest binds what no check above can derive (generator, labels, exact text).
+    const digest = metadataDigest(trace.rawMetadata);
+    if (digest !== meta.metadataSha256)
+      failures.add(general('metadata.metadata_sha256', `metadata digest mismatch: the entries hash to ${digest}, the file says ${meta.metadataSha256}`, digest, meta.metadataSha256 ?? null));
     return report(true, rows, sets.every.instances.length + sets.every.vacuous + sets.transition.instances.length + sets.transition.vacuous);
   } finally {
     await trace.close();
