@@ -66,8 +66,9 @@ export function traceDocument(): Record<string, unknown> {
       'tvm.weights_sha256': 'SHA-256 (hex) of the canonical compiled weights (see schemas/compiled-program-v1.json)',
       'tvm.claim': 'JSON claim of the run\'s end: {steps, pc, acc, sp, zero, carry, halted, memory, fault} with fault null or {kind, step, pc, message}; same fields as schemas/claim-v1.json',
       'tvm.fields': 'JSON array of the prime fields in which every value of the trace has a unique signed representative (|v| < p/2): goldilocks, babybear, m31',
-      'tvm.max_abs_value': 'largest |value| in the trace (decimal)',
+      'tvm.max_abs_value': 'max(2^15, largest |value| of the int32 columns) (decimal): a bound on every value of the trace (int16 and bool columns stay within 2^15); the checker recomputes it, and tvm.fields from it',
       'tvm.generator': 'the tool and version that wrote the file',
+      'tvm.metadata_sha256': 'integrity digest: SHA-256 (hex) of the UTF-8 JSON array of all other [key, value] metadata pairs sorted by key; the checker recomputes it, so editing any entry (even the generator, a label or a max_steps the run did not reach) is detected',
     },
   };
 }

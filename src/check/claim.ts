@@ -28,6 +28,11 @@ export function claimEndingFailures(program: Program, claim: Claim, maxSteps: nu
     const actual = fault === null ? 'the step executes' : `${fault.kind} at step ${fault.step}, pc ${fault.pc}`;
     if (fault === null || fault.kind !== claim.fault.kind || fault.step !== claim.fault.step || fault.pc !== claim.fault.pc)
       failures.push({ constraint: 'claim.fault', message: `the claimed fault does not happen from the claimed final state: claimed ${expected}, re-execution gives ${actual}`, expected, actual });
+    else if (fault.message !== claim.fault.message)
+      failures.push({ constraint: 'claim.fault', message: `the claimed fault's message differs from re-execution's '${fault.message}'`, expected: fault.message, actual: claim.fault.message });
+    // A run that has used all of max_steps stops there: it cannot fault as well.
+    if (claim.steps >= maxSteps)
+      failures.push({ constraint: 'claim.fault', message: `a fault at step ${claim.steps} is past max_steps ${maxSteps}: the run stops at max_steps first`, expected: `steps < ${maxSteps}`, actual: String(claim.steps) });
   } else if (!claim.halted && claim.steps !== maxSteps) {
     failures.push({
       constraint: 'claim.ending',

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { MAX_TRACE_FF_DIM, MAX_TRACE_INSTRUCTIONS } from '../air/columns.js';
 import { FAULT_KINDS, type FaultKind } from '../runtime/fault.js';
 import type { MachineSnapshot } from '../runtime/state.js';
 import { TRACE_SCHEMA_VERSION } from './layout.js';
@@ -47,8 +49,11 @@ export interface TraceMetadata {
   readonly weightsSha256: string;
   readonly claim: Claim;
   readonly fields: readonly FieldName[];
+  /** max(2^15, largest |value| of the int32 columns): bounds every value of the trace. */
   readonly maxAbsValue: number;
   readonly generator: string;
+  /** tvm.metadata_sha256 as read from a file (encodeMetadata computes it). */
+  readonly metadataSha256?: string;
 }
 
 export const MetaKey = Object.freeze({
@@ -65,10 +70,22 @@ export const MetaKey = Object.freeze({
   fields: 'tvm.fields',
   maxAbsValue: 'tvm.max_abs_value',
   generator: 'tvm.generator',
+  metadataSha256: 'tvm.metadata_sha256',
 });
 
+/**
+ * Integrity digest of a file's metadata: SHA-256 (hex) of the UTF-8 JSON array of its
+ * [key, value] pairs sorted by key, tvm.metadata_sha256 itself left out. It binds the entries
+ * no check can derive from the data (the generator, a max_steps the run did not reach, label
+ * names, the exact text of each entry), so that editing any of them is detected.
+ */
+export function metadataDigest(map: ReadonlyMap<string, string>): string {
+  const entries = [...map].filter(([key]) => key !== MetaKey.metadataSha256).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash('sha256').update(JSON.stringify(entries), 'utf8').digest('hex');
+}
+
 export function encodeMetadata(meta: TraceMetadata): Map<string, string> {
-  return new Map<string, string>([
+  const map = new Map<string, string>([
     [MetaKey.schema, meta.schema],
     [MetaKey.air, meta.air],
     [MetaKey.program, meta.program],
@@ -83,6 +100,8 @@ export function encodeMetadata(meta: TraceMetadata): Map<string, string> {
     [MetaKey.maxAbsValue, String(meta.maxAbsValue)],
     [MetaKey.generator, meta.generator],
   ]);
+  map.set(MetaKey.metadataSha256, metadataDigest(map));
+  return map;
 }
 
 /** A metadata problem: the message names the key and what is wrong with it. */
@@ -158,6 +177,8 @@ export function decodeMetadata(map: Map<string, string>): TraceMetadata {
   if (!Array.isArray(fields) || !fields.every((f) => FIELD_NAMES.includes(f as FieldName))) throw new MetadataError(`metadata '${MetaKey.fields}' must list fields among ${FIELD_NAMES.join(', ')}`);
   const sha = need(map, MetaKey.weightsSha256);
   if (!/^[0-9a-f]{64}$/.test(sha)) throw new MetadataError(`metadata '${MetaKey.weightsSha256}' is not a SHA-256 hex digest`);
+  const metadataSha256 = need(map, MetaKey.metadataSha256);
+  if (!/^[0-9a-f]{64}$/.test(metadataSha256)) throw new MetadataError(`metadata '${MetaKey.metadataSha256}' is not a SHA-256 hex digest`);
   return {
     schema,
     air: need(map, MetaKey.air),
@@ -165,12 +186,13 @@ export function decodeMetadata(map: Map<string, string>): TraceMetadata {
     memorySize,
     initialMemory: i16Array(json(map, MetaKey.initialMemory), MetaKey.initialMemory, memorySize),
     maxSteps: integer(map, MetaKey.maxSteps, 1, Number.MAX_SAFE_INTEGER),
-    ffDim: integer(map, MetaKey.ffDim, 1, 4096),
-    instructions: integer(map, MetaKey.instructions, 0, 65536),
+    ffDim: integer(map, MetaKey.ffDim, 1, MAX_TRACE_FF_DIM),
+    instructions: integer(map, MetaKey.instructions, 0, MAX_TRACE_INSTRUCTIONS),
     weightsSha256: sha,
     claim: parseClaim(json(map, MetaKey.claim), memorySize),
     fields: fields as FieldName[],
     maxAbsValue: integer(map, MetaKey.maxAbsValue, 0, 2 ** 31),
     generator: need(map, MetaKey.generator),
+    metadataSha256,
   };
 }

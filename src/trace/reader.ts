@@ -3,6 +3,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { columnSlots, type ColumnData, type ColumnSlot, type TraceDims } from './layout.js';
 import { decodeMetadata, MetadataError, type TraceMetadata } from './metadata.js';
+import { preflightTrace } from './preflight.js';
 
 /** The file cannot be used as a trace: not Arrow, truncated, foreign, or of an unknown version. */
 export class TraceFormatError extends Error {}
@@ -45,6 +46,8 @@ export interface TraceBatch {
 
 export interface OpenTrace {
   readonly metadata: TraceMetadata;
+  /** The schema's custom metadata as stored (for the integrity digest). */
+  readonly rawMetadata: ReadonlyMap<string, string>;
   readonly dims: TraceDims;
   readonly slots: readonly ColumnSlot[];
   readonly batchCount: number;
@@ -68,6 +71,9 @@ function expectedType(slot: ColumnSlot): string {
  * exact column layout, then yields record batches one at a time (memory stays bounded).
  */
 export async function openTrace(path: string): Promise<OpenTrace> {
+  // Envelope, footer and batch headers, bounds-checked: a flipped bit can otherwise make
+  // apache-arrow loop for minutes over a FlatBuffers count it trusts.
+  preflightTrace(path);
   const fileBytes = checkEnvelope(path);
   const handle = await open(path, 'r');
   let reader: arrow.AsyncRecordBatchFileReader;
@@ -103,6 +109,7 @@ export async function openTrace(path: string): Promise<OpenTrace> {
     const batchCount = reader.numRecordBatches;
     return {
       metadata,
+      rawMetadata: new Map(schema.metadata),
       dims,
       slots,
       batchCount,

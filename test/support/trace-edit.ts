@@ -9,7 +9,7 @@
 import * as arrow from 'apache-arrow';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { COLUMNS, type ColumnSpec } from '../../src/air/columns.js';
-import { MetaKey } from '../../src/trace/metadata.js';
+import { MetaKey, metadataDigest } from '../../src/trace/metadata.js';
 
 export type CellArray = Int8Array | Int16Array | Int32Array | Uint8Array;
 
@@ -228,7 +228,7 @@ export class TraceEdit {
    * edit then has to be caught by what it means, not by the integrity digest.
    */
   reseal(): void {
-    /* TODO */
+    this.metadata.set(MetaKey.metadataSha256, metadataDigest(this.metadata));
   }
 
   /** The trace as one Arrow table with the original schema and the current metadata. */
