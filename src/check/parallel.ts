@@ -110,6 +110,9 @@ export class ParallelScanner {
   }
 
   async close(): Promise<void> {
+    // Scans still pending here belong to a check that is already throwing (e.g. an unreadable
+    // record batch): drop them, or the worker's exit would reject promises nobody awaits.
+    this.pending.clear();
     await this.worker.terminate();
   }
 }

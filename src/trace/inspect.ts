@@ -1,6 +1,3 @@
-import { Message } from 'apache-arrow';
-import { Footer } from 'apache-arrow/ipc/metadata/file';
-import { closeSync, openSync, readSync } from 'node:fs';
 import { columnIndex } from '../air/columns.js';
 import { readCell } from '../check/cells.js';
 import { In, Out, OUTPUT_DIM } from '../compiler/layout.js';
@@ -10,6 +7,7 @@ import type { Program } from '../isa/program.js';
 import type { ColumnSpec } from '../air/columns.js';
 import type { FieldName } from './metadata.js';
 import type { Claim } from './metadata.js';
+import { preflightTrace } from './preflight.js';
 import { openTrace, TraceFormatError, type OpenTrace, type TraceBatch } from './reader.js';
 
 /** Everything `inspect` says about a trace file as a whole (no row data needed). */
@@ -74,66 +72,6 @@ export interface Inspection {
   close(): Promise<void>;
 }
 
-const MAX_MESSAGE_HEADER = 1 << 20;
-
-/**
- * Rows of every record batch from the footer and the batch message headers alone (a few
- * hundred bytes per batch, no bodies). Call after openTrace has validated the envelope.
- */
-export function scanBatchRows(path: string, fileBytes: number): number[] {
-  const fd = openSync(path, 'r');
-  try {
-    const readAt = (offset: number, length: number): Uint8Array => {
-      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > fileBytes)
-        throw new TraceFormatError(`bytes ${offset}..${offset + length} lie outside the file (${fileBytes} bytes)`);
-      const bytes = new Uint8Array(length);
-      let done = 0;
-      while (done < length) {
-        const got = readSync(fd, bytes, done, length - done, offset + done);
-        if (got <= 0) throw new TraceFormatError('the file ended while reading it');
-        done += got;
-      }
-      return bytes;
-    };
-    const view = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    // The file ends with: footer, int32 footer length, "ARROW1".
-    const footerLength = view(readAt(fileBytes - 10, 4)).getInt32(0, true);
-    if (footerLength <= 0 || footerLength > fileBytes - 18) throw new TraceFormatError(`footer length ${footerLength} does not fit the file`);
-    let footer: Footer;
-    try {
-      footer = Footer.decode(readAt(fileBytes - 10 - footerLength, footerLength));
-    } catch (error) {
-      throw new TraceFormatError(`unreadable footer (${firstLine(error)})`);
-    }
-    const rows: number[] = [];
-    for (const block of footer.recordBatches()) {
-      const where = `record batch ${rows.length}`;
-      const metaLength = Number(block.metaDataLength);
-      if (metaLength < 8 || metaLength > MAX_MESSAGE_HEADER) throw new TraceFormatError(`${where}: header length ${metaLength} is implausible`);
-      const header = readAt(Number(block.offset), metaLength);
-      const words = view(header);
-      // Encapsulated message: optional continuation marker 0xFFFFFFFF, int32 length, flatbuffer.
-      let at = 0;
-      if (words.getInt32(0, true) === -1) at = 4;
-      const length = words.getInt32(at, true);
-      if (length <= 0 || at + 4 + length > metaLength) throw new TraceFormatError(`${where}: header length ${length} does not fit its block`);
-      let batchRows: number;
-      try {
-        const message = Message.decode(header.subarray(at + 4, at + 4 + length));
-        if (!message.isRecordBatch()) throw new Error('not a record batch message');
-        batchRows = Number(message.header().length);
-      } catch (error) {
-        throw new TraceFormatError(`${where}: unreadable header (${firstLine(error)})`);
-      }
-      if (!Number.isSafeInteger(batchRows) || batchRows < 0) throw new TraceFormatError(`${where}: row count ${batchRows} is invalid`);
-      rows.push(batchRows);
-    }
-    return rows;
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0].slice(0, 200);
@@ -141,9 +79,11 @@ function firstLine(error: unknown): string {
 
 /** Open a trace for inspection: validated like `check` does (openTrace), summary from metadata and footer. */
 export async function inspectTrace(path: string): Promise<Inspection> {
+  // The preflight bounds every count apache-arrow will trust, and gives the batch sizes.
+  const { batchRows } = preflightTrace(path);
   const trace = await openTrace(path);
   try {
-    const summary = summarize(path, trace);
+    const summary = summarize(trace, batchRows);
     let program: Program | null = null;
     try {
       program = assemble(summary.program);
@@ -162,9 +102,8 @@ export async function inspectTrace(path: string): Promise<Inspection> {
   }
 }
 
-function summarize(path: string, trace: OpenTrace): TraceSummary {
+function summarize(trace: OpenTrace, batchRows: readonly number[]): TraceSummary {
   const meta = trace.metadata;
-  const batchRows = scanBatchRows(path, trace.fileBytes);
   if (batchRows.length !== trace.batchCount) throw new TraceFormatError(`the footer lists ${batchRows.length} record batches, the reader ${trace.batchCount}`);
   const rows = batchRows.reduce((sum, n) => sum + n, 0);
   let programError: string | null = null;

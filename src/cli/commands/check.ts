@@ -7,6 +7,7 @@ import { readCell } from '../../check/cells.js';
 import type { Program } from '../../isa/program.js';
 import { FIELD_NAMES } from '../../trace/metadata.js';
 import { TraceFormatError, type TraceBatch } from '../../trace/reader.js';
+import { BACKEND_CHOICES, BackendUnavailableError } from '../../runtime/tensor/backend.js';
 import { CliError, ExitCode } from '../errors.js';
 import { loadProgram } from '../io.js';
 import { positiveInteger, type Output } from '../options.js';
@@ -35,7 +36,7 @@ export function checkBuilder(yargs: Argv): Argv<CheckArgs> {
     })
     .option('json', { type: 'boolean', default: false, describe: 'print the report as one JSON object' })
     .option('tensor', { type: 'boolean', default: false, describe: 'also replay every row through the TensorFlow.js engine in batch' })
-    .option('backend', { type: 'string', default: 'auto', describe: 'tfjs backend for --tensor: auto, cpu, wasm or tensorflow' }) as unknown as Argv<CheckArgs>;
+    .option('backend', { type: 'string', choices: BACKEND_CHOICES as string[], default: 'auto', describe: 'tfjs backend for --tensor (auto: tensorflow when tfjs-node loads, else cpu)' }) as unknown as Argv<CheckArgs>;
 }
 
 /** Rebuild the 41-slot input and the FFN vectors of a batch as int32 arrays for the tensor replay. */
@@ -99,6 +100,7 @@ export async function checkCommand(args: CheckArgs, out: Output): Promise<number
     });
   } catch (error) {
     if (error instanceof TraceFormatError) throw new CliError('bad_trace', `${args.trace}: ${error.message}`, ExitCode.BAD_INPUT);
+    if (error instanceof BackendUnavailableError) throw new CliError('backend_unavailable', error.message, ExitCode.USAGE);
     throw error;
   } finally {
     (replayer as { dispose(): void } | null)?.dispose();

@@ -1,0 +1,190 @@
+/**
+ * `tvm-trace check`: exact output and exit codes for good, tampered and hostile traces.
+ */
+import * as arrow from 'apache-arrow';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { hostileFiles } from '../support/hostile-traces.js';
+
+interface Result {
+  code: number;
+  stdout: string[];
+  stderr: string[];
+}
+
+async function cli(...argv: string[]): Promise<Result> {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const code = await main(argv, { stdout: (line) => stdout.push(line), stderr: (line) => stderr.push(line) });
+  return { code, stdout, stderr };
+}
+
+let dir: string;
+let fib: string;
+let fibBatched: string;
+const path = (name: string) => join(dir, name);
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tvm-trace-check-cli-'));
+  fib = path('fib.arrow');
+  fibBatched = path('fib-batched.arrow');
+  expect((await cli('export', 'programs/fibonacci.tvm', '-o', fib)).code).toBe(0);
+  expect((await cli('export', 'programs/fibonacci.tvm', '-o', fibBatched, '--batch-rows', '40')).code).toBe(0);
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A copy of fib.arrow with next_acc of row 5 set to 99 (otherwise a well-formed file). */
+function tampered(): string {
+  const table = arrow.tableFromIPC(readFileSync(fib));
+  (table.getChild('next_acc')!.data[0].values as Int16Array)[5] = 99;
+  const target = path('tampered.arrow');
+  writeFileSync(target, arrow.tableToIPC(table, 'file'));
+  return target;
+}
+
+describe('tvm-trace check: valid traces', () => {
+  it('a valid trace: one ok line, exit 0', async () => {
+    expect(await cli('check', fib)).toEqual({
+      code: 0,
+      stdout: [`ok: ${fib}: 103 rows, 214 constraints per row and the memory arguments hold (field int)`],
+      stderr: [],
+    });
+  });
+
+  it('in several record batches, and in each field', async () => {
+    for (const field of ['goldilocks', 'babybear', 'm31']) {
+      expect(await cli('check', fibBatched, '--field', field)).toEqual({
+        code: 0,
+        stdout: [`ok: ${fibBatched}: 103 rows, 214 constraints per row and the memory arguments hold (field ${field})`],
+        stderr: [],
+      });
+    }
+  });
+
+  it('--json: one object with the report', async () => {
+    const result = await cli('check', fib, '--json');
+    expect(result.code).toBe(0);
+    expect(result.stderr).toEqual([]);
+    expect(result.stdout).toHaveLength(1);
+    const report = JSON.parse(result.stdout[0]);
+    expect(Object.keys(report)).toEqual(['ok', 'trace', 'rows', 'field', 'constraints_per_row', 'tensor', 'failure_count', 'failures']);
+    expect(report).toEqual({ ok: true, trace: fib, rows: 103, field: 'int', constraints_per_row: 214, tensor: null, failure_count: 0, failures: [] });
+  });
+
+  it('--program with the same program: exit 0', async () => {
+    expect((await cli('check', fib, '--program', 'programs/fibonacci.tvm')).code).toBe(0);
+  });
+
+  it('--tensor replays every row on the cpu backend: exit 0', async () => {
+    expect(await cli('check', fibBatched, '--tensor', '--backend', 'cpu')).toEqual({
+      code: 0,
+      stdout: [`ok: ${fibBatched}: 103 rows, 214 constraints per row and the memory arguments hold (field int); tensor replay (cpu) agrees`],
+      stderr: [],
+    });
+    const json = JSON.parse((await cli('check', fib, '--tensor', '--backend', 'cpu', '--json')).stdout[0]);
+    expect(json.tensor).toEqual({ backend: 'cpu', ok: true });
+  });
+});
+
+describe('tvm-trace check: failing traces (exit 1)', () => {
+  it('a tampered cell: the failures by row, constraint and values', async () => {
+    const target = tampered();
+    const where = 'row 5 (step 5, pc 5: STORE 2)';
+    expect(await cli('check', target)).toEqual({
+      code: 1,
+      stdout: [
+        `FAILED: ${target}: 3 failures`,
+        `  controls.next_acc_bits: ${where}: controls.next_acc_bits fails: expected 1, actual 99`,
+        `  controls.wrap: ${where}: controls.wrap fails: expected 99, actual 1`,
+        `  continuity.acc: ${where}: continuity.acc fails: expected 99, actual 1`,
+      ],
+      stderr: [`tvm-trace: ${target}: 3 constraint failures`],
+    });
+  });
+
+  it('--max-failures limits the list, not the count', async () => {
+    const target = tampered();
+    const result = await cli('check', target, '--max-failures', '1');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toEqual([`FAILED: ${target}: 3 failures (first 1 shown)`, '  controls.next_acc_bits: row 5 (step 5, pc 5: STORE 2): controls.next_acc_bits fails: expected 1, actual 99']);
+  });
+
+  it('--json for a failing trace', async () => {
+    const target = tampered();
+    const result = await cli('check', target, '--json');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toEqual([`tvm-trace: ${target}: 3 constraint failures`]);
+    const report = JSON.parse(result.stdout[0]);
+    expect(report).toMatchObject({ ok: false, rows: 103, failure_count: 3 });
+    expect(report.failures[0]).toEqual({
+      constraint: 'controls.next_acc_bits',
+      row: 5,
+      step: 5,
+      pc: 5,
+      instruction: 'STORE 2',
+      expected: '1',
+      actual: '99',
+      message: 'row 5: controls.next_acc_bits fails: expected 1, actual 99',
+    });
+    for (const failure of report.failures) expect(Object.keys(failure)).toEqual(['constraint', 'row', 'step', 'pc', 'instruction', 'expected', 'actual', 'message']);
+  });
+
+  it('--program with a different program', async () => {
+    const result = await cli('check', fib, '--program', 'programs/gcd.tvm');
+    expect(result.code).toBe(1);
+    expect(result.stdout[0]).toBe(`FAILED: ${fib}: 4 failures`);
+    expect(result.stdout).toContain('  metadata.program: the embedded program differs from the one given with --program');
+    expect(result.stdout).toContain('  metadata.instructions: the file says 16 instructions, the program has 15');
+    expect(result.stdout.some((line) => line.startsWith('  metadata.weights_sha256: weights digest mismatch: recompiling the program gives '))).toBe(true);
+    expect(result.stderr).toEqual([`tvm-trace: ${fib}: 4 constraint failures`]);
+  });
+});
+
+describe('tvm-trace check: unusable input (exit 2 or 64)', () => {
+  it('every hostile file: exit 2, one line naming the file, no stack trace, promptly', async () => {
+    const trace = readFileSync(fibBatched);
+    const files = hostileFiles(trace);
+    expect(files.length).toBeGreaterThan(20);
+    for (const file of files) {
+      const target = path(`hostile-${file.name.replace(/[^a-z0-9]+/gi, '-')}.arrow`);
+      writeFileSync(target, file.bytes);
+      const started = Date.now();
+      const result = await cli('check', target);
+      const context = `${file.name}: ${JSON.stringify(result)}`;
+      expect(Date.now() - started, context).toBeLessThan(10_000);
+      expect(result.code, context).toBe(2);
+      expect(result.stdout, context).toEqual([]);
+      expect(result.stderr, context).toHaveLength(1);
+      expect(result.stderr[0], context).not.toMatch(/\n|\.[jt]s:\d+|internal error/);
+      if (file.message !== undefined) expect(result.stderr[0], context).toBe(`tvm-trace: ${target}: ${file.message}`);
+      else expect(result.stderr[0].startsWith(`tvm-trace: ${target}: `), context).toBe(true);
+      const json = await cli('check', target, '--json');
+      expect(json.code).toBe(2);
+      expect(JSON.parse(json.stdout[0])).toEqual({ error: 'bad_trace', message: result.stderr[0].slice('tvm-trace: '.length) });
+    }
+  });
+
+  it('a missing file and a directory', async () => {
+    expect(await cli('check', path('none.arrow'))).toEqual({ code: 2, stdout: [], stderr: [`tvm-trace: ${path('none.arrow')}: cannot read: no such file`] });
+    expect(await cli('check', dir)).toEqual({ code: 2, stdout: [], stderr: [`tvm-trace: ${dir}: cannot read: is a directory`] });
+  });
+
+  it('a --program that does not assemble is exit 2', async () => {
+    const bad = path('bad.tvm');
+    writeFileSync(bad, 'LOADI 1\nFROB 2\n');
+    expect(await cli('check', fib, '--program', bad)).toEqual({ code: 2, stdout: [], stderr: [`tvm-trace: ${bad}:2: unknown mnemonic 'FROB'`] });
+  });
+
+  it('usage errors are exit 64', async () => {
+    expect(await cli('check')).toEqual({ code: 64, stdout: [], stderr: ['tvm-trace: Missing required argument: trace (see tvm-trace --help)'] });
+    expect(await cli('check', fib, '--max-failures', '0')).toEqual({ code: 64, stdout: [], stderr: ["tvm-trace: --max-failures must be a positive integer, got '0' (see tvm-trace --help)"] });
+    expect((await cli('check', fib, '--field', 'q')).code).toBe(64);
+    expect((await cli('check', fib, '--tensor', '--backend', 'bogus')).code).toBe(64);
+    expect(await cli('check', fib, '--frob')).toEqual({ code: 64, stdout: [], stderr: ['tvm-trace: Unknown argument: frob (see tvm-trace --help)'] });
+  });
+});
