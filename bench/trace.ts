@@ -1,6 +1,7 @@
 /**
  * Export and check throughput on programs/long_loop.tvm: rows/s, bytes per row and peak RSS
- * (each run in a fresh process), median of N runs per size.
+ * (each run in a fresh process running the built code in dist/, as the CLI does), median of
+ * N runs per size.
  *   npm run bench:export [-- --runs N --sizes 1000000,10000000]
  *   npm run bench:check  [-- --runs N --sizes 1000000,10000000]
  */
@@ -18,8 +19,7 @@ const flag = (name: string, fallback: string) => {
 const runs = Number(flag('--runs', '5'));
 const sizes = flag('--sizes', '1000000,10000000').split(',').map(Number);
 const program = fileURLToPath(new URL('../programs/long_loop.tvm', import.meta.url));
-const worker = fileURLToPath(new URL('./trace-worker.ts', import.meta.url));
-const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
+const worker = fileURLToPath(new URL('./trace-worker.mjs', import.meta.url));
 const directory = mkdtempSync(join(tmpdir(), 'tvm-bench-'));
 
 interface Run {
@@ -30,7 +30,7 @@ interface Run {
   maxRssMiB: number;
   ok?: boolean;
 }
-const measure = (args: string[]): Run => JSON.parse(execFileSync(tsx, [worker, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 }).trim().split('\n').pop()!);
+const measure = (args: string[]): Run => JSON.parse(execFileSync(process.execPath, [worker, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 }).trim().split('\n').pop()!);
 const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
 
 console.log(`bench:${mode}  programs/long_loop.tvm  node ${process.version}  ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);

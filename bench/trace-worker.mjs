@@ -1,20 +1,19 @@
-/**
- * One measured export or check, in its own process so its peak RSS is its own:
- *   tsx bench/trace-worker.ts export PROG.tvm OUT.arrow MAX_STEPS
- *   tsx bench/trace-worker.ts check TRACE.arrow
- * Prints one JSON line: {rows, seconds, cpuSeconds, bytes, maxRssMiB, ok?}.
- */
+// One measured export or check of the built CLI code (dist/), in its own process so its peak
+// RSS is its own. Run by bench/trace.ts after `npm run build`:
+//   node bench/trace-worker.mjs export PROG.tvm OUT.arrow MAX_STEPS
+//   node bench/trace-worker.mjs check TRACE.arrow
+// Prints one JSON line: {rows, seconds, cpuSeconds, bytes, maxRssMiB, ok?}.
 import { readFileSync, statSync } from 'node:fs';
-import { checkTrace } from '../src/check/check.js';
-import { assemble } from '../src/isa/assemble.js';
-import { exportTrace } from '../src/trace/export.js';
+import { checkTrace } from '../dist/check/check.js';
+import { assemble } from '../dist/isa/assemble.js';
+import { exportTrace } from '../dist/trace/export.js';
 
 const [mode, a, b, c] = process.argv.slice(2);
 const cpu = process.cpuUsage();
 const start = process.hrtime.bigint();
 let rows = 0;
 let bytes = 0;
-let ok: boolean | undefined;
+let ok;
 if (mode === 'export') {
   const result = exportTrace(assemble(readFileSync(a, 'utf8')), b, { maxSteps: Number(c) });
   rows = result.rows;
