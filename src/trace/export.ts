@@ -3,7 +3,8 @@ import { closeSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MAX_TRACE_FF_DIM, MAX_TRACE_INSTRUCTIONS, MAX_TRACE_ROWS } from '../air/columns.js';
 import { AIR_VERSION } from '../air/definition.js';
-import { compileProgram } from '../compiler/compile.js';
+import { compileProgram, type CompiledProgram } from '../compiler/compile.js';
+import type { MachineSnapshot } from '../runtime/state.js';
 import { printProgram } from '../isa/print.js';
 import type { Program } from '../isa/program.js';
 import { createAccessTap, createTap, FfnMachine } from '../runtime/ffn/engine.js';
@@ -84,21 +85,7 @@ export function exportTrace(program: Program, target: string, options: ExportOpt
     // max(2^15, largest |cell| of the int32 columns: hidden, output, step, log_step); int16 and
     // bool columns stay within 2^15. Pass 1 measured it, so it can go in the schema's metadata.
     const maxAbs = Math.max(2 ** 15, rows - 1, accesses.maxAbs);
-    const metadata: TraceMetadata = {
-      schema: TRACE_SCHEMA_VERSION,
-      air: AIR_VERSION,
-      program: printProgram(program),
-      memorySize: program.memorySize,
-      initialMemory: [...program.initialMemory],
-      maxSteps,
-      ffDim,
-      instructions: dims.instructions,
-      weightsSha256: compiled.digest,
-      claim: claimOf(final),
-      fields: fieldsHolding(maxAbs),
-      maxAbsValue: maxAbs,
-      generator: GENERATOR,
-    };
+    const metadata = traceMetadata(program, compiled, { maxSteps, ffDim, final, maxAbs });
     const schema = traceSchema(dims, encodeMetadata(metadata));
     fd = openSync(temp, 'w');
     const sink = new FileSink(fd);
@@ -140,4 +127,27 @@ export function exportTrace(program: Program, target: string, options: ExportOpt
   } finally {
     spill.dispose();
   }
+}
+
+/** The metadata of a trace of `program`'s run ending in `final` (one definition, for export and its tests). */
+export function traceMetadata(
+  program: Program,
+  compiled: CompiledProgram,
+  run: { maxSteps: number; ffDim: number; final: MachineSnapshot; maxAbs: number },
+): TraceMetadata {
+  return {
+    schema: TRACE_SCHEMA_VERSION,
+    air: AIR_VERSION,
+    program: printProgram(program),
+    memorySize: program.memorySize,
+    initialMemory: [...program.initialMemory],
+    maxSteps: run.maxSteps,
+    ffDim: run.ffDim,
+    instructions: program.instructions.length,
+    weightsSha256: compiled.digest,
+    claim: claimOf(run.final),
+    fields: fieldsHolding(run.maxAbs),
+    maxAbsValue: run.maxAbs,
+    generator: GENERATOR,
+  };
 }

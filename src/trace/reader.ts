@@ -1,5 +1,4 @@
 import * as arrow from 'apache-arrow';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { columnSlots, type ColumnData, type ColumnSlot, type TraceDims } from './layout.js';
 import { decodeMetadata, MetadataError, type TraceMetadata } from './metadata.js';
@@ -7,32 +6,6 @@ import { preflightTrace } from './preflight.js';
 
 /** The file cannot be used as a trace: not Arrow, truncated, foreign, or of an unknown version. */
 export class TraceFormatError extends Error {}
-
-const ARROW_MAGIC = 'ARROW1';
-
-/** Cheap structural checks before handing the bytes to apache-arrow: magic at both ends. */
-function checkEnvelope(path: string): number {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new TraceFormatError(`cannot read: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code)}`);
-  }
-  try {
-    const size = fstatSync(fd).size;
-    if (size < 2 * 8 + 4) throw new TraceFormatError(`not an Arrow IPC file (${size} bytes is too short)`);
-    const head = Buffer.alloc(6);
-    const tail = Buffer.alloc(6);
-    readSync(fd, head, 0, 6, 0);
-    readSync(fd, tail, 0, 6, size - 6);
-    if (head.toString('latin1') !== ARROW_MAGIC) throw new TraceFormatError('not an Arrow IPC file (bad magic at the start)');
-    if (tail.toString('latin1') !== ARROW_MAGIC) throw new TraceFormatError('truncated or not an Arrow IPC file (no footer magic at the end)');
-    return size;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** One record batch's columns: integer columns as typed arrays, bool columns as bitmaps. */
 export interface TraceBatch {
@@ -73,8 +46,9 @@ function expectedType(slot: ColumnSlot): string {
 export async function openTrace(path: string): Promise<OpenTrace> {
   // Envelope, footer and batch headers, bounds-checked: a flipped bit can otherwise make
   // apache-arrow loop for minutes over a FlatBuffers count it trusts.
-  preflightTrace(path);
-  const fileBytes = checkEnvelope(path);
+  // Validates the envelope, footer and every batch header against the file before apache-arrow
+  // (which trusts the counts it reads) ever sees it.
+  const { fileBytes } = preflightTrace(path);
   const handle = await open(path, 'r');
   let reader: arrow.AsyncRecordBatchFileReader;
   try {

@@ -2,6 +2,30 @@ import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/**
+ * A scratch file in `directory`, opened read-write; its name is removed at once where the OS
+ * allows (so it vanishes with the process), else by `dispose`.
+ */
+function openScratch(directory: string, prefix: string): { fd: number; path: string } {
+  const path = join(directory, `.${prefix}-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.bin`);
+  const fd = openSync(path, 'w+');
+  try {
+    rmSync(path);
+  } catch {
+    /* removed in dispose() instead */
+  }
+  return { fd, path };
+}
+
+function closeScratch(fd: number, path: string): void {
+  try {
+    closeSync(fd);
+  } catch {
+    /* already closed */
+  }
+  rmSync(path, { force: true });
+}
+
 /** Kinds of a memory access as stored in the log. */
 export const AccessKind = Object.freeze({ NONE: 0, READ: 1, WRITE: 2 });
 
@@ -24,14 +48,7 @@ export class AccessSpill {
   count = 0;
 
   constructor(directory = tmpdir()) {
-    this.path = join(directory, `tvm-trace-spill-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.bin`);
-    this.fd = openSync(this.path, 'w+');
-    // The file is only a scratch area: remove its name at once where the OS allows.
-    try {
-      rmSync(this.path);
-    } catch {
-      /* removed in dispose() instead */
-    }
+    ({ fd: this.fd, path: this.path } = openScratch(directory, 'tvm-trace-accesses'));
   }
 
   push(addr: number, step: number, value: number, kind: number): void {
@@ -84,12 +101,7 @@ export class AccessSpill {
   }
 
   dispose(): void {
-    try {
-      closeSync(this.fd);
-    } catch {
-      /* already closed */
-    }
-    rmSync(this.path, { force: true });
+    closeScratch(this.fd, this.path);
   }
 }
 
@@ -116,13 +128,7 @@ export class RecordSpill {
     directory = tmpdir(),
   ) {
     this.buffer = new Int32Array(width * chunkRecords);
-    this.path = join(directory, `tvm-trace-records-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.bin`);
-    this.fd = openSync(this.path, 'w+');
-    try {
-      rmSync(this.path);
-    } catch {
-      /* removed in dispose() instead */
-    }
+    ({ fd: this.fd, path: this.path } = openScratch(directory, 'tvm-trace-records'));
   }
 
   /** Space for the next record; fill its `width` entries from the returned index. */
@@ -157,55 +163,6 @@ export class RecordSpill {
   }
 
   dispose(): void {
-    try {
-      closeSync(this.fd);
-    } catch {
-      /* already closed */
-    }
-    rmSync(this.path, { force: true });
-  }
-}
-
-/** Bytes appended to a scratch file and read back in the same order. */
-export class ByteSpill {
-  private readonly fd: number;
-  private readonly path: string;
-  private written = 0;
-  private readAt = 0;
-
-  constructor(directory = tmpdir()) {
-    this.path = join(directory, `.tvm-trace-batches-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.bin`);
-    this.fd = openSync(this.path, 'w+');
-    try {
-      rmSync(this.path);
-    } catch {
-      /* removed in dispose() instead */
-    }
-  }
-
-  append(bytes: Uint8Array): void {
-    let done = 0;
-    while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, this.written + done);
-    this.written += bytes.length;
-  }
-
-  /** Fill `into` with the next bytes, in append order. */
-  readInto(into: Uint8Array): void {
-    let done = 0;
-    while (done < into.length) {
-      const got = readSync(this.fd, into, done, into.length - done, this.readAt + done);
-      if (got <= 0) throw new Error('scratch file ended early');
-      done += got;
-    }
-    this.readAt += into.length;
-  }
-
-  dispose(): void {
-    try {
-      closeSync(this.fd);
-    } catch {
-      /* already closed */
-    }
-    rmSync(this.path, { force: true });
+    closeScratch(this.fd, this.path);
   }
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { cli } from '../support/cli.js';
 import { decodeArtifact, encodeArtifact } from '../../src/compiler/artifact.js';
 import { assemble } from '../../src/isa/assemble.js';
 import type { Program } from '../../src/isa/program.js';
@@ -11,19 +11,6 @@ import type { Fault } from '../../src/runtime/fault.js';
 import { lockstep } from '../../src/runtime/lockstep.js';
 import { NativeMachine } from '../../src/runtime/native/interpreter.js';
 import { Reg, type Engine, type MachineSnapshot } from '../../src/runtime/state.js';
-
-interface Result {
-  code: number;
-  stdout: string[];
-  stderr: string[];
-}
-
-async function cli(...argv: string[]): Promise<Result> {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const code = await main(argv, { stdout: (line) => stdout.push(line), stderr: (line) => stderr.push(line) });
-  return { code, stdout, stderr };
-}
 
 let dir: string;
 const path = (name: string) => join(dir, name);

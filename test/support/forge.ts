@@ -8,15 +8,13 @@
 import * as arrow from 'apache-arrow';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { AIR_VERSION } from '../../src/air/definition.js';
 import { compileProgram } from '../../src/compiler/compile.js';
 import { OUTPUT_DIM } from '../../src/compiler/layout.js';
-import { printProgram } from '../../src/isa/print.js';
 import type { Program } from '../../src/isa/program.js';
 import { createTap, FfnMachine } from '../../src/runtime/ffn/engine.js';
-import { GENERATOR } from '../../src/trace/export.js';
-import { TraceBuffers, traceSchema, TRACE_SCHEMA_VERSION } from '../../src/trace/layout.js';
-import { claimOf, encodeMetadata, fieldsHolding, type TraceMetadata } from '../../src/trace/metadata.js';
+import { traceMetadata } from '../../src/trace/export.js';
+import { TraceBuffers, traceSchema } from '../../src/trace/layout.js';
+import { encodeMetadata } from '../../src/trace/metadata.js';
 import { AccessSpill } from '../../src/trace/spill.js';
 import { accessOf, instructionTable, WitnessBuilder } from '../../src/trace/witness.js';
 
@@ -55,21 +53,7 @@ export function forgeTrace(program: Program, options: ForgeOptions): Uint8Array 
       spill.push(access[0], r, access[1], access[2]);
     }
     const maxAbs = Math.max(2 ** 15, rows - 1, largestMagnitude(tap.hidden, rows * ffDim), largestMagnitude(tap.output, rows * OUTPUT_DIM));
-    const metadata: TraceMetadata = {
-      schema: TRACE_SCHEMA_VERSION,
-      air: AIR_VERSION,
-      program: printProgram(program),
-      memorySize: program.memorySize,
-      initialMemory: [...program.initialMemory],
-      maxSteps: options.maxSteps,
-      ffDim,
-      instructions: dims.instructions,
-      weightsSha256: compiled.digest,
-      claim: claimOf(final),
-      fields: fieldsHolding(maxAbs),
-      maxAbsValue: maxAbs,
-      generator: GENERATOR,
-    };
+    const metadata = traceMetadata(program, compiled, { maxSteps: options.maxSteps, ffDim, final, maxAbs });
     const schema = traceSchema(dims, encodeMetadata(metadata));
     const writer = new arrow.RecordBatchFileWriter();
     writer.reset(undefined, schema);
