@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { columnIndex } from '../air/columns.js';
 import { compileProgram, type CompiledProgram } from '../compiler/compile.js';
 import { AssemblyError, assemble } from '../isa/assemble.js';
@@ -219,7 +218,7 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
       });
     };
 
-    const memory = new MemoryArguments(options.maxFailures ?? 10, dirname(path));
+    const memory = new MemoryArguments(options.maxFailures ?? 10);
     // tvm.max_abs_value is recomputed: max(2^15, largest |value| of the int32 columns).
     const wideColumns = slots.filter((slot) => slot.spec.type === 'int32');
     let maxAbs = 2 ** 15;
