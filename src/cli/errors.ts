@@ -7,6 +7,8 @@ export const ExitCode = Object.freeze({
   RUNTIME_FAULT: 3,
   DIVERGENCE: 4,
   USAGE: 64,
+  /** Stopped by SIGINT/SIGTERM (128 + SIGINT), nothing written. */
+  INTERRUPTED: 130,
 });
 
 /**

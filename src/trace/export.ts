@@ -45,6 +45,32 @@ export interface ExportResult {
  * when complete; a failure leaves nothing behind and never touches an existing file.
  */
 export function exportTrace(program: Program, target: string, options: ExportOptions): ExportResult {
+  const steps = exportSteps(program, target, options);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/** Raised into an export that is stopped (e.g. on SIGINT); it cleans up and rethrows it. */
+export class ExportInterrupted extends Error {}
+
+/**
+ * exportTrace that returns to the event loop after every batch, so a signal can stop it:
+ * when `signal` aborts, the export removes its temporary file and rejects with
+ * ExportInterrupted, leaving the target untouched.
+ */
+export async function exportTraceInterruptible(program: Program, target: string, options: ExportOptions, signal: AbortSignal): Promise<ExportResult> {
+  const steps = exportSteps(program, target, options);
+  for (;;) {
+    const next = signal.aborted ? steps.throw(new ExportInterrupted('interrupted')) : steps.next();
+    if (next.done) return next.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The export, one yield per batch of either pass. */
+function* exportSteps(program: Program, target: string, options: ExportOptions): Generator<void, ExportResult> {
   const { maxSteps, progress } = options;
   if (!Number.isSafeInteger(maxSteps) || maxSteps < 1 || maxSteps > MAX_TRACE_ROWS)
     throw new RangeError(`max-steps must be in 1..${MAX_TRACE_ROWS} for a trace (the AIR's log gap bound)`);
@@ -72,6 +98,7 @@ export function exportTrace(program: Program, target: string, options: ExportOpt
       if (ran === 0) break;
       for (let r = 0; r < ran; r++) spill.push(accesses.addr[r], base + r, accesses.value[r], accesses.kind[r]);
       progress?.update('run', scout.steps, null);
+      yield;
     }
     const final = scout.snapshot();
     const rows = final.steps;
@@ -105,6 +132,7 @@ export function exportTrace(program: Program, target: string, options: ExportOpt
       witness.fillLog(buffers, slice.value);
       writer.write(buffers.recordBatch(schema, ran));
       progress?.update('write', machine.steps, rows);
+      yield;
     }
     writer.finish();
     sink.flush();

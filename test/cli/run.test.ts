@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -286,4 +286,23 @@ describe('the built CLI as a process', () => {
     expect(ok.stdout).toBe(`${JSON.stringify({ ...FIB_STATE })}\n`);
     expect(ok.stderr).toBe('');
   });
+
+  it('an interrupted export (SIGINT) exits 130, keeps the existing file and leaves no temporary file', async () => {
+    const target = join(dir, 'interrupted.arrow');
+    writeFileSync(target, 'the user\'s file');
+    const child = spawn(process.execPath, [CLI, 'export', 'programs/long_loop.tvm', '-o', target, '--max-steps', '20000000'], { cwd: ROOT });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+    // Interrupt once the export has started writing batches (its temporary file exists).
+    const started = Date.now();
+    while (!readdirSync(dir).some((name) => name.startsWith('interrupted.arrow.')) && Date.now() - started < 30_000) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(130);
+    expect(stderr).toBe(`tvm-trace: export interrupted; ${target} was not written\n`);
+    expect(readFileSync(target, 'utf8')).toBe('the user\'s file');
+    expect(readdirSync(dir).filter((name) => name.startsWith('interrupted.arrow'))).toEqual(['interrupted.arrow']);
+  }, 60_000);
 });

@@ -5,7 +5,7 @@ import { Packr } from 'msgpackr';
 import type { Argv } from 'yargs';
 import { MAX_TRACE_FF_DIM, MAX_TRACE_INSTRUCTIONS, MAX_TRACE_ROWS } from '../../air/columns.js';
 import { compileProgram } from '../../compiler/compile.js';
-import { DEFAULT_BATCH_ROWS, exportTrace, type ExportProgress } from '../../trace/export.js';
+import { DEFAULT_BATCH_ROWS, ExportInterrupted, exportTraceInterruptible, type ExportProgress } from '../../trace/export.js';
 import { claimDocument } from '../../trace/claim-file.js';
 import { CliError, ExitCode, usageError } from '../errors.js';
 import { loadProgramSource, writeFileAtomic } from '../io.js';
@@ -95,14 +95,23 @@ export async function exportCommand(args: ExportArgs, out: Output): Promise<numb
     throw new CliError('program_too_long', `${args.program}: ${program.instructions.length} instructions; a trace holds programs of at most ${MAX_TRACE_INSTRUCTIONS}`, ExitCode.BAD_INPUT);
 
   const bar = progressBar(!args.quiet && process.stderr.isTTY === true);
+  // Ctrl-C or a kill stops the export between batches: its temporary file is removed and the
+  // target keeps whatever it had.
+  const stop = new AbortController();
+  const interrupt = () => stop.abort();
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
   let result;
   try {
-    result = exportTrace(program, target, { maxSteps, batchRows, ffDim, progress: bar.progress });
+    result = await exportTraceInterruptible(program, target, { maxSteps, batchRows, ffDim, progress: bar.progress }, stop.signal);
   } catch (error) {
+    if (error instanceof ExportInterrupted) throw new CliError('interrupted', `export interrupted; ${target} was not written`, ExitCode.INTERRUPTED);
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== undefined) throw new CliError('io_error', `${target}: cannot write: ${code}`, ExitCode.BAD_INPUT);
     throw error;
   } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
     bar.stop();
   }
   const claim = result.metadata.claim;
