@@ -1,18 +1,8 @@
 import type { ColumnData, ColumnSlot } from '../trace/layout.js';
-import type { TraceBatch } from '../trace/reader.js';
+import { readCell, type TraceBatch } from '../trace/reader.js';
 import type { Cell } from './expand.js';
 
-/** Value of entry `entry` of column `column` at batch row `row`. */
-export function readCell(batch: TraceBatch, slots: readonly ColumnSlot[], column: number, row: number, entry = 0): number {
-  const slot = slots[column];
-  const index = row * slot.width + entry;
-  const data = batch.data[column];
-  if (slot.spec.type === 'bool') {
-    const bit = batch.bitOffset[column] + index;
-    return ((data as Uint8Array)[bit >> 3] >> (bit & 7)) & 1;
-  }
-  return data[index];
-}
+export { readCell };
 
 export function cellValue(batch: TraceBatch, slots: readonly ColumnSlot[], cell: Cell, row: number, next: number): number {
   return readCell(batch, slots, cell.column, cell.next ? next : row, cell.entry);

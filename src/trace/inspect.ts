@@ -1,5 +1,4 @@
 import { columnIndex } from '../air/columns.js';
-import { readCell } from '../check/cells.js';
 import { In, Out, OUTPUT_DIM } from '../compiler/layout.js';
 import { assemble } from '../isa/assemble.js';
 import { formatInstruction } from '../isa/print.js';
@@ -8,7 +7,7 @@ import type { ColumnSpec } from '../air/columns.js';
 import type { FieldName } from './metadata.js';
 import type { Claim } from './metadata.js';
 import { preflightTrace } from './preflight.js';
-import { openTrace, TraceFormatError, type OpenTrace, type TraceBatch } from './reader.js';
+import { openTrace, readCell, TraceFormatError, type OpenTrace, type TraceBatch } from './reader.js';
 
 /** Everything `inspect` says about a trace file as a whole (no row data needed). */
 export interface TraceSummary {

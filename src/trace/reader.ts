@@ -150,3 +150,15 @@ function extractBatch(batch: arrow.RecordBatch, slots: readonly ColumnSlot[], fi
   });
   return { rows, firstRow, data, bitOffset };
 }
+
+/** Value of entry `entry` of column `column` at batch row `row`. */
+export function readCell(batch: TraceBatch, slots: readonly ColumnSlot[], column: number, row: number, entry = 0): number {
+  const slot = slots[column];
+  const index = row * slot.width + entry;
+  const data = batch.data[column];
+  if (slot.spec.type === 'bool') {
+    const bit = batch.bitOffset[column] + index;
+    return ((data as Uint8Array)[bit >> 3] >> (bit & 7)) & 1;
+  }
+  return data[index];
+}
