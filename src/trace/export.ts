@@ -4,10 +4,10 @@ import { dirname } from 'node:path';
 import { MAX_TRACE_FF_DIM, MAX_TRACE_INSTRUCTIONS, MAX_TRACE_ROWS } from '../air/columns.js';
 import { AIR_VERSION } from '../air/definition.js';
 import { compileProgram, type CompiledProgram } from '../compiler/compile.js';
-import type { MachineSnapshot } from '../runtime/state.js';
 import { printProgram } from '../isa/print.js';
 import type { Program } from '../isa/program.js';
 import { createAccessTap, createTap, FfnMachine } from '../runtime/ffn/engine.js';
+import type { MachineSnapshot } from '../runtime/state.js';
 import { TraceBuffers, traceSchema, TRACE_SCHEMA_VERSION } from './layout.js';
 import { claimOf, encodeMetadata, fieldsHolding, type TraceMetadata } from './metadata.js';
 import { FileSink } from './sink.js';
@@ -38,11 +38,12 @@ export interface ExportResult {
 
 /**
  * Execute `program` with the FFN engine and write its witness as an Arrow IPC file, in
- * bounded memory. Phase 1 runs the program once, building each batch's execution columns
- * (spooled to a scratch file) and bucketing every memory access by address. Phase 2 reads
- * the batches back, pairs each with the next slice of the log (the buckets in address order
- * are the log sorted by (address, step)) and writes them. The file appears at `target` only
- * when complete; a failure leaves nothing behind and never touches an existing file.
+ * bounded memory. The memory log must be sorted by (address, step) before the first batch
+ * is written, so the program runs twice: pass 1 records only each step's memory access,
+ * bucketed by address in a scratch file (the buckets read in address order are the sorted
+ * log); pass 2 records every vector and writes each batch beside its slice of the log.
+ * The file appears at `target` only when complete; a failure leaves nothing behind and never
+ * touches an existing file.
  */
 export function exportTrace(program: Program, target: string, options: ExportOptions): ExportResult {
   const steps = exportSteps(program, target, options);
@@ -107,7 +108,6 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
     const machine = new FfnMachine(compiled);
     const tap = createTap(ffDim, batchRows);
     const buffers = new TraceBuffers(dims, batchRows, { hidden: tap.hidden, output: tap.output });
-    const logColumns = buffers.slots.filter((slot) => slot.spec.group === 'log').map((slot) => slot.index);
     const witness = new WitnessBuilder(table, dims.instructions);
     // max(2^15, largest |cell| of the int32 columns: hidden, output, step, log_step); int16 and
     // bool columns stay within 2^15. Pass 1 measured it, so it can go in the schema's metadata.
@@ -126,7 +126,6 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
       if (ran === 0) throw new Error('internal error: the second run stopped early');
       buffers.clearBitmaps();
       witness.fillExecution(buffers, tap, ran, base);
-      for (const i of logColumns) buffers.data[i].fill(0);
       const slice = log.next();
       if (slice.done || slice.value.length !== ran) throw new Error('internal error: memory log out of step with the run');
       witness.fillLog(buffers, slice.value);
