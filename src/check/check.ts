@@ -5,6 +5,7 @@ import { AssemblyError, assemble } from '../isa/assemble.js';
 import { formatInstruction, printProgram } from '../isa/print.js';
 import { programsEqual, type Program } from '../isa/program.js';
 import { encodeMetadata, FIELDS, fieldsHolding, metadataDigest, MetaKey, type FieldName, type TraceMetadata } from '../trace/metadata.js';
+import type { ColumnSlot } from '../trace/layout.js';
 import { openTrace, type TraceBatch } from '../trace/reader.js';
 import { cellValue, joinRows, readCell } from './cells.js';
 import { claimEndingFailures } from './claim.js';
@@ -31,7 +32,7 @@ export interface CheckOptions {
 export interface BatchContext {
   readonly compiled: CompiledProgram;
   readonly metadata: TraceMetadata;
-  readonly slots: ReturnType<typeof Array.prototype.slice>;
+  readonly slots: readonly ColumnSlot[];
 }
 
 /** One violated constraint or argument, located as precisely as the trace allows. */
@@ -112,7 +113,7 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
     } catch (error) {
       const detail = error instanceof AssemblyError ? error.message : String(error);
       failures.add(general('metadata.program', `the embedded program does not assemble: ${detail}`));
-      return report(false);
+      return report();
     }
     if (printProgram(program) !== meta.program)
       failures.add(general('metadata.program', 'the embedded program is not in canonical form (as the exporter prints it)'));
@@ -139,7 +140,7 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
       failures.add(general('metadata.ff_dim', `ff_dim ${meta.ffDim} is narrower than the widest instruction (${compiled.minFfDim} units)`, String(compiled.minFfDim), String(meta.ffDim)));
     if (meta.claim.steps > meta.maxSteps)
       failures.add(general('claim.steps', `the claim has ${meta.claim.steps} steps, more than max_steps ${meta.maxSteps}`, `≤ ${meta.maxSteps}`, String(meta.claim.steps)));
-    if (failures.count > 0 && (meta.instructions !== reference.instructions.length || meta.ffDim < compiled.minFfDim)) return report(false);
+    if (failures.count > 0 && (meta.instructions !== reference.instructions.length || meta.ffDim < compiled.minFfDim)) return report();
 
     const slots = trace.slots;
     const expander = new Expander(air, trace.dims, programTables(compiled, meta.ffDim, meta.claim));
@@ -259,7 +260,7 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
             if (v > maxAbs) maxAbs = v;
           }
         }
-        await options.onBatch?.(batch, { compiled, metadata: meta, slots: slots as never });
+        await options.onBatch?.(batch, { compiled, metadata: meta, slots });
         rows += batch.rows;
         if (batch.rows > 0) previous = batch;
       }
@@ -288,12 +289,13 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
     const digest = metadataDigest(trace.rawMetadata);
     if (digest !== meta.metadataSha256)
       failures.add(general('metadata.metadata_sha256', `metadata digest mismatch: the entries hash to ${digest}, the file says ${meta.metadataSha256}`, digest, meta.metadataSha256 ?? null));
-    return report(true, rows, sets.every.instances.length + sets.every.vacuous + sets.transition.instances.length + sets.transition.vacuous);
+    return report(rows, sets.every.instances.length + sets.every.vacuous + sets.transition.instances.length + sets.transition.vacuous);
   } finally {
     await trace.close();
   }
 
-  function report(_complete: boolean, rows = 0, constraintsPerRow = 0): CheckReport {
+  /** The report so far; rows and constraints per row are 0 when the rows were never reached. */
+  function report(rows = 0, constraintsPerRow = 0): CheckReport {
     return { ok: failures.count === 0, rows, field, constraintsPerRow, failureCount: failures.count, failures: failures.list, metadata: meta };
   }
 }

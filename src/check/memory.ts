@@ -22,7 +22,7 @@ const tuple = (step: number, addr: number, value: number, kind: number) => `(ste
 /**
  * The memory arguments of the AIR, checked exactly and in bounded memory: the steps'
  * accesses go to per-address buckets (so they come back sorted by address, then step),
- * the log is spooled as written; afterwards both are compared entry by entry.
+ * the log entries go to a scratch file as read; afterwards both are compared entry by entry.
  */
 export class MemoryArguments {
   private readonly exec: AccessSpill;

@@ -83,7 +83,7 @@ export async function checkCommand(args: CheckArgs, out: Output): Promise<number
               replayer = await TensorReplayer.create(denseWeights(context.compiled.instructions, context.metadata.ffDim), { backend: args.backend });
               tensorBackend = replayer.backend;
             }
-            const arrays = replayArrays(batch, context.slots as never, context.metadata.ffDim);
+            const arrays = replayArrays(batch, context.slots, context.metadata.ffDim);
             let mismatch;
             try {
               mismatch = replayer.replay(arrays);
