@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { MAX_TRACE_FF_DIM, MAX_TRACE_INSTRUCTIONS, MAX_TRACE_ROWS } from '../air/columns.js';
 import { AIR_VERSION } from '../air/definition.js';
 import { compileProgram, type CompiledProgram } from '../compiler/compile.js';
+import { controlTable } from '../compiler/control-table.js';
 import { printProgram } from '../isa/print.js';
 import type { Program } from '../isa/program.js';
 import { createAccessTap, createTap, FfnMachine } from '../runtime/ffn/engine.js';
@@ -12,7 +13,7 @@ import { TraceBuffers, traceSchema, TRACE_SCHEMA_VERSION } from './layout.js';
 import { claimOf, encodeMetadata, fieldsHolding, type TraceMetadata } from './metadata.js';
 import { FileSink } from './sink.js';
 import { AccessSpill } from './spill.js';
-import { instructionTable, WitnessBuilder } from './witness.js';
+import { WitnessBuilder } from './witness.js';
 
 export const GENERATOR = 'tvm-trace 0.1.0';
 export const DEFAULT_BATCH_ROWS = 65536;
@@ -82,7 +83,7 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
     throw new RangeError(`ff-dim ${ffDim} is narrower than the widest instruction (${compiled.minFfDim} units)`);
   if (ffDim > MAX_TRACE_FF_DIM) throw new RangeError(`ff-dim ${ffDim} is over the trace limit ${MAX_TRACE_FF_DIM}`);
   if (program.instructions.length > MAX_TRACE_INSTRUCTIONS) throw new RangeError(`a trace holds programs of at most ${MAX_TRACE_INSTRUCTIONS} instructions`);
-  const table = instructionTable(compiled);
+  const table = controlTable(compiled);
   const dims = { ffDim, instructions: program.instructions.length };
   const directory = dirname(target);
   const spill = new AccessSpill(directory);

@@ -4,18 +4,8 @@ import { FAULT_KINDS, type FaultKind } from '../runtime/fault.js';
 import type { MachineSnapshot } from '../runtime/state.js';
 import { TRACE_SCHEMA_VERSION } from './layout.js';
 
-/** The claimed end of the run: final state, or the fault that ended it. */
-export interface Claim {
-  readonly steps: number;
-  readonly pc: number;
-  readonly acc: number;
-  readonly sp: number;
-  readonly zero: boolean;
-  readonly carry: boolean;
-  readonly halted: boolean;
-  readonly memory: readonly number[];
-  readonly fault: { readonly kind: FaultKind; readonly step: number; readonly pc: number; readonly message: string } | null;
-}
+/** The claimed end of the run: the final state, and the fault that ended it if one did. */
+export type Claim = MachineSnapshot;
 
 export function claimOf(final: MachineSnapshot): Claim {
   const { steps, pc, acc, sp, zero, carry, halted, memory, fault } = final;

@@ -1,8 +1,8 @@
 import { INPUT_WORDS, LOG_ADDR_BITS, LOG_GAP_BITS, NO_ACCESS_ADDR } from '../air/columns.js';
-import { type CompiledProgram } from '../compiler/compile.js';
+import type { ControlTable } from '../compiler/control-table.js';
 import { In, INPUT_DIM, Out, OUTPUT_DIM, WORD_BITS } from '../compiler/layout.js';
 import { nextCarry, nextZero } from '../isa/controls.js';
-import { CarryRuleCode, OPCODE_TABLE, ReadModeCode, ZeroRuleCode } from '../isa/opcodes.js';
+import { ReadModeCode } from '../isa/opcodes.js';
 import type { FfnTap } from '../runtime/ffn/engine.js';
 import { AccessKind, type SortedSlice } from './spill.js';
 import { writeBits, type TraceBuffers } from './layout.js';
@@ -30,32 +30,9 @@ const X_WORDS = INPUT_WORDS;
 const BITS = WORD_BITS;
 const ADDR_BITS = LOG_ADDR_BITS;
 const GAP_BITS = LOG_GAP_BITS;
-const HALTS = OPCODE_TABLE.halts;
-
-/** Per-instruction constants the witness needs, as typed arrays indexed by pc. */
-export interface InstructionTable {
-  readonly opcode: Int32Array;
-  readonly arg: Int32Array;
-  readonly readMode: Uint8Array;
-  readonly readAddr: Int32Array;
-  readonly zeroRule: Uint8Array;
-  readonly carryRule: Uint8Array;
-}
-
-export function instructionTable(compiled: CompiledProgram): InstructionTable {
-  const list = compiled.instructions;
-  return {
-    opcode: Int32Array.from(list, (c) => c.opcode),
-    arg: Int32Array.from(list, (c) => c.arg),
-    readMode: Uint8Array.from(list, (c) => ReadModeCode[c.read.mode]),
-    readAddr: Int32Array.from(list, (c) => c.read.addr),
-    zeroRule: Uint8Array.from(list, (c) => ZeroRuleCode[c.controls.zero]),
-    carryRule: Uint8Array.from(list, (c) => CarryRuleCode[c.controls.carry]),
-  };
-}
 
 /** The memory access of tap row r: (address, value, kind); address NO_ACCESS_ADDR when none. */
-export function accessOf(tap: FfnTap, r: number, table: InstructionTable, into: Int32Array): void {
+export function accessOf(tap: FfnTap, r: number, table: ControlTable, into: Int32Array): void {
   const x = r * X_DIM;
   const o = r * O_DIM;
   const pc = tap.input[x + X_PC];
@@ -137,7 +114,7 @@ export class WitnessBuilder {
   private previousLog = { addr: -1, step: -1 };
 
   constructor(
-    private readonly table: InstructionTable,
+    private readonly table: ControlTable,
     private readonly instructions: number,
   ) {}
 
@@ -151,7 +128,7 @@ export class WitnessBuilder {
     const { step, pc: pcCol, opcode, arg, select, input, inputBits, pcWrap, nextAcc, accBits, accOr, quotBits, quotOr } = c;
     const { rawNegative, nextZero: zeroCol, nextCarry: carryCol, nextHalted, accessRead, accessWrite, accessAddr, accessValue } = c;
     const { gate, value } = c;
-    const halts = HALTS;
+    const halts = table.halts;
     for (let i = 0, n = rows * F; i < n; i++) {
       gate[i] = tg[i];
       value[i] = tv[i];
@@ -191,7 +168,7 @@ export class WitnessBuilder {
       setBit(rawNegative, r, raw < 0 ? 1 : 0);
       setBit(zeroCol, r, nextZero(table.zeroRule[pc], wrapped, tin[x + X_ZERO]));
       setBit(carryCol, r, nextCarry(table.carryRule[pc], raw, wrapped, tin[x + X_CARRY]));
-      setBit(nextHalted, r, halts[op]);
+      setBit(nextHalted, r, halts[pc]);
 
       accessOf(tap, r, table, access);
       setBit(accessRead, r, access[2] === READ ? 1 : 0);

@@ -9,6 +9,7 @@ import * as arrow from 'apache-arrow';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { compileProgram } from '../../src/compiler/compile.js';
+import { controlTable } from '../../src/compiler/control-table.js';
 import { OUTPUT_DIM } from '../../src/compiler/layout.js';
 import type { Program } from '../../src/isa/program.js';
 import { createTap, FfnMachine } from '../../src/runtime/ffn/engine.js';
@@ -16,7 +17,7 @@ import { traceMetadata } from '../../src/trace/export.js';
 import { TraceBuffers, traceSchema } from '../../src/trace/layout.js';
 import { encodeMetadata } from '../../src/trace/metadata.js';
 import { AccessSpill } from '../../src/trace/spill.js';
-import { accessOf, instructionTable, WitnessBuilder } from '../../src/trace/witness.js';
+import { accessOf, WitnessBuilder } from '../../src/trace/witness.js';
 
 export interface ForgeOptions {
   readonly maxSteps: number;
@@ -36,7 +37,7 @@ export function forgeTrace(program: Program, options: ForgeOptions): Uint8Array 
   const compiled = compileProgram(program);
   const ffDim = options.ffDim ?? Math.max(1, compiled.minFfDim);
   const dims = { ffDim, instructions: program.instructions.length };
-  const table = instructionTable(compiled);
+  const table = controlTable(compiled);
   const machine = new FfnMachine(compiled);
   const tap = createTap(ffDim, Math.max(1, options.maxSteps));
   while (machine.steps < options.maxSteps) {

@@ -1,7 +1,8 @@
 import { GATE_CONSTANT } from '../../compiler/builder.js';
 import { compileProgram, type CompiledProgram } from '../../compiler/compile.js';
+import { controlTable, type ControlTable } from '../../compiler/control-table.js';
 import { In, INPUT_DIM, Out, OUTPUT_DIM, WORD_BITS } from '../../compiler/layout.js';
-import { CarryRuleCode, ReadModeCode, StackUseCode, ZeroRuleCode, OPCODE_TABLE } from '../../isa/opcodes.js';
+import { CarryRuleCode, ReadModeCode, StackUseCode, ZeroRuleCode } from '../../isa/opcodes.js';
 import { makeFault, type Fault } from '../fault.js';
 import { initialRegisters, Reg, snapshot, type Engine, type MachineSnapshot } from '../state.js';
 
@@ -54,8 +55,8 @@ export function createAccessTap(capacity: number): AccessTap {
 
 const NO_ACCESS = 256;
 
-/** Compiled units flattened into typed arrays: instruction j owns units start[j]..start[j+1). */
-interface FlatUnits {
+/** Compiled units flattened into typed arrays (instruction j owns units start[j]..start[j+1)), beside the control table. */
+interface FlatUnits extends ControlTable {
   start: Int32Array;
   /** Gate input slot of each unit; a constant gate (GATE_CONSTANT) reads slot CONST, which is 1. */
   gateSlot: Int32Array;
@@ -63,12 +64,6 @@ interface FlatUnits {
   out: Int32Array;
   coeff: Int32Array;
   bias: Int32Array;
-  readMode: Uint8Array;
-  readAddr: Int32Array;
-  zeroRule: Uint8Array;
-  carryRule: Uint8Array;
-  halts: Uint8Array;
-  stack: Uint8Array;
   /** 1 when some unit of the instruction reads a bit slot (ACC_i or OP_i). */
   usesBits: Uint8Array;
 }
@@ -83,12 +78,7 @@ function flatten(compiled: CompiledProgram): FlatUnits {
     out: new Int32Array(total),
     coeff: new Int32Array(total),
     bias: new Int32Array(list.length * OUTPUT_DIM),
-    readMode: Uint8Array.from(list, (c) => ReadModeCode[c.read.mode]),
-    readAddr: Int32Array.from(list, (c) => c.read.addr),
-    zeroRule: Uint8Array.from(list, (c) => ZeroRuleCode[c.controls.zero]),
-    carryRule: Uint8Array.from(list, (c) => CarryRuleCode[c.controls.carry]),
-    halts: Uint8Array.from(list, (c) => (c.controls.halts ? 1 : 0)),
-    stack: Uint8Array.from(list, (c) => OPCODE_TABLE.stack[c.opcode]),
+    ...controlTable(compiled),
     usesBits: Uint8Array.from(list, (c) => (c.units.some((u) => u.gate >= In.ACC_BITS || u.value >= In.ACC_BITS) ? 1 : 0)),
   };
   let k = 0;

@@ -1,7 +1,9 @@
 import { compileProgram, MAX_UNITS, type CompiledProgram } from '../../compiler/compile.js';
+import { controlTable, type ControlTable } from '../../compiler/control-table.js';
 import { denseWeights } from '../../compiler/dense.js';
 import { In, INPUT_DIM, Out, WORD_BITS } from '../../compiler/layout.js';
-import { CarryRuleCode, OPCODE_TABLE, ReadModeCode, StackUseCode, ZeroRuleCode } from '../../isa/opcodes.js';
+import { nextCarry, nextZero } from '../../isa/controls.js';
+import { ReadModeCode, StackUseCode } from '../../isa/opcodes.js';
 import type { Program } from '../../isa/program.js';
 import { makeFault, type Fault } from '../fault.js';
 import { initialRegisters, Reg, snapshot, type Engine, type MachineSnapshot } from '../state.js';
@@ -19,10 +21,6 @@ const DIRECT = ReadModeCode.direct;
 const STACK_TOP = ReadModeCode.stack_top;
 const PUSHES = StackUseCode.push;
 const POPS = StackUseCode.pop;
-const ZERO_FROM_RESULT = ZeroRuleCode.result;
-const CARRY_CLEAR = CarryRuleCode.clear;
-const CARRY_OVERFLOW = CarryRuleCode.overflow;
-const CARRY_SIGNED_LESS = CarryRuleCode.signed_less;
 
 /**
  * The tensor engine: the article's step function with the FFN evaluated by TensorFlow.js.
@@ -38,27 +36,16 @@ export class TensorMachine implements Engine {
   steps = 0;
   fault: Fault | null = null;
   private readonly x = new Int32Array(INPUT_DIM);
-  private readonly readMode: Uint8Array;
-  private readonly readAddr: Int32Array;
-  private readonly zeroRule: Uint8Array;
-  private readonly carryRule: Uint8Array;
-  private readonly halts: Uint8Array;
-  private readonly stack: Uint8Array;
+  private readonly table: ControlTable;
 
   private constructor(
     readonly compiled: CompiledProgram,
     readonly tensors: FfnTensors,
   ) {
-    const list = compiled.instructions;
     this.name = `tensor(${tensors.backend})`;
     this.regs = initialRegisters(compiled.program);
     this.memory = Int32Array.from(compiled.program.initialMemory);
-    this.readMode = Uint8Array.from(list, (c) => ReadModeCode[c.read.mode]);
-    this.readAddr = Int32Array.from(list, (c) => c.read.addr);
-    this.zeroRule = Uint8Array.from(list, (c) => ZeroRuleCode[c.controls.zero]);
-    this.carryRule = Uint8Array.from(list, (c) => CarryRuleCode[c.controls.carry]);
-    this.halts = Uint8Array.from(list, (c) => (c.controls.halts ? 1 : 0));
-    this.stack = Uint8Array.from(list, (c) => OPCODE_TABLE.stack[c.opcode]);
+    this.table = controlTable(compiled);
   }
 
   /** Compile (if given a Program), load the backend and upload the weights. */
@@ -92,8 +79,8 @@ export class TensorMachine implements Engine {
 
   advance(budget: number): number {
     if (this.stopped) return 0;
-    const { x, memory: mem, regs, tensors } = this;
-    const length = this.readMode.length;
+    const { x, memory: mem, regs, tensors, table } = this;
+    const length = table.readMode.length;
     const cells = mem.length;
     let done = 0;
     let fault: Fault | null = null;
@@ -109,7 +96,7 @@ export class TensorMachine implements Engine {
         fault = makeFault('pc_out_of_bounds', step, pc, `program has ${length} instructions`);
         break;
       }
-      const stack = this.stack[pc];
+      const stack = table.stack[pc];
       if (stack === PUSHES && sp === 0) {
         fault = makeFault('stack_overflow', step, pc, 'sp is 0');
         break;
@@ -120,9 +107,9 @@ export class TensorMachine implements Engine {
       }
       // Attention stage: the memory read that fills OPERAND.
       let operand = 0;
-      const mode = this.readMode[pc];
+      const mode = table.readMode[pc];
       if (mode === DIRECT) {
-        const addr = this.readAddr[pc];
+        const addr = table.readAddr[pc];
         if (addr >= cells) {
           fault = makeFault('memory_out_of_bounds', step, pc, `address ${addr} with ${cells} memory cells`);
           break;
@@ -163,15 +150,12 @@ export class TensorMachine implements Engine {
         mem[addr] = out[Out.WRITE_VALUE];
       }
       const wrapped = ((raw + 32768) & 0xffff) - 32768;
-      if (this.zeroRule[pc] === ZERO_FROM_RESULT) regs[Reg.ZERO] = wrapped === 0 ? 1 : 0;
-      const carryRule = this.carryRule[pc];
-      if (carryRule === CARRY_CLEAR) regs[Reg.CARRY] = 0;
-      else if (carryRule === CARRY_OVERFLOW) regs[Reg.CARRY] = raw !== wrapped ? 1 : 0;
-      else if (carryRule === CARRY_SIGNED_LESS) regs[Reg.CARRY] = raw < 0 ? 1 : 0;
+      regs[Reg.ZERO] = nextZero(table.zeroRule[pc], wrapped, regs[Reg.ZERO]);
+      regs[Reg.CARRY] = nextCarry(table.carryRule[pc], raw, wrapped, regs[Reg.CARRY]);
       regs[Reg.ACC] = wrapped;
       regs[Reg.PC] = nextPc;
       regs[Reg.SP] = out[Out.NEXT_SP];
-      const halts = this.halts[pc];
+      const halts = table.halts[pc];
       regs[Reg.HALTED] = halts;
       done++;
       if (halts === 1) break;
