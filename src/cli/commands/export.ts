@@ -8,6 +8,7 @@ import { compileProgram } from '../../compiler/compile.js';
 import { DEFAULT_BATCH_ROWS, ExportInterrupted, exportTraceInterruptible, type ExportProgress } from '../../trace/export.js';
 import { claimDocument } from '../../trace/claim-file.js';
 import { CliError, ExitCode, usageError } from '../errors.js';
+import { stateInline, stateRecord } from '../state-format.js';
 import { loadProgramSource, writeFileAtomic } from '../io.js';
 import { maxStepsOption, positiveInteger, type Output } from '../options.js';
 
@@ -128,13 +129,13 @@ export async function exportCommand(args: ExportArgs, out: Output): Promise<numb
     ff_dim: ffDim,
     weights_sha256: result.metadata.weightsSha256,
     fields: result.metadata.fields,
-    claim: { steps: claim.steps, halted: claim.halted, pc: claim.pc, acc: claim.acc, sp: claim.sp, zero_flag: claim.zero, carry_flag: claim.carry, memory: claim.memory, fault: claim.fault },
+    claim: { ...stateRecord(claim), fault: claim.fault },
   };
   if (args.json) {
     out.stdout(JSON.stringify(summary));
   } else {
     out.stdout(`wrote ${target}: ${summary.rows} rows, ${summary.bytes} bytes (${summary.bytes_per_row} bytes/row), ff_dim ${ffDim}`);
-    out.stdout(`claim: steps ${claim.steps}, halted ${claim.halted}, pc ${claim.pc}, acc ${claim.acc}, sp ${claim.sp}, zero_flag ${claim.zero}, carry_flag ${claim.carry}, memory [${claim.memory.join(', ')}]`);
+    out.stdout(`claim: ${stateInline(claim)}`);
     if (claim.fault !== null) out.stdout(`fault: ${claim.fault.message}`);
     out.stdout(`fields: ${summary.fields.join(', ')}`);
   }

@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { inspectTrace, type RowView, type TraceSummary } from '../../trace/inspect.js';
 import { TraceFormatError } from '../../trace/reader.js';
 import { CliError, ExitCode } from '../errors.js';
+import { stateInline, stateRecord } from '../state-format.js';
 import type { Output } from '../options.js';
 
 /** Half-open row range; `to` is MAX_SAFE_INTEGER for an open end. */
@@ -62,7 +63,7 @@ function summaryJson(path: string, s: TraceSummary) {
     max_steps: s.maxSteps,
     ff_dim: s.ffDim,
     weights_sha256: s.weightsSha256,
-    claim: { steps: c.steps, halted: c.halted, pc: c.pc, acc: c.acc, sp: c.sp, zero_flag: c.zero, carry_flag: c.carry, memory: c.memory, fault: c.fault },
+    claim: { ...stateRecord(c), fault: c.fault },
     fields: s.fields,
     max_abs_value: s.maxAbsValue,
     batches: s.batchRows.length,
@@ -110,7 +111,7 @@ function summaryLines(path: string, s: TraceSummary): string[] {
     `weights_sha256: ${s.weightsSha256}`,
     `fields: ${s.fields.length === 0 ? 'none' : s.fields.join(', ')} (largest |value| ${s.maxAbsValue})`,
     `max_steps: ${s.maxSteps}`,
-    `claim: steps ${c.steps}, halted ${c.halted}, pc ${c.pc}, acc ${c.acc}, sp ${c.sp}, zero_flag ${c.zero}, carry_flag ${c.carry}, memory [${c.memory.join(', ')}]`,
+    `claim: ${stateInline(c)}`,
   ];
   if (c.fault !== null) lines.push(`fault: ${c.fault.message}`);
   lines.push(`program: ${s.instructions} instructions, ${s.memorySize} memory cells, initial memory [${s.initialMemory.join(', ')}]`);

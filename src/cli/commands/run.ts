@@ -5,6 +5,7 @@ import { lockstep } from '../../runtime/lockstep.js';
 import { BACKEND_CHOICES, BackendUnavailableError } from '../../runtime/tensor/backend.js';
 import type { Engine, MachineSnapshot } from '../../runtime/state.js';
 import { CliError, ExitCode, usageError } from '../errors.js';
+import { stateLines, stateRecord } from '../state-format.js';
 import { loadProgram } from '../io.js';
 import { DEFAULT_MAX_STEPS, maxStepsOption, type Output } from '../options.js';
 
@@ -41,26 +42,6 @@ export function runBuilder(yargs: Argv): Argv<RunArgs> {
       type: 'string',
       describe: 'with --verify: comma-separated engines to compare (default: all)',
     }) as unknown as Argv<RunArgs>;
-}
-
-/** The state fields in the order and names the CLI prints them. */
-export function stateRecord(snapshot: MachineSnapshot): Record<string, unknown> {
-  return {
-    steps: snapshot.steps,
-    halted: snapshot.halted,
-    pc: snapshot.pc,
-    acc: snapshot.acc,
-    sp: snapshot.sp,
-    zero_flag: snapshot.zero,
-    carry_flag: snapshot.carry,
-    memory: snapshot.memory,
-  };
-}
-
-function humanLines(record: Record<string, unknown>): string {
-  return Object.entries(record)
-    .map(([key, value]) => `${key}: ${Array.isArray(value) ? `[${value.join(', ')}]` : String(value)}`)
-    .join('\n');
 }
 
 function traceLine(snapshot: MachineSnapshot, json: boolean): string {
@@ -116,11 +97,11 @@ export async function runCommand(args: RunArgs, out: Output): Promise<number> {
   const { name, final } = args.verify ? await runVerified(program, args, out) : await runSingle(program, args, out);
   if (final.fault !== null) {
     const fault = final.fault;
-    if (!args.json) out.stdout(humanLines({ program: args.program, engine: name, ...stateRecord(final) }));
+    if (!args.json) out.stdout(stateLines({ program: args.program, engine: name, ...stateRecord(final) }));
     throw new CliError(fault.kind, fault.message, ExitCode.RUNTIME_FAULT, { step: fault.step, pc: fault.pc });
   }
   const record = { program: args.program, engine: name, ...stateRecord(final) };
-  out.stdout(args.json ? JSON.stringify(record) : humanLines(record));
+  out.stdout(args.json ? JSON.stringify(record) : stateLines(record));
   return ExitCode.OK;
 }
 
