@@ -1,5 +1,3 @@
-import { DEFAULT_MEMORY } from './words.js';
-
 /** One decoded instruction: opcode (index into OPCODES) and its operand (0 when it has none). */
 export interface Instruction {
   readonly opcode: number;
@@ -16,16 +14,6 @@ export interface Program {
   readonly labels: ReadonlyMap<string, number>;
   /** 1-based source line of each instruction (same length as instructions). */
   readonly sourceLines: readonly number[];
-}
-
-export function emptyProgram(): Program {
-  return {
-    instructions: [],
-    memorySize: DEFAULT_MEMORY,
-    initialMemory: new Array(DEFAULT_MEMORY).fill(0),
-    labels: new Map(),
-    sourceLines: [],
-  };
 }
 
 /** Semantic equality: same instructions, memory and labels (source lines ignored). */

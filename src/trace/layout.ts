@@ -59,20 +59,12 @@ export function writeBits(bitmap: Uint8Array, offset: number, value: number, wid
   }
 }
 
-/** Unpack an Arrow bitmap (starting at bit `offset`) into 0/1 bytes. */
-export function unpackBits(bitmap: Uint8Array, offset: number, count: number, into: Int8Array): void {
-  for (let i = 0; i < count; i++) {
-    const bit = offset + i;
-    into[i] = (bitmap[bit >> 3] >> (bit & 7)) & 1;
-  }
-}
-
 function arrowType(slot: ColumnSlot): arrow.DataType {
   if (slot.spec.width === 1) return elementType(slot.spec);
   return new arrow.FixedSizeList(slot.width, new arrow.Field('item', elementType(slot.spec), false));
 }
 
-/** The Arrow schema of a trace: scalars as Int8/Int32, vectors as FixedSizeList<Int8|Int32>[width]. */
+/** The Arrow schema of a trace: scalars as Bool/Int8/Int16/Int32, vectors as FixedSizeList of those. */
 export function traceSchema(dims: TraceDims, metadata: Map<string, string>): arrow.Schema {
   const fields = columnSlots(dims).map((slot) => new arrow.Field(slot.spec.name, arrowType(slot), false));
   return new arrow.Schema(fields, metadata);
