@@ -135,7 +135,7 @@ class Loader {
     return name;
   }
 
-  /** A k-bit word of a bool column as one value (signed: two's complement). */
+  /** A k-bit word of a bool column as one value (signed: two's complement), with integer ops only. */
   word(run: BitRun): string {
     const key = `w${run.next ? 'n' : 'r'}${run.column}_${run.start}_${run.bits}_${run.signed}`;
     let name = this.names.get(key);
@@ -145,12 +145,22 @@ class Loader {
       const slot = this.slots[run.column];
       const row = run.next ? 'n' : 'r';
       const D = `D${run.column}`;
-      const top = 2 ** run.bits;
-      this.lines.push(
-        `const q${name} = O[${run.column}] + ${row} * ${slot.width} + ${run.start}; const y${name} = q${name} >> 3;`,
-        `const t${name} = Math.floor((${D}[y${name}] + (${D}[y${name} + 1] | 0) * 256 + (${D}[y${name} + 2] | 0) * 65536 + (${D}[y${name} + 3] | 0) * 16777216 + (${D}[y${name} + 4] | 0) * 4294967296) / (1 << (q${name} & 7))) % ${top};`,
-        run.signed ? `const ${name} = t${name} >= ${top / 2} ? t${name} - ${top} : t${name};` : `const ${name} = t${name};`,
-      );
+      const q = `O[${run.column}] + ${row} * ${slot.width} + ${run.start}`;
+      // Four bytes from bit q hold q's 25 bits (q & 7 ≤ 7); wider words join two 16-bit halves.
+      const bytes = (at: string) => `((${D}[${at}] | (${D}[${at} + 1] << 8) | (${D}[${at} + 2] << 16) | (${D}[${at} + 3] << 24)) >>> (q${name} & 7))`;
+      this.lines.push(`const q${name} = ${q}; const y${name} = q${name} >> 3;`);
+      if (run.bits <= 25) {
+        const shift = 32 - run.bits;
+        this.lines.push(
+          run.signed ? `const ${name} = (${bytes(`y${name}`)} << ${shift}) >> ${shift};` : `const ${name} = ${bytes(`y${name}`)} & ${2 ** run.bits - 1};`,
+        );
+      } else {
+        const top = 2 ** run.bits;
+        this.lines.push(
+          `const t${name} = (${bytes(`y${name}`)} & 65535) + (${bytes(`y${name} + 2`)} & ${2 ** (run.bits - 16) - 1}) * 65536;`,
+          run.signed ? `const ${name} = t${name} >= ${top / 2} ? t${name} - ${top} : t${name};` : `const ${name} = t${name};`,
+        );
+      }
     }
     return name;
   }
@@ -182,78 +192,140 @@ class Loader {
   }
 }
 
+/** c·(cells) as `constant` (no cells) or ± a non-negative expression. */
+interface SignedTerm {
+  readonly constant: number;
+  readonly negative: boolean;
+  readonly expr: string;
+}
+
+/** `start` (a variable, or 0 when null) plus the terms, constants folded, without unary minus. */
+function sum(terms: readonly SignedTerm[], start: string | null): string {
+  const constant = terms.reduce((total, t) => total + t.constant, 0);
+  let code = start ?? '';
+  for (const t of terms) {
+    if (t.expr === '') continue;
+    code = code === '' ? (t.negative ? `0 - ${t.expr}` : t.expr) : `${code} ${t.negative ? '-' : '+'} ${t.expr}`;
+  }
+  if (code === '') return String(constant);
+  return constant === 0 ? code : `${code} ${constant < 0 ? '-' : '+'} ${Math.abs(constant)}`;
+}
+
+/** Largest |value| a cell of each column type can hold. */
+const TYPE_BOUND = { bool: 1, int8: 2 ** 7, int16: 2 ** 15, int32: 2 ** 31 } as const;
+/** A product of two int32 cells at or above this flags the row for BigInt (keeps sums < 2^53). */
+const PRODUCT_GUARD = 2 ** 48;
+
 export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: readonly ColumnSlot[], selectColumn: number): CompiledRowSet {
   const candidates = all.filter((i) => i.rows === rows).map((i) => ({ ...i, monomials: simplifyForTypes(i.monomials, slots) }));
   const instances = candidates.filter((i) => i.monomials.length > 0);
   const vacuous = candidates.length - instances.length;
   const isWide = (cell: Cell) => slots[cell.column].spec.type === 'int32';
+  const bound = (cell: Cell) => TYPE_BOUND[slots[cell.column].spec.type];
+  const isSelector = (cell: Cell) => rows === 'every' && cell.column === selectColumn && !cell.next;
 
   const top = new Loader(slots, 'v');
   const prelude: string[] = [];
   let guarded = 0;
-  const term = (loader: Loader, coef: number, cells: Cell[], body: string[]): string => {
-    const vars = cells.map((c) => loader.name(c));
-    if (vars.length === 0) return String(coef);
+  /**
+   * A monomial as a signed term whose expression never negates: `-x` and `-1 * x` make -0
+   * from 0, which sends V8's optimised code back to the interpreter (a "minus zero" deopt).
+   */
+  const term = (coef: number, cells: Cell[]): SignedTerm => {
+    const vars = cells.map((c) => top.name(c));
+    if (vars.length === 0) return { constant: coef, negative: false, expr: '' };
     let product = vars.join(' * ');
     if (cells.length === 2 && isWide(cells[0]) && isWide(cells[1])) {
       const p = `p${guarded++}`;
-      body.push(`const ${p} = ${product}; if (${p} >= ${SAFE} || ${p} <= -${SAFE}) inexact = true;`);
+      prelude.push(`const ${p} = ${product}; if (${p} >= ${PRODUCT_GUARD} || ${p} <= -${PRODUCT_GUARD}) inexact = true;`);
       product = p;
     }
-    return coef === 1 ? product : coef === -1 ? `-${product}` : `${coef} * ${product}`;
+    const magnitude = Math.abs(coef);
+    return { constant: 0, negative: coef < 0, expr: magnitude === 1 ? product : `${magnitude} * ${product}` };
   };
 
+  // Selector terms c·select[j]·m (m a cell or 1) become a table: for the row's one selected
+  // instruction j, instance k adds T[j·S + s]·m over its slots s. Rows whose selector is not
+  // exactly one bit go to the exact row evaluator instead (they violate Σ select = 1 anyway).
+  const P = rows === 'every' ? slots[selectColumn].width : 0;
+  const tableSlots: Array<{ cell: Cell | null; coefs: Map<number, number> }> = [];
   const residuals: string[] = [];
-  const bySelector = new Map<number, { loader: Loader; lines: string[] }>();
+  let unsafe = false;
   instances.forEach((instance, k) => {
-    const parts: string[] = [];
-    const folded = foldBitRuns(instance.monomials.filter((m) => rows !== 'every' || !m.cells.some((c) => c.column === selectColumn && !c.next)), slots);
-    for (const run of folded.runs) parts.push(run.coef === 1 ? top.word(run) : `${run.coef} * ${top.word(run)}`);
-    const selectorMonomials = instance.monomials.filter((m) => rows === 'every' && m.cells.some((c) => c.column === selectColumn && !c.next));
-    for (const m of [...folded.rest, ...selectorMonomials]) {
-      const selector = rows === 'every' ? m.cells.findIndex((c) => c.column === selectColumn && !c.next) : -1;
-      if (selector >= 0) {
-        const j = m.cells[selector].entry;
-        const rest = m.cells.filter((_, i) => i !== selector);
-        let group = bySelector.get(j);
-        if (group === undefined) bySelector.set(j, (group = { loader: new Loader(slots, `u${j}_`), lines: [] }));
-        const body: string[] = [];
-        const expr = term(group.loader, m.coef, rest, body);
-        group.lines.push(...body, `c${k} += ${expr};`);
-      } else {
-        parts.push(term(top, m.coef, m.cells, prelude));
+    const plain = instance.monomials.filter((m) => !m.cells.some(isSelector));
+    const folded = foldBitRuns(plain, slots);
+    const parts: SignedTerm[] = folded.runs.map((run) => {
+      const magnitude = Math.abs(run.coef);
+      return { constant: 0, negative: run.coef < 0, expr: magnitude === 1 ? top.word(run) : `${magnitude} * ${top.word(run)}` };
+    });
+    for (const m of folded.rest) parts.push(term(m.coef, m.cells));
+    const own = new Map<string, number>();
+    for (const m of instance.monomials) {
+      const at = m.cells.findIndex(isSelector);
+      if (at < 0) continue;
+      const rest = m.cells.filter((_, i) => i !== at);
+      if (rest.length > 1) throw new Error(`internal error: ${instance.name} has a selector term of degree ${m.cells.length}`);
+      const key = rest.length === 0 ? 'one' : `${rest[0].column}:${rest[0].entry}:${rest[0].next}`;
+      let s = own.get(key);
+      if (s === undefined) {
+        s = tableSlots.length;
+        own.set(key, s);
+        tableSlots.push({ cell: rest[0] ?? null, coefs: new Map() });
       }
+      const coefs = tableSlots[s].coefs;
+      coefs.set(m.cells[at].entry, (coefs.get(m.cells[at].entry) ?? 0) + m.coef);
     }
-    residuals.push(`let c${k} = ${parts.length === 0 ? '0' : parts.join(' + ')};`);
+    // Exactness: every partial sum must stay below 2^53 (guarded products count at their guard).
+    let largest = 0;
+    for (const m of plain) largest += Math.abs(m.coef) * (m.cells.length === 2 && isWide(m.cells[0]) && isWide(m.cells[1]) ? PRODUCT_GUARD : m.cells.reduce((x, c) => x * bound(c), 1));
+    for (const s of own.values()) {
+      const cell = tableSlots[s].cell;
+      largest += Math.max(0, ...[...tableSlots[s].coefs.values()].map(Math.abs)) * (cell === null ? 1 : bound(cell));
+    }
+    if (largest >= SAFE) unsafe = true;
+    let code = sum(parts, null);
+    for (const s of own.values()) {
+      const cell = tableSlots[s].cell;
+      code = `${code} + ${cell === null ? `T[tb + ${s}]` : `T[tb + ${s}] * ${top.name(cell)}`}`;
+    }
+    residuals.push(`const c${k} = ${code};`);
   });
 
+  const S = tableSlots.length;
+  const table = new Float64Array(P * S);
+  tableSlots.forEach((slot, s) => slot.coefs.forEach((coef, j) => (table[j * S + s] = coef)));
   const selectorCode: string[] = [];
-  if (bySelector.size > 0) {
-    const P = slots[selectColumn].width;
+  if (S > 0) {
+    // The selected instruction: the row's selector bitmap, 24 bits at a time.
+    const D = `D${selectColumn}`;
+    selectorCode.push(`const sb = O[${selectColumn}] + r * ${P}; let selected = -1;`, `for (let q = sb, e = sb + ${P}; q < e; q += 24) {`);
     selectorCode.push(
-      `const sb = O[${selectColumn}] + r * ${P}; const se = sb + ${P};`,
-      `for (let bit = sb; bit < se; ) {`,
-      `  const byte = D${selectColumn}[bit >> 3] >> (bit & 7);`,
-      `  if (byte === 0) { bit += 8 - (bit & 7); continue; }`,
-      `  if ((byte & 1) !== 0) {`,
-      `    switch (bit - sb) {`,
+      `  const y = q >> 3; let w = ((${D}[y] | (${D}[y + 1] << 8) | (${D}[y + 2] << 16) | (${D}[y + 3] << 24)) >>> (q & 7)) & 16777215;`,
+      `  if (e - q < 24) w &= (1 << (e - q)) - 1;`,
+      `  if (w === 0) continue;`,
+      `  if (selected >= 0 || (w & (w - 1)) !== 0) { selected = -2; break; }`,
+      `  selected = q - sb + 31 - Math.clz32(w);`,
+      `}`,
     );
-    for (const [j, group] of [...bySelector].sort((a, b) => a[0] - b[0])) {
-      selectorCode.push(`      case ${j}: {`, ...group.loader.lines.map((l) => `        ${l}`), ...group.lines.map((l) => `        ${l}`), `        break;`, `      }`);
-    }
-    selectorCode.push(`    }`, `  }`, `  bit++;`, `}`);
   }
   const columns = [...new Set(slots.map((s) => s.index))];
   const unpack = `const [${columns.map((c) => `D${c}`).join(', ')}] = D;`;
-  const body = [...top.lines, ...prelude, ...residuals, ...selectorCode];
+  const tableLiteral = S > 0 ? `const T = new Float64Array([${Array.from(table).join(',')}]);` : '';
   const anyFailure = instances.length === 0 ? 'false' : instances.map((_, k) => `c${k} !== 0`).join(' || ');
+  const body = [...top.lines, ...prelude, ...residuals];
+  const notOneHot = S > 0 ? 'selected < 0' : 'false';
+  const tableBase = S > 0 ? `const tb = selected * ${S};` : '';
 
   const scanSource = [
     unpack,
+    tableLiteral,
     `let f = 0;`,
     `for (let r = start; r < end; r++) {`,
     `  const n = r + 1;`,
-    `  let inexact = false;`,
+    `  let inexact = ${unsafe};`,
+    ...selectorCode.map((l) => `  ${l}`),
+    `  if (${notOneHot}) { failedRows[f++] = r; if (f === failedRows.length) return f; continue; }`,
+    `  ${tableBase}`,
     ...body.map((l) => `  ${l}`),
     `  if (inexact || ${anyFailure}) { failedRows[f++] = r; if (f === failedRows.length) return f; }`,
     `}`,
@@ -261,7 +333,11 @@ export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: rea
   ].join('\n');
   const rowSource = [
     unpack,
-    `let inexact = false;`,
+    tableLiteral,
+    `let inexact = ${unsafe};`,
+    ...selectorCode,
+    `if (${notOneHot}) return -1;`,
+    tableBase,
     ...body,
     `if (inexact) return -1;`,
     `let f = 0;`,

@@ -91,7 +91,8 @@ export class ParallelScanner {
         const offset = batch.bitOffset[i];
         const first = offset >> 3;
         const last = (offset + batch.rows * slot.width + 7) >> 3;
-        const copy = (source as Uint8Array).slice(first, last + 4);
+        // 8 spare bytes: the generated code reads whole 32-bit windows, up to 6 bytes past a bit.
+        const copy = (source as Uint8Array).slice(first, last + 8);
         data.push(copy);
         offsets.push(offset & 7);
         transfer.push(copy.buffer as ArrayBuffer);

@@ -1,0 +1,14 @@
+import { openTrace } from '../src/trace/reader.ts';
+import { readFileSync } from 'node:fs';
+import { ParallelScanner } from '../src/check/parallel.ts';
+const t = await openTrace(process.argv[2]);
+const src = readFileSync(process.argv[3], 'utf8');
+const tsrc = readFileSync('/tmp/prof/transition.js', 'utf8');
+const batches = [];
+for await (const b of t.batches()) batches.push(b);
+const sc = new ParallelScanner(src, tsrc);
+const t0 = performance.now();
+const ps = batches.map((b) => sc.scan(b, t.slots as any).then(() => (performance.now() - t0).toFixed(0)));
+console.log((await Promise.all(ps)).join(' '));
+await sc.close();
+await t.close();
