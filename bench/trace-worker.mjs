@@ -6,16 +6,16 @@
 import { readFileSync, statSync } from 'node:fs';
 import { checkTrace } from '../dist/check/check.js';
 import { assemble } from '../dist/isa/assemble.js';
-import { exportTrace } from '../dist/trace/export.js';
+import { exportTraceInterruptible } from '../dist/trace/export.js';
 
-const [mode, a, b, c] = process.argv.slice(2);
+const [mode, a, b, c, d] = process.argv.slice(2);
 const cpu = process.cpuUsage();
 const start = process.hrtime.bigint();
 let rows = 0;
 let bytes = 0;
 let ok;
 if (mode === 'export') {
-  const result = exportTrace(assemble(readFileSync(a, 'utf8')), b, { maxSteps: Number(c) });
+  const result = await exportTraceInterruptible(assemble(readFileSync(a, "utf8")), b, { maxSteps: Number(c), threads: d === undefined ? undefined : Number(d) });
   rows = result.rows;
   bytes = result.bytes;
 } else {

@@ -16,6 +16,7 @@ export interface ArgumentFailure {
 const LOG_WIDTH = 5; // step, addr, value, kind, first
 
 const kindOf = (read: number, write: number) => read + 2 * write;
+const bitAt = (bitmap: Uint8Array, bit: number) => (bitmap[bit >> 3] >> (bit & 7)) & 1;
 const kindName = (kind: number) => ['none', 'read', 'write', 'read+write'][kind] ?? `kind ${kind}`;
 const tuple = (step: number, addr: number, value: number, kind: number) => `(step ${step}, addr ${addr}, value ${value}, ${kindName(kind)})`;
 
@@ -50,36 +51,31 @@ export class MemoryArguments {
   add(batch: TraceBatch): void {
     const { col } = this;
     const int = (name: string) => batch.data[col[name]] as Int32Array | Int16Array;
-    const bit = (name: string) => {
-      const bitmap = batch.data[col[name]] as Uint8Array;
-      const offset = batch.bitOffset[col[name]];
-      return (r: number) => (bitmap[(offset + r) >> 3] >> ((offset + r) & 7)) & 1;
-    };
+    const bits = (name: string) => batch.data[col[name]] as Uint8Array;
+    const offset = (name: string) => batch.bitOffset[col[name]];
     const step = int('step');
     const accessAddr = int('access_addr');
     const accessValue = int('access_value');
-    const accessRead = bit('access_read');
-    const accessWrite = bit('access_write');
     const logStep = int('log_step');
     const logAddr = int('log_addr');
     const logValue = int('log_value');
-    const logRead = bit('log_read');
-    const logWrite = bit('log_write');
-    const logFirst = bit('log_first');
+    const [accessRead, accessWrite, logRead, logWrite, logFirst] = ['access_read', 'access_write', 'log_read', 'log_write', 'log_first'].map(bits);
+    const [oAccessRead, oAccessWrite, oLogRead, oLogWrite, oLogFirst] = ['access_read', 'access_write', 'log_read', 'log_write', 'log_first'].map(offset);
+    const { exec, log } = this;
     for (let r = 0; r < batch.rows; r++) {
       const addr = accessAddr[r];
       if (addr < 0 || addr > NO_ACCESS_ADDR) {
         this.fail({ argument: 'memory.permutation', row: batch.firstRow + r, message: `access_addr ${addr} is outside 0..${NO_ACCESS_ADDR}`, expected: null, actual: String(addr) });
       } else {
-        this.exec.push(addr, step[r], accessValue[r], kindOf(accessRead(r), accessWrite(r)));
+        exec.push(addr, step[r], accessValue[r], kindOf(bitAt(accessRead, oAccessRead + r), bitAt(accessWrite, oAccessWrite + r)));
       }
-      const at = this.log.append();
-      const buffer = this.log.current;
+      const at = log.append();
+      const buffer = log.current;
       buffer[at] = logStep[r];
       buffer[at + 1] = logAddr[r];
       buffer[at + 2] = logValue[r];
-      buffer[at + 3] = kindOf(logRead(r), logWrite(r));
-      buffer[at + 4] = logFirst(r);
+      buffer[at + 3] = kindOf(bitAt(logRead, oLogRead + r), bitAt(logWrite, oLogWrite + r));
+      buffer[at + 4] = bitAt(logFirst, oLogFirst + r);
     }
   }
 

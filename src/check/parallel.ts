@@ -10,6 +10,7 @@ const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 let every = null;
 let transition = null;
+let wide = [];
 const failed = new Int32Array(4096);
 function rows(scan, D, O, start, end) {
   const found = [];
@@ -22,17 +23,28 @@ function rows(scan, D, O, start, end) {
   }
   return Int32Array.from(found);
 }
+function largest(values, max) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v > max) max = v;
+    else if (-v > max) max = -v;
+  }
+  return max;
+}
 parentPort.on('message', (message) => {
   try {
     if (message.kind === 'init') {
       every = new Function('D', 'O', 'start', 'end', 'failedRows', message.every);
       transition = new Function('D', 'O', 'start', 'end', 'failedRows', message.transition);
+      wide = message.wide;
       return;
     }
     const { id, data, offsets, count } = message;
     const e = rows(every, data, offsets, 0, count);
     const t = rows(transition, data, offsets, 0, count - 1);
-    parentPort.postMessage({ id, every: e, transition: t }, [e.buffer, t.buffer]);
+    let maxAbs = 0;
+    for (const c of wide) maxAbs = largest(data[c], maxAbs);
+    parentPort.postMessage({ id, every: e, transition: t, maxAbs }, [e.buffer, t.buffer]);
   } catch (error) {
     parentPort.postMessage({ id: message.id, error: String(error && error.message || error) });
   }
@@ -44,6 +56,8 @@ export interface ScanResult {
   readonly every: Int32Array;
   /** Rows r where a transition from r to r + 1 may fail. */
   readonly transition: Int32Array;
+  /** Largest |value| in the batch's `wide` columns (0 when none). */
+  readonly maxAbs: number;
 }
 
 interface Pending {
@@ -52,25 +66,35 @@ interface Pending {
 }
 
 export class ParallelScanner {
-  private readonly worker: Worker;
+  private readonly workers: Worker[];
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private failure: Error | null = null;
 
-  constructor(everySource: string, transitionSource: string) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true });
-    this.worker.on('message', (message: { id: number; every?: Int32Array; transition?: Int32Array; error?: string }) => {
+  /** `threads` workers take batches in turn; they also measure the largest |value| of the `wide` columns. */
+  constructor(everySource: string, transitionSource: string, wide: readonly number[], threads = 1) {
+    this.workers = Array.from({ length: Math.max(1, threads) }, () => this.start(everySource, transitionSource, wide));
+  }
+
+  get threads(): number {
+    return this.workers.length;
+  }
+
+  private start(everySource: string, transitionSource: string, wide: readonly number[]): Worker {
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    worker.on('message', (message: { id: number; every?: Int32Array; transition?: Int32Array; maxAbs?: number; error?: string }) => {
       const waiting = this.pending.get(message.id);
       if (waiting === undefined) return;
       this.pending.delete(message.id);
       if (message.error !== undefined) waiting.reject(new Error(`constraint scan failed: ${message.error}`));
-      else waiting.resolve({ every: message.every!, transition: message.transition! });
+      else waiting.resolve({ every: message.every!, transition: message.transition!, maxAbs: message.maxAbs! });
     });
-    this.worker.on('error', (error) => this.fail(error));
-    this.worker.on('exit', (code) => {
+    worker.on('error', (error) => this.fail(error));
+    worker.on('exit', (code) => {
       if (this.pending.size > 0) this.fail(new Error(`constraint scan worker exited (${code})`));
     });
-    this.worker.postMessage({ kind: 'init', every: everySource, transition: transitionSource });
+    worker.postMessage({ kind: 'init', every: everySource, transition: transitionSource, wide });
+    return worker;
   }
 
   private fail(error: Error): void {
@@ -106,7 +130,7 @@ export class ParallelScanner {
     const id = this.nextId++;
     return new Promise<ScanResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ kind: 'batch', id, data, offsets, count: batch.rows }, transfer);
+      this.workers[id % this.workers.length].postMessage({ kind: 'batch', id, data, offsets, count: batch.rows }, transfer);
     });
   }
 
@@ -114,6 +138,6 @@ export class ParallelScanner {
     // Scans still pending here belong to a check that is already throwing (e.g. an unreadable
     // record batch): drop them, or the worker's exit would reject promises nobody awaits.
     this.pending.clear();
-    await this.worker.terminate();
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 }

@@ -1,19 +1,23 @@
 import * as arrow from 'apache-arrow';
 import { closeSync, openSync, renameSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
 import { dirname } from 'node:path';
 import { MAX_TRACE_FF_DIM, MAX_TRACE_INSTRUCTIONS, MAX_TRACE_ROWS } from '../air/columns.js';
 import { AIR_VERSION } from '../air/definition.js';
 import { compileProgram, type CompiledProgram } from '../compiler/compile.js';
-import { controlTable } from '../compiler/control-table.js';
+import { controlTable, type ControlTable } from '../compiler/control-table.js';
 import { printProgram } from '../isa/print.js';
 import type { Program } from '../isa/program.js';
-import { createAccessTap, createTap, FfnMachine } from '../runtime/ffn/engine.js';
+import { createAccessTap, createTap, FfnMachine, type FfnTap } from '../runtime/ffn/engine.js';
 import type { MachineSnapshot } from '../runtime/state.js';
-import { TraceBuffers, traceSchema, TRACE_SCHEMA_VERSION } from './layout.js';
+import type { ExportWorkerData, FillReply, FillRequest } from './export-worker.js';
+import { TraceBuffers, traceSchema, TRACE_SCHEMA_VERSION, type TraceDims } from './layout.js';
 import { claimOf, encodeMetadata, fieldsHolding, type TraceMetadata } from './metadata.js';
 import { FileSink } from './sink.js';
 import { AccessSpill } from './spill.js';
 import { WitnessBuilder } from './witness.js';
+import { siblingModule, startModuleWorker } from './worker-thread.js';
 
 export const GENERATOR = 'tvm-trace 0.1.0';
 export const DEFAULT_BATCH_ROWS = 65536;
@@ -29,6 +33,12 @@ export interface ExportOptions {
   /** Hidden units per row; default: the widest instruction of the program (at least 1). */
   readonly ffDim?: number;
   readonly progress?: ExportProgress;
+  /**
+   * Worker threads for pass 2 (0: all in this thread). A worker runs the FFN and builds the
+   * execution columns while this thread adds the log and writes. Default: 1 when the trace
+   * has more than one batch and the machine more than one core. The sync exportTrace uses 0.
+   */
+  readonly threads?: number;
 }
 
 export interface ExportResult {
@@ -47,10 +57,11 @@ export interface ExportResult {
  * touches an existing file.
  */
 export function exportTrace(program: Program, target: string, options: ExportOptions): ExportResult {
-  const steps = exportSteps(program, target, options);
+  const steps = exportSteps(program, target, { ...options, threads: 0 });
   for (;;) {
     const next = steps.next();
     if (next.done) return next.value;
+    if (next.value !== undefined) throw new Error('internal error: the in-thread export waited on a worker');
   }
 }
 
@@ -62,17 +73,27 @@ export class ExportInterrupted extends Error {}
  * when `signal` aborts, the export removes its temporary file and rejects with
  * ExportInterrupted, leaving the target untouched.
  */
-export async function exportTraceInterruptible(program: Program, target: string, options: ExportOptions, signal: AbortSignal): Promise<ExportResult> {
+export async function exportTraceInterruptible(program: Program, target: string, options: ExportOptions, signal?: AbortSignal): Promise<ExportResult> {
   const steps = exportSteps(program, target, options);
+  let next = steps.next();
   for (;;) {
-    const next = signal.aborted ? steps.throw(new ExportInterrupted('interrupted')) : steps.next();
     if (next.done) return next.value;
-    await new Promise((resolve) => setImmediate(resolve));
+    // A batch from the worker; else a turn of the event loop, so a signal can get in. A
+    // failure goes back into the export, which removes its temporary file and rethrows.
+    let failure: { error: unknown } | null = null;
+    try {
+      await (next.value ?? new Promise((resolve) => setImmediate(resolve)));
+    } catch (error) {
+      failure = { error };
+    }
+    if (failure !== null) next = steps.throw(failure.error);
+    else if (signal?.aborted) next = steps.throw(new ExportInterrupted('interrupted'));
+    else next = steps.next();
   }
 }
 
-/** The export, one yield per batch of either pass. */
-function* exportSteps(program: Program, target: string, options: ExportOptions): Generator<void, ExportResult> {
+/** The export, one yield per batch of either pass: a promise when waiting on the worker. */
+function* exportSteps(program: Program, target: string, options: ExportOptions): Generator<Promise<void> | undefined, ExportResult> {
   const { maxSteps, progress } = options;
   if (!Number.isSafeInteger(maxSteps) || maxSteps < 1 || maxSteps > MAX_TRACE_ROWS)
     throw new RangeError(`max-steps must be in 1..${MAX_TRACE_ROWS} for a trace (the AIR's log gap bound)`);
@@ -89,7 +110,11 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
   const spill = new AccessSpill(directory);
   const temp = `${target}.${process.pid}.partial`;
   let fd: number | null = null;
+  let source: BatchSource | null = null;
   try {
+    // Pass 2's source starts first: a worker fills its first batches while pass 1 runs here.
+    const threads = options.threads ?? (maxSteps > batchRows && availableParallelism() > 1 ? 1 : 0);
+    source = threads > 0 ? new WorkerBatches(program, dims, batchRows, maxSteps) : new InlineBatches(compiled, table, dims, batchRows, maxSteps);
     // Pass 1: run without vectors, bucketing each step's memory access by address.
     const scout = new FfnMachine(compiled);
     const accesses = createAccessTap(batchRows);
@@ -106,9 +131,6 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
     const rows = final.steps;
 
     // Pass 2: run again with every vector; write each batch beside its slice of the sorted log.
-    const machine = new FfnMachine(compiled);
-    const tap = createTap(ffDim, batchRows);
-    const buffers = new TraceBuffers(dims, batchRows, { hidden: tap.hidden, output: tap.output });
     const witness = new WitnessBuilder(table, dims.instructions);
     // max(2^15, largest |cell| of the int32 columns: hidden, output, step, log_step); int16 and
     // bool columns stay within 2^15. Pass 1 measured it, so it can go in the schema's metadata.
@@ -120,18 +142,22 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
     const writer = new arrow.RecordBatchFileWriter();
     writer.reset(sink, schema);
     const log = spill.sorted(batchRows);
-    while (machine.steps < rows) {
-      tap.row = 0;
-      const base = machine.steps;
-      const ran = machine.advance(rows - machine.steps, tap);
-      if (ran === 0) throw new Error('internal error: the second run stopped early');
-      buffers.clearBitmaps();
-      witness.fillExecution(buffers, tap, ran, base);
+    for (let written = 0; written < rows; ) {
+      let batch = source.next();
+      if (batch instanceof Promise) {
+        let ready: FilledBatch | undefined;
+        yield batch.then((filled) => void (ready = filled));
+        batch = ready!;
+      }
+      if (batch.rows !== Math.min(batchRows, rows - written)) throw new Error('internal error: the second run stopped early');
       const slice = log.next();
-      if (slice.done || slice.value.length !== ran) throw new Error('internal error: memory log out of step with the run');
-      witness.fillLog(buffers, slice.value);
-      writer.write(buffers.recordBatch(schema, ran));
-      progress?.update('write', machine.steps, rows);
+      if (slice.done || slice.value.length !== batch.rows) throw new Error('internal error: memory log out of step with the run');
+      witness.fillLog(batch.buffers, slice.value);
+      writer.write(batch.buffers.recordBatch(schema, batch.rows));
+      // The sink has written the batch's bytes, so its buffers can be refilled.
+      source.release(batch.buffers);
+      written += batch.rows;
+      progress?.update('write', written, rows);
       yield;
     }
     writer.finish();
@@ -154,6 +180,114 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
     throw error;
   } finally {
     spill.dispose();
+    source?.close();
+  }
+}
+
+/** A batch of pass 2 with its execution-side columns filled (log columns still clear). */
+interface FilledBatch {
+  readonly buffers: TraceBuffers;
+  readonly rows: number;
+}
+
+/** Where pass 2's batches come from, in order: this thread, or a worker. */
+interface BatchSource {
+  next(): FilledBatch | Promise<FilledBatch>;
+  /** The caller is done with these buffers (written out): they may be refilled. */
+  release(buffers: TraceBuffers): void;
+  close(): void;
+}
+
+/** Pass 2 in this thread: one set of buffers, the FFN tap's hidden and output arrays shared. */
+class InlineBatches implements BatchSource {
+  private readonly machine: FfnMachine;
+  private readonly tap: FfnTap;
+  private readonly buffers: TraceBuffers;
+  private readonly witness: WitnessBuilder;
+
+  constructor(
+    compiled: CompiledProgram,
+    table: ControlTable,
+    dims: TraceDims,
+    private readonly batchRows: number,
+    private readonly maxSteps: number,
+  ) {
+    this.machine = new FfnMachine(compiled);
+    this.tap = createTap(dims.ffDim, batchRows);
+    this.buffers = new TraceBuffers(dims, batchRows, { hidden: this.tap.hidden, output: this.tap.output });
+    this.witness = new WitnessBuilder(table, dims.instructions);
+  }
+
+  next(): FilledBatch {
+    const { machine, tap, buffers } = this;
+    tap.row = 0;
+    const base = machine.steps;
+    const ran = machine.advance(Math.min(this.batchRows, this.maxSteps - base), tap);
+    buffers.clearBitmaps();
+    this.witness.fillExecution(buffers, tap, ran, base);
+    return { buffers, rows: ran };
+  }
+
+  release(): void {}
+  close(): void {}
+}
+
+/**
+ * Buffer sets lent to the worker: while pass 1 runs here, it fills this many batches ahead
+ * (about 7.6 MB each at 65,536 rows of the long loop); then one is written while it fills the rest.
+ */
+const WORKER_BUFFER_SETS = 3;
+
+/** Pass 2 on a worker thread (export-worker.ts), up to WORKER_BUFFER_SETS batches ahead. */
+class WorkerBatches implements BatchSource {
+  private readonly worker: Worker;
+  private readonly waiting: Array<{ resolve(batch: FilledBatch): void; reject(error: Error): void }> = [];
+  private readonly ready: Array<FilledBatch | Error> = [];
+  private failure: Error | null = null;
+
+  constructor(
+    program: Program,
+    private readonly dims: TraceDims,
+    private readonly batchRows: number,
+    maxSteps: number,
+  ) {
+    this.worker = startModuleWorker(siblingModule(import.meta.url, 'export-worker'), { program, ffDim: dims.ffDim, batchRows, maxSteps } satisfies ExportWorkerData);
+    this.worker.on('message', (reply: FillReply) => this.settle('error' in reply ? new Error(`export worker: ${reply.error}`) : { buffers: TraceBuffers.wrap(dims, batchRows, reply.data), rows: reply.rows }));
+    this.worker.on('error', (error) => this.fail(error));
+    this.worker.on('exit', (code) => this.fail(new Error(`export worker exited (${code})`)));
+    for (let i = 0; i < WORKER_BUFFER_SETS; i++) this.release(new TraceBuffers(dims, batchRows));
+  }
+
+  next(): Promise<FilledBatch> {
+    const done = this.ready.shift();
+    if (done instanceof Error) return Promise.reject(done);
+    if (done !== undefined) return Promise.resolve(done);
+    if (this.failure !== null) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  release(buffers: TraceBuffers): void {
+    if (this.failure !== null) return;
+    this.worker.postMessage({ data: buffers.data } satisfies FillRequest, buffers.data.map((array) => array.buffer as ArrayBuffer));
+  }
+
+  close(): void {
+    this.failure ??= new Error('export worker closed');
+    this.worker.removeAllListeners('exit');
+    void this.worker.terminate();
+  }
+
+  private settle(result: FilledBatch | Error): void {
+    const waiter = this.waiting.shift();
+    if (waiter === undefined) this.ready.push(result);
+    else if (result instanceof Error) waiter.reject(result);
+    else waiter.resolve(result);
+  }
+
+  private fail(error: Error): void {
+    if (this.failure !== null) return;
+    this.failure = error;
+    for (const waiter of this.waiting.splice(0)) waiter.reject(error);
   }
 }
 

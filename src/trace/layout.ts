@@ -46,16 +46,19 @@ export function allocateColumn(type: ColumnSpec['type'], entries: number): Colum
 
 /** OR the low `width` bits of `value` into a zeroed bitmap at bit `offset` (width ≤ 31). */
 export function writeBits(bitmap: Uint8Array, offset: number, value: number, width: number): void {
-  let position = offset;
-  let rest = value;
-  let remaining = width;
-  while (remaining > 0) {
-    const shift = position & 7;
-    const take = Math.min(8 - shift, remaining);
-    bitmap[position >> 3] |= (rest & ((1 << take) - 1)) << shift;
-    rest >>>= take;
-    position += take;
-    remaining -= take;
+  if (width > 24) {
+    writeBits(bitmap, offset, value & 0xffff, 16);
+    writeBits(bitmap, offset + 16, value >>> 16, width - 16);
+    return;
+  }
+  // At most 24 bits shifted by at most 7: four bytes, whole-byte ORs (the hot path of the witness).
+  const at = offset >> 3;
+  const bits = ((value & ((1 << width) - 1)) << (offset & 7)) >>> 0;
+  bitmap[at] |= bits;
+  if (bits > 0xff) {
+    bitmap[at + 1] |= bits >>> 8;
+    bitmap[at + 2] |= bits >>> 16;
+    bitmap[at + 3] |= bits >>> 24;
   }
 }
 
@@ -79,19 +82,26 @@ export class TraceBuffers {
   constructor(
     readonly dims: TraceDims,
     readonly capacity: number,
-    /** Arrays to use for some integer columns instead of allocating (e.g. the FFN tap's). */
-    shared: Record<string, ColumnArray> = {},
+    /** Arrays to use for some columns instead of allocating (e.g. the FFN tap's), by name or, for all, by index. */
+    shared: Record<string, ColumnArray> | ColumnData[] = {},
   ) {
     this.slots = columnSlots(dims);
     this.data = this.slots.map((slot) => {
-      const given = shared[slot.spec.name];
+      const given = Array.isArray(shared) ? shared[slot.index] : shared[slot.spec.name];
       if (given !== undefined) {
-        if (given.length < capacity * slot.width) throw new RangeError(`shared column ${slot.spec.name} is too short`);
+        if (given.length < (slot.spec.type === 'bool' ? (capacity * slot.width + 7) >> 3 : capacity * slot.width))
+          throw new RangeError(`shared column ${slot.spec.name} is too short`);
         return given;
       }
       return allocateColumn(slot.spec.type, capacity * slot.width);
     });
     this.slots.forEach((slot) => this.byName.set(slot.spec.name, slot.index));
+  }
+
+  /** Buffers over existing storage for every column (e.g. `data` of another TraceBuffers, sent between threads). */
+  static wrap(dims: TraceDims, capacity: number, data: ColumnData[]): TraceBuffers {
+    if (data.length !== COLUMNS.length) throw new RangeError(`expected ${COLUMNS.length} columns, got ${data.length}`);
+    return new TraceBuffers(dims, capacity, data);
   }
 
   column(name: string): ColumnData {

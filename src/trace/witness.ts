@@ -94,11 +94,6 @@ function columns(buffers: TraceBuffers) {
   };
 }
 
-/** Set bit `index` of a zeroed bitmap when `bit` is 1. */
-function setBit(bitmap: Uint8Array, index: number, bit: number): void {
-  bitmap[index >> 3] |= bit << (index & 7);
-}
-
 /** The 15-bit prefix-OR mask of a 16-bit word: bit i = b0 ∨ … ∨ b(i+1). */
 function prefixOrMask(word16: number): number {
   const lowest = word16 & -word16;
@@ -121,18 +116,16 @@ export class WitnessBuilder {
   /** Execution-side columns of rows [0, rows) of the tap, the first being step `firstStep`. Bitmaps must be clear. */
   fillExecution(buffers: TraceBuffers, tap: FfnTap, rows: number, firstStep: number): void {
     const c = columns(buffers);
-    const { table, access } = this;
     const P = this.instructions;
     const F = tap.ffDim;
     const { input: tin, gate: tg, value: tv, output: tout } = tap;
     const { step, pc: pcCol, opcode, arg, select, input, inputBits, pcWrap, nextAcc, accBits, accOr, quotBits, quotOr } = c;
     const { rawNegative, nextZero: zeroCol, nextCarry: carryCol, nextHalted, accessRead, accessWrite, accessAddr, accessValue } = c;
     const { gate, value } = c;
-    const halts = table.halts;
-    for (let i = 0, n = rows * F; i < n; i++) {
-      gate[i] = tg[i];
-      value[i] = tv[i];
-    }
+    const { table, access } = this;
+    const { halts, opcode: opcodes, arg: args, zeroRule, carryRule } = table;
+    gate.set(tg.subarray(0, rows * F));
+    value.set(tv.subarray(0, rows * F));
     for (let r = 0; r < rows; r++) {
       const x = r * X_DIM;
       const o = r * O_DIM;
@@ -142,37 +135,39 @@ export class WitnessBuilder {
       // input_bits is 32 bits a row: ACC's 16 bits then OPERAND's, byte-aligned.
       const acc16 = tin[x + X_ACC] & 0xffff;
       const operand16 = tin[x + X_OPERAND] & 0xffff;
-      inputBits[r * 4] = acc16 & 0xff;
+      inputBits[r * 4] = acc16;
       inputBits[r * 4 + 1] = acc16 >>> 8;
-      inputBits[r * 4 + 2] = operand16 & 0xff;
+      inputBits[r * 4 + 2] = operand16;
       inputBits[r * 4 + 3] = operand16 >>> 8;
       step[r] = firstStep + r;
       pcCol[r] = pc;
-      const op = table.opcode[pc];
-      opcode[r] = op;
-      arg[r] = table.arg[pc];
-      setBit(select, r * P + pc, 1);
-      setBit(pcWrap, r, pc === 255 ? 1 : 0);
+      opcode[r] = opcodes[pc];
+      arg[r] = args[pc];
+      const selected = r * P + pc;
+      select[selected >> 3] |= 1 << (selected & 7);
+      const bit = 1 << (r & 7);
+      const byte = r >> 3;
+      if (pc === 255) pcWrap[byte] |= bit;
 
       const raw = tout[o + O_RAW_ACC];
       const wrapped = ((raw + 32768) & 0xffff) - 32768;
       const quot16 = ((raw - wrapped) / 65536) & 0xffff;
       const wrapped16 = wrapped & 0xffff;
       nextAcc[r] = wrapped;
-      accBits[r * 2] = wrapped16 & 0xff;
+      accBits[r * 2] = wrapped16;
       accBits[r * 2 + 1] = wrapped16 >>> 8;
-      quotBits[r * 2] = quot16 & 0xff;
+      quotBits[r * 2] = quot16;
       quotBits[r * 2 + 1] = quot16 >>> 8;
       writeBits(accOr, r * (BITS - 1), prefixOrMask(wrapped16), BITS - 1);
       writeBits(quotOr, r * (BITS - 1), prefixOrMask(quot16), BITS - 1);
-      setBit(rawNegative, r, raw < 0 ? 1 : 0);
-      setBit(zeroCol, r, nextZero(table.zeroRule[pc], wrapped, tin[x + X_ZERO]));
-      setBit(carryCol, r, nextCarry(table.carryRule[pc], raw, wrapped, tin[x + X_CARRY]));
-      setBit(nextHalted, r, halts[pc]);
+      if (raw < 0) rawNegative[byte] |= bit;
+      if (nextZero(zeroRule[pc], wrapped, tin[x + X_ZERO]) === 1) zeroCol[byte] |= bit;
+      if (nextCarry(carryRule[pc], raw, wrapped, tin[x + X_CARRY]) === 1) carryCol[byte] |= bit;
+      if (halts[pc] === 1) nextHalted[byte] |= bit;
 
       accessOf(tap, r, table, access);
-      setBit(accessRead, r, access[2] === READ ? 1 : 0);
-      setBit(accessWrite, r, access[2] === WRITE ? 1 : 0);
+      if (access[2] === READ) accessRead[byte] |= bit;
+      else if (access[2] === WRITE) accessWrite[byte] |= bit;
       accessAddr[r] = access[0];
       accessValue[r] = access[1];
     }
@@ -191,10 +186,12 @@ export class WitnessBuilder {
       c.logAddr[r] = addr;
       c.logStep[r] = step;
       c.logValue[r] = slice.value[r];
-      setBit(c.logRead, r, kind === READ ? 1 : 0);
-      setBit(c.logWrite, r, kind === WRITE ? 1 : 0);
-      setBit(c.logFirst, r, first);
-      setBit(c.logContinue, r, kind === READ && first === 0 ? 1 : 0);
+      const bit = 1 << (r & 7);
+      const byte = r >> 3;
+      if (kind === READ) c.logRead[byte] |= bit;
+      else if (kind === WRITE) c.logWrite[byte] |= bit;
+      if (first === 1) c.logFirst[byte] |= bit;
+      else if (kind === READ) c.logContinue[byte] |= bit;
       writeBits(c.logAddrBits, r * ADDR_BITS, addr, ADDR_BITS);
       writeBits(c.logGapBits, r * GAP_BITS, gap, GAP_BITS);
       prevAddr = addr;

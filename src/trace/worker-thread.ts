@@ -1,0 +1,19 @@
+import { Worker } from 'node:worker_threads';
+
+/**
+ * Start a worker thread running one of our modules, given its URL next to the caller
+ * (`new URL('./x.js', import.meta.url)`). Built code (dist/, .js) runs directly. When the
+ * caller itself runs from TypeScript sources (tests, tsx), the worker loads the .ts module
+ * through tsx, a development dependency: Node cannot start a .ts worker by itself.
+ */
+export function startModuleWorker(url: URL, workerData: unknown): Worker {
+  const fromSources = url.pathname.endsWith('.ts');
+  if (!fromSources) return new Worker(url, { workerData });
+  const href = JSON.stringify(url.href);
+  return new Worker(`import('tsx/esm/api').then((tsx) => tsx.tsImport(${href}, ${href}))`, { eval: true, workerData });
+}
+
+/** `./name.js` next to `base` in built code, `./name.ts` when `base` is a TypeScript source. */
+export function siblingModule(base: string, name: string): URL {
+  return new URL(`./${name}${base.endsWith('.ts') ? '.ts' : '.js'}`, base);
+}
