@@ -21,6 +21,12 @@ export function positiveInteger(flag: string, value: unknown): number {
   return number;
 }
 
+export function nonNegativeInteger(flag: string, value: unknown): number {
+  const number = typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(number)) throw new Error(`${flag} must be a non-negative integer, got '${String(value)}'`);
+  return number;
+}
+
 /** Where commands write: stdout for data, stderr for messages. Injectable for tests. */
 export interface Output {
   stdout(line: string): void;

@@ -1,14 +1,13 @@
 /**
  * `tvm-trace export`: exact output and exit codes.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../support/cli.js';
 import { compileProgram } from '../../src/compiler/compile.js';
 import { assemble } from '../../src/isa/assemble.js';
-import { readFileSync } from 'node:fs';
 
 let dir: string;
 const path = (name: string) => join(dir, name);
@@ -87,6 +86,13 @@ describe('tvm-trace export: success', () => {
     expect(result.stdout[1]).toBe('claim: steps 5, halted false, pc 1, acc 3, sp 16, zero_flag false, carry_flag false, memory [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]');
     expect((await cli('check', out)).code).toBe(0);
   });
+
+  it('--threads 0 and --threads 1 write the same bytes', async () => {
+    const [a, b] = [path('threads-0.arrow'), path('threads-1.arrow')];
+    expect((await cli('export', 'programs/factorial_recursive.tvm', '-o', a, '--batch-rows', '9', '--threads', '0', '--quiet')).code).toBe(0);
+    expect((await cli('export', 'programs/factorial_recursive.tvm', '-o', b, '--batch-rows', '9', '--threads', '1', '--quiet')).code).toBe(0);
+    expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
+  });
 });
 
 describe('tvm-trace export: errors', () => {
@@ -111,6 +117,8 @@ describe('tvm-trace export: errors', () => {
       expect(await cli('export', FIB, '-o', out, ...args), args.join(' ')).toEqual({ code: 64, stdout: [], stderr: [`tvm-trace: ${message}`] });
     };
     await usage(['--batch-rows', '0'], "--batch-rows must be a positive integer, got '0' (see tvm-trace --help)");
+    await usage(['--threads', '2'], "--threads must be 0 or 1 (export uses at most one worker), got '2' (see tvm-trace --help)");
+    await usage(['--threads', 'x'], "--threads must be a non-negative integer, got 'x' (see tvm-trace --help)");
     await usage(['--batch-rows', '2000000'], '--batch-rows 2000000 is over the limit 1048576');
     await usage(['--ff-dim', 'x'], "--ff-dim must be a positive integer, got 'x' (see tvm-trace --help)");
     await usage(['--ff-dim', '4'], `--ff-dim 4 is narrower than the widest instruction of ${FIB} (5 units)`);

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { COLUMNS, INPUT_WORDS, LOG_ADDR_BITS, LOG_GAP_BITS, MAX_TRACE_ROWS, NO_ACCESS_ADDR } from '../../src/air/columns.js';
 import { checkTrace } from '../../src/check/check.js';
@@ -24,7 +25,7 @@ import { createTap, FfnMachine } from '../../src/runtime/ffn/engine.js';
 import { runNative } from '../../src/runtime/native/interpreter.js';
 import type { MachineSnapshot } from '../../src/runtime/state.js';
 import { claimDocument } from '../../src/trace/claim-file.js';
-import { exportTrace } from '../../src/trace/export.js';
+import { exportTrace, exportTraceInterruptible } from '../../src/trace/export.js';
 import { decodeMetadata, encodeMetadata, FIELDS, MetaKey, type FieldName } from '../../src/trace/metadata.js';
 import { FileSink } from '../../src/trace/sink.js';
 import { WitnessBuilder } from '../../src/trace/witness.js';
@@ -293,6 +294,25 @@ describe('determinism', () => {
   });
 });
 
+describe('pass 2 on a worker thread', () => {
+  const cases: Array<[string, Program, number, number]> = [
+    ['fibonacci, batches of 7', load('fibonacci'), 1_000_000, 7],
+    ['factorial_recursive, batches of 16', load('factorial_recursive'), 1_000_000, 16],
+    ['a run ending in a fault, batches of 5', load('fault_stack_underflow'), 1_000_000, 5],
+    ['a zero-row trace', assemble('; nothing here\n'), 1_000_000, 64],
+    ['long_loop cut at 150,000 steps (default batches)', load('long_loop'), 150_000, 65536],
+  ];
+  it.each(cases)('%s: the same bytes as the in-thread export, and it checks ok', async (_name, program, maxSteps, batchRows) => {
+    const inThread = fresh('in-thread.arrow');
+    const threaded = fresh('threaded.arrow');
+    const a = exportTrace(program, inThread, { maxSteps, batchRows });
+    const b = await exportTraceInterruptible(program, threaded, { maxSteps, batchRows, threads: 1 });
+    expect(b.rows).toBe(a.rows);
+    expect(readFileSync(threaded).equals(readFileSync(inThread))).toBe(true);
+    expect((await checkTrace(threaded)).ok).toBe(true);
+  });
+});
+
 describe('faults and empty traces', () => {
   it('a fault run exports the steps before the fault, records the fault, and checks ok', async () => {
     const program = load('fault_stack_underflow');
@@ -387,6 +407,27 @@ describe('the output file appears whole or not at all', () => {
     });
     expect(() => exportTrace(load('fibonacci'), target, { maxSteps: 1_000_000, batchRows: 10 })).toThrow('injected failure in batch 3');
     expect(batches).toBe(3);
+    survives(sub, target);
+  });
+
+  it.each([
+    ['crashes', `require('node:worker_threads').parentPort.on('message', () => { throw new Error('injected worker crash'); });`, 'injected worker crash'],
+    ['reports an error', `const { parentPort } = require('node:worker_threads'); parentPort.on('message', () => parentPort.postMessage({ error: 'injected worker error' }));`, 'export worker: injected worker error'],
+    ['exits', `process.exit(3);`, 'export worker exited (3)'],
+  ])('a pass-2 worker that %s fails the export, which removes its partial file', async (_how, source, message) => {
+    const { sub, target } = setup('worker-fails');
+    vi.resetModules();
+    vi.doMock('../../src/trace/worker-thread.js', () => ({
+      siblingModule: (base: string, name: string) => new URL(`./${name}.ts`, base),
+      startModuleWorker: () => new Worker(source, { eval: true }),
+    }));
+    try {
+      const { exportTraceInterruptible: threadedExport } = await import('../../src/trace/export.js');
+      await expect(threadedExport(load('fibonacci'), target, { maxSteps: 1_000_000, batchRows: 10, threads: 1 })).rejects.toThrow(message);
+    } finally {
+      vi.doUnmock('../../src/trace/worker-thread.js');
+      vi.resetModules();
+    }
     survives(sub, target);
   });
 

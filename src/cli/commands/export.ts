@@ -10,7 +10,7 @@ import { claimDocument } from '../../trace/claim-file.js';
 import { CliError, ExitCode, usageError } from '../errors.js';
 import { stateInline, stateRecord } from '../state-format.js';
 import { loadProgramSource, writeFileAtomic } from '../io.js';
-import { maxStepsOption, positiveInteger, type Output } from '../options.js';
+import { maxStepsOption, nonNegativeInteger, positiveInteger, type Output } from '../options.js';
 
 export interface ExportArgs {
   program: string;
@@ -21,6 +21,7 @@ export interface ExportArgs {
   claim?: string;
   quiet: boolean;
   json: boolean;
+  threads?: number;
 }
 
 const MAX_BATCH_ROWS = 1 << 20;
@@ -44,6 +45,16 @@ export function exportBuilder(yargs: Argv): Argv<ExportArgs> {
       coerce: (value: unknown) => positiveInteger('--ff-dim', value),
     })
     .option('claim', { type: 'string', requiresArg: true, describe: 'also write the claim as msgpack here' })
+    .option('threads', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'worker threads for the second run: 0 (all on the main thread) or 1 (default when the trace spans several batches)',
+      coerce: (value: unknown) => {
+        const threads = nonNegativeInteger('--threads', value);
+        if (threads > 1) throw new Error(`--threads must be 0 or 1 (export uses at most one worker), got '${String(value)}'`);
+        return threads;
+      },
+    })
     .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar' })
     .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' }) as unknown as Argv<ExportArgs>;
 }
@@ -104,7 +115,7 @@ export async function exportCommand(args: ExportArgs, out: Output): Promise<numb
   process.once('SIGTERM', interrupt);
   let result;
   try {
-    result = await exportTraceInterruptible(program, target, { maxSteps, batchRows, ffDim, progress: bar.progress }, stop.signal);
+    result = await exportTraceInterruptible(program, target, { maxSteps, batchRows, ffDim, progress: bar.progress, threads: args.threads }, stop.signal);
   } catch (error) {
     if (error instanceof ExportInterrupted) throw new CliError('interrupted', `export interrupted; ${target} was not written`, ExitCode.INTERRUPTED);
     const code = (error as NodeJS.ErrnoException).code;
