@@ -1,4 +1,5 @@
 import { INPUT_DIM, OUTPUT_DIM, WORD_BITS } from '../compiler/layout.js';
+import { NO_ACCESS } from '../runtime/access.js';
 
 /**
  * The trace's columns (schema v1), as data. A column is a scalar or a fixed-width vector
@@ -28,7 +29,7 @@ export const LOG_GAP_BITS = 29;
 /** Bits of log addresses: 0..255 are memory cells, 256 marks a row without memory access. */
 export const LOG_ADDR_BITS = 9;
 /** The log address of a step that touches no memory. */
-export const NO_ACCESS_ADDR = 256;
+export const NO_ACCESS_ADDR = NO_ACCESS;
 /**
  * Widest rows a trace may have: hidden units (the widest instruction has 50) and program
  * instructions (pc is a byte, so more than 256 are unreachable). They bound the work of

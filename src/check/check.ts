@@ -5,7 +5,7 @@ import { AssemblyError, assemble } from '../isa/assemble.js';
 import { formatInstruction, printProgram } from '../isa/print.js';
 import { programsEqual, type Program } from '../isa/program.js';
 import { encodeMetadata, FIELDS, fieldsHolding, metadataDigest, MetaKey, type FieldName, type TraceMetadata } from '../trace/metadata.js';
-import type { ColumnSlot } from '../trace/layout.js';
+import { largestMagnitude, type ColumnSlot } from '../trace/layout.js';
 import { openTrace, type TraceBatch } from '../trace/reader.js';
 import { cellValue, joinRows, readCell } from './cells.js';
 import { claimEndingFailures } from './claim.js';
@@ -61,16 +61,6 @@ export interface CheckReport {
 
 let cachedAir: AirDocument | undefined;
 
-/** max(floor, |values[i]| for i < end): a small function of its own, so V8 optimises the loop. */
-function largestMagnitude(values: Int32Array, end: number, floor: number): number {
-  let max = floor;
-  for (let i = 0; i < end; i++) {
-    const v = values[i];
-    if (v > max) max = v;
-    else if (-v > max) max = -v;
-  }
-  return max;
-}
 
 /** Failures counted in full (each violated constraint); beyond this, failing rows count once. */
 const DETAILED_FAILURES = 10_000;

@@ -1,19 +1,21 @@
 import * as arrow from 'apache-arrow';
 import { closeSync, openSync, renameSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { Worker } from 'node:worker_threads';
 import { dirname } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { MAX_TRACE_FF_DIM, MAX_TRACE_INSTRUCTIONS, MAX_TRACE_ROWS } from '../air/columns.js';
 import { AIR_VERSION } from '../air/definition.js';
 import { compileProgram, type CompiledProgram } from '../compiler/compile.js';
-import { controlTable, type ControlTable } from '../compiler/control-table.js';
+import { controlTable } from '../compiler/control-table.js';
 import { printProgram } from '../isa/print.js';
 import type { Program } from '../isa/program.js';
-import { createAccessTap, createTap, FfnMachine, type FfnTap } from '../runtime/ffn/engine.js';
+import { AccessKind, createAccessTap, type AccessTap } from '../runtime/access.js';
+import { NativeMachine } from '../runtime/native/interpreter.js';
 import type { MachineSnapshot } from '../runtime/state.js';
 import type { ExportWorkerData, FillReply, FillRequest } from './export-worker.js';
 import { TraceBuffers, traceSchema, TRACE_SCHEMA_VERSION, type TraceDims } from './layout.js';
 import { claimOf, encodeMetadata, fieldsHolding, type TraceMetadata } from './metadata.js';
+import { BatchFiller } from './batch-filler.js';
 import { FileSink } from './sink.js';
 import { AccessSpill } from './spill.js';
 import { WitnessBuilder } from './witness.js';
@@ -114,14 +116,15 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
   try {
     // Pass 2's source starts first: a worker fills its first batches while pass 1 runs here.
     const threads = options.threads ?? (maxSteps > batchRows && availableParallelism() > 1 ? 1 : 0);
-    source = threads > 0 ? new WorkerBatches(program, dims, batchRows, maxSteps) : new InlineBatches(compiled, table, dims, batchRows, maxSteps);
-    // Pass 1: run without vectors, bucketing each step's memory access by address.
-    const scout = new FfnMachine(compiled);
+    source = threads > 0 ? new WorkerBatches(program, dims, batchRows, maxSteps) : new InlineBatches(compiled, dims, batchRows, maxSteps);
+    // Pass 1: the reference interpreter records each step's memory access, bucketed by
+    // address (the buckets read in address order are the sorted log), and the final state.
+    const scout = new NativeMachine(program);
     const accesses = createAccessTap(batchRows);
     while (scout.steps < maxSteps && !scout.stopped) {
       accesses.row = 0;
       const base = scout.steps;
-      const ran = scout.advance(maxSteps - scout.steps, undefined, accesses);
+      const ran = scout.advance(maxSteps - scout.steps, accesses);
       if (ran === 0) break;
       for (let r = 0; r < ran; r++) spill.push(accesses.addr[r], base + r, accesses.value[r], accesses.kind[r]);
       progress?.update('run', scout.steps, null);
@@ -130,18 +133,23 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
     const final = scout.snapshot();
     const rows = final.steps;
 
-    // Pass 2: run again with every vector; write each batch beside its slice of the sorted log.
+    // Pass 2: the FFN engine's run, every vector; each batch is written beside its slice of
+    // the sorted log. Its accesses must be the reference's, row by row (a lockstep re-run of
+    // the interpreter), and its final state the claim: else the log would not be its own.
     const witness = new WitnessBuilder(table, dims.instructions);
-    // max(2^15, largest |cell| of the int32 columns: hidden, output, step, log_step); int16 and
-    // bool columns stay within 2^15. Pass 1 measured it, so it can go in the schema's metadata.
-    const maxAbs = Math.max(2 ** 15, rows - 1, accesses.maxAbs);
-    const metadata = traceMetadata(program, compiled, { maxSteps, ffDim, final, maxAbs });
-    const schema = traceSchema(dims, encodeMetadata(metadata));
+    const reference = new NativeMachine(program);
+    // The schema's metadata (the claim, the largest value, the fields) is only written in the
+    // footer, at the end: apache-arrow's file writer puts no schema message before the batches.
+    const schema = traceSchema(dims, new Map());
     fd = openSync(temp, 'w');
     const sink = new FileSink(fd);
     const writer = new arrow.RecordBatchFileWriter();
     writer.reset(sink, schema);
     const log = spill.sorted(batchRows);
+    // max(2^15, largest |cell| of the int32 columns: hidden, output, step, log_step); int16 and
+    // bool columns stay within 2^15.
+    let maxAbs = Math.max(2 ** 15, rows - 1);
+    let state: MachineSnapshot | null = null;
     for (let written = 0; written < rows; ) {
       let batch = source.next();
       if (batch instanceof Promise) {
@@ -149,17 +157,26 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
         yield batch.then((filled) => void (ready = filled));
         batch = ready!;
       }
-      if (batch.rows !== Math.min(batchRows, rows - written)) throw new Error('internal error: the second run stopped early');
+      if (batch.rows !== Math.min(batchRows, rows - written)) throw new Error('internal error: the FFN run stopped before the reference run');
+      accesses.row = 0;
+      reference.advance(batch.rows, accesses);
+      sameAccesses(batch.buffers, accesses, batch.rows, written);
       const slice = log.next();
       if (slice.done || slice.value.length !== batch.rows) throw new Error('internal error: memory log out of step with the run');
       witness.fillLog(batch.buffers, slice.value);
       writer.write(batch.buffers.recordBatch(schema, batch.rows));
+      if (batch.maxAbs > maxAbs) maxAbs = batch.maxAbs;
+      state = batch.state;
       // The sink has written the batch's bytes, so its buffers can be refilled.
       source.release(batch.buffers);
       written += batch.rows;
       progress?.update('write', written, rows);
       yield;
     }
+    if (state !== null && JSON.stringify(state) !== JSON.stringify(final))
+      throw new Error(`internal error: the FFN run ends in ${JSON.stringify(state)}, the reference run in ${JSON.stringify(final)}`);
+    const metadata = traceMetadata(program, compiled, { maxSteps, ffDim, final, maxAbs });
+    for (const [key, value] of encodeMetadata(metadata)) schema.metadata.set(key, value);
     writer.finish();
     sink.flush();
     // No fsync: the rename already makes the file appear whole or not at all to other
@@ -188,6 +205,26 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
 interface FilledBatch {
   readonly buffers: TraceBuffers;
   readonly rows: number;
+  /** Largest |hidden| or |output| of its rows (0 when none). */
+  readonly maxAbs: number;
+  /** The FFN machine's state after its last row. */
+  readonly state: MachineSnapshot;
+}
+
+/** Throws unless rows [0, rows) of the access columns are the reference interpreter's accesses. */
+function sameAccesses(buffers: TraceBuffers, reference: AccessTap, rows: number, firstStep: number): void {
+  const addr = buffers.column('access_addr');
+  const value = buffers.column('access_value');
+  const read = buffers.column('access_read');
+  const write = buffers.column('access_write');
+  for (let r = 0; r < rows; r++) {
+    const bit = 1 << (r & 7);
+    const kind = (read[r >> 3] & bit) !== 0 ? AccessKind.READ : (write[r >> 3] & bit) !== 0 ? AccessKind.WRITE : AccessKind.NONE;
+    if (addr[r] !== reference.addr[r] || value[r] !== reference.value[r] || kind !== reference.kind[r])
+      throw new Error(
+        `internal error: at step ${firstStep + r} the FFN engine's memory access (address ${addr[r]}, value ${value[r]}, kind ${kind}) differs from the reference interpreter's (address ${reference.addr[r]}, value ${reference.value[r]}, kind ${reference.kind[r]})`,
+      );
+  }
 }
 
 /** Where pass 2's batches come from, in order: this thread, or a worker. */
@@ -198,34 +235,18 @@ interface BatchSource {
   close(): void;
 }
 
-/** Pass 2 in this thread: one set of buffers, the FFN tap's hidden and output arrays shared. */
+/** Pass 2 in this thread, into one reused set of buffers. */
 class InlineBatches implements BatchSource {
-  private readonly machine: FfnMachine;
-  private readonly tap: FfnTap;
+  private readonly filler: BatchFiller;
   private readonly buffers: TraceBuffers;
-  private readonly witness: WitnessBuilder;
 
-  constructor(
-    compiled: CompiledProgram,
-    table: ControlTable,
-    dims: TraceDims,
-    private readonly batchRows: number,
-    private readonly maxSteps: number,
-  ) {
-    this.machine = new FfnMachine(compiled);
-    this.tap = createTap(dims.ffDim, batchRows);
-    this.buffers = new TraceBuffers(dims, batchRows, { hidden: this.tap.hidden, output: this.tap.output });
-    this.witness = new WitnessBuilder(table, dims.instructions);
+  constructor(compiled: CompiledProgram, dims: TraceDims, batchRows: number, maxSteps: number) {
+    this.filler = new BatchFiller(compiled, dims, batchRows, maxSteps);
+    this.buffers = new TraceBuffers(dims, batchRows);
   }
 
   next(): FilledBatch {
-    const { machine, tap, buffers } = this;
-    tap.row = 0;
-    const base = machine.steps;
-    const ran = machine.advance(Math.min(this.batchRows, this.maxSteps - base), tap);
-    buffers.clearBitmaps();
-    this.witness.fillExecution(buffers, tap, ran, base);
-    return { buffers, rows: ran };
+    return { buffers: this.buffers, ...this.filler.fill(this.buffers) };
   }
 
   release(): void {}
@@ -245,14 +266,11 @@ class WorkerBatches implements BatchSource {
   private readonly ready: Array<FilledBatch | Error> = [];
   private failure: Error | null = null;
 
-  constructor(
-    program: Program,
-    private readonly dims: TraceDims,
-    private readonly batchRows: number,
-    maxSteps: number,
-  ) {
+  constructor(program: Program, dims: TraceDims, batchRows: number, maxSteps: number) {
     this.worker = startModuleWorker(siblingModule(import.meta.url, 'export-worker'), { program, ffDim: dims.ffDim, batchRows, maxSteps } satisfies ExportWorkerData);
-    this.worker.on('message', (reply: FillReply) => this.settle('error' in reply ? new Error(`export worker: ${reply.error}`) : { buffers: TraceBuffers.wrap(dims, batchRows, reply.data), rows: reply.rows }));
+    this.worker.on('message', (reply: FillReply) =>
+      this.settle('error' in reply ? new Error(`export worker: ${reply.error}`) : { buffers: TraceBuffers.wrap(dims, batchRows, reply.data), rows: reply.rows, maxAbs: reply.maxAbs, state: reply.state }),
+    );
     this.worker.on('error', (error) => this.fail(error));
     this.worker.on('exit', (code) => this.fail(new Error(`export worker exited (${code})`)));
     for (let i = 0; i < WORKER_BUFFER_SETS; i++) this.release(new TraceBuffers(dims, batchRows));

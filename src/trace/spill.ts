@@ -26,8 +26,7 @@ function closeScratch(fd: number, path: string): void {
   rmSync(path, { force: true });
 }
 
-/** Kinds of a memory access as stored in the log. */
-export const AccessKind = Object.freeze({ NONE: 0, READ: 1, WRITE: 2 });
+export { AccessKind } from '../runtime/access.js';
 
 const ADDRESSES = 257; // 0..255 cells, 256 = no access
 const CHUNK = 8192; // entries per in-memory chunk

@@ -67,6 +67,8 @@ function columns(buffers: TraceBuffers) {
     inputBits: bits('input_bits'),
     gate: int16('gate'),
     value: int16('value'),
+    hidden: int32('hidden'),
+    output: int32('output'),
     select: bits('select'),
     pcWrap: bits('pc_wrap'),
     nextAcc: int16('next_acc'),
@@ -113,53 +115,60 @@ export class WitnessBuilder {
     private readonly instructions: number,
   ) {}
 
-  /** Execution-side columns of rows [0, rows) of the tap, the first being step `firstStep`. Bitmaps must be clear. */
-  fillExecution(buffers: TraceBuffers, tap: FfnTap, rows: number, firstStep: number): void {
+  /**
+   * Execution-side columns of tap rows [0, rows), the first being step `firstStep`, into rows
+   * [at, at + rows) of the buffers (whose bitmaps must be clear there). Copies the FFN's own
+   * vectors (gate, value, hidden, output) too, unless they are the tap's arrays already.
+   */
+  fillExecution(buffers: TraceBuffers, tap: FfnTap, rows: number, firstStep: number, at = 0): void {
     const c = columns(buffers);
     const P = this.instructions;
     const F = tap.ffDim;
     const { input: tin, gate: tg, value: tv, output: tout } = tap;
     const { step, pc: pcCol, opcode, arg, select, input, inputBits, pcWrap, nextAcc, accBits, accOr, quotBits, quotOr } = c;
     const { rawNegative, nextZero: zeroCol, nextCarry: carryCol, nextHalted, accessRead, accessWrite, accessAddr, accessValue } = c;
-    const { gate, value } = c;
+    const { gate, value, hidden, output } = c;
     const { table, access } = this;
     const { halts, opcode: opcodes, arg: args, zeroRule, carryRule } = table;
-    gate.set(tg.subarray(0, rows * F));
-    value.set(tv.subarray(0, rows * F));
+    gate.set(tg.subarray(0, rows * F), at * F);
+    value.set(tv.subarray(0, rows * F), at * F);
+    if (hidden !== tap.hidden) hidden.set(tap.hidden.subarray(0, rows * F), at * F);
+    if (output !== tout) output.set(tout.subarray(0, rows * O_DIM), at * O_DIM);
     for (let r = 0; r < rows; r++) {
+      const t = at + r;
       const x = r * X_DIM;
       const o = r * O_DIM;
       const pc = tin[x + X_PC];
-      const w = r * X_WORDS;
+      const w = t * X_WORDS;
       for (let i = 0; i < X_WORDS; i++) input[w + i] = tin[x + i];
       // input_bits is 32 bits a row: ACC's 16 bits then OPERAND's, byte-aligned.
       const acc16 = tin[x + X_ACC] & 0xffff;
       const operand16 = tin[x + X_OPERAND] & 0xffff;
-      inputBits[r * 4] = acc16;
-      inputBits[r * 4 + 1] = acc16 >>> 8;
-      inputBits[r * 4 + 2] = operand16;
-      inputBits[r * 4 + 3] = operand16 >>> 8;
-      step[r] = firstStep + r;
-      pcCol[r] = pc;
-      opcode[r] = opcodes[pc];
-      arg[r] = args[pc];
-      const selected = r * P + pc;
+      inputBits[t * 4] = acc16;
+      inputBits[t * 4 + 1] = acc16 >>> 8;
+      inputBits[t * 4 + 2] = operand16;
+      inputBits[t * 4 + 3] = operand16 >>> 8;
+      step[t] = firstStep + r;
+      pcCol[t] = pc;
+      opcode[t] = opcodes[pc];
+      arg[t] = args[pc];
+      const selected = t * P + pc;
       select[selected >> 3] |= 1 << (selected & 7);
-      const bit = 1 << (r & 7);
-      const byte = r >> 3;
+      const bit = 1 << (t & 7);
+      const byte = t >> 3;
       if (pc === 255) pcWrap[byte] |= bit;
 
       const raw = tout[o + O_RAW_ACC];
       const wrapped = ((raw + 32768) & 0xffff) - 32768;
       const quot16 = ((raw - wrapped) / 65536) & 0xffff;
       const wrapped16 = wrapped & 0xffff;
-      nextAcc[r] = wrapped;
-      accBits[r * 2] = wrapped16;
-      accBits[r * 2 + 1] = wrapped16 >>> 8;
-      quotBits[r * 2] = quot16;
-      quotBits[r * 2 + 1] = quot16 >>> 8;
-      writeBits(accOr, r * (BITS - 1), prefixOrMask(wrapped16), BITS - 1);
-      writeBits(quotOr, r * (BITS - 1), prefixOrMask(quot16), BITS - 1);
+      nextAcc[t] = wrapped;
+      accBits[t * 2] = wrapped16;
+      accBits[t * 2 + 1] = wrapped16 >>> 8;
+      quotBits[t * 2] = quot16;
+      quotBits[t * 2 + 1] = quot16 >>> 8;
+      writeBits(accOr, t * (BITS - 1), prefixOrMask(wrapped16), BITS - 1);
+      writeBits(quotOr, t * (BITS - 1), prefixOrMask(quot16), BITS - 1);
       if (raw < 0) rawNegative[byte] |= bit;
       if (nextZero(zeroRule[pc], wrapped, tin[x + X_ZERO]) === 1) zeroCol[byte] |= bit;
       if (nextCarry(carryRule[pc], raw, wrapped, tin[x + X_CARRY]) === 1) carryCol[byte] |= bit;
@@ -168,8 +177,8 @@ export class WitnessBuilder {
       accessOf(tap, r, table, access);
       if (access[2] === READ) accessRead[byte] |= bit;
       else if (access[2] === WRITE) accessWrite[byte] |= bit;
-      accessAddr[r] = access[0];
-      accessValue[r] = access[1];
+      accessAddr[t] = access[0];
+      accessValue[t] = access[1];
     }
   }
 

@@ -35,26 +35,6 @@ export function createTap(ffDim: number, capacity: number): FfnTap {
   };
 }
 
-/**
- * Caller-owned buffers for each step's memory access: the address read or written (256 when
- * none), the value, and the kind (0 none, 1 read, 2 write). `row` is the next entry to write.
- */
-export interface AccessTap {
-  readonly capacity: number;
-  readonly addr: Int32Array;
-  readonly value: Int32Array;
-  readonly kind: Int8Array;
-  row: number;
-  /** Largest |hidden| or |output| of the steps recorded so far (kept across rows and calls). */
-  maxAbs: number;
-}
-
-export function createAccessTap(capacity: number): AccessTap {
-  return { capacity, addr: new Int32Array(capacity), value: new Int32Array(capacity), kind: new Int8Array(capacity), row: 0, maxAbs: 0 };
-}
-
-const NO_ACCESS = 256;
-
 /** Compiled units flattened into typed arrays (instruction j owns units start[j]..start[j+1)), beside the control table. */
 interface FlatUnits extends ControlTable {
   start: Int32Array;
@@ -171,10 +151,10 @@ export class FfnMachine implements Engine {
   }
 
   /**
-   * Run up to `budget` steps. With a tap (and/or an access tap), also stops when it is full
-   * (row === capacity) so the caller can flush it. Returns the number of steps executed.
+   * Run up to `budget` steps. With a tap, also stops when it is full (row === capacity) so the
+   * caller can flush it. Returns the number of steps executed.
    */
-  advance(budget: number, tap?: FfnTap, accesses?: AccessTap): number {
+  advance(budget: number, tap?: FfnTap): number {
     if (this.stopped) return 0;
     const { flat, x, out, memory: mem, regs } = this;
     const { start, gateSlot, value, out: unitOut, coeff, bias, readMode, readAddr, zeroRule, carryRule, halts, stack, usesBits } = flat;
@@ -188,7 +168,6 @@ export class FfnMachine implements Engine {
     }
     let limit = budget;
     if (tap !== undefined) limit = Math.min(budget, tap.capacity - tap.row);
-    if (accesses !== undefined) limit = Math.min(limit, accesses.capacity - accesses.row);
     let pc = regs[R_PC];
     let acc = regs[R_ACC];
     let sp = regs[R_SP];
@@ -268,26 +247,11 @@ export class FfnMachine implements Engine {
       out[5] = bias[b + 5];
       const first = start[pc];
       const end = start[pc + 1];
-      if (tap === undefined && accesses === undefined) {
+      if (tap === undefined) {
         for (let k = first; k < end; k++) {
           out[unitOut[k]] += coeff[k] * (x[gateSlot[k]] * x[value[k]]);
         }
-      } else if (tap === undefined && accesses !== undefined) {
-        let max = accesses.maxAbs;
-        for (let k = first; k < end; k++) {
-          const h = x[gateSlot[k]] * x[value[k]];
-          if (h > max) max = h;
-          else if (-h > max) max = -h;
-          out[unitOut[k]] += coeff[k] * h;
-        }
-        for (let o = 0; o < O_DIM; o++) {
-          const v = out[o] < 0 ? -out[o] : out[o];
-          if (v > max) max = v;
-        }
-        // A step that then faults may have counted here: its values are all below 2^15 (words,
-        // addresses, pcs), under the 2^15 floor every user of maxAbs applies.
-        accesses.maxAbs = max;
-      } else if (tap !== undefined) {
+      } else {
         const hBase = row * F - first;
         for (let k = first; k < end; k++) {
           const g = xs[xb + gateSlot[k]];
@@ -327,22 +291,6 @@ export class FfnMachine implements Engine {
           break;
         }
         mem[addr] = out[O_WRITE_VALUE];
-      }
-      if (accesses !== undefined) {
-        const at = accesses.row++;
-        if (mode === DIRECT || mode === STACK_TOP) {
-          accesses.addr[at] = mode === DIRECT ? readAddr[pc] : sp;
-          accesses.value[at] = operand;
-          accesses.kind[at] = 1;
-        } else if (out[O_WRITE_ENABLE] === 1) {
-          accesses.addr[at] = out[O_WRITE_ADDR];
-          accesses.value[at] = out[O_WRITE_VALUE];
-          accesses.kind[at] = 2;
-        } else {
-          accesses.addr[at] = NO_ACCESS;
-          accesses.value[at] = 0;
-          accesses.kind[at] = 0;
-        }
       }
       const wrapped = ((raw + 32768) & 0xffff) - 32768;
       if (zeroRule[pc] === ZERO_FROM_RESULT) zero = wrapped === 0 ? 1 : 0;

@@ -1,5 +1,6 @@
 import { Op, OPCODE_TABLE, CarryRuleCode, ReadModeCode, StackUseCode, ZeroRuleCode } from '../../isa/opcodes.js';
 import type { Program } from '../../isa/program.js';
+import { AccessKind, NO_ACCESS, type AccessTap } from '../access.js';
 import { makeFault, type Fault } from '../fault.js';
 import { initialRegisters, Reg, snapshot, type Engine, type MachineSnapshot } from '../state.js';
 
@@ -8,6 +9,13 @@ const ZERO_FROM_RESULT = ZeroRuleCode.result;
 const CARRY_CLEAR = CarryRuleCode.clear;
 const CARRY_OVERFLOW = CarryRuleCode.overflow;
 const CARRY_SIGNED_LESS = CarryRuleCode.signed_less;
+const READS_DIRECT = ReadModeCode.direct;
+const POPS = StackUseCode.pop;
+const READS_STACK_TOP = ReadModeCode.stack_top;
+const READ_ACCESS = AccessKind.READ;
+const WRITE_ACCESS = AccessKind.WRITE;
+const NO_ACCESS_KIND = AccessKind.NONE;
+const NO_ACCESS_ADDRESS = NO_ACCESS;
 
 // advance() switches on literal opcodes (so V8 compiles a jump table; `case Op.X` is a chain
 // of property loads and compares on every step) and does each instruction's memory read and
@@ -68,7 +76,11 @@ export class NativeMachine implements Engine {
     return snapshot(this.regs, this.memory, this.steps, this.fault);
   }
 
-  advance(budget: number): number {
+  /**
+   * Run up to `budget` steps. With an access tap, also records each step's memory access and
+   * stops when the tap is full (row === capacity).
+   */
+  advance(budget: number, accesses?: AccessTap): number {
     if (this.stopped) return 0;
     const { ops, args, memory: mem, regs } = this;
     const length = ops.length;
@@ -82,9 +94,12 @@ export class NativeMachine implements Engine {
     let done = 0;
     let failed = NO_FAULT;
     let returnAddress = 0;
+    const limit = accesses === undefined ? budget : Math.min(budget, accesses.capacity - accesses.row);
+    // The cell a step writes (STORE, PUSH, CALL), for the access tap; -1 when none.
+    let written = -1;
 
     // A failing step breaks out before changing any register or memory cell.
-    while (done < budget) {
+    while (done < limit) {
       if (pc >= length) {
         failed = PC_OUT_OF_BOUNDS;
         break;
@@ -96,8 +111,8 @@ export class NativeMachine implements Engine {
       switch (op) {
         case 1 /* LOADI */: raw = arg; break;
         case 2 /* LOAD */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } raw = mem[arg]; break;
-        case 3 /* STORE */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } mem[arg] = acc; break;
-        case 4 /* PUSH */: if (sp === 0) { failed = STACK_OVERFLOW; break; } sp -= 1; mem[sp] = acc; break;
+        case 3 /* STORE */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } mem[arg] = acc; written = arg; break;
+        case 4 /* PUSH */: if (sp === 0) { failed = STACK_OVERFLOW; break; } sp -= 1; mem[sp] = acc; written = sp; break;
         case 5 /* POP */: if (sp >= cells) { failed = STACK_UNDERFLOW; break; } raw = mem[sp]; sp += 1; break;
         case 6 /* ADD */: raw = acc + arg; break;
         case 7 /* ADDM */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } raw = acc + mem[arg]; break;
@@ -113,7 +128,7 @@ export class NativeMachine implements Engine {
         case 17 /* XORM */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } raw = (acc ^ mem[arg]) & 0xffff; break;
         case 18 /* CMP */: raw = acc - arg; break;
         case 19 /* CMPM */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } raw = acc - mem[arg]; break;
-        case 20 /* CALL */: if (sp === 0) { failed = STACK_OVERFLOW; break; } sp -= 1; mem[sp] = next; next = arg; break;
+        case 20 /* CALL */: if (sp === 0) { failed = STACK_OVERFLOW; break; } sp -= 1; mem[sp] = next; written = sp; next = arg; break;
         case 21 /* RET */:
           if (sp >= cells) { failed = STACK_UNDERFLOW; break; }
           returnAddress = mem[sp];
@@ -128,6 +143,27 @@ export class NativeMachine implements Engine {
         default: break; // 0: NOP
       }
       if (failed !== NO_FAULT) break;
+      if (accesses !== undefined) {
+        // The operand read (direct: the instruction's address; stack top: SP before the step,
+        // one below SP now for the instructions that pop), else the write, else none.
+        const at = accesses.row++;
+        const mode = READ[op];
+        if (mode === READS_DIRECT || mode === READS_STACK_TOP) {
+          const addr = mode === READS_DIRECT ? arg : STACK[op] === POPS ? sp - 1 : sp;
+          accesses.addr[at] = addr;
+          accesses.value[at] = mem[addr];
+          accesses.kind[at] = READ_ACCESS;
+        } else if (written >= 0) {
+          accesses.addr[at] = written;
+          accesses.value[at] = mem[written];
+          accesses.kind[at] = WRITE_ACCESS;
+          written = -1;
+        } else {
+          accesses.addr[at] = NO_ACCESS_ADDRESS;
+          accesses.value[at] = 0;
+          accesses.kind[at] = NO_ACCESS_KIND;
+        }
+      }
 
       const wrapped = ((raw + 32768) & 0xffff) - 32768;
       if (ZERO_RULE[op] === ZERO_FROM_RESULT) zero = wrapped === 0 ? 1 : 0;
