@@ -227,43 +227,53 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
     const wideColumns = slots.filter((slot) => slot.spec.type === 'int32');
     let maxAbs = 2 ** 15;
     let rows = 0;
-    const scanner = options.parallel === true || (options.parallel === undefined && trace.batchCount > 1) ? new ParallelScanner(sets.every.scanSource, sets.transition.scanSource, wideColumns.map((slot) => slot.index), options.threads ?? 1) : null;
-    const inFlight: Array<{ batch: TraceBatch; before: () => void; result: Promise<ScanResult> }> = [];
-    const settle = async (entry: { batch: TraceBatch; before: () => void; result: Promise<ScanResult> }) => {
-      entry.before();
+    const scanner = options.parallel === true || (options.parallel === undefined && trace.batchCount > 1) ? new ParallelScanner(sets.every.scanSource, sets.transition.scanSource, wideColumns.map((slot) => slot.index), options.threads ?? 2) : null;
+    // A batch sent to a scan worker is unusable here until its result brings it back; what
+    // the row-boundary constraints need of it is copied first. Failures are recorded in the
+    // serial order: each batch's first-row and junction rows, then its rows.
+    interface Sent {
+      readonly first: boolean;
+      readonly junction: { rows: TraceBatch; located: TraceBatch } | null;
+      readonly result: Promise<ScanResult>;
+    }
+    const inFlight: Sent[] = [];
+    const boundaries = (batch: TraceBatch, first: boolean, junction: Sent['junction']) => {
+      if (first) scan(sets.first, batch, 0, 1, null, 0);
+      if (junction !== null) scan(sets.transition, junction.rows, 0, 1, junction.located, 0);
+    };
+    const settle = async (entry: Sent) => {
       const result = await entry.result;
+      const batch = result.batch;
+      boundaries(batch, entry.first, entry.junction);
       if (result.maxAbs > maxAbs) maxAbs = result.maxAbs;
-      for (const r of result.every) detail(sets.every, entry.batch, r, r + 1, entry.batch, r);
-      for (const r of result.transition) detail(sets.transition, entry.batch, r, r + 1, entry.batch, r);
+      for (const r of result.every) detail(sets.every, batch, r, r + 1, batch, r);
+      for (const r of result.transition) detail(sets.transition, batch, r, r + 1, batch, r);
+      trace.release(batch);
     };
     try {
-      let previous: TraceBatch | null = null;
+      // The previous batch's last row, as a batch of its own (it outlives the batch).
+      let lastRow: TraceBatch | null = null;
       for await (const batch of trace.batches()) {
-        const boundaryAndJunction = (before: TraceBatch | null) => () => {
-          if (batch.firstRow === 0 && batch.rows > 0) scan(sets.first, batch, 0, 1, null, 0);
-          if (before !== null && before.rows > 0 && batch.rows > 0) {
-            const junction = joinRows(slots, before, before.rows - 1, batch, 0);
-            scan(sets.transition, junction, 0, 1, before, before.rows - 1);
-          }
-        };
-        if (scanner !== null && batch.rows > 0) {
-          // The worker scans this batch while this thread feeds the memory arguments; the
-          // batch's failures are detailed in the same order as the serial path.
-          inFlight.push({ batch, before: boundaryAndJunction(previous), result: scanner.scan(batch, slots) });
-          while (inFlight.length > 2 * scanner.threads) await settle(inFlight.shift()!);
-        } else {
-          boundaryAndJunction(previous)();
-          scan(sets.every, batch, 0, batch.rows, null, 0);
-          scan(sets.transition, batch, 0, batch.rows - 1, null, 0);
-        }
+        if (batch.rows === 0) continue;
+        const first = batch.firstRow === 0;
+        const junction = lastRow === null ? null : { rows: joinRows(slots, lastRow, 0, batch, 0), located: lastRow };
         memory.add(batch);
-        if (scanner === null) for (const slot of wideColumns) maxAbs = largestMagnitude(batch.data[slot.index] as Int32Array, batch.rows * slot.width, maxAbs);
         await options.onBatch?.(batch, { compiled, metadata: meta, slots });
         rows += batch.rows;
-        if (batch.rows > 0) previous = batch;
+        lastRow = joinRows(slots, batch, batch.rows - 1, batch, batch.rows - 1);
+        if (scanner !== null) {
+          inFlight.push({ first, junction, result: scanner.scan(batch, slots) });
+          while (inFlight.length > 2 * scanner.threads) await settle(inFlight.shift()!);
+        } else {
+          boundaries(batch, first, junction);
+          scan(sets.every, batch, 0, batch.rows, null, 0);
+          scan(sets.transition, batch, 0, batch.rows - 1, null, 0);
+          for (const slot of wideColumns) maxAbs = largestMagnitude(batch.data[slot.index] as Int32Array, batch.rows * slot.width, maxAbs);
+          trace.release(batch);
+        }
       }
       while (inFlight.length > 0) await settle(inFlight.shift()!);
-      if (previous !== null) scan(sets.last, previous, previous.rows - 1, previous.rows, null, 0);
+      if (lastRow !== null) scan(sets.last, lastRow, 0, 1, null, 0);
       const argumentResult = memory.finish(reference.initialMemory, meta.claim);
       for (const f of argumentResult.failures) failures.add({ constraint: f.argument, row: f.row, step: null, pc: null, instruction: null, expected: f.expected, actual: f.actual, message: f.row === null ? f.message : `log row ${f.row}: ${f.message}` });
       failures.count += argumentResult.count - argumentResult.failures.length;

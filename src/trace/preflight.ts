@@ -29,6 +29,20 @@ export interface Preflight {
   readonly fileBytes: number;
   /** Rows of each record batch, in file order (from the batch headers, no bodies read). */
   readonly batchRows: readonly number[];
+  /** Where each record batch's body lies and how its nodes and buffers are laid out in it. */
+  readonly batches: readonly BatchLayout[];
+}
+
+/** A record batch header's numbers, each checked against the file (buffers lie inside the body). */
+export interface BatchLayout {
+  readonly rows: number;
+  /** File offset and length of the body. */
+  readonly bodyOffset: number;
+  readonly bodyLength: number;
+  /** Field nodes in schema order (depth first): (length, null count) pairs. */
+  readonly nodes: Float64Array;
+  /** Buffers in schema order: (offset within the body, length) pairs. */
+  readonly buffers: Float64Array;
 }
 
 /** A FlatBuffers table over a byte range, every read bounds-checked. */
@@ -187,6 +201,7 @@ export function preflightTrace(path: string): Preflight {
     const blocks = footer.vector(3, 24, Math.floor(footerLength / 24), 'footer record batches');
 
     const batchRows: number[] = [];
+    const layouts: BatchLayout[] = [];
     for (let b = 0; b < blocks.length; b++) {
       const where = `record batch ${b}`;
       // Block (struct, 24 bytes): offset int64, metaDataLength int32, padding, bodyLength int64.
@@ -213,18 +228,23 @@ export function preflightTrace(path: string): Preflight {
       const buffers = batch.vector(2, 16, LIMITS.buffers, `${where} buffers`);
       if (batch.table(3, where) !== null) throw new TraceFormatError(`${where}: compressed (a trace is not)`);
       batch.vector(4, 8, LIMITS.nodes, `${where} variadic buffer counts`);
+      const nodePairs = new Float64Array(2 * nodes.length);
       for (let n = 0; n < nodes.length; n++) {
-        int64At(messageView, nodes.start + 16 * n, `${where} node ${n}`);
-        int64At(messageView, nodes.start + 16 * n + 8, `${where} node ${n}`);
+        nodePairs[2 * n] = int64At(messageView, nodes.start + 16 * n, `${where} node ${n}`);
+        nodePairs[2 * n + 1] = int64At(messageView, nodes.start + 16 * n + 8, `${where} node ${n}`);
       }
+      const bufferPairs = new Float64Array(2 * buffers.length);
       for (let k = 0; k < buffers.length; k++) {
         const bufferOffset = int64At(messageView, buffers.start + 16 * k, `${where} buffer ${k}`);
         const bufferLength = int64At(messageView, buffers.start + 16 * k + 8, `${where} buffer ${k}`);
         if (bufferOffset + bufferLength > messageBody) throw new TraceFormatError(`${where}: buffer ${k} (${bufferOffset} + ${bufferLength} bytes) lies outside the body (${messageBody} bytes)`);
+        bufferPairs[2 * k] = bufferOffset;
+        bufferPairs[2 * k + 1] = bufferLength;
       }
       batchRows.push(rows);
+      layouts.push({ rows, bodyOffset: offset + metaLength, bodyLength: messageBody, nodes: nodePairs, buffers: bufferPairs });
     }
-    return { fileBytes: size, batchRows };
+    return { fileBytes: size, batchRows, batches: layouts };
   } finally {
     closeSync(fd);
   }

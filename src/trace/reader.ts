@@ -2,7 +2,7 @@ import * as arrow from 'apache-arrow';
 import { open } from 'node:fs/promises';
 import { columnSlots, type ColumnData, type ColumnSlot, type TraceDims } from './layout.js';
 import { decodeMetadata, MetadataError, type TraceMetadata } from './metadata.js';
-import { preflightTrace } from './preflight.js';
+import { preflightTrace, type BatchLayout } from './preflight.js';
 
 /** The file cannot be used as a trace: not Arrow, truncated, foreign, or of an unknown version. */
 export class TraceFormatError extends Error {}
@@ -15,6 +15,12 @@ export interface TraceBatch {
   readonly data: readonly ColumnData[];
   /** Bit offset of row 0 in each bool column's bitmap (0 for integer columns). */
   readonly bitOffset: readonly number[];
+  /**
+   * The memory every column views, when the reader owns it: it may be transferred to another
+   * thread (and back) or handed to OpenTrace.release for reuse. Bool columns' views run up to
+   * 8 bytes past their bitmaps within it, so whole-word reads stay in bounds.
+   */
+  readonly storage?: ArrayBuffer;
 }
 
 export interface OpenTrace {
@@ -25,7 +31,10 @@ export interface OpenTrace {
   readonly slots: readonly ColumnSlot[];
   readonly batchCount: number;
   readonly fileBytes: number;
+  /** Record batches in order; each is read whole with one read and decoded without copies. */
   batches(): AsyncGenerator<TraceBatch>;
+  /** Done with a batch from batches(): its storage may be reused for a later one. */
+  release(batch: TraceBatch): void;
   close(): Promise<void>;
 }
 
@@ -48,7 +57,7 @@ export async function openTrace(path: string): Promise<OpenTrace> {
   // apache-arrow loop for minutes over a FlatBuffers count it trusts.
   // Validates the envelope, footer and every batch header against the file before apache-arrow
   // (which trusts the counts it reads) ever sees it.
-  const { fileBytes } = preflightTrace(path);
+  const { fileBytes, batches: layouts } = preflightTrace(path);
   const handle = await open(path, 'r');
   let reader: arrow.AsyncRecordBatchFileReader;
   try {
@@ -81,6 +90,12 @@ export async function openTrace(path: string): Promise<OpenTrace> {
       if (actual !== expectedType(slot)) throw new TraceFormatError(`column '${slot.spec.name}' has type ${actual}, expected ${expectedType(slot)}`);
     });
     const batchCount = reader.numRecordBatches;
+    // Released batch storage, reused by later batches of at most its size.
+    const pool: ArrayBuffer[] = [];
+    const takeStorage = (bytes: number): ArrayBuffer => {
+      const at = pool.findIndex((buffer) => buffer.byteLength >= bytes);
+      return at >= 0 ? pool.splice(at, 1)[0] : new ArrayBuffer(bytes);
+    };
     return {
       metadata,
       rawMetadata: new Map(schema.metadata),
@@ -89,18 +104,23 @@ export async function openTrace(path: string): Promise<OpenTrace> {
       batchCount,
       fileBytes,
       async *batches() {
+        if (layouts.length !== batchCount) throw new TraceFormatError(`the footer lists ${layouts.length} record batches, the reader ${batchCount}`);
         let firstRow = 0;
         for (let b = 0; b < batchCount; b++) {
-          let batch: arrow.RecordBatch | null;
-          try {
-            batch = await reader.readRecordBatch(b);
-          } catch (error) {
-            throw new TraceFormatError(`record batch ${b} is unreadable (${firstLine(error)})`);
+          const layout = layouts[b];
+          const storage = takeStorage(layout.bodyLength + BOOL_SLACK);
+          const body = new Uint8Array(storage, 0, layout.bodyLength);
+          for (let done = 0; done < layout.bodyLength; ) {
+            const { bytesRead } = await handle.read(body, done, layout.bodyLength - done, layout.bodyOffset + done);
+            if (bytesRead <= 0) throw new TraceFormatError(`record batch ${b} is truncated`);
+            done += bytesRead;
           }
-          if (batch === null) throw new TraceFormatError(`record batch ${b} is missing`);
-          yield extractBatch(batch, slots, firstRow, b);
-          firstRow += batch.numRows;
+          yield decodeBatch(layout, storage, slots, firstRow, b);
+          firstRow += layout.rows;
         }
+      },
+      release(batch: TraceBatch) {
+        if (batch.storage !== undefined && batch.storage.byteLength > 0 && pool.length < 4) pool.push(batch.storage);
       },
       async close() {
         await handle.close();
@@ -118,37 +138,55 @@ function firstLine(error: unknown): string {
   return message.split('\n')[0].slice(0, 200);
 }
 
-function extractBatch(batch: arrow.RecordBatch, slots: readonly ColumnSlot[], firstRow: number, index: number): TraceBatch {
-  const rows = batch.numRows;
+/** Spare bytes after a batch body, so bool columns can be read a 32-bit word at a time. */
+const BOOL_SLACK = 8;
+const ELEMENT_BYTES = { int8: 1, int16: 2, int32: 4 } as const;
+
+/**
+ * The columns of a record batch whose body is at the start of `storage`, by the layout its
+ * header gives (checked by the preflight to lie inside the body): a scalar column is one node
+ * and two buffers (validity, values); a vector column a FixedSizeList node with its validity
+ * buffer, then its child's node and buffers. Views, not copies, unless a buffer is misaligned.
+ */
+function decodeBatch(layout: BatchLayout, storage: ArrayBuffer, slots: readonly ColumnSlot[], firstRow: number, index: number): TraceBatch {
+  const { rows, nodes, buffers, bodyLength } = layout;
   const data: ColumnData[] = [];
-  const bitOffset: number[] = [];
-  slots.forEach((slot, i) => {
-    const vector = batch.getChildAt(i);
-    if (vector === null || vector.data.length !== 1) throw new TraceFormatError(`record batch ${index}: column '${slot.spec.name}' is missing or split`);
-    let node = vector.data[0];
-    if (node.length !== rows) throw new TraceFormatError(`record batch ${index}: column '${slot.spec.name}' has ${node.length} rows, batch has ${rows}`);
-    if (node.nullCount > 0) throw new TraceFormatError(`record batch ${index}: column '${slot.spec.name}' has null values`);
-    let offset = node.offset;
+  let n = 0;
+  let k = 0;
+  const node = (name: string, length: number) => {
+    if (2 * n + 1 >= nodes.length) throw new TraceFormatError(`record batch ${index}: column '${name}' is missing or split`);
+    if (nodes[2 * n] !== length) throw new TraceFormatError(`record batch ${index}: column '${name}' has ${nodes[2 * n]} values, expected ${length}`);
+    if (nodes[2 * n + 1] !== 0) throw new TraceFormatError(`record batch ${index}: column '${name}' has null values`);
+    n++;
+  };
+  const buffer = (name: string) => {
+    if (2 * k + 1 >= buffers.length) throw new TraceFormatError(`record batch ${index}: column '${name}' is missing or split`);
+    const at = { offset: buffers[2 * k], length: buffers[2 * k + 1] };
+    k++;
+    return at;
+  };
+  for (const slot of slots) {
+    const name = slot.spec.name;
+    node(name, rows);
+    buffer(name); // validity: no nulls, so unused
     if (slot.spec.width !== 1) {
-      const child = node.children[0];
-      if (child === undefined) throw new TraceFormatError(`record batch ${index}: column '${slot.spec.name}' has no values`);
-      offset = (offset * slot.width) + child.offset;
-      node = child;
-      if (node.nullCount > 0) throw new TraceFormatError(`record batch ${index}: column '${slot.spec.name}' has null values`);
+      node(name, rows * slot.width);
+      buffer(name);
     }
+    const values = buffer(name);
     const entries = rows * slot.width;
-    const values = node.values as ColumnData;
     if (slot.spec.type === 'bool') {
-      if (values.length * 8 < offset + entries) throw new TraceFormatError(`record batch ${index}: column '${slot.spec.name}' is truncated`);
-      data.push(values);
-      bitOffset.push(offset);
+      if (values.length * 8 < entries) throw new TraceFormatError(`record batch ${index}: column '${name}' is truncated`);
+      data.push(new Uint8Array(storage, values.offset, Math.min(values.length + BOOL_SLACK, bodyLength + BOOL_SLACK - values.offset)));
     } else {
-      if (values.length < offset + entries) throw new TraceFormatError(`record batch ${index}: column '${slot.spec.name}' is truncated`);
-      data.push(offset === 0 ? values : (values.subarray(offset) as ColumnData));
-      bitOffset.push(0);
+      const size = ELEMENT_BYTES[slot.spec.type];
+      if (values.length < entries * size) throw new TraceFormatError(`record batch ${index}: column '${name}' is truncated`);
+      const View = slot.spec.type === 'int8' ? Int8Array : slot.spec.type === 'int16' ? Int16Array : Int32Array;
+      data.push(values.offset % size === 0 ? new View(storage, values.offset, entries) : new View(storage.slice(values.offset, values.offset + entries * size)));
     }
-  });
-  return { rows, firstRow, data, bitOffset };
+  }
+  if (2 * n !== nodes.length || 2 * k !== buffers.length) throw new TraceFormatError(`record batch ${index}: ${nodes.length / 2} nodes and ${buffers.length / 2} buffers, the schema has ${n} and ${k}`);
+  return { rows, firstRow, data, bitOffset: slots.map(() => 0), storage };
 }
 
 /** Value of entry `entry` of column `column` at batch row `row`. */
