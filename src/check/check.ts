@@ -12,7 +12,7 @@ import { claimEndingFailures } from './claim.js';
 import { compileRowSet, residualBig, type CompiledRowSet } from './codegen.js';
 import { Expander, type AirDocument, type Instance } from './expand.js';
 import { MemoryArguments } from './memory.js';
-import { ParallelScanner, type ScanResult } from './parallel.js';
+import { ParallelScanner, type ScanResult, type ScanShare } from './parallel.js';
 import { programTables } from './tables.js';
 
 export type CheckField = FieldName | 'int';
@@ -62,6 +62,33 @@ export interface CheckReport {
 let cachedAir: AirDocument | undefined;
 
 
+/**
+ * The scan workers' shares: the every-row instances split into `threads` parts of about equal
+ * work (monomials), the last part also taking the transitions and the int32 columns' largest
+ * value. Each part keeps the instances' order, so its code is deterministic.
+ */
+function scanShares(instances: readonly Instance[], slots: readonly ColumnSlot[], selectColumn: number, threads: number, wide: readonly number[]): ScanShare[] {
+  const cost = (instance: Instance) => instance.monomials.length + 1;
+  const every = instances.filter((instance) => instance.rows === 'every');
+  const load = new Array<number>(threads).fill(0);
+  load[threads - 1] = instances.filter((instance) => instance.rows === 'transition').reduce((sum, instance) => sum + cost(instance), 0);
+  const parts: Instance[][] = Array.from({ length: threads }, () => []);
+  for (const instance of [...every].sort((a, b) => cost(b) - cost(a) || a.id - b.id)) {
+    const lightest = load.indexOf(Math.min(...load));
+    parts[lightest].push(instance);
+    load[lightest] += cost(instance);
+  }
+  return parts.map((part, i) => {
+    const last = i === threads - 1;
+    const ordered = part.sort((a, b) => a.id - b.id);
+    return {
+      every: ordered.length === 0 ? null : compileRowSet('every', ordered, slots, selectColumn).scanSource,
+      transition: last ? compileRowSet('transition', instances, slots, selectColumn).scanSource : null,
+      wide: last ? wide : [],
+    };
+  });
+}
+
 /** Failures counted in full (each violated constraint); beyond this, failing rows count once. */
 const DETAILED_FAILURES = 10_000;
 
@@ -103,7 +130,8 @@ const general = (constraint: string, message: string, expected: string | null = 
 export async function checkTrace(path: string, options: CheckOptions = {}): Promise<CheckReport> {
   const field = options.field ?? 'int';
   const failures = new FailureLog(options.maxFailures ?? 10);
-  const trace = await openTrace(path);
+  // Shared storage: the scan workers read each batch in place.
+  const trace = await openTrace(path, { shared: true });
   const air = loadAir();
   const meta = trace.metadata;
   try {
@@ -227,11 +255,12 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
     const wideColumns = slots.filter((slot) => slot.spec.type === 'int32');
     let maxAbs = 2 ** 15;
     let rows = 0;
-    const scanner = options.parallel === true || (options.parallel === undefined && trace.batchCount > 1) ? new ParallelScanner(sets.every.scanSource, sets.transition.scanSource, wideColumns.map((slot) => slot.index), options.threads ?? 2) : null;
-    // A batch sent to a scan worker is unusable here until its result brings it back; what
-    // the row-boundary constraints need of it is copied first. Failures are recorded in the
+    const parallel = options.parallel === true || (options.parallel === undefined && trace.batchCount > 1);
+    const scanner = parallel ? new ParallelScanner(scanShares(instances, slots, selectColumn, Math.max(1, options.threads ?? 2), wideColumns.map((slot) => slot.index))) : null;
+    // Workers scan a batch in place while this thread goes on; failures are recorded in the
     // serial order: each batch's first-row and junction rows, then its rows.
     interface Sent {
+      readonly batch: TraceBatch;
       readonly first: boolean;
       readonly junction: { rows: TraceBatch; located: TraceBatch } | null;
       readonly result: Promise<ScanResult>;
@@ -243,7 +272,7 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
     };
     const settle = async (entry: Sent) => {
       const result = await entry.result;
-      const batch = result.batch;
+      const { batch } = entry;
       boundaries(batch, entry.first, entry.junction);
       if (result.maxAbs > maxAbs) maxAbs = result.maxAbs;
       for (const r of result.every) detail(sets.every, batch, r, r + 1, batch, r);
@@ -251,24 +280,26 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
       trace.release(batch);
     };
     try {
-      // The previous batch's last row, as a batch of its own (it outlives the batch).
+      // The previous batch's last row, as a batch of its own (it outlives the batch's storage).
       let lastRow: TraceBatch | null = null;
       for await (const batch of trace.batches()) {
         if (batch.rows === 0) continue;
         const first = batch.firstRow === 0;
         const junction = lastRow === null ? null : { rows: joinRows(slots, lastRow, 0, batch, 0), located: lastRow };
-        memory.add(batch);
-        await options.onBatch?.(batch, { compiled, metadata: meta, slots });
-        rows += batch.rows;
         lastRow = joinRows(slots, batch, batch.rows - 1, batch, batch.rows - 1);
+        rows += batch.rows;
         if (scanner !== null) {
-          inFlight.push({ first, junction, result: scanner.scan(batch, slots) });
-          while (inFlight.length > 2 * scanner.threads) await settle(inFlight.shift()!);
+          inFlight.push({ batch, first, junction, result: scanner.scan(batch, slots) });
+          memory.add(batch);
+          await options.onBatch?.(batch, { compiled, metadata: meta, slots });
+          while (inFlight.length > 3) await settle(inFlight.shift()!);
         } else {
           boundaries(batch, first, junction);
           scan(sets.every, batch, 0, batch.rows, null, 0);
           scan(sets.transition, batch, 0, batch.rows - 1, null, 0);
           for (const slot of wideColumns) maxAbs = largestMagnitude(batch.data[slot.index] as Int32Array, batch.rows * slot.width, maxAbs);
+          memory.add(batch);
+          await options.onBatch?.(batch, { compiled, metadata: meta, slots });
           trace.release(batch);
         }
       }

@@ -20,7 +20,12 @@ export interface TraceBatch {
    * thread (and back) or handed to OpenTrace.release for reuse. Bool columns' views run up to
    * 8 bytes past their bitmaps within it, so whole-word reads stay in bounds.
    */
-  readonly storage?: ArrayBuffer;
+  readonly storage?: ArrayBuffer | SharedArrayBuffer;
+}
+
+export interface OpenOptions {
+  /** Batch storage in SharedArrayBuffers, so worker threads can read batches without copies. */
+  readonly shared?: boolean;
 }
 
 export interface OpenTrace {
@@ -52,7 +57,7 @@ function expectedType(slot: ColumnSlot): string {
  * Open a trace file for streaming: validates the envelope, the footer, the metadata and the
  * exact column layout, then yields record batches one at a time (memory stays bounded).
  */
-export async function openTrace(path: string): Promise<OpenTrace> {
+export async function openTrace(path: string, options: OpenOptions = {}): Promise<OpenTrace> {
   // Envelope, footer and batch headers, bounds-checked: a flipped bit can otherwise make
   // apache-arrow loop for minutes over a FlatBuffers count it trusts.
   // Validates the envelope, footer and every batch header against the file before apache-arrow
@@ -91,10 +96,11 @@ export async function openTrace(path: string): Promise<OpenTrace> {
     });
     const batchCount = reader.numRecordBatches;
     // Released batch storage, reused by later batches of at most its size.
-    const pool: ArrayBuffer[] = [];
-    const takeStorage = (bytes: number): ArrayBuffer => {
+    const pool: Array<ArrayBuffer | SharedArrayBuffer> = [];
+    const takeStorage = (bytes: number): ArrayBuffer | SharedArrayBuffer => {
       const at = pool.findIndex((buffer) => buffer.byteLength >= bytes);
-      return at >= 0 ? pool.splice(at, 1)[0] : new ArrayBuffer(bytes);
+      if (at >= 0) return pool.splice(at, 1)[0];
+      return options.shared === true ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
     };
     return {
       metadata,
@@ -120,7 +126,7 @@ export async function openTrace(path: string): Promise<OpenTrace> {
         }
       },
       release(batch: TraceBatch) {
-        if (batch.storage !== undefined && batch.storage.byteLength > 0 && pool.length < 4) pool.push(batch.storage);
+        if (batch.storage !== undefined && batch.storage.byteLength > 0 && pool.length < 8) pool.push(batch.storage);
       },
       async close() {
         await handle.close();
@@ -148,7 +154,7 @@ const ELEMENT_BYTES = { int8: 1, int16: 2, int32: 4 } as const;
  * and two buffers (validity, values); a vector column a FixedSizeList node with its validity
  * buffer, then its child's node and buffers. Views, not copies, unless a buffer is misaligned.
  */
-function decodeBatch(layout: BatchLayout, storage: ArrayBuffer, slots: readonly ColumnSlot[], firstRow: number, index: number): TraceBatch {
+function decodeBatch(layout: BatchLayout, storage: ArrayBuffer | SharedArrayBuffer, slots: readonly ColumnSlot[], firstRow: number, index: number): TraceBatch {
   const { rows, nodes, buffers, bodyLength } = layout;
   const data: ColumnData[] = [];
   let n = 0;
@@ -181,8 +187,11 @@ function decodeBatch(layout: BatchLayout, storage: ArrayBuffer, slots: readonly 
     } else {
       const size = ELEMENT_BYTES[slot.spec.type];
       if (values.length < entries * size) throw new TraceFormatError(`record batch ${index}: column '${name}' is truncated`);
-      const View = slot.spec.type === 'int8' ? Int8Array : slot.spec.type === 'int16' ? Int16Array : Int32Array;
-      data.push(values.offset % size === 0 ? new View(storage, values.offset, entries) : new View(storage.slice(values.offset, values.offset + entries * size)));
+      // A misaligned buffer (not from an Arrow writer, which aligns to 8) is copied.
+      const aligned = values.offset % size === 0;
+      const bytes = aligned ? storage : new Uint8Array(storage, values.offset, entries * size).slice().buffer;
+      const at = aligned ? values.offset : 0;
+      data.push(slot.spec.type === 'int8' ? new Int8Array(bytes, at, entries) : slot.spec.type === 'int16' ? new Int16Array(bytes, at, entries) : new Int32Array(bytes, at, entries));
     }
   }
   if (2 * n !== nodes.length || 2 * k !== buffers.length) throw new TraceFormatError(`record batch ${index}: ${nodes.length / 2} nodes and ${buffers.length / 2} buffers, the schema has ${n} and ${k}`);
