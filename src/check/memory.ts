@@ -13,7 +13,10 @@ export interface ArgumentFailure {
   readonly actual: string | null;
 }
 
-const LOG_WIDTH = 5; // step, addr, value, kind, first
+// A log entry as two int32: step, then addr (9 bits) | value (16) << 9 | kind (2) << 25 | first << 27.
+const LOG_WIDTH = 2;
+/** A packed address that is no address: an entry whose log_addr lay outside 0..256 (already reported). */
+const BAD_ADDR = 511;
 
 const kindOf = (read: number, write: number) => read + 2 * write;
 const bitAt = (bitmap: Uint8Array, bit: number) => (bitmap[bit >> 3] >> (bit & 7)) & 1;
@@ -69,13 +72,15 @@ export class MemoryArguments {
       } else {
         exec.push(addr, step[r], accessValue[r], kindOf(bitAt(accessRead, oAccessRead + r), bitAt(accessWrite, oAccessWrite + r)));
       }
+      let logAddress = logAddr[r];
+      if (logAddress < 0 || logAddress > NO_ACCESS_ADDR) {
+        this.fail({ argument: 'memory.permutation', row: batch.firstRow + r, message: `log_addr ${logAddress} is outside 0..${NO_ACCESS_ADDR}`, expected: null, actual: String(logAddress) });
+        logAddress = BAD_ADDR;
+      }
       const at = log.append();
       const buffer = log.current;
       buffer[at] = logStep[r];
-      buffer[at + 1] = logAddr[r];
-      buffer[at + 2] = logValue[r];
-      buffer[at + 3] = kindOf(bitAt(logRead, oLogRead + r), bitAt(logWrite, oLogWrite + r));
-      buffer[at + 4] = bitAt(logFirst, oLogFirst + r);
+      buffer[at + 1] = logAddress | ((logValue[r] & 0xffff) << 9) | (kindOf(bitAt(logRead, oLogRead + r), bitAt(logWrite, oLogWrite + r)) << 25) | (bitAt(logFirst, oLogFirst + r) << 27);
     }
   }
 
@@ -106,10 +111,11 @@ export class MemoryArguments {
       for (let i = 0; i < count; i++, row++) {
         const o = i * LOG_WIDTH;
         const step = records[o];
-        const addr = records[o + 1];
-        const value = records[o + 2];
-        const kind = records[o + 3];
-        const first = records[o + 4];
+        const packed = records[o + 1];
+        const addr = packed & 511;
+        const value = ((packed >>> 9) << 16) >> 16;
+        const kind = (packed >>> 25) & 3;
+        const first = (packed >>> 27) & 1;
         // Permutation: the log must list exactly the steps' accesses, in (address, step) order.
         if (permutationOk) {
           while (!slice.done && at >= slice.value.length) {

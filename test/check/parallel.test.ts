@@ -47,4 +47,19 @@ describe('the worker-thread scanner', () => {
     expect(names).toContain('8:controls.next_acc_bits');
     expect(names).toContain('19:continuity.step');
   });
+
+  it('names log and access addresses outside 0..256 in the memory argument, both ways', async () => {
+    const path = join(dir, 'fib-addr.arrow');
+    exportTrace(program('fibonacci'), path, { maxSteps: 1000, batchRows: 16 });
+    const edit = TraceEdit.read(path);
+    edit.set('log_addr', 3, 300);
+    edit.set('access_addr', 5, -2);
+    const tampered = join(dir, 'fib-addr-tampered.arrow');
+    edit.write(tampered);
+    const report = await bothWays(tampered);
+    expect(report.ok).toBe(false);
+    const memory = report.failures.filter((f) => f.constraint === 'memory.permutation').map((f) => f.message);
+    expect(memory).toContain('log row 5: access_addr -2 is outside 0..256');
+    expect(memory).toContain('log row 3: log_addr 300 is outside 0..256');
+  });
 });
