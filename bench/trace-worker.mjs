@@ -1,6 +1,6 @@
 // One measured export or check of the built CLI code (dist/), in its own process so its peak
 // RSS is its own. Run by bench/trace.ts after `npm run build`:
-//   node bench/trace-worker.mjs export PROG.tvm OUT.arrow MAX_STEPS
+//   node bench/trace-worker.mjs export PROG.tvm OUT.arrow MAX_STEPS [THREADS]
 //   node bench/trace-worker.mjs check TRACE.arrow
 // Prints one JSON line: {rows, seconds, cpuSeconds, bytes, maxRssMiB, ok?}.
 import { readFileSync, statSync } from 'node:fs';

@@ -40,6 +40,8 @@ try {
     if (mode === 'check') measure(['export', program, trace, String(size)]);
     const results: Run[] = [];
     for (let i = 1; i <= runs; i++) {
+      // Each export writes a new file (the usual case), so the previous run's is removed first.
+      if (mode === 'export') rmSync(trace, { force: true });
       const run = mode === 'export' ? measure(['export', program, trace, String(size)]) : measure(['check', trace]);
       if (run.ok === false) throw new Error('check failed on a trace it should accept');
       results.push(run);
