@@ -13,7 +13,8 @@ import { AccessKind, createAccessTap, type AccessTap } from '../runtime/access.j
 import { NativeMachine } from '../runtime/native/interpreter.js';
 import type { MachineSnapshot } from '../runtime/state.js';
 import type { ExportWorkerData, FillReply, FillRequest } from './export-worker.js';
-import { TraceBuffers, traceSchema, TRACE_SCHEMA_VERSION, type TraceDims } from './layout.js';
+import { recordBatch, traceSchema } from './arrow-batch.js';
+import { TraceBuffers, TRACE_SCHEMA_VERSION, type TraceDims } from './layout.js';
 import { claimOf, encodeMetadata, fieldsHolding, type TraceMetadata } from './metadata.js';
 import { BatchFiller } from './batch-filler.js';
 import { FileSink } from './sink.js';
@@ -164,7 +165,7 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
       const slice = log.next();
       if (slice.done || slice.value.length !== batch.rows) throw new Error('internal error: memory log out of step with the run');
       witness.fillLog(batch.buffers, slice.value);
-      writer.write(batch.buffers.recordBatch(schema, batch.rows));
+      writer.write(recordBatch(batch.buffers, schema, batch.rows));
       if (batch.maxAbs > maxAbs) maxAbs = batch.maxAbs;
       state = batch.state;
       // The sink has written the batch's bytes, so its buffers can be refilled.

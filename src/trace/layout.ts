@@ -1,4 +1,3 @@
-import * as arrow from 'apache-arrow';
 import { COLUMNS, columnWidth, type ColumnSpec } from '../air/columns.js';
 
 export const TRACE_SCHEMA_VERSION = 'tvm-trace/trace/v1';
@@ -21,19 +20,6 @@ export interface ColumnSlot {
 
 export function columnSlots(dims: TraceDims): ColumnSlot[] {
   return COLUMNS.map((spec, index) => ({ spec, width: columnWidth(spec, dims), index }));
-}
-
-function elementType(spec: ColumnSpec): arrow.DataType {
-  switch (spec.type) {
-    case 'bool':
-      return new arrow.Bool();
-    case 'int8':
-      return new arrow.Int8();
-    case 'int16':
-      return new arrow.Int16();
-    case 'int32':
-      return new arrow.Int32();
-  }
 }
 
 /** Zeroed storage for `entries` entries of a column type. */
@@ -71,17 +57,6 @@ export function largestMagnitude(values: Int32Array, end: number, floor: number)
     else if (-v > max) max = -v;
   }
   return max;
-}
-
-function arrowType(slot: ColumnSlot): arrow.DataType {
-  if (slot.spec.width === 1) return elementType(slot.spec);
-  return new arrow.FixedSizeList(slot.width, new arrow.Field('item', elementType(slot.spec), false));
-}
-
-/** The Arrow schema of a trace: scalars as Bool/Int8/Int16/Int32, vectors as FixedSizeList of those. */
-export function traceSchema(dims: TraceDims, metadata: Map<string, string>): arrow.Schema {
-  const fields = columnSlots(dims).map((slot) => new arrow.Field(slot.spec.name, arrowType(slot), false));
-  return new arrow.Schema(fields, metadata);
 }
 
 /** Reusable typed arrays holding `capacity` rows of every column. */
@@ -137,18 +112,4 @@ export class TraceBuffers {
     });
   }
 
-  /** The first `rows` rows as an Arrow record batch (zero-copy views of the buffers). */
-  recordBatch(schema: arrow.Schema, rows: number): arrow.RecordBatch {
-    const children = this.slots.map((slot, i) => {
-      const type = schema.fields[i].type;
-      const count = rows * slot.width;
-      const values = this.data[i].subarray(0, slot.spec.type === 'bool' ? (count + 7) >> 3 : count);
-      if (slot.spec.width === 1) return arrow.makeData({ type, length: rows, nullCount: 0, data: values });
-      const childType = (type as arrow.FixedSizeList).children[0].type;
-      const child = arrow.makeData({ type: childType, length: rows * slot.width, nullCount: 0, data: values });
-      return arrow.makeData({ type: type as arrow.FixedSizeList, length: rows, nullCount: 0, child });
-    });
-    const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: rows, nullCount: 0, children });
-    return new arrow.RecordBatch(schema, struct);
-  }
 }

@@ -14,7 +14,8 @@ import { OUTPUT_DIM } from '../../src/compiler/layout.js';
 import type { Program } from '../../src/isa/program.js';
 import { createTap, FfnMachine } from '../../src/runtime/ffn/engine.js';
 import { traceMetadata } from '../../src/trace/export.js';
-import { TraceBuffers, traceSchema } from '../../src/trace/layout.js';
+import { recordBatch, traceSchema } from '../../src/trace/arrow-batch.js';
+import { TraceBuffers } from '../../src/trace/layout.js';
 import { encodeMetadata } from '../../src/trace/metadata.js';
 import { AccessSpill } from '../../src/trace/spill.js';
 import { accessOf, WitnessBuilder } from '../../src/trace/witness.js';
@@ -66,7 +67,7 @@ export function forgeTrace(program: Program, options: ForgeOptions): Uint8Array 
       const slice = spill.sorted(rows).next();
       if (slice.done || slice.value.length !== rows) throw new Error('forged log out of step with the run');
       witness.fillLog(buffers, slice.value);
-      writer.write(buffers.recordBatch(schema, rows));
+      writer.write(recordBatch(buffers, schema, rows));
     }
     writer.finish();
     return writer.toUint8Array(true);
