@@ -31,23 +31,65 @@ export { AccessKind } from '../runtime/access.js';
 const ADDRESSES = 257; // 0..255 cells, 256 = no access
 const CHUNK = 8192; // entries per in-memory chunk
 const WORDS = 2; // per entry: step, (value & 0xffff) | kind << 16
+/** Full chunks stay in memory up to this many bytes per spill; later ones go to the scratch file. */
+export const DEFAULT_MEMORY_BUDGET = 64 << 20;
+
+/** A scratch file opened on first use (small runs never touch the disk). */
+class ScratchFile {
+  private file: { fd: number; path: string } | null = null;
+  private end = 0;
+
+  constructor(
+    private readonly directory: string,
+    private readonly prefix: string,
+  ) {}
+
+  /** Append bytes; returns the offset they were written at. */
+  append(bytes: Uint8Array): number {
+    this.file ??= openScratch(this.directory, this.prefix);
+    const at = this.end;
+    for (let done = 0; done < bytes.length; ) done += writeSync(this.file.fd, bytes, done, bytes.length - done, at + done);
+    this.end += bytes.length;
+    return at;
+  }
+
+  get size(): number {
+    return this.end;
+  }
+
+  /** Fill `into` from `offset` (which must lie inside what was appended); returns the bytes read. */
+  read(into: Uint8Array, offset: number, length = into.length): number {
+    if (this.file === null) throw new Error('scratch file read before any write');
+    const got = readSync(this.file.fd, into, 0, length, offset);
+    if (got <= 0) throw new Error('scratch file ended early');
+    return got;
+  }
+
+  dispose(): void {
+    if (this.file !== null) closeScratch(this.file.fd, this.file.path);
+    this.file = null;
+  }
+}
 
 /**
- * Accesses bucketed by address, each bucket in step order, with full chunks spilled to a
- * temporary file: reading the buckets in address order yields the log sorted by
- * (address, step) while memory stays bounded (257 chunks) however long the run.
+ * Accesses bucketed by address, each bucket in step order, full chunks kept in memory up to a
+ * budget and spilled to a scratch file beyond it: reading the buckets in address order yields
+ * the log sorted by (address, step) while memory stays bounded however long the run.
  */
 export class AccessSpill {
   private readonly buffers: Int32Array[] = [];
   private readonly fill = new Int32Array(ADDRESSES);
-  private readonly chunks: number[][] = Array.from({ length: ADDRESSES }, () => []);
-  private readonly path: string;
-  private fd: number;
-  private offset = 0;
+  /** Each bucket's full chunks in order: in memory, or the scratch file offset of one. */
+  private readonly chunks: Array<Array<Int32Array | number>> = Array.from({ length: ADDRESSES }, () => []);
+  private readonly scratch: ScratchFile;
+  private inMemory = 0;
   count = 0;
 
-  constructor(directory = tmpdir()) {
-    ({ fd: this.fd, path: this.path } = openScratch(directory, 'tvm-trace-accesses'));
+  constructor(
+    directory = tmpdir(),
+    private readonly memoryBudget = DEFAULT_MEMORY_BUDGET,
+  ) {
+    this.scratch = new ScratchFile(directory, 'tvm-trace-accesses');
   }
 
   push(addr: number, step: number, value: number, kind: number): void {
@@ -59,10 +101,13 @@ export class AccessSpill {
     buffer[at + 1] = (value & 0xffff) | (kind << 16);
     this.count++;
     if (++this.fill[addr] === CHUNK) {
-      const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-      writeSync(this.fd, bytes, 0, bytes.length, this.offset);
-      this.chunks[addr].push(this.offset);
-      this.offset += bytes.length;
+      if (this.inMemory + buffer.byteLength <= this.memoryBudget) {
+        this.chunks[addr].push(buffer);
+        this.inMemory += buffer.byteLength;
+        this.buffers[addr] = new Int32Array(CHUNK * WORDS);
+      } else {
+        this.chunks[addr].push(this.scratch.append(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)));
+      }
       this.fill[addr] = 0;
     }
   }
@@ -70,17 +115,18 @@ export class AccessSpill {
   /** Entries in (address, step) order, delivered in slices of up to `max` entries. */
   *sorted(max: number): Generator<SortedSlice> {
     const slice: SortedSlice = { length: 0, addr: new Int32Array(max), step: new Int32Array(max), value: new Int32Array(max), kind: new Int8Array(max) };
-    const scratch = new Int32Array(CHUNK * WORDS);
-    const scratchBytes = new Uint8Array(scratch.buffer);
+    const spilled = new Int32Array(CHUNK * WORDS);
+    const spilledBytes = new Uint8Array(spilled.buffer);
     for (let addr = 0; addr < ADDRESSES; addr++) {
-      const sources: Array<[Int32Array, number]> = [];
-      for (const offset of this.chunks[addr]) sources.push([scratch, -offset - 1]);
+      const sources: Array<[Int32Array | number, number]> = this.chunks[addr].map((chunk) => [chunk, CHUNK]);
       if (this.fill[addr] > 0) sources.push([this.buffers[addr], this.fill[addr]]);
-      for (const [source, marker] of sources) {
-        let entries = marker;
-        if (marker < 0) {
-          readSync(this.fd, scratchBytes, 0, scratchBytes.length, -marker - 1);
-          entries = CHUNK;
+      for (const [chunk, entries] of sources) {
+        let source: Int32Array;
+        if (typeof chunk === 'number') {
+          for (let done = 0; done < spilledBytes.length; ) done += this.scratch.read(spilledBytes.subarray(done), chunk + done);
+          source = spilled;
+        } else {
+          source = chunk;
         }
         for (let e = 0; e < entries; e++) {
           const i = slice.length;
@@ -100,7 +146,7 @@ export class AccessSpill {
   }
 
   dispose(): void {
-    closeScratch(this.fd, this.path);
+    this.scratch.dispose();
   }
 }
 
@@ -112,25 +158,25 @@ export interface SortedSlice {
   kind: Int8Array;
 }
 
-/** Fixed-width int32 records appended to a scratch file and read back in order. */
+/** Fixed-width int32 records appended in order, kept in memory up to a budget, then in a scratch file. */
 export class RecordSpill {
-  private readonly buffer: Int32Array;
+  private buffer: Int32Array;
   private fill = 0;
-  private readonly fd: number;
-  private readonly path: string;
-  private offset = 0;
+  private readonly held: Int32Array[] = [];
+  private readonly scratch: ScratchFile;
   count = 0;
 
   constructor(
     readonly width: number,
     private readonly chunkRecords = 65536,
     directory = tmpdir(),
+    private readonly memoryBudget = DEFAULT_MEMORY_BUDGET,
   ) {
     this.buffer = new Int32Array(width * chunkRecords);
-    ({ fd: this.fd, path: this.path } = openScratch(directory, 'tvm-trace-records'));
+    this.scratch = new ScratchFile(directory, 'tvm-trace-records');
   }
 
-  /** Space for the next record; fill its `width` entries from the returned index. */
+  /** Space for the next record; fill its `width` entries of `current` from the returned index. */
   append(): number {
     if (this.fill === this.chunkRecords) this.flush();
     this.count++;
@@ -141,27 +187,32 @@ export class RecordSpill {
     return this.buffer;
   }
 
+  /** The full current chunk: kept while the budget allows and nothing has gone to the file yet. */
   private flush(): void {
-    const bytes = new Uint8Array(this.buffer.buffer, 0, this.fill * this.width * 4);
-    writeSync(this.fd, bytes, 0, bytes.length, this.offset);
-    this.offset += bytes.length;
+    if (this.scratch.size === 0 && (this.held.length + 1) * this.buffer.byteLength <= this.memoryBudget) {
+      this.held.push(this.buffer);
+      this.buffer = new Int32Array(this.width * this.chunkRecords);
+    } else {
+      this.scratch.append(new Uint8Array(this.buffer.buffer, 0, this.fill * this.width * 4));
+    }
     this.fill = 0;
   }
 
   /** All records in order, in chunks: (records, count). */
   *chunks(): Generator<[Int32Array, number]> {
-    this.flush();
+    for (const chunk of this.held) yield [chunk, this.chunkRecords];
     const scratch = new Int32Array(this.width * this.chunkRecords);
     const bytes = new Uint8Array(scratch.buffer);
-    for (let at = 0; at < this.offset; ) {
-      const got = readSync(this.fd, bytes, 0, Math.min(bytes.length, this.offset - at), at);
-      if (got <= 0) throw new Error('scratch file ended early');
+    for (let at = 0; at < this.scratch.size; ) {
+      const got = this.scratch.read(bytes, at, Math.min(bytes.length, this.scratch.size - at));
+      if (got % (4 * this.width) !== 0) throw new Error('scratch file read a partial record');
       at += got;
       yield [scratch, got / 4 / this.width];
     }
+    if (this.fill > 0) yield [this.buffer, this.fill];
   }
 
   dispose(): void {
-    closeScratch(this.fd, this.path);
+    this.scratch.dispose();
   }
 }
