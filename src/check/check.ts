@@ -132,9 +132,12 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
   const failures = new FailureLog(options.maxFailures ?? 10);
   // Shared storage: the scan workers read each batch in place.
   const trace = await openTrace(path, { shared: true });
-  const air = loadAir();
+  // Scan workers start now, so their start-up overlaps the AIR's expansion and compilation.
+  const threads = Math.max(1, options.threads ?? 2);
+  const scanner = options.parallel === true || (options.parallel === undefined && trace.batchCount > 1) ? new ParallelScanner(threads) : null;
   const meta = trace.metadata;
   try {
+    const air = loadAir();
     if (meta.air !== air.version) failures.add(general('metadata.air', `the trace claims AIR '${meta.air}', this checker implements '${air.version}'`, air.version, meta.air));
 
     // The program: embedded text re-assembled, optionally matched against --program.
@@ -255,8 +258,7 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
     const wideColumns = slots.filter((slot) => slot.spec.type === 'int32');
     let maxAbs = 2 ** 15;
     let rows = 0;
-    const parallel = options.parallel === true || (options.parallel === undefined && trace.batchCount > 1);
-    const scanner = parallel ? new ParallelScanner(scanShares(instances, slots, selectColumn, Math.max(1, options.threads ?? 2), wideColumns.map((slot) => slot.index))) : null;
+    scanner?.init(scanShares(instances, slots, selectColumn, threads, wideColumns.map((slot) => slot.index)));
     // Workers scan a batch in place while this thread goes on; failures are recorded in the
     // serial order: each batch's first-row and junction rows, then its rows.
     interface Sent {
@@ -310,7 +312,6 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
       failures.count += argumentResult.count - argumentResult.failures.length;
     } finally {
       memory.dispose();
-      await scanner?.close();
     }
 
     for (const f of claimEndingFailures(reference, meta.claim, meta.maxSteps, rows)) failures.add(general(f.constraint, f.message, f.expected, f.actual));
@@ -330,6 +331,7 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
       failures.add(general('metadata.metadata_sha256', `metadata digest mismatch: the entries hash to ${digest}, the file says ${meta.metadataSha256}`, digest, meta.metadataSha256 ?? null));
     return report(rows, sets.every.instances.length + sets.every.vacuous + sets.transition.instances.length + sets.transition.vacuous);
   } finally {
+    await scanner?.close();
     await trace.close();
   }
 

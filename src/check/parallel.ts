@@ -100,15 +100,22 @@ export class ParallelScanner {
   private nextId = 0;
   private failure: Error | null = null;
 
-  constructor(shares: readonly ScanShare[]) {
-    this.workers = shares.map((share) => this.start(share));
+  /** Starts `threads` workers at once (their start-up overlaps the caller's); `init` gives them their shares. */
+  constructor(threads: number) {
+    this.workers = Array.from({ length: threads }, () => this.start());
+  }
+
+  /** Each worker's share, one per thread, before the first scan. */
+  init(shares: readonly ScanShare[]): void {
+    if (shares.length !== this.workers.length) throw new RangeError(`${shares.length} scan shares for ${this.workers.length} workers`);
+    shares.forEach((share, i) => this.workers[i].postMessage({ kind: 'init', ...share }));
   }
 
   get threads(): number {
     return this.workers.length;
   }
 
-  private start(share: ScanShare): Worker {
+  private start(): Worker {
     const worker = new Worker(WORKER_SOURCE, { eval: true });
     worker.on('message', (reply: Reply) => {
       const waiting = this.pending.get(reply.id);
@@ -132,7 +139,6 @@ export class ParallelScanner {
     worker.on('exit', (code) => {
       if (this.pending.size > 0) this.fail(new Error(`constraint scan worker exited (${code})`));
     });
-    worker.postMessage({ kind: 'init', ...share });
     return worker;
   }
 
