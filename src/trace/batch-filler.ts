@@ -26,7 +26,8 @@ export class BatchFiller {
     private readonly maxSteps: number,
   ) {
     this.machine = new FfnMachine(compiled);
-    this.tap = createTap(dims.ffDim, Math.min(TAP_ROWS, batchRows));
+    // The witness builds input_bits from ACC and OPERAND: the tap need not spell them out.
+    this.tap = createTap(dims.ffDim, Math.min(TAP_ROWS, batchRows), { bits: false });
     this.witness = new WitnessBuilder(controlTable(compiled), dims.instructions);
   }
 

@@ -20,12 +20,19 @@ export interface FfnTap {
   readonly hidden: Int32Array;
   readonly output: Int32Array;
   row: number;
+  /**
+   * Whether every row gets the input's bit slots (ACC and OPERAND bit by bit). When false, only
+   * rows of instructions whose units read them do; the others' bit slots are left as they were
+   * (the trace takes its bits from ACC and OPERAND, not from here).
+   */
+  readonly bits: boolean;
 }
 
-export function createTap(ffDim: number, capacity: number): FfnTap {
+export function createTap(ffDim: number, capacity: number, options: { bits?: boolean } = {}): FfnTap {
   return {
     ffDim,
     capacity,
+    bits: options.bits ?? true,
     input: new Int32Array(capacity * INPUT_DIM),
     gate: new Int32Array(capacity * ffDim),
     value: new Int32Array(capacity * ffDim),
@@ -180,6 +187,7 @@ export class FfnMachine implements Engine {
     x[X_HALTED] = 0;
     // With a tap, the input vector is built in place in the tap's row (no copy per step).
     const xs = tap === undefined ? x : tap.input;
+    const allBits = tap !== undefined && tap.bits;
     const tg = tap === undefined ? x : tap.gate;
     const tv = tap === undefined ? x : tap.value;
     const th = tap === undefined ? x : tap.hidden;
@@ -226,8 +234,8 @@ export class FfnMachine implements Engine {
       xs[xb + X_CARRY] = carry;
       xs[xb + X_SP] = sp;
       xs[xb + X_OPERAND] = operand;
-      // The bit slots are only read by the bitwise recipes; the tap always gets all 41 slots.
-      if (usesBits[pc] === 1 || tap !== undefined) {
+      // The bit slots are only read by the bitwise recipes; a tap gets all 41 slots unless it opts out.
+      if (usesBits[pc] === 1 || allBits) {
         const ab = xb + X_ACC_BITS;
         const ob = xb + X_OPERAND_BITS;
         for (let i = 0; i < BITS; i++) {
