@@ -4,6 +4,10 @@ import { In, INPUT_DIM, Out, OUTPUT_DIM } from '../../src/compiler/layout.js';
 import { createTap, FfnMachine } from '../../src/runtime/ffn/engine.js';
 import { FAULT_KINDS } from '../../src/runtime/fault.js';
 import { lockstep } from '../../src/runtime/lockstep.js';
+import { AccessKind, createAccessTap } from '../../src/runtime/access.js';
+import { controlTable } from '../../src/compiler/control-table.js';
+import { assemble } from '../../src/isa/assemble.js';
+import { accessOf } from '../../src/trace/witness.js';
 import { NativeMachine } from '../../src/runtime/native/interpreter.js';
 import { Random, randomProgram } from '../support/random-programs.js';
 
@@ -81,5 +85,75 @@ describe('native and ffn agree on random programs', () => {
       if (JSON.stringify(ffn.snapshot()) !== JSON.stringify(native.snapshot())) failures.push(`program ${n}: final snapshots differ`);
     }
     expect(failures).toEqual([]);
+  });
+
+  it('a tap without bit slots gives the same rows (all but the bit slots) and the same run', () => {
+    const r = new Random(SEED + 2);
+    const failures: string[] = [];
+    for (let n = 0; n < 500 && failures.length < 5; n++) {
+      const { program, maxSteps } = randomProgram(r);
+      const full = FfnMachine.fromProgram(program);
+      const lean = FfnMachine.fromProgram(program);
+      const ffDim = full.compiled.minFfDim;
+      const withBits = createTap(ffDim, maxSteps);
+      const withoutBits = createTap(ffDim, maxSteps, { bits: false });
+      full.advance(maxSteps, withBits);
+      lean.advance(maxSteps, withoutBits);
+      if (withoutBits.bits || !withBits.bits) failures.push('tap bits flag');
+      const rows = withBits.row;
+      if (withoutBits.row !== rows) failures.push(`program ${n}: ${withoutBits.row} rows, expected ${rows}`);
+      for (let row = 0; row < rows; row++) {
+        for (let i = 0; i < INPUT_DIM; i++) {
+          const bitSlot = (i >= In.ACC_BITS && i < In.ACC_BITS + 16) || (i >= In.OPERAND_BITS && i < In.OPERAND_BITS + 16);
+          if (!bitSlot && withoutBits.input[row * INPUT_DIM + i] !== withBits.input[row * INPUT_DIM + i]) failures.push(`program ${n} row ${row}: input slot ${i}`);
+        }
+        for (const name of ['gate', 'value', 'hidden'] as const) {
+          for (let k = 0; k < ffDim; k++) if (withoutBits[name][row * ffDim + k] !== withBits[name][row * ffDim + k]) failures.push(`program ${n} row ${row}: ${name} ${k}`);
+        }
+        for (let o = 0; o < OUTPUT_DIM; o++) if (withoutBits.output[row * OUTPUT_DIM + o] !== withBits.output[row * OUTPUT_DIM + o]) failures.push(`program ${n} row ${row}: output ${o}`);
+      }
+      if (JSON.stringify(lean.snapshot()) !== JSON.stringify(full.snapshot())) failures.push(`program ${n}: final snapshots differ`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it("the reference interpreter's access tap records the access the FFN's outputs make, step by step", () => {
+    const r = new Random(SEED + 3);
+    const failures: string[] = [];
+    const seen = new Set<number>();
+    for (let n = 0; n < 2000 && failures.length < 5; n++) {
+      const { program, maxSteps } = randomProgram(r);
+      const ffn = FfnMachine.fromProgram(program);
+      const tap = createTap(ffn.compiled.minFfDim, maxSteps);
+      ffn.advance(maxSteps, tap);
+      const native = new NativeMachine(program);
+      const accesses = createAccessTap(maxSteps);
+      native.advance(maxSteps, accesses);
+      if (accesses.row !== tap.row) failures.push(`program ${n}: ${accesses.row} access rows, ${tap.row} FFN rows`);
+      const table = controlTable(ffn.compiled);
+      const expected = new Int32Array(3);
+      for (let row = 0; row < tap.row; row++) {
+        accessOf(tap, row, table, expected);
+        seen.add(expected[2]);
+        if (accesses.addr[row] !== expected[0] || accesses.value[row] !== expected[1] || accesses.kind[row] !== expected[2])
+          failures.push(`program ${n} step ${row}: (${accesses.addr[row]}, ${accesses.value[row]}, ${accesses.kind[row]}), FFN (${expected.join(', ')})`);
+      }
+      if (JSON.stringify(native.snapshot()) !== JSON.stringify(ffn.snapshot())) failures.push(`program ${n}: final snapshots differ`);
+    }
+    expect(failures).toEqual([]);
+    expect([...seen].sort()).toEqual([AccessKind.NONE, AccessKind.READ, AccessKind.WRITE]);
+  });
+
+  it('an access tap stops the reference interpreter when full', () => {
+    const program = assemble('loop:\n  ADD 1\n  JMP loop\n');
+    const native = new NativeMachine(program);
+    const accesses = createAccessTap(5);
+    expect(native.advance(100, accesses)).toBe(5);
+    expect(accesses.row).toBe(5);
+    expect(native.advance(100, accesses)).toBe(0);
+    accesses.row = 0;
+    expect(native.advance(3, accesses)).toBe(3);
+    expect(Array.from(accesses.kind.subarray(0, 3))).toEqual([AccessKind.NONE, AccessKind.NONE, AccessKind.NONE]);
+    expect(Array.from(accesses.addr.subarray(0, 3))).toEqual([256, 256, 256]);
   });
 });

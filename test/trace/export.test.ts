@@ -22,7 +22,7 @@ import { opcodeSpec } from '../../src/isa/opcodes.js';
 import { printProgram } from '../../src/isa/print.js';
 import { programsEqual, type Program } from '../../src/isa/program.js';
 import { createTap, FfnMachine } from '../../src/runtime/ffn/engine.js';
-import { runNative } from '../../src/runtime/native/interpreter.js';
+import { NativeMachine, runNative } from '../../src/runtime/native/interpreter.js';
 import type { MachineSnapshot } from '../../src/runtime/state.js';
 import { claimDocument } from '../../src/trace/claim-file.js';
 import { exportTrace, exportTraceInterruptible } from '../../src/trace/export.js';
@@ -428,6 +428,23 @@ describe('the output file appears whole or not at all', () => {
       vi.doUnmock('../../src/trace/worker-thread.js');
       vi.resetModules();
     }
+    survives(sub, target);
+  });
+
+  it('an FFN run whose memory access differs from the reference run is an internal error naming the step', () => {
+    const { sub, target } = setup('diverged');
+    const advance = NativeMachine.prototype.advance;
+    const instances: NativeMachine[] = [];
+    vi.spyOn(NativeMachine.prototype, 'advance').mockImplementation(function (this: NativeMachine, budget, accesses) {
+      if (!instances.includes(this)) instances.push(this);
+      const ran = advance.call(this, budget, accesses);
+      // The second machine is pass 2's lockstep reference: make it disagree at step 4.
+      if (instances.indexOf(this) === 1 && accesses !== undefined && accesses.row > 4) accesses.value[4] += 1;
+      return ran;
+    });
+    expect(() => exportTrace(load('fibonacci'), target, { maxSteps: 1_000_000, batchRows: 10 })).toThrow(
+      /^internal error: at step 4 the FFN engine's memory access \(address \d+, value -?\d+, kind \d\) differs from the reference interpreter's/,
+    );
     survives(sub, target);
   });
 
