@@ -93,18 +93,22 @@ export class MemoryArguments {
     let row = 0;
     let permutationOk = true;
     const lastValue = new Map<number, number>();
-    let previous: { addr: number; value: number; kind: number; row: number } | null = null;
-    const closeAddress = (entry: { addr: number; value: number; kind: number; row: number }) => {
-      if (entry.kind === 0 || entry.addr === NO_ACCESS_ADDR) return;
-      lastValue.set(entry.addr, entry.value);
-      const claimed = entry.addr >= 0 && entry.addr < N ? claim.memory[entry.addr] : undefined;
-      if (claimed !== entry.value)
+    // The previous log entry (row -1: none yet), kept in locals: no object per entry.
+    let previousRow = -1;
+    let previousAddr = 0;
+    let previousValue = 0;
+    let previousKind = 0;
+    const closeAddress = (addr: number, value: number, kind: number, row: number) => {
+      if (kind === 0 || addr === NO_ACCESS_ADDR) return;
+      lastValue.set(addr, value);
+      const claimed = addr >= 0 && addr < N ? claim.memory[addr] : undefined;
+      if (claimed !== value)
         this.fail({
           argument: 'memory.final_value',
-          row: entry.row,
-          message: `last access to address ${entry.addr} leaves ${entry.value}, the claim's final memory has ${claimed ?? 'no such cell'}`,
+          row,
+          message: `last access to address ${addr} leaves ${value}, the claim's final memory has ${claimed ?? 'no such cell'}`,
           expected: claimed === undefined ? null : String(claimed),
-          actual: String(entry.value),
+          actual: String(value),
         });
     };
     for (const [records, count] of this.log.chunks()) {
@@ -127,18 +131,18 @@ export class MemoryArguments {
             permutationOk = false;
           } else {
             const s = slice.value;
-            const e = { step: s.step[at], addr: s.addr[at], value: s.value[at], kind: s.kind[at] };
-            at++;
-            if (e.step !== step || e.addr !== addr || e.value !== value || e.kind !== kind) {
+            if (s.step[at] !== step || s.addr[at] !== addr || s.value[at] !== value || s.kind[at] !== kind) {
+              const expected = tuple(s.step[at], s.addr[at], s.value[at], s.kind[at]);
               this.fail({
                 argument: 'memory.permutation',
                 row,
-                message: `log entry ${tuple(step, addr, value, kind)} differs from the steps' access ${tuple(e.step, e.addr, e.value, e.kind)} at this position of the (address, step) order`,
-                expected: tuple(e.step, e.addr, e.value, e.kind),
+                message: `log entry ${tuple(step, addr, value, kind)} differs from the steps' access ${expected} at this position of the (address, step) order`,
+                expected,
                 actual: tuple(step, addr, value, kind),
               });
               permutationOk = false;
             }
+            at++;
           }
         }
         // Initial value: a first entry that reads must return the initial memory.
@@ -154,11 +158,14 @@ export class MemoryArguments {
             });
         }
         // Final value: the entry before a new address (or the end) is its address's last.
-        if (first === 1 && previous !== null) closeAddress(previous);
-        previous = { addr, value, kind, row };
+        if (first === 1 && previousRow >= 0) closeAddress(previousAddr, previousValue, previousKind, previousRow);
+        previousRow = row;
+        previousAddr = addr;
+        previousValue = value;
+        previousKind = kind;
       }
     }
-    if (previous !== null) closeAddress(previous);
+    if (previousRow >= 0) closeAddress(previousAddr, previousValue, previousKind, previousRow);
     if (permutationOk && !slice.done) {
       while (!slice.done && at >= slice.value.length) {
         slice = sorted.next();
