@@ -31,8 +31,8 @@ export { AccessKind } from '../runtime/access.js';
 const ADDRESSES = 257; // 0..255 cells, 256 = no access
 const CHUNK = 8192; // entries per in-memory chunk
 const WORDS = 2; // per entry: step, (value & 0xffff) | kind << 16
-/** Full chunks stay in memory up to this many bytes per spill; later ones go to the scratch file. */
-export const DEFAULT_MEMORY_BUDGET = 64 << 20;
+/** Full chunks stay in memory up to this many bytes per spill (a run of about 2M steps); later ones go to the scratch file. */
+export const DEFAULT_MEMORY_BUDGET = 16 << 20;
 
 /** A scratch file opened on first use (small runs never touch the disk). */
 class ScratchFile {
