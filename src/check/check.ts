@@ -25,7 +25,7 @@ export interface CheckOptions {
   readonly maxFailures?: number;
   /** Scan constraints on worker threads (default: when the trace has more than one batch). */
   readonly parallel?: boolean;
-  /** Scan workers when parallel (default 1: on two cores, a second one costs more in JIT warm-up than it gains). */
+  /** Scan workers when parallel, each evaluating a share of the constraints on every row (default 2). */
   readonly threads?: number;
   /** Called once per record batch, for progress display and the tensor replay. */
   readonly onBatch?: (batch: TraceBatch, context: BatchContext) => Promise<void> | void;

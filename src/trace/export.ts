@@ -37,9 +37,10 @@ export interface ExportOptions {
   readonly ffDim?: number;
   readonly progress?: ExportProgress;
   /**
-   * Worker threads for pass 2 (0: all in this thread). A worker runs the FFN and builds the
-   * execution columns while this thread adds the log and writes. Default: 1 when the trace
-   * has more than one batch and the machine more than one core. The sync exportTrace uses 0.
+   * Worker threads for pass 2 (0: all in this thread; at most one is used). The worker runs
+   * the FFN engine and builds the execution columns while this thread adds the log and
+   * writes. Default: 1 when max-steps allows more than one batch and the machine has more
+   * than one core. The sync exportTrace always uses 0. The bytes written are the same.
    */
   readonly threads?: number;
 }
@@ -53,9 +54,12 @@ export interface ExportResult {
 /**
  * Execute `program` with the FFN engine and write its witness as an Arrow IPC file, in
  * bounded memory. The memory log must be sorted by (address, step) before the first batch
- * is written, so the program runs twice: pass 1 records only each step's memory access,
- * bucketed by address in a scratch file (the buckets read in address order are the sorted
- * log); pass 2 records every vector and writes each batch beside its slice of the log.
+ * is written, so the program runs twice: pass 1, on the reference interpreter (fast), records
+ * each step's memory access, bucketed by address (the buckets read in address order are the
+ * sorted log), and the final state; pass 2 runs the FFN engine, records every vector and
+ * writes each batch beside its slice of the log. Pass 2's accesses and final state must be
+ * pass 1's (checked row by row against a lockstep reference run): the trace is the FFN's.
+ * The schema's metadata (claim, largest value, fields) goes in the footer at the end.
  * The file appears at `target` only when complete; a failure leaves nothing behind and never
  * touches an existing file.
  */

@@ -39,8 +39,8 @@ export function checkBuilder(yargs: Argv): Argv<CheckArgs> {
     .option('threads', {
       type: 'string',
       requiresArg: true,
-      default: '1',
-      describe: 'worker threads scanning the constraints (0: scan on the main thread)',
+      default: '2',
+      describe: 'worker threads evaluating the constraints, each a share of them (0: on the main thread)',
       coerce: (value: unknown) => nonNegativeInteger('--threads', value),
     })
     .option('tensor', { type: 'boolean', default: false, describe: 'also replay every row through the TensorFlow.js engine in batch' })
