@@ -40,6 +40,16 @@ export function snapshot(regs: Int32Array, memory: ArrayLike<number>, steps: num
   };
 }
 
+/** Set a packed register file to a snapshot's registers (the inverse of snapshot()). */
+export function restoreRegisters(regs: Int32Array, state: MachineSnapshot): void {
+  regs[Reg.PC] = state.pc;
+  regs[Reg.ACC] = state.acc;
+  regs[Reg.SP] = state.sp;
+  regs[Reg.ZERO] = state.zero ? 1 : 0;
+  regs[Reg.CARRY] = state.carry ? 1 : 0;
+  regs[Reg.HALTED] = state.halted ? 1 : 0;
+}
+
 /** The common face of the engines, used for lockstep verification. */
 export interface Engine {
   readonly name: string;

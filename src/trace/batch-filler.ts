@@ -10,9 +10,10 @@ import { WitnessBuilder } from './witness.js';
 export const TAP_ROWS = 2048;
 
 /**
- * Runs the FFN engine for the next batch: up to `batchRows` steps (never past `maxSteps`), in
+ * Runs the FFN engine for a batch: up to `batchRows` steps (never past `maxSteps`), in
  * tap-sized chunks, filling the execution-side columns of `buffers`. Shared by this thread's
- * pass 2 and the worker's, so both write the same bytes.
+ * pass 2 and the workers', so all write the same bytes; a worker given every other batch
+ * resumes the machine from the reference run's state at the batch's start.
  */
 export class BatchFiller {
   private readonly machine: FfnMachine;
@@ -31,9 +32,13 @@ export class BatchFiller {
     this.witness = new WitnessBuilder(controlTable(compiled), dims.instructions);
   }
 
-  /** Fill the next batch (bitmaps cleared first); its rows, largest |hidden| or |output|, and end state. */
-  fill(buffers: TraceBuffers): { rows: number; maxAbs: number; state: MachineSnapshot } {
+  /**
+   * Fill the batch that starts at `start` (default: where the last one ended), bitmaps
+   * cleared first; its rows, largest |hidden| or |output|, and end state.
+   */
+  fill(buffers: TraceBuffers, start?: MachineSnapshot): { rows: number; maxAbs: number; state: MachineSnapshot } {
     const { machine, tap } = this;
+    if (start !== undefined && start.steps !== machine.steps) machine.resume(start);
     buffers.clearBitmaps();
     const stop = Math.min(machine.steps + this.batchRows, this.maxSteps);
     let rows = 0;

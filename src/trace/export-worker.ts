@@ -6,10 +6,10 @@ import { BatchFiller } from './batch-filler.js';
 import { TraceBuffers, type ColumnData } from './layout.js';
 
 /**
- * Pass 2 of a threaded export (see export.ts): runs the program with the FFN engine and
- * fills the execution-side columns of each batch into the buffers the main thread lends it,
- * then hands them back; the main thread adds the log columns and writes. The same BatchFiller
- * as the in-thread export, so the file is byte-identical.
+ * Pass 2 of a threaded export (see export.ts, batch-sources.ts): runs the FFN engine from the
+ * start state of each batch it is given and fills the batch's execution-side columns into the
+ * buffers the main thread lends it, then hands them back; the main thread adds the log columns
+ * and writes. The same BatchFiller as the in-thread export, so the file is byte-identical.
  */
 export interface ExportWorkerData {
   readonly program: Program;
@@ -18,14 +18,16 @@ export interface ExportWorkerData {
   readonly maxSteps: number;
 }
 
-/** Main → worker: fill the next batch into these buffers. */
+/** Main → worker: fill batch `index`, which starts from `start`, into these buffers. */
 export interface FillRequest {
+  readonly index: number;
+  readonly start: MachineSnapshot;
   readonly data: ColumnData[];
 }
 
 /** Worker → main: the buffers back, `rows` of them filled; or what went wrong. */
 export type FillReply =
-  | { readonly data: ColumnData[]; readonly rows: number; readonly maxAbs: number; readonly state: MachineSnapshot }
+  | { readonly index: number; readonly data: ColumnData[]; readonly rows: number; readonly maxAbs: number; readonly state: MachineSnapshot }
   | { readonly error: string };
 
 const { program, ffDim, batchRows, maxSteps } = workerData as ExportWorkerData;
@@ -33,10 +35,10 @@ const dims = { ffDim, instructions: program.instructions.length };
 const filler = new BatchFiller(compileProgram(program), dims, batchRows, maxSteps);
 const port = parentPort!;
 
-port.on('message', ({ data }: FillRequest) => {
+port.on('message', ({ index, start, data }: FillRequest) => {
   try {
-    const filled = filler.fill(TraceBuffers.wrap(dims, batchRows, data));
-    port.postMessage({ data, ...filled } satisfies FillReply, data.map((array) => array.buffer as ArrayBuffer));
+    const filled = filler.fill(TraceBuffers.wrap(dims, batchRows, data), start);
+    port.postMessage({ index, data, ...filled } satisfies FillReply, data.map((array) => array.buffer as ArrayBuffer));
   } catch (error) {
     port.postMessage({ error: error instanceof Error ? error.message : String(error) } satisfies FillReply);
   }

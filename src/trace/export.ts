@@ -2,7 +2,6 @@ import * as arrow from 'apache-arrow';
 import { closeSync, openSync, renameSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
-import type { Worker } from 'node:worker_threads';
 import { MAX_TRACE_FF_DIM, MAX_TRACE_INSTRUCTIONS, MAX_TRACE_ROWS } from '../air/columns.js';
 import { AIR_VERSION } from '../air/definition.js';
 import { compileProgram, type CompiledProgram } from '../compiler/compile.js';
@@ -12,18 +11,19 @@ import type { Program } from '../isa/program.js';
 import { AccessKind, createAccessTap, type AccessTap } from '../runtime/access.js';
 import { NativeMachine } from '../runtime/native/interpreter.js';
 import type { MachineSnapshot } from '../runtime/state.js';
-import type { ExportWorkerData, FillReply, FillRequest } from './export-worker.js';
 import { recordBatch, traceSchema } from './arrow-batch.js';
-import { TraceBuffers, TRACE_SCHEMA_VERSION, type TraceDims } from './layout.js';
+import { TRACE_SCHEMA_VERSION, type TraceBuffers } from './layout.js';
 import { claimOf, encodeMetadata, fieldsHolding, type TraceMetadata } from './metadata.js';
-import { BatchFiller } from './batch-filler.js';
+import { InlineBatches, WorkerBatches, type BatchSource, type FilledBatch } from './batch-sources.js';
 import { FileSink } from './sink.js';
 import { AccessSpill } from './spill.js';
 import { WitnessBuilder } from './witness.js';
-import { siblingModule, startModuleWorker } from './worker-thread.js';
 
 export const GENERATOR = 'tvm-trace 0.1.0';
 export const DEFAULT_BATCH_ROWS = 65536;
+/** Pass-2 workers when not given, for runs of at least THREADS_FROM_ROWS steps on a machine of several cores. */
+export const DEFAULT_THREADS = 1;
+export const THREADS_FROM_ROWS = 2_000_000;
 
 export interface ExportProgress {
   /** Called with (phase, steps done, total or null when unknown). */
@@ -37,10 +37,11 @@ export interface ExportOptions {
   readonly ffDim?: number;
   readonly progress?: ExportProgress;
   /**
-   * Worker threads for pass 2 (0: all in this thread; at most one is used). The worker runs
-   * the FFN engine and builds the execution columns while this thread adds the log and
-   * writes. Default: 1 when max-steps allows more than one batch and the machine has more
-   * than one core. The sync exportTrace always uses 0. The bytes written are the same.
+   * Worker threads for pass 2 (0: all in this thread). Each runs the FFN engine on every n-th
+   * batch, from the reference run's state at its start, and builds its execution columns while
+   * this thread adds the log and writes. Default: DEFAULT_THREADS for runs of at least
+   * THREADS_FROM_ROWS steps on a machine of several cores, else 0. The sync exportTrace always
+   * uses 0. The bytes written are the same.
    */
   readonly threads?: number;
 }
@@ -119,28 +120,34 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
   let fd: number | null = null;
   let source: BatchSource | null = null;
   try {
-    // Pass 2's source starts first: a worker fills its first batches while pass 1 runs here.
-    const threads = options.threads ?? (maxSteps > batchRows && availableParallelism() > 1 ? 1 : 0);
-    source = threads > 0 ? new WorkerBatches(program, dims, batchRows, maxSteps) : new InlineBatches(compiled, dims, batchRows, maxSteps);
     // Pass 1: the reference interpreter records each step's memory access, bucketed by
-    // address (the buckets read in address order are the sorted log), and the final state.
+    // address (the buckets read in address order are the sorted log), and its state at
+    // every batch boundary, from which pass 2 may start each batch.
     const scout = new NativeMachine(program);
     const accesses = createAccessTap(batchRows);
+    const boundaries: MachineSnapshot[] = [scout.snapshot()];
     while (scout.steps < maxSteps && !scout.stopped) {
       accesses.row = 0;
       const base = scout.steps;
       const ran = scout.advance(maxSteps - scout.steps, accesses);
       if (ran === 0) break;
       for (let r = 0; r < ran; r++) spill.push(accesses.addr[r], base + r, accesses.value[r], accesses.kind[r]);
+      boundaries.push(scout.snapshot());
       progress?.update('run', scout.steps, null);
       yield;
     }
     const final = scout.snapshot();
     const rows = final.steps;
+    // Workers pay for themselves on long runs only (starting one, and compiling the engine in
+    // it, costs about as much as 1M rows here).
+    const threads = options.threads ?? (rows >= THREADS_FROM_ROWS && availableParallelism() > 1 ? DEFAULT_THREADS : 0);
+    source = threads > 0 ? new WorkerBatches(program, dims, batchRows, maxSteps, threads) : new InlineBatches(compiled, dims, batchRows, maxSteps);
+    for (let index = 0; index * batchRows < rows; index++) source.schedule(index, boundaries[index]);
 
     // Pass 2: the FFN engine's run, every vector; each batch is written beside its slice of
     // the sorted log. Its accesses must be the reference's, row by row (a lockstep re-run of
-    // the interpreter), and its final state the claim: else the log would not be its own.
+    // the interpreter), and each batch must end in the reference's state: else the log and
+    // the claim would not be its own.
     const witness = new WitnessBuilder(table, dims.instructions);
     const reference = new NativeMachine(program);
     // The schema's metadata (the claim, the largest value, the fields) is only written in the
@@ -154,32 +161,31 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
     // max(2^15, largest |cell| of the int32 columns: hidden, output, step, log_step); int16 and
     // bool columns stay within 2^15.
     let maxAbs = Math.max(2 ** 15, rows - 1);
-    let state: MachineSnapshot | null = null;
-    for (let written = 0; written < rows; ) {
-      let batch = source.next();
+    for (let index = 0, written = 0; written < rows; index++) {
+      let batch = source.next(index);
       if (batch instanceof Promise) {
         let ready: FilledBatch | undefined;
         yield batch.then((filled) => void (ready = filled));
         batch = ready!;
       }
-      if (batch.rows !== Math.min(batchRows, rows - written)) throw new Error('internal error: the FFN run stopped before the reference run');
+      if (batch.rows !== Math.min(batchRows, rows - written)) throw new Error(`internal error: the FFN run of batch ${index} has ${batch.rows} rows, the reference run ${Math.min(batchRows, rows - written)}`);
       accesses.row = 0;
       reference.advance(batch.rows, accesses);
       sameAccesses(batch.buffers, accesses, batch.rows, written);
+      const expected = boundaries[index + 1];
+      if (JSON.stringify(batch.state) !== JSON.stringify(expected))
+        throw new Error(`internal error: the FFN run ends batch ${index} in ${JSON.stringify(batch.state)}, the reference run in ${JSON.stringify(expected)}`);
       const slice = log.next();
       if (slice.done || slice.value.length !== batch.rows) throw new Error('internal error: memory log out of step with the run');
       witness.fillLog(batch.buffers, slice.value);
       writer.write(recordBatch(batch.buffers, schema, batch.rows));
       if (batch.maxAbs > maxAbs) maxAbs = batch.maxAbs;
-      state = batch.state;
       // The sink has written the batch's bytes, so its buffers can be refilled.
-      source.release(batch.buffers);
+      source.release(batch);
       written += batch.rows;
       progress?.update('write', written, rows);
       yield;
     }
-    if (state !== null && JSON.stringify(state) !== JSON.stringify(final))
-      throw new Error(`internal error: the FFN run ends in ${JSON.stringify(state)}, the reference run in ${JSON.stringify(final)}`);
     const metadata = traceMetadata(program, compiled, { maxSteps, ffDim, final, maxAbs });
     for (const [key, value] of encodeMetadata(metadata)) schema.metadata.set(key, value);
     writer.finish();
@@ -206,16 +212,6 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
   }
 }
 
-/** A batch of pass 2 with its execution-side columns filled (log columns still clear). */
-interface FilledBatch {
-  readonly buffers: TraceBuffers;
-  readonly rows: number;
-  /** Largest |hidden| or |output| of its rows (0 when none). */
-  readonly maxAbs: number;
-  /** The FFN machine's state after its last row. */
-  readonly state: MachineSnapshot;
-}
-
 /** Throws unless rows [0, rows) of the access columns are the reference interpreter's accesses. */
 function sameAccesses(buffers: TraceBuffers, reference: AccessTap, rows: number, firstStep: number): void {
   const addr = buffers.column('access_addr');
@@ -229,88 +225,6 @@ function sameAccesses(buffers: TraceBuffers, reference: AccessTap, rows: number,
       throw new Error(
         `internal error: at step ${firstStep + r} the FFN engine's memory access (address ${addr[r]}, value ${value[r]}, kind ${kind}) differs from the reference interpreter's (address ${reference.addr[r]}, value ${reference.value[r]}, kind ${reference.kind[r]})`,
       );
-  }
-}
-
-/** Where pass 2's batches come from, in order: this thread, or a worker. */
-interface BatchSource {
-  next(): FilledBatch | Promise<FilledBatch>;
-  /** The caller is done with these buffers (written out): they may be refilled. */
-  release(buffers: TraceBuffers): void;
-  close(): void;
-}
-
-/** Pass 2 in this thread, into one reused set of buffers. */
-class InlineBatches implements BatchSource {
-  private readonly filler: BatchFiller;
-  private readonly buffers: TraceBuffers;
-
-  constructor(compiled: CompiledProgram, dims: TraceDims, batchRows: number, maxSteps: number) {
-    this.filler = new BatchFiller(compiled, dims, batchRows, maxSteps);
-    this.buffers = new TraceBuffers(dims, batchRows);
-  }
-
-  next(): FilledBatch {
-    return { buffers: this.buffers, ...this.filler.fill(this.buffers) };
-  }
-
-  release(): void {}
-  close(): void {}
-}
-
-/**
- * Buffer sets lent to the worker: while pass 1 runs here, it fills this many batches ahead
- * (about 7.6 MB each at 65,536 rows of the long loop); then one is written while it fills the rest.
- */
-const WORKER_BUFFER_SETS = 3;
-
-/** Pass 2 on a worker thread (export-worker.ts), up to WORKER_BUFFER_SETS batches ahead. */
-class WorkerBatches implements BatchSource {
-  private readonly worker: Worker;
-  private readonly waiting: Array<{ resolve(batch: FilledBatch): void; reject(error: Error): void }> = [];
-  private readonly ready: Array<FilledBatch | Error> = [];
-  private failure: Error | null = null;
-
-  constructor(program: Program, dims: TraceDims, batchRows: number, maxSteps: number) {
-    this.worker = startModuleWorker(siblingModule(import.meta.url, 'export-worker'), { program, ffDim: dims.ffDim, batchRows, maxSteps } satisfies ExportWorkerData);
-    this.worker.on('message', (reply: FillReply) =>
-      this.settle('error' in reply ? new Error(`export worker: ${reply.error}`) : { buffers: TraceBuffers.wrap(dims, batchRows, reply.data), rows: reply.rows, maxAbs: reply.maxAbs, state: reply.state }),
-    );
-    this.worker.on('error', (error) => this.fail(error));
-    this.worker.on('exit', (code) => this.fail(new Error(`export worker exited (${code})`)));
-    for (let i = 0; i < WORKER_BUFFER_SETS; i++) this.release(new TraceBuffers(dims, batchRows));
-  }
-
-  next(): Promise<FilledBatch> {
-    const done = this.ready.shift();
-    if (done instanceof Error) return Promise.reject(done);
-    if (done !== undefined) return Promise.resolve(done);
-    if (this.failure !== null) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
-  }
-
-  release(buffers: TraceBuffers): void {
-    if (this.failure !== null) return;
-    this.worker.postMessage({ data: buffers.data } satisfies FillRequest, buffers.data.map((array) => array.buffer as ArrayBuffer));
-  }
-
-  close(): void {
-    this.failure ??= new Error('export worker closed');
-    this.worker.removeAllListeners('exit');
-    void this.worker.terminate();
-  }
-
-  private settle(result: FilledBatch | Error): void {
-    const waiter = this.waiting.shift();
-    if (waiter === undefined) this.ready.push(result);
-    else if (result instanceof Error) waiter.reject(result);
-    else waiter.resolve(result);
-  }
-
-  private fail(error: Error): void {
-    if (this.failure !== null) return;
-    this.failure = error;
-    for (const waiter of this.waiting.splice(0)) waiter.reject(error);
   }
 }
 

@@ -294,19 +294,21 @@ describe('determinism', () => {
   });
 });
 
-describe('pass 2 on a worker thread', () => {
-  const cases: Array<[string, Program, number, number]> = [
-    ['fibonacci, batches of 7', load('fibonacci'), 1_000_000, 7],
-    ['factorial_recursive, batches of 16', load('factorial_recursive'), 1_000_000, 16],
-    ['a run ending in a fault, batches of 5', load('fault_stack_underflow'), 1_000_000, 5],
-    ['a zero-row trace', assemble('; nothing here\n'), 1_000_000, 64],
-    ['long_loop cut at 150,000 steps (default batches)', load('long_loop'), 150_000, 65536],
+describe('pass 2 on worker threads', () => {
+  const cases: Array<[string, Program, number, number, number]> = [
+    ['fibonacci, batches of 7, 1 worker', load('fibonacci'), 1_000_000, 7, 1],
+    ['fibonacci, batches of 7, 2 workers', load('fibonacci'), 1_000_000, 7, 2],
+    ['factorial_recursive, batches of 16, 3 workers', load('factorial_recursive'), 1_000_000, 16, 3],
+    ['a run ending in a fault, batches of 5, 2 workers', load('fault_stack_underflow'), 1_000_000, 5, 2],
+    ['a halt at the end of a batch, 2 workers', load('fibonacci'), 1_000_000, 103, 2],
+    ['a zero-row trace, 2 workers', assemble('; nothing here\n'), 1_000_000, 64, 2],
+    ['long_loop cut at 150,000 steps (default batches), 2 workers', load('long_loop'), 150_000, 65536, 2],
   ];
-  it.each(cases)('%s: the same bytes as the in-thread export, and it checks ok', async (_name, program, maxSteps, batchRows) => {
+  it.each(cases)('%s: the same bytes as the in-thread export, and it checks ok', async (_name, program, maxSteps, batchRows, threads) => {
     const inThread = fresh('in-thread.arrow');
     const threaded = fresh('threaded.arrow');
     const a = exportTrace(program, inThread, { maxSteps, batchRows });
-    const b = await exportTraceInterruptible(program, threaded, { maxSteps, batchRows, threads: 1 });
+    const b = await exportTraceInterruptible(program, threaded, { maxSteps, batchRows, threads });
     expect(b.rows).toBe(a.rows);
     expect(readFileSync(threaded).equals(readFileSync(inThread))).toBe(true);
     expect((await checkTrace(threaded)).ok).toBe(true);

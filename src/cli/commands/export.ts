@@ -48,12 +48,8 @@ export function exportBuilder(yargs: Argv): Argv<ExportArgs> {
     .option('threads', {
       type: 'string',
       requiresArg: true,
-      describe: 'worker threads for the second run: 0 (all on the main thread) or 1 (default when the trace spans several batches)',
-      coerce: (value: unknown) => {
-        const threads = nonNegativeInteger('--threads', value);
-        if (threads > 1) throw new Error(`--threads must be 0 or 1 (export uses at most one worker), got '${String(value)}'`);
-        return threads;
-      },
+      describe: 'worker threads running the FFN engine, each every n-th batch (0: all on the main thread; default 1 for runs of 2M steps or more, else 0)',
+      coerce: (value: unknown) => nonNegativeInteger('--threads', value),
     })
     .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar' })
     .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' }) as unknown as Argv<ExportArgs>;
