@@ -1,4 +1,6 @@
 /** Options and output plumbing shared by the CLI commands. */
+import { MAX_SCAN_THREADS } from '../check/check.js';
+import { MAX_WORKER_THREADS } from '../trace/export.js';
 
 /** Default step budget of run and export (documented in the README). */
 export const DEFAULT_MAX_STEPS = 1_000_000;
@@ -25,6 +27,15 @@ export function nonNegativeInteger(flag: string, value: unknown): number {
   const number = typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(number)) throw new Error(`${flag} must be a non-negative integer, got '${String(value)}'`);
   return number;
+}
+
+/** Most worker threads a command starts (each costs a V8 isolate and its warm-up); as the library's limits. */
+export const MAX_THREADS = Math.min(MAX_WORKER_THREADS, MAX_SCAN_THREADS);
+
+export function threadCount(value: unknown): number {
+  const threads = nonNegativeInteger('--threads', value);
+  if (threads > MAX_THREADS) throw new Error(`--threads must be at most ${MAX_THREADS}, got '${String(value)}'`);
+  return threads;
 }
 
 /** Where commands write: stdout for data, stderr for messages. Injectable for tests. */

@@ -188,6 +188,7 @@ describe('tvm-trace check: unusable input (exit 2 or 64)', () => {
     expect(await cli('check', fib, '--max-failures', '0')).toEqual({ code: 64, stdout: [], stderr: ["tvm-trace: --max-failures must be a positive integer, got '0' (see tvm-trace --help)"] });
     expect((await cli('check', fib, '--field', 'q')).code).toBe(64);
     expect(await cli('check', fib, '--threads', '-1')).toEqual({ code: 64, stdout: [], stderr: ["tvm-trace: --threads must be a non-negative integer, got '-1' (see tvm-trace --help)"] });
+    expect(await cli('check', fib, '--threads', '65')).toEqual({ code: 64, stdout: [], stderr: ["tvm-trace: --threads must be at most 64, got '65' (see tvm-trace --help)"] });
     expect((await cli('check', fib, '--tensor', '--backend', 'bogus')).code).toBe(64);
     expect(await cli('check', fib, '--frob')).toEqual({ code: 64, stdout: [], stderr: ['tvm-trace: Unknown argument: frob (see tvm-trace --help)'] });
   });

@@ -117,6 +117,7 @@ describe('tvm-trace export: errors', () => {
     };
     await usage(['--batch-rows', '0'], "--batch-rows must be a positive integer, got '0' (see tvm-trace --help)");
     await usage(['--threads', 'x'], "--threads must be a non-negative integer, got 'x' (see tvm-trace --help)");
+    await usage(['--threads', '100'], "--threads must be at most 64, got '100' (see tvm-trace --help)");
     await usage(['--batch-rows', '2000000'], '--batch-rows 2000000 is over the limit 1048576');
     await usage(['--ff-dim', 'x'], "--ff-dim must be a positive integer, got 'x' (see tvm-trace --help)");
     await usage(['--ff-dim', '4'], `--ff-dim 4 is narrower than the widest instruction of ${FIB} (5 units)`);

@@ -10,7 +10,7 @@ import { TraceFormatError, type TraceBatch } from '../../trace/reader.js';
 import { BACKEND_CHOICES, BackendUnavailableError } from '../../runtime/tensor/backend.js';
 import { CliError, ExitCode } from '../errors.js';
 import { loadProgram } from '../io.js';
-import { nonNegativeInteger, positiveInteger, type Output } from '../options.js';
+import { positiveInteger, threadCount, type Output } from '../options.js';
 
 export interface CheckArgs {
   trace: string;
@@ -41,7 +41,7 @@ export function checkBuilder(yargs: Argv): Argv<CheckArgs> {
       requiresArg: true,
       default: '2',
       describe: 'worker threads evaluating the constraints, each a share of them (0: on the main thread)',
-      coerce: (value: unknown) => nonNegativeInteger('--threads', value),
+      coerce: threadCount,
     })
     .option('tensor', { type: 'boolean', default: false, describe: 'also replay every row through the TensorFlow.js engine in batch' })
     .option('backend', { type: 'string', choices: BACKEND_CHOICES as string[], default: 'auto', describe: 'tfjs backend for --tensor (auto: tensorflow when tfjs-node loads, else cpu)' }) as unknown as Argv<CheckArgs>;

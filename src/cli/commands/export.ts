@@ -10,7 +10,7 @@ import { claimDocument } from '../../trace/claim-file.js';
 import { CliError, ExitCode, usageError } from '../errors.js';
 import { stateInline, stateRecord } from '../state-format.js';
 import { loadProgramSource, writeFileAtomic } from '../io.js';
-import { maxStepsOption, nonNegativeInteger, positiveInteger, type Output } from '../options.js';
+import { maxStepsOption, positiveInteger, threadCount, type Output } from '../options.js';
 
 export interface ExportArgs {
   program: string;
@@ -49,7 +49,7 @@ export function exportBuilder(yargs: Argv): Argv<ExportArgs> {
       type: 'string',
       requiresArg: true,
       describe: 'worker threads running the FFN engine, each every n-th batch (0: all on the main thread; default 1 for runs of 2M steps or more, else 0)',
-      coerce: (value: unknown) => nonNegativeInteger('--threads', value),
+      coerce: threadCount,
     })
     .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar' })
     .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' }) as unknown as Argv<ExportArgs>;
