@@ -12,9 +12,9 @@ import { AccessKind, createAccessTap, type AccessTap } from '../runtime/access.j
 import { NativeMachine } from '../runtime/native/interpreter.js';
 import type { MachineSnapshot } from '../runtime/state.js';
 import { recordBatch, traceSchema } from './arrow-batch.js';
+import { InlineBatches, WorkerBatches, type BatchSource, type FilledBatch } from './batch-sources.js';
 import { TRACE_SCHEMA_VERSION, type TraceBuffers } from './layout.js';
 import { claimOf, encodeMetadata, fieldsHolding, type TraceMetadata } from './metadata.js';
-import { InlineBatches, WorkerBatches, type BatchSource, type FilledBatch } from './batch-sources.js';
 import { FileSink } from './sink.js';
 import { AccessSpill } from './spill.js';
 import { WitnessBuilder } from './witness.js';
@@ -142,8 +142,8 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
     }
     const final = scout.snapshot();
     const rows = final.steps;
-    // Workers pay for themselves on long runs only (starting one, and compiling the engine in
-    // it, costs about as much as 1M rows here).
+    // Workers pay for themselves on long runs only: at 1M steps, starting one and V8's
+    // compiling the engine in it cost more than they save (bench/RESULTS.md).
     const threads = options.threads ?? (rows >= THREADS_FROM_ROWS && availableParallelism() > 1 ? DEFAULT_THREADS : 0);
     source = threads > 0 ? new WorkerBatches(program, dims, batchRows, maxSteps, threads) : new InlineBatches(compiled, dims, batchRows, maxSteps);
     for (let index = 0; index * batchRows < rows; index++) source.schedule(index, boundaries[index]);
