@@ -23,9 +23,9 @@ export interface CheckOptions {
   /** `int`: every constraint over the integers (so in every field); else modulo that field's prime. */
   readonly field?: CheckField;
   readonly maxFailures?: number;
-  /** Scan constraints on worker threads (default: when the trace has more than one batch). */
+  /** Scan constraints on worker threads (default: when the trace has more than one batch and threads is not 0). */
   readonly parallel?: boolean;
-  /** Scan workers when parallel, each evaluating a share of the constraints on every row (default 2). */
+  /** Scan workers when parallel, each evaluating a share of the constraints on every row (default 2; 0: none). */
   readonly threads?: number;
   /** Called once per record batch, for progress display and the tensor replay. */
   readonly onBatch?: (batch: TraceBatch, context: BatchContext) => Promise<void> | void;
@@ -60,7 +60,6 @@ export interface CheckReport {
 }
 
 let cachedAir: AirDocument | undefined;
-
 
 /**
  * The scan workers' shares: the every-row instances split into `threads` parts of about equal
@@ -139,7 +138,8 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
   const trace = await openTrace(path, { shared: true });
   // Scan workers start now, so their start-up overlaps the AIR's expansion and compilation.
   const threads = Math.max(1, options.threads ?? 2);
-  const scanner = options.parallel === true || (options.parallel === undefined && trace.batchCount > 1) ? new ParallelScanner(threads) : null;
+  const parallel = options.threads !== 0 && (options.parallel ?? trace.batchCount > 1);
+  const scanner = parallel ? new ParallelScanner(threads) : null;
   const meta = trace.metadata;
   try {
     const air = loadAir();

@@ -7,12 +7,16 @@ import type { Cell, Instance, Monomial, RowSet } from './expand.js';
  * residual is computed exactly, and non-zero residuals are reported.
  *
  * Exactness: residuals are computed in doubles. Every monomial is a coefficient times at most
- * two cells; only a product of two int32 cells can leave the 2^53 range, and such a row is
- * flagged so the caller re-evaluates it with BigInt.
+ * two cells; a product of two int32 cells of 2^48 or more flags the row, so the caller
+ * re-evaluates it with BigInt, and an instance whose terms could otherwise sum past 2^53
+ * flags every row (none of AIR v1 does).
  *
- * Selector terms: a monomial `c · select[j] · m` contributes only where select[j] ≠ 0, so the
- * code adds instruction j's terms for the selector bits actually set in the row (usually
- * exactly one): an exact evaluation of the whole sum, not an assumption about it.
+ * Selector terms: a monomial `c · select[j] · m` contributes only where select[j] ≠ 0. The
+ * code finds the row's selected instruction j (its one set selector bit) and adds j's
+ * coefficients from a table; a row with no or several selector bits is reported to the
+ * caller, whose exact evaluation of every instance decides. So the sum is evaluated exactly,
+ * not assumed one-hot. The generated code avoids what makes V8 drop its optimised code:
+ * no switch over instructions, no -0 (never `-x`), integer-only bit reads.
  *
  * Bool columns hold only 0 and 1 (Arrow Bool), so b·b is rewritten to b before compiling;
  * an instance that vanishes identically on those domains (booleanity) needs no code.

@@ -83,8 +83,7 @@ export async function checkCommand(args: CheckArgs, out: Output): Promise<number
       program,
       field: args.field,
       maxFailures: args['max-failures'],
-      parallel: args.threads === 0 ? false : undefined,
-      threads: Math.max(1, args.threads),
+      threads: args.threads,
       onBatch: args.tensor
         ? async (batch, context) => {
             if (tensorFailures.length > 0 || batch.rows === 0) return;
