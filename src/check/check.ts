@@ -313,7 +313,7 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
       while (inFlight.length > 0) await settle(inFlight.shift()!);
       if (lastRow !== null) scan(sets.last, lastRow, 0, 1, null, 0);
       const argumentResult = memory.finish(reference.initialMemory, meta.claim);
-      for (const f of argumentResult.failures) failures.add({ constraint: f.argument, row: f.row, step: null, pc: null, instruction: null, expected: f.expected, actual: f.actual, message: f.row === null ? f.message : `log row ${f.row}: ${f.message}` });
+      for (const f of argumentResult.failures) failures.add({ constraint: f.argument, row: f.row, step: null, pc: null, instruction: null, expected: f.expected, actual: f.actual, message: f.row === null ? f.message : `${f.side === 'access' ? 'row' : 'log row'} ${f.row}: ${f.message}` });
       failures.count += argumentResult.count - argumentResult.failures.length;
     } finally {
       memory.dispose();

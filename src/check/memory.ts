@@ -4,10 +4,11 @@ import type { Claim } from '../trace/metadata.js';
 import type { TraceBatch } from '../trace/reader.js';
 import { AccessSpill, RecordSpill } from '../trace/spill.js';
 
-/** A failure of a memory argument, located at a log row when it has one. */
+/** A failure of a memory argument, located at a row when it has one: its log entry, or (side 'access') its step's access. */
 export interface ArgumentFailure {
   readonly argument: string;
   readonly row: number | null;
+  readonly side?: 'log' | 'access';
   readonly message: string;
   readonly expected: string | null;
   readonly actual: string | null;
@@ -68,7 +69,7 @@ export class MemoryArguments {
     for (let r = 0; r < batch.rows; r++) {
       const addr = accessAddr[r];
       if (addr < 0 || addr > NO_ACCESS_ADDR) {
-        this.fail({ argument: 'memory.permutation', row: batch.firstRow + r, message: `access_addr ${addr} is outside 0..${NO_ACCESS_ADDR}`, expected: null, actual: String(addr) });
+        this.fail({ argument: 'memory.permutation', row: batch.firstRow + r, side: 'access', message: `access_addr ${addr} is outside 0..${NO_ACCESS_ADDR}`, expected: null, actual: String(addr) });
       } else {
         exec.push(addr, step[r], accessValue[r], kindOf(bitAt(accessRead, oAccessRead + r), bitAt(accessWrite, oAccessWrite + r)));
       }

@@ -59,7 +59,7 @@ describe('the worker-thread scanner', () => {
     const report = await bothWays(tampered);
     expect(report.ok).toBe(false);
     const memory = report.failures.filter((f) => f.constraint === 'memory.permutation').map((f) => f.message);
-    expect(memory).toContain('log row 5: access_addr -2 is outside 0..256');
+    expect(memory).toContain('row 5: access_addr -2 is outside 0..256');
     expect(memory).toContain('log row 3: log_addr 300 is outside 0..256');
   });
 });
