@@ -59,9 +59,8 @@ export class InlineBatches implements BatchSource {
 }
 
 /**
- * Buffer sets lent to each worker: while pass 1 runs here, a worker fills this many batches
- * ahead (about 7.6 MB each at 65,536 rows of the long loop); then one is written while it
- * fills the others.
+ * Buffer sets lent to each worker (about 7.6 MB each at 65,536 rows of the long loop): one is
+ * written here while the worker fills the others, up to this many batches ahead.
  */
 const BUFFER_SETS_PER_WORKER = 3;
 
