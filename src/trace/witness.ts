@@ -103,8 +103,9 @@ function prefixOrMask(word16: number): number {
 }
 
 /**
- * Builds the witness columns the AIR needs beyond the FFN's own vectors, row by row, from
- * the FFN tap (whose hidden and output arrays are the trace's own columns).
+ * Builds a batch's witness columns from the FFN tap, row by row: the FFN's own vectors
+ * copied, and every column the AIR needs beyond them (decoding, controls, the access); then
+ * the log columns from the sorted log.
  */
 export class WitnessBuilder {
   private readonly access = new Int32Array(3);
