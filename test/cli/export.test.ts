@@ -154,9 +154,13 @@ describe('tvm-trace export: errors', () => {
     expect(readdirSync(sub)).toEqual([]);
   });
 
-  it('a --claim path that cannot be written: exit 2', async () => {
+  it('a --claim path that cannot be written: exit 2 before anything is written', async () => {
     const claim = join(dir, 'no-such-dir', 'claim.msgpack');
-    const result = await cli('export', FIB, '-o', path('with-claim.arrow'), '--claim', claim);
-    expect(result).toEqual({ code: 2, stdout: [], stderr: [`tvm-trace: ${claim}: cannot write: ENOENT`] });
+    const trace = path('with-claim.arrow');
+    const result = await cli('export', FIB, '-o', trace, '--claim', claim);
+    expect(result).toEqual({ code: 2, stdout: [], stderr: [`tvm-trace: ${claim}: cannot write: directory ${join(dir, 'no-such-dir')} does not exist`] });
+    expect(existsSync(trace)).toBe(false);
+    expect(await cli('export', FIB, '-o', trace, '--claim', dir)).toEqual({ code: 2, stdout: [], stderr: [`tvm-trace: ${dir}: is a directory`] });
+    expect(existsSync(trace)).toBe(false);
   });
 });

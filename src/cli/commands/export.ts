@@ -91,8 +91,11 @@ export async function exportCommand(args: ExportArgs, out: Output): Promise<numb
   const batchRows = args['batch-rows'];
   if (batchRows > MAX_BATCH_ROWS) throw usageError(`--batch-rows ${batchRows} is over the limit ${MAX_BATCH_ROWS}`);
   const target = args.output;
-  if (existsSync(target) && statSync(target).isDirectory()) throw new CliError('io_error', `${target}: is a directory`, ExitCode.BAD_INPUT);
-  if (!existsSync(dirname(target) || '.')) throw new CliError('io_error', `${target}: cannot write: directory ${dirname(target)} does not exist`, ExitCode.BAD_INPUT);
+  // Both outputs are checked before the run, so a bad --claim path does not fail after the trace is written.
+  for (const output of args.claim === undefined ? [target] : [target, args.claim]) {
+    if (existsSync(output) && statSync(output).isDirectory()) throw new CliError('io_error', `${output}: is a directory`, ExitCode.BAD_INPUT);
+    if (!existsSync(dirname(output) || '.')) throw new CliError('io_error', `${output}: cannot write: directory ${dirname(output)} does not exist`, ExitCode.BAD_INPUT);
+  }
   const loaded = loadProgramSource(args.program);
   const program = loaded.program;
   const minFfDim = Math.max(1, compileProgram(program).minFfDim);
