@@ -40,14 +40,28 @@ export function snapshot(regs: Int32Array, memory: ArrayLike<number>, steps: num
   };
 }
 
-/** Set a packed register file to a snapshot's registers (the inverse of snapshot()). */
-export function restoreRegisters(regs: Int32Array, state: MachineSnapshot): void {
+/** An engine's state as the engines keep it: packed registers, memory, steps done, fault. */
+export interface MachineState {
+  readonly regs: Int32Array;
+  readonly memory: Int32Array;
+  steps: number;
+  fault: Fault | null;
+}
+
+/** Put an engine back into `state` (a state some run reached, not a fault): the inverse of snapshot(). */
+export function restoreState(machine: MachineState, state: MachineSnapshot): void {
+  if (state.fault !== null) throw new RangeError('cannot resume from a fault');
+  if (state.memory.length !== machine.memory.length) throw new RangeError(`a state of ${state.memory.length} memory cells for a program of ${machine.memory.length}`);
+  const { regs } = machine;
   regs[Reg.PC] = state.pc;
   regs[Reg.ACC] = state.acc;
   regs[Reg.SP] = state.sp;
   regs[Reg.ZERO] = state.zero ? 1 : 0;
   regs[Reg.CARRY] = state.carry ? 1 : 0;
   regs[Reg.HALTED] = state.halted ? 1 : 0;
+  machine.memory.set(state.memory);
+  machine.steps = state.steps;
+  machine.fault = null;
 }
 
 /** The common face of the engines, used for lockstep verification. */

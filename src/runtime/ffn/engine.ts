@@ -4,7 +4,7 @@ import { controlTable, type ControlTable } from '../../compiler/control-table.js
 import { In, INPUT_DIM, Out, OUTPUT_DIM, WORD_BITS } from '../../compiler/layout.js';
 import { CarryRuleCode, ReadModeCode, StackUseCode, ZeroRuleCode } from '../../isa/opcodes.js';
 import { makeFault, type Fault } from '../fault.js';
-import { initialRegisters, Reg, restoreRegisters, snapshot, type Engine, type MachineSnapshot } from '../state.js';
+import { initialRegisters, Reg, restoreState, snapshot, type Engine, type MachineSnapshot } from '../state.js';
 
 /**
  * Caller-owned row-major buffers the engine fills with one row per executed step:
@@ -159,12 +159,7 @@ export class FfnMachine implements Engine {
 
   /** Continue from `state` (a state some run reached, not a fault): registers, memory, step count. */
   resume(state: MachineSnapshot): void {
-    if (state.fault !== null) throw new RangeError('cannot resume from a fault');
-    if (state.memory.length !== this.memory.length) throw new RangeError(`a state of ${state.memory.length} memory cells for a program of ${this.memory.length}`);
-    restoreRegisters(this.regs, state);
-    this.memory.set(state.memory);
-    this.steps = state.steps;
-    this.fault = null;
+    restoreState(this, state);
   }
 
   /**

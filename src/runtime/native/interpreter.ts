@@ -2,7 +2,7 @@ import { Op, OPCODE_TABLE, CarryRuleCode, ReadModeCode, StackUseCode, ZeroRuleCo
 import type { Program } from '../../isa/program.js';
 import { AccessKind, NO_ACCESS, type AccessTap } from '../access.js';
 import { makeFault, type Fault } from '../fault.js';
-import { initialRegisters, Reg, snapshot, type Engine, type MachineSnapshot } from '../state.js';
+import { initialRegisters, Reg, restoreState, snapshot, type Engine, type MachineSnapshot } from '../state.js';
 
 const { read: READ, zero: ZERO_RULE, carry: CARRY_RULE, stack: STACK } = OPCODE_TABLE;
 const ZERO_FROM_RESULT = ZeroRuleCode.result;
@@ -74,6 +74,11 @@ export class NativeMachine implements Engine {
 
   snapshot(): MachineSnapshot {
     return snapshot(this.regs, this.memory, this.steps, this.fault);
+  }
+
+  /** Continue from `state` (a state some run reached, not a fault): registers, memory, step count. */
+  resume(state: MachineSnapshot): void {
+    restoreState(this, state);
   }
 
   /**
