@@ -7,6 +7,7 @@ import { programsEqual, type Program } from '../isa/program.js';
 import { encodeMetadata, FIELDS, fieldsHolding, metadataDigest, MetaKey, type FieldName, type TraceMetadata } from '../trace/metadata.js';
 import { largestMagnitude, type ColumnSlot } from '../trace/layout.js';
 import { openTrace, type TraceBatch } from '../trace/reader.js';
+import { checkThreads } from '../trace/worker-thread.js';
 import { cellValue, joinRows, readCell } from './cells.js';
 import { claimEndingFailures } from './claim.js';
 import { compileRowSet, residualBig, type CompiledRowSet } from './codegen.js';
@@ -88,9 +89,6 @@ function scanShares(instances: readonly Instance[], slots: readonly ColumnSlot[]
   });
 }
 
-/** Most scan workers (each is a V8 isolate compiling its share of the constraints). */
-export const MAX_SCAN_THREADS = 64;
-
 /** Failures counted in full (each violated constraint); beyond this, failing rows count once. */
 const DETAILED_FAILURES = 10_000;
 
@@ -132,8 +130,7 @@ const general = (constraint: string, message: string, expected: string | null = 
 export async function checkTrace(path: string, options: CheckOptions = {}): Promise<CheckReport> {
   const field = options.field ?? 'int';
   const failures = new FailureLog(options.maxFailures ?? 10);
-  if (options.threads !== undefined && (!Number.isSafeInteger(options.threads) || options.threads < 0 || options.threads > MAX_SCAN_THREADS))
-    throw new RangeError(`threads must be in 0..${MAX_SCAN_THREADS}`);
+  checkThreads(options.threads);
   // Shared storage: the scan workers read each batch in place.
   const trace = await openTrace(path, { shared: true });
   // Scan workers start now, so their start-up overlaps the AIR's expansion and compilation.

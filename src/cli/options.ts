@@ -1,6 +1,5 @@
 /** Options and output plumbing shared by the CLI commands. */
-import { MAX_SCAN_THREADS } from '../check/check.js';
-import { MAX_WORKER_THREADS } from '../trace/export.js';
+import { MAX_THREADS } from '../trace/worker-thread.js';
 
 /** Default step budget of run and export (documented in the README). */
 export const DEFAULT_MAX_STEPS = 1_000_000;
@@ -28,9 +27,6 @@ export function nonNegativeInteger(flag: string, value: unknown): number {
   if (!Number.isSafeInteger(number)) throw new Error(`${flag} must be a non-negative integer, got '${String(value)}'`);
   return number;
 }
-
-/** Most worker threads a command starts (each costs a V8 isolate and its warm-up); as the library's limits. */
-export const MAX_THREADS = Math.min(MAX_WORKER_THREADS, MAX_SCAN_THREADS);
 
 export function threadCount(value: unknown): number {
   const threads = nonNegativeInteger('--threads', value);

@@ -18,14 +18,13 @@ import { claimOf, encodeMetadata, fieldsHolding, type TraceMetadata } from './me
 import { FileSink } from './sink.js';
 import { AccessSpill } from './spill.js';
 import { WitnessBuilder } from './witness.js';
+import { checkThreads } from './worker-thread.js';
 
 export const GENERATOR = 'tvm-trace 0.1.0';
 export const DEFAULT_BATCH_ROWS = 65536;
 /** Pass-2 workers when not given, for runs of at least THREADS_FROM_ROWS steps on a machine of several cores. */
 export const DEFAULT_THREADS = 1;
 export const THREADS_FROM_ROWS = 2_000_000;
-/** Most pass-2 workers (each is a V8 isolate with its own warm-up). */
-export const MAX_WORKER_THREADS = 64;
 
 export interface ExportProgress {
   /** Called with (phase, steps done, total or null when unknown). */
@@ -114,8 +113,7 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
     throw new RangeError(`ff-dim ${ffDim} is narrower than the widest instruction (${compiled.minFfDim} units)`);
   if (ffDim > MAX_TRACE_FF_DIM) throw new RangeError(`ff-dim ${ffDim} is over the trace limit ${MAX_TRACE_FF_DIM}`);
   if (program.instructions.length > MAX_TRACE_INSTRUCTIONS) throw new RangeError(`a trace holds programs of at most ${MAX_TRACE_INSTRUCTIONS} instructions`);
-  if (options.threads !== undefined && (!Number.isSafeInteger(options.threads) || options.threads < 0 || options.threads > MAX_WORKER_THREADS))
-    throw new RangeError(`threads must be in 0..${MAX_WORKER_THREADS}`);
+  checkThreads(options.threads);
   const table = controlTable(compiled);
   const dims = { ffDim, instructions: program.instructions.length };
   const directory = dirname(target);

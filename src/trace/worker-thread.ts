@@ -1,5 +1,13 @@
 import { Worker } from 'node:worker_threads';
 
+/** Most worker threads `export` or `check` starts (each is a V8 isolate with its own warm-up). */
+export const MAX_THREADS = 64;
+
+/** Throws unless `threads` (when given) is a thread count in 0..MAX_THREADS. */
+export function checkThreads(threads: number | undefined): void {
+  if (threads !== undefined && (!Number.isSafeInteger(threads) || threads < 0 || threads > MAX_THREADS)) throw new RangeError(`threads must be in 0..${MAX_THREADS}`);
+}
+
 /**
  * Start a worker thread running one of our modules, given its URL next to the caller
  * (`new URL('./x.js', import.meta.url)`). Built code (dist/, .js) runs directly. When the

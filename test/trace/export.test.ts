@@ -419,8 +419,8 @@ describe('the output file appears whole or not at all', () => {
   ])('a pass-2 worker that %s fails the export, which removes its partial file', async (_how, source, message) => {
     const { sub, target } = setup('worker-fails');
     vi.resetModules();
-    vi.doMock('../../src/trace/worker-thread.js', () => ({
-      siblingModule: (base: string, name: string) => new URL(`./${name}.ts`, base),
+    vi.doMock('../../src/trace/worker-thread.js', async (importOriginal) => ({
+      ...(await importOriginal<typeof import('../../src/trace/worker-thread.js')>()),
       startModuleWorker: () => new Worker(source, { eval: true }),
     }));
     try {
