@@ -67,11 +67,11 @@ let cachedAir: AirDocument | undefined;
  * work (monomials), the last part also taking the transitions and the int32 columns' largest
  * value. Each part keeps the instances' order, so its code is deterministic.
  */
-function scanShares(instances: readonly Instance[], slots: readonly ColumnSlot[], selectColumn: number, threads: number, wide: readonly number[]): ScanShare[] {
+function scanShares(instances: readonly Instance[], transition: CompiledRowSet, slots: readonly ColumnSlot[], selectColumn: number, threads: number, wide: readonly number[]): ScanShare[] {
   const cost = (instance: Instance) => instance.monomials.length + 1;
   const every = instances.filter((instance) => instance.rows === 'every');
   const load = new Array<number>(threads).fill(0);
-  load[threads - 1] = instances.filter((instance) => instance.rows === 'transition').reduce((sum, instance) => sum + cost(instance), 0);
+  load[threads - 1] = transition.instances.reduce((sum, instance) => sum + cost(instance), 0);
   const parts: Instance[][] = Array.from({ length: threads }, () => []);
   for (const instance of [...every].sort((a, b) => cost(b) - cost(a) || a.id - b.id)) {
     const lightest = load.indexOf(Math.min(...load));
@@ -83,7 +83,7 @@ function scanShares(instances: readonly Instance[], slots: readonly ColumnSlot[]
     const ordered = part.sort((a, b) => a.id - b.id);
     return {
       every: ordered.length === 0 ? null : compileRowSet('every', ordered, slots, selectColumn).scanSource,
-      transition: last ? compileRowSet('transition', instances, slots, selectColumn).scanSource : null,
+      transition: last ? transition.scanSource : null,
       wide: last ? wide : [],
     };
   });
@@ -260,7 +260,7 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
     const wideColumns = slots.filter((slot) => slot.spec.type === 'int32');
     let maxAbs = 2 ** 15;
     let rows = 0;
-    scanner?.init(scanShares(instances, slots, selectColumn, threads, wideColumns.map((slot) => slot.index)));
+    scanner?.init(scanShares(instances, sets.transition, slots, selectColumn, threads, wideColumns.map((slot) => slot.index)));
     // Workers scan a batch in place while this thread goes on; failures are recorded in the
     // serial order: each batch's first-row and junction rows, then its rows.
     interface Sent {

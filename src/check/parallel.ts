@@ -111,10 +111,6 @@ export class ParallelScanner {
     shares.forEach((share, i) => this.workers[i].postMessage({ kind: 'init', ...share }));
   }
 
-  get threads(): number {
-    return this.workers.length;
-  }
-
   private start(): Worker {
     const worker = new Worker(WORKER_SOURCE, { eval: true });
     worker.on('message', (reply: Reply) => {

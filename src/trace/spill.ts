@@ -26,7 +26,6 @@ function closeScratch(fd: number, path: string): void {
   rmSync(path, { force: true });
 }
 
-export { AccessKind } from '../runtime/access.js';
 
 const ADDRESSES = 257; // 0..255 cells, 256 = no access
 const CHUNK = 8192; // entries per in-memory chunk

@@ -3,9 +3,10 @@ import type { ControlTable } from '../compiler/control-table.js';
 import { In, INPUT_DIM, Out, OUTPUT_DIM, WORD_BITS } from '../compiler/layout.js';
 import { nextCarry, nextZero } from '../isa/controls.js';
 import { ReadModeCode } from '../isa/opcodes.js';
+import { AccessKind } from '../runtime/access.js';
 import type { FfnTap } from '../runtime/ffn/engine.js';
-import { AccessKind, type SortedSlice } from './spill.js';
 import { writeBits, type TraceBuffers } from './layout.js';
+import type { SortedSlice } from './spill.js';
 
 // Layout constants copied into module constants: in hot loops a property load through an
 // imported binding can cost a getter call (tsx's module interop), and these never change.
