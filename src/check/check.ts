@@ -89,6 +89,9 @@ function scanShares(instances: readonly Instance[], transition: CompiledRowSet, 
   });
 }
 
+/** Batches the scan workers may hold at once (each keeps its storage until settled). */
+const BATCHES_IN_FLIGHT = 3;
+
 /** Failures counted in full (each violated constraint); beyond this, failing rows count once. */
 const DETAILED_FAILURES = 10_000;
 
@@ -296,7 +299,7 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
           inFlight.push({ batch, first, junction, result: scanner.scan(batch, slots) });
           memory.add(batch);
           await options.onBatch?.(batch, { compiled, metadata: meta, slots });
-          while (inFlight.length > 3) await settle(inFlight.shift()!);
+          while (inFlight.length > BATCHES_IN_FLIGHT) await settle(inFlight.shift()!);
         } else {
           boundaries(batch, first, junction);
           scan(sets.every, batch, 0, batch.rows, null, 0);
