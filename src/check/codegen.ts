@@ -33,7 +33,7 @@ export interface CompiledRowSet {
   readonly vacuous: number;
   readonly scan: RangeEvaluator;
   readonly row: RowEvaluator;
-  /** Body of `scan` (parameters D, O, start, end, failedRows), for evaluation in a worker. */
+  /** A function body returning `scan` (its coefficient table built once), for evaluation in a worker. */
   readonly scanSource: string;
 }
 
@@ -146,6 +146,19 @@ class Loader {
     if (name === undefined) {
       name = `${this.prefix}${this.names.size}`;
       this.names.set(key, name);
+      const chunk = Math.floor(run.start / 24);
+      if (Math.floor((run.start + run.bits - 1) / 24) === chunk) {
+        // Within one 24-bit window of the row: shared with the other reads of that window (each
+        // typed-array read costs a bounds check, and they dominate a scan).
+        const window = this.window(run.column, run.next, chunk);
+        const shift = run.start - chunk * 24;
+        this.lines.push(
+          run.signed
+            ? `const ${name} = (${window} << ${32 - shift - run.bits}) >> ${32 - run.bits};`
+            : `const ${name} = (${window} >>> ${shift}) & ${2 ** run.bits - 1};`,
+        );
+        return name;
+      }
       const slot = this.slots[run.column];
       const row = run.next ? 'n' : 'r';
       const D = `D${run.column}`;
@@ -219,50 +232,80 @@ function sum(terms: readonly SignedTerm[], start: string | null): string {
 const TYPE_BOUND = { bool: 1, int8: 2 ** 7, int16: 2 ** 15, int32: 2 ** 31 } as const;
 /** A product of two int32 cells at or above this flags the row for BigInt (keeps sums < 2^53). */
 const PRODUCT_GUARD = 2 ** 48;
+/** Rows per call of a compiled scan's row loop (see scanSource). */
+const SCAN_SLICE = 2048;
+
+/** o = x ∨ y over bool cells (x, y in canonical order): an instance c·(o + x·y - x - y). */
+interface OrCheck {
+  readonly o: Cell;
+  readonly x: Cell;
+  readonly y: Cell;
+}
+
+const cellOrder = (a: Cell, b: Cell) => a.column - b.column || Number(a.next) - Number(b.next) || a.entry - b.entry;
+
+/** The instance as o = x ∨ y when its monomials are exactly c·(o + x·y - x - y) over bool cells, else null. */
+export function asOr(monomials: readonly Monomial[], isBool: (cell: Cell) => boolean): OrCheck | null {
+  if (monomials.length !== 4 || !monomials.every((m) => m.cells.every(isBool))) return null;
+  const pair = monomials.find((m) => m.cells.length === 2);
+  if (pair === undefined || sameCell(pair.cells[0], pair.cells[1])) return null;
+  const c = pair.coef;
+  const [x, y] = [...pair.cells].sort(cellOrder);
+  const singles = monomials.filter((m) => m !== pair);
+  if (!singles.every((m) => m.cells.length === 1)) return null;
+  const find = (cell: Cell, coef: number) => singles.some((m) => sameCell(m.cells[0], cell) && m.coef === coef);
+  const o = singles.find((m) => m.coef === c && !sameCell(m.cells[0], x) && !sameCell(m.cells[0], y));
+  if (o === undefined || !find(x, -c) || !find(y, -c)) return null;
+  return { o: o.cells[0], x, y };
+}
+
+/**
+ * OR instances in runs whose o, x and y cells step through consecutive entries together (a
+ * prefix-OR chain is one run): a run of k checks is the k-bit words O = X | Y.
+ */
+function orRuns(checks: ReadonlyArray<OrCheck>): OrCheck[][] {
+  const groups = new Map<string, OrCheck[]>();
+  for (const check of checks) {
+    const { o, x, y } = check;
+    const key = `${o.column}:${o.next}|${x.column}:${x.next}:${x.entry - o.entry}|${y.column}:${y.next}:${y.entry - o.entry}`;
+    const list = groups.get(key) ?? [];
+    list.push(check);
+    groups.set(key, list);
+  }
+  const runs: OrCheck[][] = [];
+  for (const list of groups.values()) {
+    list.sort((a, b) => a.o.entry - b.o.entry);
+    let run: OrCheck[] = [];
+    for (const check of list) {
+      const last = run.at(-1);
+      if (last !== undefined && (check.o.entry !== last.o.entry + 1 || run.length === 24)) {
+        runs.push(run);
+        run = [];
+      }
+      run.push(check);
+    }
+    if (run.length > 0) runs.push(run);
+  }
+  return runs;
+}
 
 export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: readonly ColumnSlot[], selectColumn: number): CompiledRowSet {
   const candidates = all.filter((i) => i.rows === rows).map((i) => ({ ...i, monomials: simplifyForTypes(i.monomials, slots) }));
   const instances = candidates.filter((i) => i.monomials.length > 0);
   const vacuous = candidates.length - instances.length;
   const isWide = (cell: Cell) => slots[cell.column].spec.type === 'int32';
+  const isBool = (cell: Cell) => slots[cell.column].spec.type === 'bool';
   const bound = (cell: Cell) => TYPE_BOUND[slots[cell.column].spec.type];
   const isSelector = (cell: Cell) => rows === 'every' && cell.column === selectColumn && !cell.next;
-
-  const top = new Loader(slots, 'v');
-  const prelude: string[] = [];
-  let guarded = 0;
-  /**
-   * A monomial as a signed term whose expression never negates: `-x` and `-1 * x` make -0
-   * from 0, which sends V8's optimised code back to the interpreter (a "minus zero" deopt).
-   */
-  const term = (coef: number, cells: Cell[]): SignedTerm => {
-    const vars = cells.map((c) => top.name(c));
-    if (vars.length === 0) return { constant: coef, negative: false, expr: '' };
-    let product = vars.join(' * ');
-    if (cells.length === 2 && isWide(cells[0]) && isWide(cells[1])) {
-      const p = `p${guarded++}`;
-      prelude.push(`const ${p} = ${product}; if (${p} >= ${PRODUCT_GUARD} || ${p} <= -${PRODUCT_GUARD}) inexact = true;`);
-      product = p;
-    }
-    const magnitude = Math.abs(coef);
-    return { constant: 0, negative: coef < 0, expr: magnitude === 1 ? product : `${magnitude} * ${product}` };
-  };
 
   // Selector terms c·select[j]·m (m a cell or 1) become a table: for the row's one selected
   // instruction j, instance k adds T[j·S + s]·m over its slots s. Rows whose selector is not
   // exactly one bit go to the exact row evaluator instead (they violate Σ select = 1 anyway).
   const P = rows === 'every' ? slots[selectColumn].width : 0;
   const tableSlots: Array<{ cell: Cell | null; coefs: Map<number, number> }> = [];
-  const residuals: string[] = [];
-  let unsafe = false;
-  instances.forEach((instance, k) => {
+  /** Per instance: its monomials without selector cells, and its table slots. */
+  const parts = instances.map((instance) => {
     const plain = instance.monomials.filter((m) => !m.cells.some(isSelector));
-    const folded = foldBitRuns(plain, slots);
-    const parts: SignedTerm[] = folded.runs.map((run) => {
-      const magnitude = Math.abs(run.coef);
-      return { constant: 0, negative: run.coef < 0, expr: magnitude === 1 ? top.word(run) : `${magnitude} * ${top.word(run)}` };
-    });
-    for (const m of folded.rest) parts.push(term(m.coef, m.cells));
     const own = new Map<string, number>();
     for (const m of instance.monomials) {
       const at = m.cells.findIndex(isSelector);
@@ -279,25 +322,83 @@ export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: rea
       const coefs = tableSlots[s].coefs;
       coefs.set(m.cells[at].entry, (coefs.get(m.cells[at].entry) ?? 0) + m.coef);
     }
-    // Exactness: every partial sum must stay below 2^53 (guarded products count at their guard).
+    return { plain, slots: [...own.values()] };
+  });
+  // Exactness: every partial sum must stay below 2^53 (guarded products count at their guard).
+  let unsafe = false;
+  parts.forEach(({ plain, slots: own }) => {
     let largest = 0;
     for (const m of plain) largest += Math.abs(m.coef) * (m.cells.length === 2 && isWide(m.cells[0]) && isWide(m.cells[1]) ? PRODUCT_GUARD : m.cells.reduce((x, c) => x * bound(c), 1));
-    for (const s of own.values()) {
+    for (const s of own) {
       const cell = tableSlots[s].cell;
       largest += Math.max(0, ...[...tableSlots[s].coefs.values()].map(Math.abs)) * (cell === null ? 1 : bound(cell));
     }
     if (largest >= SAFE) unsafe = true;
-    let code = sum(parts, null);
-    for (const s of own.values()) {
-      const cell = tableSlots[s].cell;
-      code = `${code} + ${cell === null ? `T[tb + ${s}]` : `T[tb + ${s}] * ${top.name(cell)}`}`;
-    }
-    residuals.push(`const c${k} = ${code};`);
   });
-
   const S = tableSlots.length;
   const table = new Float64Array(P * S);
   tableSlots.forEach((slot, s) => slot.coefs.forEach((coef, j) => (table[j * S + s] = coef)));
+
+  /**
+   * Straight-line code for one row: `residual` instances get their residual c<k>; the OR runs
+   * get one word comparison each, g<i> (non-zero where some OR of the run fails).
+   */
+  const emit = (residual: readonly number[], runs: readonly OrCheck[][]) => {
+    const load = new Loader(slots, 'v');
+    const prelude: string[] = [];
+    let guarded = 0;
+    /**
+     * A monomial as a signed term whose expression never negates: `-x` and `-1 * x` make -0
+     * from 0, which sends V8's optimised code back to the interpreter (a "minus zero" deopt).
+     */
+    const term = (coef: number, cells: Cell[]): SignedTerm => {
+      const vars = cells.map((c) => load.name(c));
+      if (vars.length === 0) return { constant: coef, negative: false, expr: '' };
+      let product = vars.join(' * ');
+      if (cells.length === 2 && isWide(cells[0]) && isWide(cells[1])) {
+        const p = `p${guarded++}`;
+        prelude.push(`const ${p} = ${product}; if (${p} >= ${PRODUCT_GUARD} || ${p} <= -${PRODUCT_GUARD}) inexact = true;`);
+        product = p;
+      }
+      const magnitude = Math.abs(coef);
+      return { constant: 0, negative: coef < 0, expr: magnitude === 1 ? product : `${magnitude} * ${product}` };
+    };
+    const lines: string[] = [];
+    for (const k of residual) {
+      const folded = foldBitRuns(parts[k].plain, slots);
+      const terms: SignedTerm[] = folded.runs.map((run) => {
+        const magnitude = Math.abs(run.coef);
+        return { constant: 0, negative: run.coef < 0, expr: magnitude === 1 ? load.word(run) : `${magnitude} * ${load.word(run)}` };
+      });
+      for (const m of folded.rest) terms.push(term(m.coef, m.cells));
+      let code = sum(terms, null);
+      for (const s of parts[k].slots) {
+        const cell = tableSlots[s].cell;
+        code = `${code} + ${cell === null ? `T[tb + ${s}]` : `T[tb + ${s}] * ${load.name(cell)}`}`;
+      }
+      lines.push(`const c${k} = ${code};`);
+    }
+    const word = (cell: Cell, bits: number) => load.word({ column: cell.column, next: cell.next, start: cell.entry, bits, signed: false, coef: 1 });
+    runs.forEach((run, i) => {
+      const [{ o, x, y }] = run;
+      lines.push(`const g${i} = ${word(o, run.length)} ^ (${word(x, run.length)} | ${word(y, run.length)});`);
+    });
+    const failing = [...residual.map((k) => `c${k} !== 0`), ...runs.map((_, i) => `g${i} !== 0`)];
+    return { body: [...load.lines, ...prelude, ...lines], anyFailure: failing.length === 0 ? 'false' : failing.join(' || ') };
+  };
+
+  // The scan only decides whether a row fails: OR instances (no selector cells) are checked a
+  // run at a time. The row evaluator names the failing instances, so it has every residual.
+  const ors = instances.map((instance, k) => (parts[k].slots.length === 0 ? asOr(parts[k].plain, isBool) : null));
+  const scanPart = emit(
+    instances.flatMap((_, k) => (ors[k] === null ? [k] : [])),
+    orRuns(ors.filter((check): check is OrCheck => check !== null)),
+  );
+  const rowPart = emit(
+    instances.map((_, k) => k),
+    [],
+  );
+
   const selectorCode: string[] = [];
   if (S > 0) {
     // The selected instruction: the row's selector bitmap, 24 bits at a time.
@@ -313,14 +414,20 @@ export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: rea
     );
   }
   const columns = [...new Set(slots.map((s) => s.index))];
-  const unpack = `const [${columns.map((c) => `D${c}`).join(', ')}] = D;`;
+  // Indexed loads, not array destructuring: destructuring goes through the iterator protocol,
+  // whose feedback V8 can lack when it optimises, and the deopt costs a batch in the interpreter.
+  const unpack = columns.map((c) => `const D${c} = D[${c}];`).join(' ');
   const tableLiteral = S > 0 ? `const T = new Float64Array([${Array.from(table).join(',')}]);` : '';
-  const anyFailure = instances.length === 0 ? 'false' : instances.map((_, k) => `c${k} !== 0`).join(' || ');
-  const body = [...top.lines, ...prelude, ...residuals];
   const notOneHot = S > 0 ? 'selected < 0' : 'false';
   const tableBase = S > 0 ? `const tb = selected * ${S};` : '';
 
+  // The rows are scanned a slice at a time: V8 switches a long-running call to optimised code
+  // only by on-stack replacement, which it may compile twice before the same call uses it,
+  // while a short call picks up the optimised function on its next call.
+  // (The table is built in `rows` itself: V8 compiled a slower loop for one read from the
+  // enclosing scope, and for a failure count passed in and out.)
   const scanSource = [
+    `function rows(D, O, start, end, failedRows) {`,
     unpack,
     tableLiteral,
     `let f = 0;`,
@@ -330,10 +437,16 @@ export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: rea
     ...selectorCode.map((l) => `  ${l}`),
     `  if (${notOneHot}) { failedRows[f++] = r; if (f === failedRows.length) return f; continue; }`,
     `  ${tableBase}`,
-    ...body.map((l) => `  ${l}`),
-    `  if (inexact || ${anyFailure}) { failedRows[f++] = r; if (f === failedRows.length) return f; }`,
+    ...scanPart.body.map((l) => `  ${l}`),
+    `  if (inexact || ${scanPart.anyFailure}) { failedRows[f++] = r; if (f === failedRows.length) return f; }`,
     `}`,
     `return f;`,
+    `}`,
+    `return function scan(D, O, start, end, failedRows) {`,
+    `  let f = 0;`,
+    `  for (let from = start; from < end && f < failedRows.length; from += ${SCAN_SLICE}) f += rows(D, O, from, Math.min(end, from + ${SCAN_SLICE}), failedRows.subarray(f));`,
+    `  return f;`,
+    `};`,
   ].join('\n');
   const rowSource = [
     unpack,
@@ -342,13 +455,13 @@ export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: rea
     ...selectorCode,
     `if (${notOneHot}) return -1;`,
     tableBase,
-    ...body,
+    ...rowPart.body,
     `if (inexact) return -1;`,
     `let f = 0;`,
     ...instances.map((inst, k) => `if (c${k} !== 0) failed[f++] = ${inst.id};`),
     `return f;`,
   ].join('\n');
-  const scan = new Function('D', 'O', 'start', 'end', 'failedRows', scanSource) as RangeEvaluator;
+  const scan = new Function(scanSource)() as RangeEvaluator;
   const row = new Function('D', 'O', 'r', 'n', 'failed', rowSource) as RowEvaluator;
   return { instances, vacuous, scan, row, scanSource };
 }

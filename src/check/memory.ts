@@ -14,15 +14,20 @@ export interface ArgumentFailure {
   readonly actual: string | null;
 }
 
-// A log entry as two int32: step, then addr (9 bits) | value (16) << 9 | kind (2) << 25 | first << 27.
+// A log entry as two int32: step, then (value & 0xffff) | kind << 16 | addr << 18 | first << 27.
+// Its low 27 bits are the AccessSpill's word for the same access with addr << 18 added, so an
+// entry and an access compare as two integers.
 const LOG_WIDTH = 2;
+const ADDR_SHIFT = 18;
+const FIRST_BIT = 1 << 27;
+const ENTRY_MASK = FIRST_BIT - 1;
 /** A packed address that is no address: an entry whose log_addr lay outside 0..256 (already reported). */
 const BAD_ADDR = 511;
 
-const kindOf = (read: number, write: number) => read + 2 * write;
-const bitAt = (bitmap: Uint8Array, bit: number) => (bitmap[bit >> 3] >> (bit & 7)) & 1;
 const kindName = (kind: number) => ['none', 'read', 'write', 'read+write'][kind] ?? `kind ${kind}`;
 const tuple = (step: number, addr: number, value: number, kind: number) => `(step ${step}, addr ${addr}, value ${value}, ${kindName(kind)})`;
+/** An entry's fields from its packed word (addr from bits 18.., or given for an access word). */
+const unpack = (step: number, word: number, addr = (word >>> ADDR_SHIFT) & 511) => tuple(step, addr, (word << 16) >> 16, (word >>> 16) & 3);
 
 /**
  * The memory arguments of the AIR, checked exactly and in bounded memory: the steps'
@@ -35,6 +40,8 @@ export class MemoryArguments {
   private readonly failures: ArgumentFailure[] = [];
   private readonly col: Record<string, number>;
   private failureCount = 0;
+  /** One batch's log entries, packed, before they go to the spill. */
+  private records = new Int32Array(0);
 
   constructor(
     private readonly maxFailures: number,
@@ -53,7 +60,7 @@ export class MemoryArguments {
 
   /** Record the accesses and log entries of one batch. */
   add(batch: TraceBatch): void {
-    const { col } = this;
+    const { col, exec } = this;
     const int = (name: string) => batch.data[col[name]] as Int32Array | Int16Array;
     const bits = (name: string) => batch.data[col[name]] as Uint8Array;
     const offset = (name: string) => batch.bitOffset[col[name]];
@@ -65,44 +72,59 @@ export class MemoryArguments {
     const logValue = int('log_value');
     const [accessRead, accessWrite, logRead, logWrite, logFirst] = ['access_read', 'access_write', 'log_read', 'log_write', 'log_first'].map(bits);
     const [oAccessRead, oAccessWrite, oLogRead, oLogWrite, oLogFirst] = ['access_read', 'access_write', 'log_read', 'log_write', 'log_first'].map(offset);
-    const { exec, log } = this;
+    if (this.records.length < batch.rows * LOG_WIDTH) this.records = new Int32Array(batch.rows * LOG_WIDTH);
+    const records = this.records;
     for (let r = 0; r < batch.rows; r++) {
       const addr = accessAddr[r];
-      if (addr < 0 || addr > NO_ACCESS_ADDR) {
-        this.fail({ argument: 'memory.permutation', row: batch.firstRow + r, side: 'access', message: `access_addr ${addr} is outside 0..${NO_ACCESS_ADDR}`, expected: null, actual: String(addr) });
-      } else {
-        exec.push(addr, step[r], accessValue[r], kindOf(bitAt(accessRead, oAccessRead + r), bitAt(accessWrite, oAccessWrite + r)));
-      }
+      const ar = oAccessRead + r;
+      const aw = oAccessWrite + r;
+      const kind = ((accessRead[ar >> 3] >> (ar & 7)) & 1) | (((accessWrite[aw >> 3] >> (aw & 7)) & 1) << 1);
+      if (addr >= 0 && addr <= NO_ACCESS_ADDR) exec.push(addr, step[r], accessValue[r], kind);
+      else this.fail({ argument: 'memory.permutation', row: batch.firstRow + r, side: 'access', message: `access_addr ${addr} is outside 0..${NO_ACCESS_ADDR}`, expected: null, actual: String(addr) });
       let logAddress = logAddr[r];
       if (logAddress < 0 || logAddress > NO_ACCESS_ADDR) {
         this.fail({ argument: 'memory.permutation', row: batch.firstRow + r, message: `log_addr ${logAddress} is outside 0..${NO_ACCESS_ADDR}`, expected: null, actual: String(logAddress) });
         logAddress = BAD_ADDR;
       }
-      const at = log.append();
-      const buffer = log.current;
-      buffer[at] = logStep[r];
-      buffer[at + 1] = logAddress | ((logValue[r] & 0xffff) << 9) | (kindOf(bitAt(logRead, oLogRead + r), bitAt(logWrite, oLogWrite + r)) << 25) | (bitAt(logFirst, oLogFirst + r) << 27);
+      const lr = oLogRead + r;
+      const lw = oLogWrite + r;
+      const lf = oLogFirst + r;
+      const logKind = ((logRead[lr >> 3] >> (lr & 7)) & 1) | (((logWrite[lw >> 3] >> (lw & 7)) & 1) << 1);
+      records[r * LOG_WIDTH] = logStep[r];
+      records[r * LOG_WIDTH + 1] = (logValue[r] & 0xffff) | (logKind << 16) | (logAddress << ADDR_SHIFT) | (((logFirst[lf >> 3] >> (lf & 7)) & 1) * FIRST_BIT);
     }
+    this.log.push(records, batch.rows);
   }
 
   /** Compare, after the last batch. */
   finish(initialMemory: readonly number[], claim: Claim): { failures: ArgumentFailure[]; count: number } {
     const N = initialMemory.length;
-    const sorted = this.exec.sorted(65536);
-    let slice = sorted.next();
+    // The steps' accesses in (address, step) order, a chunk at a time.
+    const accesses = this.exec.chunks();
+    let access: Int32Array = new Int32Array(0);
+    let accessCount = 0;
+    let accessAddrBits = 0;
     let at = 0;
+    let accessesLeft = true;
+    const nextAccesses = () => {
+      const next = accesses.next();
+      at = 0;
+      if (next.done) [accessesLeft, accessCount] = [false, 0];
+      else [accessAddrBits, access, accessCount] = [next.value[0] << ADDR_SHIFT, next.value[1], next.value[2]];
+    };
     let row = 0;
     let permutationOk = true;
-    const lastValue = new Map<number, number>();
+    const accessed = new Uint8Array(NO_ACCESS_ADDR + 1);
     // The previous log entry (row -1: none yet), kept in locals: no object per entry.
     let previousRow = -1;
-    let previousAddr = 0;
-    let previousValue = 0;
-    let previousKind = 0;
-    const closeAddress = (addr: number, value: number, kind: number, row: number) => {
+    let previousWord = 0;
+    const closeAddress = (word: number, row: number) => {
+      const addr = (word >>> ADDR_SHIFT) & 511;
+      const kind = (word >>> 16) & 3;
       if (kind === 0 || addr === NO_ACCESS_ADDR) return;
-      lastValue.set(addr, value);
-      const claimed = addr >= 0 && addr < N ? claim.memory[addr] : undefined;
+      const value = (word << 16) >> 16;
+      if (addr < accessed.length) accessed[addr] = 1;
+      const claimed = addr < N ? claim.memory[addr] : undefined;
       if (claimed !== value)
         this.fail({
           argument: 'memory.final_value',
@@ -114,68 +136,60 @@ export class MemoryArguments {
     };
     for (const [records, count] of this.log.chunks()) {
       for (let i = 0; i < count; i++, row++) {
-        const o = i * LOG_WIDTH;
-        const step = records[o];
-        const packed = records[o + 1];
-        const addr = packed & 511;
-        const value = ((packed >>> 9) << 16) >> 16;
-        const kind = (packed >>> 25) & 3;
-        const first = (packed >>> 27) & 1;
+        const step = records[i * LOG_WIDTH];
+        const word = records[i * LOG_WIDTH + 1];
         // Permutation: the log must list exactly the steps' accesses, in (address, step) order.
         if (permutationOk) {
-          while (!slice.done && at >= slice.value.length) {
-            slice = sorted.next();
-            at = 0;
-          }
-          if (slice.done) {
-            this.fail({ argument: 'memory.permutation', row, message: `log entry ${tuple(step, addr, value, kind)} has no matching step access`, expected: null, actual: tuple(step, addr, value, kind) });
+          while (at === accessCount && accessesLeft) nextAccesses();
+          if (at === accessCount) {
+            this.fail({ argument: 'memory.permutation', row, message: `log entry ${unpack(step, word)} has no matching step access`, expected: null, actual: unpack(step, word) });
             permutationOk = false;
           } else {
-            const s = slice.value;
-            if (s.step[at] !== step || s.addr[at] !== addr || s.value[at] !== value || s.kind[at] !== kind) {
-              const expected = tuple(s.step[at], s.addr[at], s.value[at], s.kind[at]);
+            const accessStep = access[at * 2];
+            const accessWord = access[at * 2 + 1] | accessAddrBits;
+            if (accessStep !== step || accessWord !== (word & ENTRY_MASK)) {
+              const expected = unpack(accessStep, accessWord);
               this.fail({
                 argument: 'memory.permutation',
                 row,
-                message: `log entry ${tuple(step, addr, value, kind)} differs from the steps' access ${expected} at this position of the (address, step) order`,
+                message: `log entry ${unpack(step, word)} differs from the steps' access ${expected} at this position of the (address, step) order`,
                 expected,
-                actual: tuple(step, addr, value, kind),
+                actual: unpack(step, word),
               });
               permutationOk = false;
             }
             at++;
           }
         }
-        // Initial value: a first entry that reads must return the initial memory.
-        if (first === 1 && kind === 1) {
-          const initial = addr >= 0 && addr < N ? initialMemory[addr] : undefined;
-          if (initial !== value)
-            this.fail({
-              argument: 'memory.initial_value',
-              row,
-              message: `first read of address ${addr} returns ${value}, initial memory has ${initial ?? 'no such cell'}`,
-              expected: initial === undefined ? null : String(initial),
-              actual: String(value),
-            });
+        if ((word & FIRST_BIT) !== 0) {
+          // Initial value: a first entry that reads must return the initial memory.
+          if (((word >>> 16) & 3) === 1) {
+            const addr = (word >>> ADDR_SHIFT) & 511;
+            const value = (word << 16) >> 16;
+            const initial = addr < N ? initialMemory[addr] : undefined;
+            if (initial !== value)
+              this.fail({
+                argument: 'memory.initial_value',
+                row,
+                message: `first read of address ${addr} returns ${value}, initial memory has ${initial ?? 'no such cell'}`,
+                expected: initial === undefined ? null : String(initial),
+                actual: String(value),
+              });
+          }
+          // Final value: the entry before a new address (or the end) is its address's last.
+          if (previousRow >= 0) closeAddress(previousWord, previousRow);
         }
-        // Final value: the entry before a new address (or the end) is its address's last.
-        if (first === 1 && previousRow >= 0) closeAddress(previousAddr, previousValue, previousKind, previousRow);
         previousRow = row;
-        previousAddr = addr;
-        previousValue = value;
-        previousKind = kind;
+        previousWord = word;
       }
     }
-    if (previousRow >= 0) closeAddress(previousAddr, previousValue, previousKind, previousRow);
-    if (permutationOk && !slice.done) {
-      while (!slice.done && at >= slice.value.length) {
-        slice = sorted.next();
-        at = 0;
-      }
-      if (!slice.done) this.fail({ argument: 'memory.permutation', row: null, message: 'the steps have more accesses than the log has entries', expected: null, actual: null });
+    if (previousRow >= 0) closeAddress(previousWord, previousRow);
+    if (permutationOk) {
+      while (at === accessCount && accessesLeft) nextAccesses();
+      if (at < accessCount) this.fail({ argument: 'memory.permutation', row: null, message: 'the steps have more accesses than the log has entries', expected: null, actual: null });
     }
     for (let a = 0; a < N; a++) {
-      if (!lastValue.has(a) && claim.memory[a] !== initialMemory[a])
+      if (accessed[a] === 0 && claim.memory[a] !== initialMemory[a])
         this.fail({
           argument: 'memory.final_value',
           row: null,

@@ -28,17 +28,19 @@ function rows(scan, D, O, start, end) {
   return Int32Array.from(found);
 }
 function largest(values, max, end) {
+  let low = 0;
+  let high = 0;
   for (let i = 0; i < end; i++) {
     const v = values[i];
-    if (v > max) max = v;
-    else if (-v > max) max = -v;
+    if (v > high) high = v;
+    if (v < low) low = v;
   }
-  return max;
+  return Math.max(max, high, -low);
 }
 parentPort.on('message', (message) => {
   try {
     if (message.kind === 'init') {
-      const make = (source) => source === null ? null : new Function('D', 'O', 'start', 'end', 'failedRows', source);
+      const make = (source) => source === null ? null : new Function(source)();
       every = make(message.every);
       transition = make(message.transition);
       wide = message.wide;
@@ -49,7 +51,9 @@ parentPort.on('message', (message) => {
     const t = transition === null ? null : rows(transition, data, offsets, 0, count - 1);
     let maxAbs = 0;
     for (const c of wide) maxAbs = largest(data[c], maxAbs, count * widths[c]);
-    parentPort.postMessage({ id, every: e, transition: t, maxAbs }, [e, t].filter((a) => a !== null).map((a) => a.buffer));
+    // Copied, not transferred: detaching an ArrayBuffer invalidates V8's detach protector, which
+    // throws away every optimised function of this thread that reads typed arrays.
+    parentPort.postMessage({ id, every: e, transition: t, maxAbs });
   } catch (error) {
     parentPort.postMessage({ id: message.id, error: String(error && error.message || error) });
   }

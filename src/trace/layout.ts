@@ -50,13 +50,15 @@ export function writeBits(bitmap: Uint8Array, offset: number, value: number, wid
 
 /** max(floor, |values[i]| for i < end): a small function of its own, so V8 optimises the loop. */
 export function largestMagnitude(values: Int32Array, end: number, floor: number): number {
-  let max = floor;
+  // The extremes in int32, negated once at the end: no -v in the loop (it leaves int32 at -2^31).
+  let low = 0;
+  let high = 0;
   for (let i = 0; i < end; i++) {
     const v = values[i];
-    if (v > max) max = v;
-    else if (-v > max) max = -v;
+    if (v > high) high = v;
+    if (v < low) low = v;
   }
-  return max;
+  return Math.max(floor, high, -low);
 }
 
 /** Reusable typed arrays holding `capacity` rows of every column. */

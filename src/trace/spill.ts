@@ -30,6 +30,7 @@ function closeScratch(fd: number, path: string): void {
 const ADDRESSES = 257; // 0..255 cells, 256 = no access
 const CHUNK = 8192; // entries per in-memory chunk
 const WORDS = 2; // per entry: step, (value & 0xffff) | kind << 16
+const EMPTY = new Int32Array(0);
 /** Full chunks stay in memory up to this many bytes per spill (a run of about 2M steps); later ones go to the scratch file. */
 export const DEFAULT_MEMORY_BUDGET = 16 << 20;
 
@@ -76,10 +77,11 @@ class ScratchFile {
  * the log sorted by (address, step) while memory stays bounded however long the run.
  */
 export class AccessSpill {
-  private readonly buffers: Int32Array[] = [];
+  /** Each bucket's chunk being filled (empty until its first entry: most addresses are never used). */
+  private readonly buffers: Int32Array[] = Array.from({ length: ADDRESSES }, () => EMPTY);
   private readonly fill = new Int32Array(ADDRESSES);
   /** Each bucket's full chunks in order: in memory, or the scratch file offset of one. */
-  private readonly chunks: Array<Array<Int32Array | number>> = Array.from({ length: ADDRESSES }, () => []);
+  private readonly full: Array<Array<Int32Array | number>> = Array.from({ length: ADDRESSES }, () => []);
   private readonly scratch: ScratchFile;
   private inMemory = 0;
   count = 0;
@@ -94,50 +96,62 @@ export class AccessSpill {
   push(addr: number, step: number, value: number, kind: number): void {
     if (addr < 0 || addr >= ADDRESSES) throw new RangeError(`access address ${addr} outside 0..${ADDRESSES - 1}`);
     let buffer = this.buffers[addr];
-    if (buffer === undefined) buffer = this.buffers[addr] = new Int32Array(CHUNK * WORDS);
+    if (buffer.length === 0) buffer = this.buffers[addr] = new Int32Array(CHUNK * WORDS);
     const at = this.fill[addr] * WORDS;
     buffer[at] = step;
     buffer[at + 1] = (value & 0xffff) | (kind << 16);
     this.count++;
-    if (++this.fill[addr] === CHUNK) {
-      if (this.inMemory + buffer.byteLength <= this.memoryBudget) {
-        this.chunks[addr].push(buffer);
-        this.inMemory += buffer.byteLength;
-        this.buffers[addr] = new Int32Array(CHUNK * WORDS);
-      } else {
-        this.chunks[addr].push(this.scratch.append(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)));
+    if (++this.fill[addr] === CHUNK) this.retire(addr);
+  }
+
+  /** Bucket `addr`'s chunk is full: keep it (within the budget) or spill it, and start another. */
+  private retire(addr: number): void {
+    const buffer = this.buffers[addr];
+    if (this.inMemory + buffer.byteLength <= this.memoryBudget) {
+      this.full[addr].push(buffer);
+      this.inMemory += buffer.byteLength;
+      this.buffers[addr] = new Int32Array(CHUNK * WORDS);
+    } else {
+      this.full[addr].push(this.scratch.append(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)));
+    }
+    this.fill[addr] = 0;
+  }
+
+  /**
+   * The buckets' chunks in (address, step) order, each as [address, records, count]: records
+   * hold `count` entries of two words, step then (value & 0xffff) | kind << 16. A chunk read
+   * back from the scratch file lands in one reused buffer, valid until the next chunk.
+   */
+  *chunks(): Generator<[number, Int32Array, number]> {
+    const spilled = new Int32Array(CHUNK * WORDS);
+    const spilledBytes = new Uint8Array(spilled.buffer);
+    for (let addr = 0; addr < ADDRESSES; addr++) {
+      for (const chunk of this.full[addr]) {
+        if (typeof chunk === 'number') {
+          for (let done = 0; done < spilledBytes.length; ) done += this.scratch.read(spilledBytes.subarray(done), chunk + done);
+          yield [addr, spilled, CHUNK];
+        } else {
+          yield [addr, chunk, CHUNK];
+        }
       }
-      this.fill[addr] = 0;
+      if (this.fill[addr] > 0) yield [addr, this.buffers[addr], this.fill[addr]];
     }
   }
 
   /** Entries in (address, step) order, delivered in slices of up to `max` entries. */
   *sorted(max: number): Generator<SortedSlice> {
     const slice: SortedSlice = { length: 0, addr: new Int32Array(max), step: new Int32Array(max), value: new Int32Array(max), kind: new Int8Array(max) };
-    const spilled = new Int32Array(CHUNK * WORDS);
-    const spilledBytes = new Uint8Array(spilled.buffer);
-    for (let addr = 0; addr < ADDRESSES; addr++) {
-      const sources: Array<[Int32Array | number, number]> = this.chunks[addr].map((chunk) => [chunk, CHUNK]);
-      if (this.fill[addr] > 0) sources.push([this.buffers[addr], this.fill[addr]]);
-      for (const [chunk, entries] of sources) {
-        let source: Int32Array;
-        if (typeof chunk === 'number') {
-          for (let done = 0; done < spilledBytes.length; ) done += this.scratch.read(spilledBytes.subarray(done), chunk + done);
-          source = spilled;
-        } else {
-          source = chunk;
-        }
-        for (let e = 0; e < entries; e++) {
-          const i = slice.length;
-          slice.addr[i] = addr;
-          slice.step[i] = source[e * WORDS];
-          const packed = source[e * WORDS + 1];
-          slice.value[i] = ((packed & 0xffff) << 16) >> 16;
-          slice.kind[i] = packed >>> 16;
-          if (++slice.length === max) {
-            yield slice;
-            slice.length = 0;
-          }
+    for (const [addr, source, entries] of this.chunks()) {
+      for (let e = 0; e < entries; e++) {
+        const i = slice.length;
+        slice.addr[i] = addr;
+        slice.step[i] = source[e * WORDS];
+        const packed = source[e * WORDS + 1];
+        slice.value[i] = ((packed & 0xffff) << 16) >> 16;
+        slice.kind[i] = packed >>> 16;
+        if (++slice.length === max) {
+          yield slice;
+          slice.length = 0;
         }
       }
     }
@@ -175,15 +189,16 @@ export class RecordSpill {
     this.scratch = new ScratchFile(directory, 'tvm-trace-records');
   }
 
-  /** Space for the next record; fill its `width` entries of `current` from the returned index. */
-  append(): number {
-    if (this.fill === this.chunkRecords) this.flush();
-    this.count++;
-    return this.fill++ * this.width;
-  }
-
-  get current(): Int32Array {
-    return this.buffer;
+  /** Append `count` records from `records` (`width` words each). */
+  push(records: Int32Array, count: number): void {
+    for (let done = 0; done < count; ) {
+      if (this.fill === this.chunkRecords) this.flush();
+      const take = Math.min(count - done, this.chunkRecords - this.fill);
+      this.buffer.set(records.subarray(done * this.width, (done + take) * this.width), this.fill * this.width);
+      this.fill += take;
+      done += take;
+    }
+    this.count += count;
   }
 
   /** The full current chunk: kept while the budget allows and nothing has gone to the file yet. */

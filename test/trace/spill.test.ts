@@ -58,10 +58,13 @@ describe('RecordSpill', () => {
   it.each(BUDGETS)('%s: every record back, in order', (_name, budget) => {
     const spill = new RecordSpill(3, 1000, dir, budget === 3 * 8192 * 8 ? 2 * 1000 * 12 : budget);
     const count = 10_500;
-    for (let i = 0; i < count; i++) {
-      const at = spill.append();
-      spill.current.set([i, 1 - i, i * 7], at);
+    // Pushed in runs of uneven length, so runs straddle chunks.
+    for (let i = 0; i < count; ) {
+      const run = Math.min(count - i, 1 + (i % 2345));
+      spill.push(Int32Array.from({ length: 3 * run }, (_, k) => [i + Math.floor(k / 3), 1 - i - Math.floor(k / 3), (i + Math.floor(k / 3)) * 7][k % 3]), run);
+      i += run;
     }
+    expect(spill.count).toBe(count);
     const got: number[] = [];
     for (const [records, n] of spill.chunks()) for (let i = 0; i < n; i++) got.push(records[3 * i], records[3 * i + 1], records[3 * i + 2]);
     expect(got).toEqual(Array.from({ length: count }, (_, i) => [i, 1 - i, i * 7]).flat());
@@ -71,7 +74,7 @@ describe('RecordSpill', () => {
 
   it('keeps a small run off the disk', () => {
     const spill = new RecordSpill(2, 100, dir);
-    for (let i = 0; i < 1000; i++) spill.append();
+    for (let i = 0; i < 10; i++) spill.push(new Int32Array(200), 100);
     expect(readdirSync(dir)).toEqual([]);
     spill.dispose();
   });
