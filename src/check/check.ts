@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { columnIndex } from '../air/columns.js';
 import { compileProgram, type CompiledProgram } from '../compiler/compile.js';
 import { AssemblyError, assemble } from '../isa/assemble.js';
@@ -13,7 +14,7 @@ import { claimEndingFailures } from './claim.js';
 import { compileRowSet, residualBig, type CompiledRowSet } from './codegen.js';
 import { Expander, type AirDocument, type Instance } from './expand.js';
 import { MemoryArguments } from './memory.js';
-import { ParallelScanner, type ScanResult, type ScanShare } from './parallel.js';
+import { ParallelScanner, type ScanShare } from './parallel.js';
 import { programTables } from './tables.js';
 
 export type CheckField = FieldName | 'int';
@@ -26,7 +27,7 @@ export interface CheckOptions {
   readonly maxFailures?: number;
   /** Scan constraints on worker threads (default: when the trace has more than one batch and threads is not 0). */
   readonly parallel?: boolean;
-  /** Scan workers when parallel, each evaluating a share of the constraints on every row (default 2; 0: none). */
+  /** Scan workers when parallel, each evaluating a share of the every-row constraints (default DEFAULT_SCAN_THREADS; 0: none). */
   readonly threads?: number;
   /** Called once per record batch, for progress display and the tensor replay. */
   readonly onBatch?: (batch: TraceBatch, context: BatchContext) => Promise<void> | void;
@@ -64,30 +65,29 @@ let cachedAir: AirDocument | undefined;
 
 /**
  * The scan workers' shares: the every-row instances split into `threads` parts of about equal
- * work (monomials), the last part also taking the transitions and the int32 columns' largest
- * value. Each part keeps the instances' order, so its code is deterministic.
+ * work (monomials). Each part keeps the instances' order, so its code is deterministic. The
+ * transitions and the int32 columns' largest value stay on the main thread, beside the
+ * reading and the memory arguments.
  */
-function scanShares(instances: readonly Instance[], transition: CompiledRowSet, slots: readonly ColumnSlot[], selectColumn: number, threads: number, wide: readonly number[]): ScanShare[] {
+function scanShares(instances: readonly Instance[], slots: readonly ColumnSlot[], selectColumn: number, threads: number): ScanShare[] {
   const cost = (instance: Instance) => instance.monomials.length + 1;
   const every = instances.filter((instance) => instance.rows === 'every');
   const load = new Array<number>(threads).fill(0);
-  load[threads - 1] = transition.instances.reduce((sum, instance) => sum + cost(instance), 0);
   const parts: Instance[][] = Array.from({ length: threads }, () => []);
   for (const instance of [...every].sort((a, b) => cost(b) - cost(a) || a.id - b.id)) {
     const lightest = load.indexOf(Math.min(...load));
     parts[lightest].push(instance);
     load[lightest] += cost(instance);
   }
-  return parts.map((part, i) => {
-    const last = i === threads - 1;
-    const ordered = part.sort((a, b) => a.id - b.id);
-    return {
-      every: ordered.length === 0 ? null : compileRowSet('every', ordered, slots, selectColumn).scanSource,
-      transition: last ? transition.scanSource : null,
-      wide: last ? wide : [],
-    };
-  });
+  return parts.map((part) => ({ every: part.length === 0 ? null : compileRowSet('every', part.sort((a, b) => a.id - b.id), slots, selectColumn).scanSource }));
 }
+
+/**
+ * One scan worker per core beyond the main thread's, at most 2: the main thread has its own
+ * share (reading, transitions, memory arguments), and on 2 cores a second worker costs more
+ * than it saves (bench/RESULTS.md).
+ */
+const DEFAULT_SCAN_THREADS = Math.max(1, Math.min(2, availableParallelism() - 1));
 
 /** Batches the scan workers may hold at once (each keeps its storage until settled). */
 const BATCHES_IN_FLIGHT = 3;
@@ -137,7 +137,7 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
   // Shared storage: the scan workers read each batch in place.
   const trace = await openTrace(path, { shared: true });
   // Scan workers start now, so their start-up overlaps the AIR's expansion and compilation.
-  const threads = Math.max(1, options.threads ?? 2);
+  const threads = Math.max(1, options.threads ?? DEFAULT_SCAN_THREADS);
   const parallel = options.threads !== 0 && (options.parallel ?? trace.batchCount > 1);
   const scanner = parallel ? new ParallelScanner(threads) : null;
   const meta = trace.metadata;
@@ -236,6 +236,18 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
       }
     };
 
+    /** Rows r in [0, end) of a batch where the row set may fail (transitions read r + 1), ascending. */
+    const failingRows = (set: CompiledRowSet, batch: TraceBatch, end: number): Int32Array => {
+      const found: number[] = [];
+      for (let from = 0; from < end; ) {
+        const count = set.scan(batch.data as unknown as ArrayLike<number>[], batch.bitOffset, from, end, failedRows);
+        for (let i = 0; i < count; i++) found.push(failedRows[i]);
+        if (count < failedRows.length) break;
+        from = failedRows[count - 1] + 1;
+      }
+      return Int32Array.from(found);
+    };
+
     const recordInstance = (instance: Instance, residual: bigint, batch: TraceBatch, r: number, n: number, located: TraceBatch, lr: number) => {
       const where = describe(located, lr);
       let expected: string | null = null;
@@ -263,27 +275,25 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
     const wideColumns = slots.filter((slot) => slot.spec.type === 'int32');
     let maxAbs = 2 ** 15;
     let rows = 0;
-    scanner?.init(scanShares(instances, sets.transition, slots, selectColumn, threads, wideColumns.map((slot) => slot.index)));
-    // Workers scan a batch in place while this thread goes on; failures are recorded in the
-    // serial order: each batch's first-row and junction rows, then its rows.
-    interface Sent {
+    scanner?.init(scanShares(instances, slots, selectColumn, threads));
+    // The workers scan a batch's every-row constraints in place while this thread scans its
+    // transitions and goes on reading; failures are recorded in the serial order: each batch's
+    // first-row and junction rows, then its every-row failures, then its transitions'.
+    interface Pending {
       readonly batch: TraceBatch;
       readonly first: boolean;
       readonly junction: { rows: TraceBatch; located: TraceBatch } | null;
-      readonly result: Promise<ScanResult>;
+      readonly every: Promise<Int32Array> | Int32Array;
+      readonly transition: Int32Array;
     }
-    const inFlight: Sent[] = [];
-    const boundaries = (batch: TraceBatch, first: boolean, junction: Sent['junction']) => {
-      if (first) scan(sets.first, batch, 0, 1, null, 0);
-      if (junction !== null) scan(sets.transition, junction.rows, 0, 1, junction.located, 0);
-    };
-    const settle = async (entry: Sent) => {
-      const result = await entry.result;
+    const inFlight: Pending[] = [];
+    const settle = async (entry: Pending) => {
       const { batch } = entry;
-      boundaries(batch, entry.first, entry.junction);
-      if (result.maxAbs > maxAbs) maxAbs = result.maxAbs;
-      for (const r of result.every) detail(sets.every, batch, r, r + 1, batch, r);
-      for (const r of result.transition) detail(sets.transition, batch, r, r + 1, batch, r);
+      const every = await entry.every;
+      if (entry.first) scan(sets.first, batch, 0, 1, null, 0);
+      if (entry.junction !== null) scan(sets.transition, entry.junction.rows, 0, 1, entry.junction.located, 0);
+      for (const r of every) detail(sets.every, batch, r, r + 1, batch, r);
+      for (const r of entry.transition) detail(sets.transition, batch, r, r + 1, batch, r);
       trace.release(batch);
     };
     try {
@@ -295,24 +305,17 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
         const junction = lastRow === null ? null : { rows: joinRows(slots, lastRow, 0, batch, 0), located: lastRow };
         lastRow = joinRows(slots, batch, batch.rows - 1, batch, batch.rows - 1);
         rows += batch.rows;
-        if (scanner !== null) {
-          inFlight.push({ batch, first, junction, result: scanner.scan(batch, slots) });
-          memory.add(batch);
-          await options.onBatch?.(batch, { compiled, metadata: meta, slots });
-          while (inFlight.length > BATCHES_IN_FLIGHT) await settle(inFlight.shift()!);
-        } else {
-          boundaries(batch, first, junction);
-          scan(sets.every, batch, 0, batch.rows, null, 0);
-          scan(sets.transition, batch, 0, batch.rows - 1, null, 0);
-          for (const slot of wideColumns) maxAbs = largestMagnitude(batch.data[slot.index] as Int32Array, batch.rows * slot.width, maxAbs);
-          memory.add(batch);
-          await options.onBatch?.(batch, { compiled, metadata: meta, slots });
-          trace.release(batch);
-        }
+        const every = scanner !== null ? scanner.scan(batch) : failingRows(sets.every, batch, batch.rows);
+        inFlight.push({ batch, first, junction, every, transition: failingRows(sets.transition, batch, batch.rows - 1) });
+        for (const slot of wideColumns) maxAbs = largestMagnitude(batch.data[slot.index] as Int32Array, batch.rows * slot.width, maxAbs);
+        memory.add(batch);
+        await options.onBatch?.(batch, { compiled, metadata: meta, slots });
+        while (inFlight.length > (scanner === null ? 0 : BATCHES_IN_FLIGHT)) await settle(inFlight.shift()!);
       }
+      // The memory arguments are compared while the workers finish their last batches.
+      const argumentResult = memory.finish(reference.initialMemory, meta.claim);
       while (inFlight.length > 0) await settle(inFlight.shift()!);
       if (lastRow !== null) scan(sets.last, lastRow, 0, 1, null, 0);
-      const argumentResult = memory.finish(reference.initialMemory, meta.claim);
       for (const f of argumentResult.failures) failures.add({ constraint: f.argument, row: f.row, step: null, pc: null, instruction: null, expected: f.expected, actual: f.actual, message: f.row === null ? f.message : `${f.side === 'access' ? 'row' : 'log row'} ${f.row}: ${f.message}` });
       failures.count += argumentResult.count - argumentResult.failures.length;
     } finally {

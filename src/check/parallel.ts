@@ -3,18 +3,16 @@ import type { ColumnData } from '../trace/layout.js';
 import type { TraceBatch } from '../trace/reader.js';
 
 /**
- * Runs the row scans of the compiled constraint sets on worker threads while the main thread
- * reads the next batch and feeds the memory arguments. Each worker scans every batch for its
- * own share of the constraints (so each compiles only its share: V8's optimising compile of
- * one large scan function costs more than its share of the rows), reading the batch's
- * SharedArrayBuffer storage in place. The workers are plain JavaScript built from the
- * generated scan sources, so they need no module of ours.
+ * Runs the every-row scans of the compiled constraints on worker threads while the main thread
+ * scans the transitions, reads the next batch and feeds the memory arguments. Each worker
+ * scans every batch for its own share of the constraints (so each compiles only its share:
+ * V8's optimising compile of one large scan function costs more than its share of the rows),
+ * reading the batch's SharedArrayBuffer storage in place. The workers are plain JavaScript
+ * built from the generated scan sources, so they need no module of ours.
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 let every = null;
-let transition = null;
-let wide = [];
 const failed = new Int32Array(4096);
 function rows(scan, D, O, start, end) {
   const found = [];
@@ -27,67 +25,37 @@ function rows(scan, D, O, start, end) {
   }
   return Int32Array.from(found);
 }
-function largest(values, max, end) {
-  let low = 0;
-  let high = 0;
-  for (let i = 0; i < end; i++) {
-    const v = values[i];
-    if (v > high) high = v;
-    if (v < low) low = v;
-  }
-  return Math.max(max, high, -low);
-}
 parentPort.on('message', (message) => {
   try {
     if (message.kind === 'init') {
-      const make = (source) => source === null ? null : new Function(source)();
-      every = make(message.every);
-      transition = make(message.transition);
-      wide = message.wide;
+      every = message.every === null ? null : new Function(message.every)();
       return;
     }
-    const { id, data, offsets, count, widths } = message;
-    const e = every === null ? null : rows(every, data, offsets, 0, count);
-    const t = transition === null ? null : rows(transition, data, offsets, 0, count - 1);
-    let maxAbs = 0;
-    for (const c of wide) maxAbs = largest(data[c], maxAbs, count * widths[c]);
+    const { id, data, offsets, count } = message;
+    const found = every === null ? new Int32Array(0) : rows(every, data, offsets, 0, count);
     // Copied, not transferred: detaching an ArrayBuffer invalidates V8's detach protector, which
     // throws away every optimised function of this thread that reads typed arrays.
-    parentPort.postMessage({ id, every: e, transition: t, maxAbs });
+    parentPort.postMessage({ id, every: found });
   } catch (error) {
     parentPort.postMessage({ id: message.id, error: String(error && error.message || error) });
   }
 });
 `;
 
-/** What one worker scans: its share of the every-row constraints, maybe the transitions and the widest columns. */
+/** What one worker scans: its share of the every-row constraints (a compiled scan's source). */
 export interface ScanShare {
   readonly every: string | null;
-  readonly transition: string | null;
-  /** Int32 columns whose largest |value| this worker measures. */
-  readonly wide: readonly number[];
-}
-
-export interface ScanResult {
-  /** Rows of the batch where an every-row constraint may fail (detail them on the main thread), ascending. */
-  readonly every: Int32Array;
-  /** Rows r where a transition from r to r + 1 may fail, ascending. */
-  readonly transition: Int32Array;
-  /** Largest |value| in the batch's wide columns (0 when none). */
-  readonly maxAbs: number;
 }
 
 interface Reply {
   id: number;
-  every: Int32Array | null;
-  transition: Int32Array | null;
-  maxAbs: number;
+  every: Int32Array;
   error?: string;
 }
 
 interface Pending {
-  readonly replies: Reply[];
-  resolve(result: ScanResult): void;
+  readonly replies: Int32Array[];
+  resolve(rows: Int32Array): void;
   reject(error: Error): void;
 }
 
@@ -125,15 +93,11 @@ export class ParallelScanner {
         waiting.reject(new Error(`constraint scan failed: ${reply.error}`));
         return;
       }
-      waiting.replies.push(reply);
+      waiting.replies.push(reply.every);
       if (waiting.replies.length < this.workers.length) return;
       this.pending.delete(reply.id);
-      const replies = waiting.replies;
-      waiting.resolve({
-        every: union(replies.flatMap((r) => (r.every === null ? [] : [r.every]))),
-        transition: union(replies.flatMap((r) => (r.transition === null ? [] : [r.transition]))),
-        maxAbs: Math.max(0, ...replies.map((r) => r.maxAbs)),
-      });
+      // Rows where some worker's share may fail (detailed on the main thread), ascending.
+      waiting.resolve(union(waiting.replies));
     });
     worker.on('error', (error) => this.fail(error));
     worker.on('exit', (code) => {
@@ -149,14 +113,15 @@ export class ParallelScanner {
   }
 
   /**
-   * Scan a batch on every worker. Columns over SharedArrayBuffer storage are read in place
-   * (the batch must stay unchanged until the result); others are copied to each worker.
+   * Scan a batch on every worker: resolves to the rows where an every-row constraint may fail.
+   * Columns over SharedArrayBuffer storage are read in place (the batch must stay unchanged
+   * until the result); others are copied to each worker.
    */
-  scan(batch: TraceBatch, slots: ReadonlyArray<{ width: number }>): Promise<ScanResult> {
+  scan(batch: TraceBatch): Promise<Int32Array> {
     if (this.failure !== null) return Promise.reject(this.failure);
     const data: ColumnData[] = [...batch.data];
-    const message = { kind: 'batch', id: this.nextId++, data, offsets: [...batch.bitOffset], count: batch.rows, widths: slots.map((slot) => slot.width) };
-    return new Promise<ScanResult>((resolve, reject) => {
+    const message = { kind: 'batch', id: this.nextId++, data, offsets: [...batch.bitOffset], count: batch.rows };
+    return new Promise<Int32Array>((resolve, reject) => {
       this.pending.set(message.id, { replies: [], resolve, reject });
       for (const worker of this.workers) worker.postMessage(message);
     });

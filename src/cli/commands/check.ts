@@ -20,7 +20,7 @@ export interface CheckArgs {
   json: boolean;
   tensor: boolean;
   backend: string;
-  threads: number;
+  threads?: number;
 }
 
 export function checkBuilder(yargs: Argv): Argv<CheckArgs> {
@@ -39,8 +39,7 @@ export function checkBuilder(yargs: Argv): Argv<CheckArgs> {
     .option('threads', {
       type: 'string',
       requiresArg: true,
-      default: '2',
-      describe: 'worker threads evaluating the constraints, each a share of them (0: on the main thread)',
+      describe: 'worker threads evaluating the every-row constraints, each a share of them, beside the main thread (0: all on the main thread; default one per core beyond the first, at most 2)',
       coerce: threadCount,
     })
     .option('tensor', { type: 'boolean', default: false, describe: 'also replay every row through the TensorFlow.js engine in batch' })
