@@ -1,5 +1,6 @@
 import type { ColumnSlot } from '../trace/layout.js';
-import type { Cell, Instance, Monomial, RowSet } from './expand.js';
+import type { Cell, Instance, RowSet } from './expand.js';
+import { planRowSet, type BitRun, type OrCheck } from './plan.js';
 
 /**
  * Compiles the expanded constraint instances of one row set into JavaScript (one compile per
@@ -38,85 +39,6 @@ export interface CompiledRowSet {
 }
 
 const SAFE = 2 ** 53;
-
-/** Rewrite b·b → b for bool cells, merge equal monomials and drop zeros. */
-export function simplifyForTypes(monomials: readonly Monomial[], slots: readonly ColumnSlot[]): Monomial[] {
-  const merged = new Map<string, Monomial>();
-  for (const m of monomials) {
-    let cells = m.cells;
-    if (cells.length === 2 && sameCell(cells[0], cells[1]) && slots[cells[0].column].spec.type === 'bool') cells = [cells[0]];
-    const key = cells.map((c) => `${c.next ? 'n' : ''}${c.column}:${c.entry}`).join('*');
-    const existing = merged.get(key);
-    if (existing) existing.coef += m.coef;
-    else merged.set(key, { coef: m.coef, cells });
-  }
-  return [...merged.values()].filter((m) => m.coef !== 0);
-}
-
-function sameCell(a: Cell, b: Cell): boolean {
-  return a.column === b.column && a.entry === b.entry && a.next === b.next;
-}
-
-/**
- * A run of single-bit monomials c·2^i·b[e+i] (i = 0..k-1) of one bool column, optionally with
- * the top bit weighted -c·2^(k-1) (two's complement): evaluated as c times the k-bit word.
- */
-interface BitRun {
-  column: number;
-  next: boolean;
-  start: number;
-  bits: number;
-  signed: boolean;
-  coef: number;
-}
-
-/** Split monomials into bit runs (length ≥ 4) and the rest. Exact: Σ c·2^i·b_i is the word. */
-export function foldBitRuns(monomials: readonly Monomial[], slots: readonly ColumnSlot[]): { runs: BitRun[]; rest: Monomial[] } {
-  const singles = new Map<string, Monomial[]>();
-  const rest: Monomial[] = [];
-  for (const m of monomials) {
-    const cell = m.cells[0];
-    if (m.cells.length === 1 && slots[cell.column].spec.type === 'bool') {
-      const key = `${cell.column}:${cell.next}`;
-      const list = singles.get(key) ?? [];
-      list.push(m);
-      singles.set(key, list);
-    } else {
-      rest.push(m);
-    }
-  }
-  const runs: BitRun[] = [];
-  for (const list of singles.values()) {
-    list.sort((a, b) => a.cells[0].entry - b.cells[0].entry);
-    let i = 0;
-    while (i < list.length) {
-      const first = list[i];
-      const coef = first.coef;
-      let j = i + 1;
-      let signed = false;
-      while (j < list.length && list[j].cells[0].entry === first.cells[0].entry + (j - i)) {
-        const weight = coef * 2 ** (j - i);
-        if (list[j].coef === weight) {
-          j++;
-          continue;
-        }
-        if (list[j].coef === -weight) {
-          signed = true;
-          j++;
-        }
-        break;
-      }
-      const bits = j - i;
-      if (bits >= 4 && bits <= 31) {
-        runs.push({ column: first.cells[0].column, next: first.cells[0].next, start: first.cells[0].entry, bits, signed, coef });
-      } else {
-        rest.push(...list.slice(i, j));
-      }
-      i = j;
-    }
-  }
-  return { runs, rest };
-}
 
 class Loader {
   private readonly names = new Map<string, string>();
@@ -235,95 +157,11 @@ const PRODUCT_GUARD = 2 ** 48;
 /** Rows per call of a compiled scan's row loop (see scanSource). */
 const SCAN_SLICE = 2048;
 
-/** o = x ∨ y over bool cells (x, y in canonical order): an instance c·(o + x·y - x - y). */
-interface OrCheck {
-  readonly o: Cell;
-  readonly x: Cell;
-  readonly y: Cell;
-}
-
-const cellOrder = (a: Cell, b: Cell) => a.column - b.column || Number(a.next) - Number(b.next) || a.entry - b.entry;
-
-/** The instance as o = x ∨ y when its monomials are exactly c·(o + x·y - x - y) over bool cells, else null. */
-export function asOr(monomials: readonly Monomial[], isBool: (cell: Cell) => boolean): OrCheck | null {
-  if (monomials.length !== 4 || !monomials.every((m) => m.cells.every(isBool))) return null;
-  const pair = monomials.find((m) => m.cells.length === 2);
-  if (pair === undefined || sameCell(pair.cells[0], pair.cells[1])) return null;
-  const c = pair.coef;
-  const [x, y] = [...pair.cells].sort(cellOrder);
-  const singles = monomials.filter((m) => m !== pair);
-  if (!singles.every((m) => m.cells.length === 1)) return null;
-  const find = (cell: Cell, coef: number) => singles.some((m) => sameCell(m.cells[0], cell) && m.coef === coef);
-  const o = singles.find((m) => m.coef === c && !sameCell(m.cells[0], x) && !sameCell(m.cells[0], y));
-  if (o === undefined || !find(x, -c) || !find(y, -c)) return null;
-  return { o: o.cells[0], x, y };
-}
-
-/**
- * OR instances in runs whose o, x and y cells step through consecutive entries together (a
- * prefix-OR chain is one run): a run of k checks is the k-bit words O = X | Y.
- */
-function orRuns(checks: ReadonlyArray<OrCheck>): OrCheck[][] {
-  const groups = new Map<string, OrCheck[]>();
-  for (const check of checks) {
-    const { o, x, y } = check;
-    const key = `${o.column}:${o.next}|${x.column}:${x.next}:${x.entry - o.entry}|${y.column}:${y.next}:${y.entry - o.entry}`;
-    const list = groups.get(key) ?? [];
-    list.push(check);
-    groups.set(key, list);
-  }
-  const runs: OrCheck[][] = [];
-  for (const list of groups.values()) {
-    list.sort((a, b) => a.o.entry - b.o.entry);
-    let run: OrCheck[] = [];
-    for (const check of list) {
-      const last = run.at(-1);
-      if (last !== undefined && (check.o.entry !== last.o.entry + 1 || run.length === 24)) {
-        runs.push(run);
-        run = [];
-      }
-      run.push(check);
-    }
-    if (run.length > 0) runs.push(run);
-  }
-  return runs;
-}
-
 export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: readonly ColumnSlot[], selectColumn: number): CompiledRowSet {
-  const candidates = all.filter((i) => i.rows === rows).map((i) => ({ ...i, monomials: simplifyForTypes(i.monomials, slots) }));
-  const instances = candidates.filter((i) => i.monomials.length > 0);
-  const vacuous = candidates.length - instances.length;
+  const plan = planRowSet(rows, all, slots, selectColumn);
+  const { instances, vacuous, parts, tableSlots, S, table, P } = plan;
   const isWide = (cell: Cell) => slots[cell.column].spec.type === 'int32';
-  const isBool = (cell: Cell) => slots[cell.column].spec.type === 'bool';
   const bound = (cell: Cell) => TYPE_BOUND[slots[cell.column].spec.type];
-  const isSelector = (cell: Cell) => rows === 'every' && cell.column === selectColumn && !cell.next;
-
-  // Selector terms c·select[j]·m (m a cell or 1) become a table: for the row's one selected
-  // instruction j, instance k adds T[j·S + s]·m over its slots s. Rows whose selector is not
-  // exactly one bit go to the exact row evaluator instead (they violate Σ select = 1 anyway).
-  const P = rows === 'every' ? slots[selectColumn].width : 0;
-  const tableSlots: Array<{ cell: Cell | null; coefs: Map<number, number> }> = [];
-  /** Per instance: its monomials without selector cells, and its table slots. */
-  const parts = instances.map((instance) => {
-    const plain = instance.monomials.filter((m) => !m.cells.some(isSelector));
-    const own = new Map<string, number>();
-    for (const m of instance.monomials) {
-      const at = m.cells.findIndex(isSelector);
-      if (at < 0) continue;
-      const rest = m.cells.filter((_, i) => i !== at);
-      if (rest.length > 1) throw new Error(`internal error: ${instance.name} has a selector term of degree ${m.cells.length}`);
-      const key = rest.length === 0 ? 'one' : `${rest[0].column}:${rest[0].entry}:${rest[0].next}`;
-      let s = own.get(key);
-      if (s === undefined) {
-        s = tableSlots.length;
-        own.set(key, s);
-        tableSlots.push({ cell: rest[0] ?? null, coefs: new Map() });
-      }
-      const coefs = tableSlots[s].coefs;
-      coefs.set(m.cells[at].entry, (coefs.get(m.cells[at].entry) ?? 0) + m.coef);
-    }
-    return { plain, slots: [...own.values()] };
-  });
   // Exactness: every partial sum must stay below 2^53 (guarded products count at their guard).
   let unsafe = false;
   parts.forEach(({ plain, slots: own }) => {
@@ -335,10 +173,6 @@ export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: rea
     }
     if (largest >= SAFE) unsafe = true;
   });
-  const S = tableSlots.length;
-  const table = new Float64Array(P * S);
-  tableSlots.forEach((slot, s) => slot.coefs.forEach((coef, j) => (table[j * S + s] = coef)));
-
   /**
    * Straight-line code for one row: `residual` instances get their residual c<k>; the OR runs
    * get one word comparison each, g<i> (non-zero where some OR of the run fails).
@@ -365,12 +199,11 @@ export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: rea
     };
     const lines: string[] = [];
     for (const k of residual) {
-      const folded = foldBitRuns(parts[k].plain, slots);
-      const terms: SignedTerm[] = folded.runs.map((run) => {
+      const terms: SignedTerm[] = parts[k].runs.map((run) => {
         const magnitude = Math.abs(run.coef);
         return { constant: 0, negative: run.coef < 0, expr: magnitude === 1 ? load.word(run) : `${magnitude} * ${load.word(run)}` };
       });
-      for (const m of folded.rest) terms.push(term(m.coef, m.cells));
+      for (const m of parts[k].rest) terms.push(term(m.coef, m.cells));
       let code = sum(terms, null);
       for (const s of parts[k].slots) {
         const cell = tableSlots[s].cell;
@@ -389,10 +222,9 @@ export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: rea
 
   // The scan only decides whether a row fails: OR instances (no selector cells) are checked a
   // run at a time. The row evaluator names the failing instances, so it has every residual.
-  const ors = instances.map((instance, k) => (parts[k].slots.length === 0 ? asOr(parts[k].plain, isBool) : null));
   const scanPart = emit(
-    instances.flatMap((_, k) => (ors[k] === null ? [k] : [])),
-    orRuns(ors.filter((check): check is OrCheck => check !== null)),
+    instances.flatMap((_, k) => (parts[k].or === null ? [k] : [])),
+    plan.orRuns,
   );
   const rowPart = emit(
     instances.map((_, k) => k),

@@ -78,7 +78,7 @@ export class WorkerBatches implements BatchSource {
   constructor(program: Program, dims: TraceDims, batchRows: number, maxSteps: number, threads: number) {
     const data: ExportWorkerData = { program, ffDim: dims.ffDim, batchRows, maxSteps };
     this.workers = Array.from({ length: threads }, () => startModuleWorker(siblingModule(import.meta.url, 'export-worker'), data));
-    this.idle = this.workers.map(() => Array.from({ length: BUFFER_SETS_PER_WORKER }, () => new TraceBuffers(dims, batchRows)));
+    this.idle = this.workers.map(() => Array.from({ length: BUFFER_SETS_PER_WORKER }, () => TraceBuffers.shared(dims, batchRows)));
     this.due = this.workers.map((_, i) => i);
     for (const worker of this.workers) {
       worker.on('message', (reply: FillReply) => {
@@ -132,7 +132,7 @@ export class WorkerBatches implements BatchSource {
         const buffers = this.idle[i].pop()!;
         this.starts.delete(this.due[i]);
         const request: FillRequest = { index: this.due[i], start, data: buffers.data };
-        worker.postMessage(request, buffers.data.map((array) => array.buffer as ArrayBuffer));
+        worker.postMessage(request);
         this.due[i] += this.workers.length;
       }
     });

@@ -8,7 +8,7 @@ import { TraceBuffers, type ColumnData } from './layout.js';
 /**
  * Pass 2 of a threaded export (see export.ts, batch-sources.ts): runs the FFN engine from the
  * start state of each batch it is given and fills the batch's execution-side columns into the
- * buffers the main thread lends it, then hands them back; the main thread adds the log columns
+ * buffers the main thread lends it (shared memory, not transferred), then hands them back; the main thread adds the log columns
  * and writes. The same BatchFiller as the in-thread export, so the file is byte-identical.
  */
 export interface ExportWorkerData {
@@ -38,7 +38,7 @@ const port = parentPort!;
 port.on('message', ({ index, start, data }: FillRequest) => {
   try {
     const filled = filler.fill(TraceBuffers.wrap(dims, batchRows, data), start);
-    port.postMessage({ index, data, ...filled } satisfies FillReply, data.map((array) => array.buffer as ArrayBuffer));
+    port.postMessage({ index, data, ...filled } satisfies FillReply);
   } catch (error) {
     port.postMessage({ error: error instanceof Error ? error.message : String(error) } satisfies FillReply);
   }

@@ -66,7 +66,7 @@ export interface ExportResult {
  * touches an existing file.
  */
 export function exportTrace(program: Program, target: string, options: ExportOptions): ExportResult {
-  const steps = exportSteps(program, target, { ...options, threads: 0 });
+  const steps = exportSteps(program, target, { ...options, threads: 0 }, false);
   for (;;) {
     const next = steps.next();
     if (next.done) return next.value;
@@ -83,7 +83,7 @@ export class ExportInterrupted extends Error {}
  * ExportInterrupted, leaving the target untouched.
  */
 export async function exportTraceInterruptible(program: Program, target: string, options: ExportOptions, signal?: AbortSignal): Promise<ExportResult> {
-  const steps = exportSteps(program, target, options);
+  const steps = exportSteps(program, target, options, true);
   let next = steps.next();
   for (;;) {
     if (next.done) return next.value;
@@ -101,8 +101,12 @@ export async function exportTraceInterruptible(program: Program, target: string,
   }
 }
 
-/** The export, one yield per batch of either pass: a promise when waiting on the worker. */
-function* exportSteps(program: Program, target: string, options: ExportOptions): Generator<Promise<void> | undefined, ExportResult> {
+/**
+ * The export, one yield per batch of either pass: a promise when waiting on a worker or the
+ * disk. `background`: the file is written by libuv's thread pool while the next batch is built
+ * (the caller must await what is yielded).
+ */
+function* exportSteps(program: Program, target: string, options: ExportOptions, background: boolean): Generator<Promise<void> | undefined, ExportResult> {
   const { maxSteps, progress } = options;
   if (!Number.isSafeInteger(maxSteps) || maxSteps < 1 || maxSteps > MAX_TRACE_ROWS)
     throw new RangeError(`max-steps must be in 1..${MAX_TRACE_ROWS} for a trace (the AIR's log gap bound)`);
@@ -120,6 +124,7 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
   const spill = new AccessSpill(directory);
   const temp = `${target}.${process.pid}.partial`;
   let fd: number | null = null;
+  let sink: FileSink | null = null;
   let source: BatchSource | null = null;
   try {
     // Pass 1: the reference interpreter records each step's memory access, bucketed by
@@ -155,7 +160,7 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
     // footer, at the end: apache-arrow's file writer puts no schema message before the batches.
     const schema = traceSchema(dims, new Map());
     fd = openSync(temp, 'w');
-    const sink = new FileSink(fd);
+    sink = new FileSink(fd, { background });
     const writer = new arrow.RecordBatchFileWriter();
     writer.reset(sink, schema);
     const log = spill.sorted(batchRows);
@@ -178,24 +183,28 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
       witness.fillLog(batch.buffers, slice.value);
       writer.write(recordBatch(batch.buffers, schema, batch.rows));
       if (batch.maxAbs > maxAbs) maxAbs = batch.maxAbs;
-      // The sink has written the batch's bytes, so its buffers can be refilled.
+      // The sink has written or copied the batch's bytes, so its buffers can be refilled.
       source.release(batch);
       written += batch.rows;
       progress?.update('write', written, rows);
-      yield;
+      yield sink.backpressure();
     }
     const metadata = traceMetadata(program, compiled, { maxSteps, ffDim, final, maxAbs });
     for (const [key, value] of encodeMetadata(metadata)) schema.metadata.set(key, value);
     writer.finish();
-    sink.flush();
+    if (background) yield sink.settled();
+    else sink.flush();
     // No fsync: the rename already makes the file appear whole or not at all to other
     // processes, and forcing gigabytes to disk would dominate the export time.
+    const bytes = sink.bytesWritten;
     closeSync(fd);
-    fd = null;
+    [fd, sink] = [null, null];
     renameSync(temp, target);
-    return { rows, bytes: sink.bytesWritten, metadata };
+    return { rows, bytes, metadata };
   } catch (error) {
-    if (fd !== null) {
+    if (sink !== null) {
+      sink.abandon();
+    } else if (fd !== null) {
       try {
         closeSync(fd);
       } catch {
