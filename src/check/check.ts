@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { columnIndex } from '../air/columns.js';
 import { compileProgram, type CompiledProgram } from '../compiler/compile.js';
 import { AssemblyError, assemble } from '../isa/assemble.js';
@@ -8,13 +7,12 @@ import { programsEqual, type Program } from '../isa/program.js';
 import { encodeMetadata, FIELDS, fieldsHolding, metadataDigest, MetaKey, type FieldName, type TraceMetadata } from '../trace/metadata.js';
 import { largestMagnitude, type ColumnSlot } from '../trace/layout.js';
 import { openTrace, type TraceBatch } from '../trace/reader.js';
-import { checkThreads } from '../trace/worker-thread.js';
 import { cellValue, joinRows, readCell } from './cells.js';
 import { claimEndingFailures } from './claim.js';
 import { compileRowSet, residualBig, type CompiledRowSet } from './codegen.js';
 import { Expander, type AirDocument, type Instance } from './expand.js';
 import { MemoryArguments } from './memory.js';
-import { ParallelScanner, type ScanShare } from './parallel.js';
+import { WasmScanner } from './wasm-scanner.js';
 import { programTables } from './tables.js';
 
 export type CheckField = FieldName | 'int';
@@ -25,10 +23,6 @@ export interface CheckOptions {
   /** `int`: every constraint over the integers (so in every field); else modulo that field's prime. */
   readonly field?: CheckField;
   readonly maxFailures?: number;
-  /** Scan constraints on worker threads (default: when the trace has more than one batch and threads is not 0). */
-  readonly parallel?: boolean;
-  /** Scan workers when parallel, each evaluating a share of the every-row constraints (default DEFAULT_SCAN_THREADS; 0: none). */
-  readonly threads?: number;
   /** Called once per record batch, for progress display and the tensor replay. */
   readonly onBatch?: (batch: TraceBatch, context: BatchContext) => Promise<void> | void;
 }
@@ -62,35 +56,6 @@ export interface CheckReport {
 }
 
 let cachedAir: AirDocument | undefined;
-
-/**
- * The scan workers' shares: the every-row instances split into `threads` parts of about equal
- * work (monomials). Each part keeps the instances' order, so its code is deterministic. The
- * transitions and the int32 columns' largest value stay on the main thread, beside the
- * reading and the memory arguments.
- */
-function scanShares(instances: readonly Instance[], slots: readonly ColumnSlot[], selectColumn: number, threads: number): ScanShare[] {
-  const cost = (instance: Instance) => instance.monomials.length + 1;
-  const every = instances.filter((instance) => instance.rows === 'every');
-  const load = new Array<number>(threads).fill(0);
-  const parts: Instance[][] = Array.from({ length: threads }, () => []);
-  for (const instance of [...every].sort((a, b) => cost(b) - cost(a) || a.id - b.id)) {
-    const lightest = load.indexOf(Math.min(...load));
-    parts[lightest].push(instance);
-    load[lightest] += cost(instance);
-  }
-  return parts.map((part) => ({ every: part.length === 0 ? null : compileRowSet('every', part.sort((a, b) => a.id - b.id), slots, selectColumn).scanSource }));
-}
-
-/**
- * One scan worker per core beyond the main thread's, at most 2: the main thread has its own
- * share (reading, transitions, memory arguments), and on 2 cores a second worker costs more
- * than it saves (bench/RESULTS.md).
- */
-const DEFAULT_SCAN_THREADS = Math.max(1, Math.min(2, availableParallelism() - 1));
-
-/** Batches the scan workers may hold at once (each keeps its storage until settled). */
-const BATCHES_IN_FLIGHT = 3;
 
 /** Failures counted in full (each violated constraint); beyond this, failing rows count once. */
 const DETAILED_FAILURES = 10_000;
@@ -133,13 +98,7 @@ const general = (constraint: string, message: string, expected: string | null = 
 export async function checkTrace(path: string, options: CheckOptions = {}): Promise<CheckReport> {
   const field = options.field ?? 'int';
   const failures = new FailureLog(options.maxFailures ?? 10);
-  checkThreads(options.threads);
-  // Shared storage: the scan workers read each batch in place.
-  const trace = await openTrace(path, { shared: true });
-  // Scan workers start now, so their start-up overlaps the AIR's expansion and compilation.
-  const threads = Math.max(1, options.threads ?? DEFAULT_SCAN_THREADS);
-  const parallel = options.threads !== 0 && (options.parallel ?? trace.batchCount > 1);
-  const scanner = parallel ? new ParallelScanner(threads) : null;
+  const trace = await openTrace(path);
   const meta = trace.metadata;
   try {
     const air = loadAir();
@@ -191,6 +150,7 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
       first: compileRowSet('first', instances, slots, selectColumn),
       last: compileRowSet('last', instances, slots, selectColumn),
     };
+    const wasm = new WasmScanner([sets.every.plan, sets.transition.plan], slots, selectColumn, trace.maxBatchBytes);
     const failed = new Int32Array(instances.length);
     const failedRows = new Int32Array(4096);
     const stepColumn = columnIndex('step');
@@ -236,18 +196,6 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
       }
     };
 
-    /** Rows r in [0, end) of a batch where the row set may fail (transitions read r + 1), ascending. */
-    const failingRows = (set: CompiledRowSet, batch: TraceBatch, end: number): Int32Array => {
-      const found: number[] = [];
-      for (let from = 0; from < end; ) {
-        const count = set.scan(batch.data as unknown as ArrayLike<number>[], batch.bitOffset, from, end, failedRows);
-        for (let i = 0; i < count; i++) found.push(failedRows[i]);
-        if (count < failedRows.length) break;
-        from = failedRows[count - 1] + 1;
-      }
-      return Int32Array.from(found);
-    };
-
     const recordInstance = (instance: Instance, residual: bigint, batch: TraceBatch, r: number, n: number, located: TraceBatch, lr: number) => {
       const where = describe(located, lr);
       let expected: string | null = null;
@@ -275,47 +223,27 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
     const wideColumns = slots.filter((slot) => slot.spec.type === 'int32');
     let maxAbs = 2 ** 15;
     let rows = 0;
-    scanner?.init(scanShares(instances, slots, selectColumn, threads));
-    // The workers scan a batch's every-row constraints in place while this thread scans its
-    // transitions and goes on reading; failures are recorded in the serial order: each batch's
-    // first-row and junction rows, then its every-row failures, then its transitions'.
-    interface Pending {
-      readonly batch: TraceBatch;
-      readonly first: boolean;
-      readonly junction: { rows: TraceBatch; located: TraceBatch } | null;
-      readonly every: Promise<Int32Array> | Int32Array;
-      readonly transition: Int32Array;
-    }
-    const inFlight: Pending[] = [];
-    const settle = async (entry: Pending) => {
-      const { batch } = entry;
-      const every = await entry.every;
-      if (entry.first) scan(sets.first, batch, 0, 1, null, 0);
-      if (entry.junction !== null) scan(sets.transition, entry.junction.rows, 0, 1, entry.junction.located, 0);
-      for (const r of every) detail(sets.every, batch, r, r + 1, batch, r);
-      for (const r of entry.transition) detail(sets.transition, batch, r, r + 1, batch, r);
-      trace.release(batch);
-    };
     try {
       // The previous batch's last row, as a batch of its own (it outlives the batch's storage).
       let lastRow: TraceBatch | null = null;
       for await (const batch of trace.batches()) {
         if (batch.rows === 0) continue;
-        const first = batch.firstRow === 0;
-        const junction = lastRow === null ? null : { rows: joinRows(slots, lastRow, 0, batch, 0), located: lastRow };
+        // Failures in order: the first row's and the junction with the previous batch, then
+        // the batch's every-row failures, then its transitions'.
+        if (batch.firstRow === 0) scan(sets.first, batch, 0, 1, null, 0);
+        if (lastRow !== null) scan(sets.transition, joinRows(slots, lastRow, 0, batch, 0), 0, 1, lastRow, 0);
         lastRow = joinRows(slots, batch, batch.rows - 1, batch, batch.rows - 1);
         rows += batch.rows;
-        const every = scanner !== null ? scanner.scan(batch) : failingRows(sets.every, batch, batch.rows);
-        inFlight.push({ batch, first, junction, every, transition: failingRows(sets.transition, batch, batch.rows - 1) });
+        wasm.load(batch);
+        for (const r of wasm.rows(sets.every.plan, batch.rows)) detail(sets.every, batch, r, r + 1, batch, r);
+        for (const r of wasm.rows(sets.transition.plan, batch.rows - 1)) detail(sets.transition, batch, r, r + 1, batch, r);
         for (const slot of wideColumns) maxAbs = largestMagnitude(batch.data[slot.index] as Int32Array, batch.rows * slot.width, maxAbs);
         memory.add(batch);
         await options.onBatch?.(batch, { compiled, metadata: meta, slots });
-        while (inFlight.length > (scanner === null ? 0 : BATCHES_IN_FLIGHT)) await settle(inFlight.shift()!);
+        trace.release(batch);
       }
-      // The memory arguments are compared while the workers finish their last batches.
-      const argumentResult = memory.finish(reference.initialMemory, meta.claim);
-      while (inFlight.length > 0) await settle(inFlight.shift()!);
       if (lastRow !== null) scan(sets.last, lastRow, 0, 1, null, 0);
+      const argumentResult = memory.finish(reference.initialMemory, meta.claim);
       for (const f of argumentResult.failures) failures.add({ constraint: f.argument, row: f.row, step: null, pc: null, instruction: null, expected: f.expected, actual: f.actual, message: f.row === null ? f.message : `${f.side === 'access' ? 'row' : 'log row'} ${f.row}: ${f.message}` });
       failures.count += argumentResult.count - argumentResult.failures.length;
     } finally {
@@ -339,7 +267,6 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
       failures.add(general('metadata.metadata_sha256', `metadata digest mismatch: the entries hash to ${digest}, the file says ${meta.metadataSha256}`, digest, meta.metadataSha256 ?? null));
     return report(rows, sets.every.instances.length + sets.every.vacuous + sets.transition.instances.length + sets.transition.vacuous);
   } finally {
-    await scanner?.close();
     await trace.close();
   }
 

@@ -1,26 +1,20 @@
 import type { ColumnSlot } from '../trace/layout.js';
 import type { Cell, Instance, RowSet } from './expand.js';
-import { planRowSet, type BitRun, type OrCheck } from './plan.js';
+import { planRowSet, type BitRun, type OrCheck, type RowSetPlan } from './plan.js';
 
 /**
- * Compiles the expanded constraint instances of one row set into JavaScript (one compile per
- * trace: coefficients are baked in). Each cell is loaded once per row, every instance's
- * residual is computed exactly, and non-zero residuals are reported.
+ * Compiles a row set's plan (plan.ts) into JavaScript, coefficients baked in: the row
+ * evaluator that names a flagged row's failing instances, and a scan of row ranges. The check
+ * scans batches with the WebAssembly scan (wasm-scan.ts); this scan covers its single
+ * boundary rows (first, last, batch junctions) and is the reference the WebAssembly scan is
+ * tested against. Each cell is loaded once per row; non-zero residuals are reported.
  *
  * Exactness: residuals are computed in doubles. Every monomial is a coefficient times at most
  * two cells; a product of two int32 cells of 2^48 or more flags the row, so the caller
  * re-evaluates it with BigInt, and an instance whose terms could otherwise sum past 2^53
- * flags every row (none of AIR v1 does).
- *
- * Selector terms: a monomial `c · select[j] · m` contributes only where select[j] ≠ 0. The
- * code finds the row's selected instruction j (its one set selector bit) and adds j's
- * coefficients from a table; a row with no or several selector bits is reported to the
- * caller, whose exact evaluation of every instance decides. So the sum is evaluated exactly,
- * not assumed one-hot. The generated code avoids what makes V8 drop its optimised code:
- * no switch over instructions, no -0 (never `-x`), integer-only bit reads.
- *
- * Bool columns hold only 0 and 1 (Arrow Bool), so b·b is rewritten to b before compiling;
- * an instance that vanishes identically on those domains (booleanity) needs no code.
+ * flags every row (none of AIR v1 does). A row whose selector is not one-hot is reported.
+ * The generated code avoids what makes V8 drop its optimised code: no -0 (never `-x`),
+ * integer-only bit reads, no array destructuring.
  */
 
 /** Scan rows [start, end): writes the rows with a non-zero (or inexact) residual, returns how many. */
@@ -29,13 +23,12 @@ export type RangeEvaluator = (D: ArrayLike<number>[], O: readonly number[], star
 export type RowEvaluator = (D: ArrayLike<number>[], O: readonly number[], r: number, n: number, failed: Int32Array) => number;
 
 export interface CompiledRowSet {
+  readonly plan: RowSetPlan;
   readonly instances: readonly Instance[];
   /** Instances that hold for every value their columns' types allow (e.g. b² = b on bool). */
   readonly vacuous: number;
   readonly scan: RangeEvaluator;
   readonly row: RowEvaluator;
-  /** A function body returning `scan` (its coefficient table built once), for evaluation in a worker. */
-  readonly scanSource: string;
 }
 
 const SAFE = 2 ** 53;
@@ -154,8 +147,6 @@ function sum(terms: readonly SignedTerm[], start: string | null): string {
 const TYPE_BOUND = { bool: 1, int8: 2 ** 7, int16: 2 ** 15, int32: 2 ** 31 } as const;
 /** A product of two int32 cells at or above this flags the row for BigInt (keeps sums < 2^53). */
 const PRODUCT_GUARD = 2 ** 48;
-/** Rows per call of a compiled scan's row loop (see scanSource). */
-const SCAN_SLICE = 2048;
 
 export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: readonly ColumnSlot[], selectColumn: number): CompiledRowSet {
   const plan = planRowSet(rows, all, slots, selectColumn);
@@ -253,13 +244,7 @@ export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: rea
   const notOneHot = S > 0 ? 'selected < 0' : 'false';
   const tableBase = S > 0 ? `const tb = selected * ${S};` : '';
 
-  // The rows are scanned a slice at a time: V8 switches a long-running call to optimised code
-  // only by on-stack replacement, which it may compile twice before the same call uses it,
-  // while a short call picks up the optimised function on its next call.
-  // (The table is built in `rows` itself: V8 compiled a slower loop for one read from the
-  // enclosing scope, and for a failure count passed in and out.)
   const scanSource = [
-    `function rows(D, O, start, end, failedRows) {`,
     unpack,
     tableLiteral,
     `let f = 0;`,
@@ -273,12 +258,6 @@ export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: rea
     `  if (inexact || ${scanPart.anyFailure}) { failedRows[f++] = r; if (f === failedRows.length) return f; }`,
     `}`,
     `return f;`,
-    `}`,
-    `return function scan(D, O, start, end, failedRows) {`,
-    `  let f = 0;`,
-    `  for (let from = start; from < end && f < failedRows.length; from += ${SCAN_SLICE}) f += rows(D, O, from, Math.min(end, from + ${SCAN_SLICE}), failedRows.subarray(f));`,
-    `  return f;`,
-    `};`,
   ].join('\n');
   const rowSource = [
     unpack,
@@ -293,9 +272,9 @@ export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: rea
     ...instances.map((inst, k) => `if (c${k} !== 0) failed[f++] = ${inst.id};`),
     `return f;`,
   ].join('\n');
-  const scan = new Function(scanSource)() as RangeEvaluator;
+  const scan = new Function('D', 'O', 'start', 'end', 'failedRows', scanSource) as RangeEvaluator;
   const row = new Function('D', 'O', 'r', 'n', 'failed', rowSource) as RowEvaluator;
-  return { instances, vacuous, scan, row, scanSource };
+  return { plan, instances, vacuous, scan, row };
 }
 
 /** Exact residual of one instance with BigInt (the slow path for wide products and field checks). */

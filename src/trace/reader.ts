@@ -16,16 +16,11 @@ export interface TraceBatch {
   /** Bit offset of row 0 in each bool column's bitmap (0 for integer columns). */
   readonly bitOffset: readonly number[];
   /**
-   * The memory every column views, when the reader owns it: it may be transferred to another
-   * thread (and back) or handed to OpenTrace.release for reuse. Bool columns' views run up to
-   * 8 bytes past their bitmaps within it, so whole-word reads stay in bounds.
+   * The memory every column views, when the reader owns it (OpenTrace.release reuses it). Bool
+   * columns' views run up to 8 bytes past their bitmaps within it, so whole-word reads stay
+   * in bounds.
    */
-  readonly storage?: ArrayBuffer | SharedArrayBuffer;
-}
-
-export interface OpenOptions {
-  /** Batch storage in SharedArrayBuffers, so worker threads can read batches without copies. */
-  readonly shared?: boolean;
+  readonly storage?: ArrayBuffer;
 }
 
 export interface OpenTrace {
@@ -36,6 +31,8 @@ export interface OpenTrace {
   readonly slots: readonly ColumnSlot[];
   readonly batchCount: number;
   readonly fileBytes: number;
+  /** The largest record batch body, with the slack every batch's storage has. */
+  readonly maxBatchBytes: number;
   /** Record batches in order; each is read whole with one read and decoded without copies. */
   batches(): AsyncGenerator<TraceBatch>;
   /** Done with a batch from batches(): its storage may be reused for a later one. */
@@ -57,7 +54,7 @@ function expectedType(slot: ColumnSlot): string {
  * Open a trace file for streaming: validates the envelope, the footer, the metadata and the
  * exact column layout, then yields record batches one at a time (memory stays bounded).
  */
-export async function openTrace(path: string, options: OpenOptions = {}): Promise<OpenTrace> {
+export async function openTrace(path: string): Promise<OpenTrace> {
   // Envelope, footer and batch headers, bounds-checked: a flipped bit can otherwise make
   // apache-arrow loop for minutes over a FlatBuffers count it trusts.
   // Validates the envelope, footer and every batch header against the file before apache-arrow
@@ -96,11 +93,10 @@ export async function openTrace(path: string, options: OpenOptions = {}): Promis
     });
     const batchCount = reader.numRecordBatches;
     // Released batch storage, reused by later batches of at most its size.
-    const pool: Array<ArrayBuffer | SharedArrayBuffer> = [];
-    const takeStorage = (bytes: number): ArrayBuffer | SharedArrayBuffer => {
+    const pool: ArrayBuffer[] = [];
+    const takeStorage = (bytes: number): ArrayBuffer => {
       const at = pool.findIndex((buffer) => buffer.byteLength >= bytes);
-      if (at >= 0) return pool.splice(at, 1)[0];
-      return options.shared === true ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+      return at >= 0 ? pool.splice(at, 1)[0] : new ArrayBuffer(bytes);
     };
     return {
       metadata,
@@ -109,6 +105,7 @@ export async function openTrace(path: string, options: OpenOptions = {}): Promis
       slots,
       batchCount,
       fileBytes,
+      maxBatchBytes: Math.max(0, ...layouts.map((layout) => layout.bodyLength)) + BOOL_SLACK,
       async *batches() {
         if (layouts.length !== batchCount) throw new TraceFormatError(`the footer lists ${layouts.length} record batches, the reader ${batchCount}`);
         let firstRow = 0;
@@ -154,7 +151,7 @@ const ELEMENT_BYTES = { int8: 1, int16: 2, int32: 4 } as const;
  * and two buffers (validity, values); a vector column a FixedSizeList node with its validity
  * buffer, then its child's node and buffers. Views, not copies, unless a buffer is misaligned.
  */
-function decodeBatch(layout: BatchLayout, storage: ArrayBuffer | SharedArrayBuffer, slots: readonly ColumnSlot[], firstRow: number, index: number): TraceBatch {
+function decodeBatch(layout: BatchLayout, storage: ArrayBuffer, slots: readonly ColumnSlot[], firstRow: number, index: number): TraceBatch {
   const { rows, nodes, buffers, bodyLength } = layout;
   const data: ColumnData[] = [];
   let n = 0;

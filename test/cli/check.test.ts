@@ -94,20 +94,19 @@ describe('tvm-trace check: failing traces (exit 1)', () => {
     });
   });
 
-  it('--threads 0, 1 and 3 give the same report on a trace of many batches', async () => {
+  it('locates a failure inside a trace of many batches', async () => {
     const table = arrow.tableFromIPC(readFileSync(fibBatched));
     (table.getChild('next_acc')!.data[1].values as Int16Array)[3] = 99; // row 43
     const target = path('tampered-batched.arrow');
     writeFileSync(target, arrow.tableToIPC(table, 'file'));
-    const serial = await cli('check', target, '--threads', '0', '--json');
-    expect(serial.code).toBe(1);
-    expect(JSON.parse(serial.stdout.join('\n')).failures.map((f: { row: number; constraint: string }) => `${f.row}:${f.constraint}`)).toEqual([
+    const result = await cli('check', target, '--json');
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout.join('\n')).failures.map((f: { row: number; constraint: string }) => `${f.row}:${f.constraint}`)).toEqual([
       '43:controls.next_acc_bits',
       '43:controls.wrap',
       '43:continuity.acc',
     ]);
-    for (const threads of ['1', '3']) expect(await cli('check', target, '--threads', threads, '--json')).toEqual(serial);
-    expect((await cli('check', fibBatched, '--threads', '3')).code).toBe(0);
+    expect((await cli('check', fibBatched)).code).toBe(0);
   });
 
   it('--max-failures limits the list, not the count', async () => {
@@ -187,8 +186,7 @@ describe('tvm-trace check: unusable input (exit 2 or 64)', () => {
     expect(await cli('check')).toEqual({ code: 64, stdout: [], stderr: ['tvm-trace: Missing required argument: trace (see tvm-trace --help)'] });
     expect(await cli('check', fib, '--max-failures', '0')).toEqual({ code: 64, stdout: [], stderr: ["tvm-trace: --max-failures must be a positive integer, got '0' (see tvm-trace --help)"] });
     expect((await cli('check', fib, '--field', 'q')).code).toBe(64);
-    expect(await cli('check', fib, '--threads', '-1')).toEqual({ code: 64, stdout: [], stderr: ["tvm-trace: --threads must be a non-negative integer, got '-1' (see tvm-trace --help)"] });
-    expect(await cli('check', fib, '--threads', '65')).toEqual({ code: 64, stdout: [], stderr: ["tvm-trace: --threads must be at most 64, got '65' (see tvm-trace --help)"] });
+    expect(await cli('check', fib, '--threads', '2')).toEqual({ code: 64, stdout: [], stderr: ['tvm-trace: Unknown argument: threads (see tvm-trace --help)'] });
     expect((await cli('check', fib, '--tensor', '--backend', 'bogus')).code).toBe(64);
     expect(await cli('check', fib, '--frob')).toEqual({ code: 64, stdout: [], stderr: ['tvm-trace: Unknown argument: frob (see tvm-trace --help)'] });
   });

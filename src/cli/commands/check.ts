@@ -10,7 +10,7 @@ import { TraceFormatError, type TraceBatch } from '../../trace/reader.js';
 import { BACKEND_CHOICES, BackendUnavailableError } from '../../runtime/tensor/backend.js';
 import { CliError, ExitCode } from '../errors.js';
 import { loadProgram } from '../io.js';
-import { positiveInteger, threadCount, type Output } from '../options.js';
+import { positiveInteger, type Output } from '../options.js';
 
 export interface CheckArgs {
   trace: string;
@@ -20,7 +20,6 @@ export interface CheckArgs {
   json: boolean;
   tensor: boolean;
   backend: string;
-  threads?: number;
 }
 
 export function checkBuilder(yargs: Argv): Argv<CheckArgs> {
@@ -36,12 +35,6 @@ export function checkBuilder(yargs: Argv): Argv<CheckArgs> {
       coerce: (value: unknown) => positiveInteger('--max-failures', value),
     })
     .option('json', { type: 'boolean', default: false, describe: 'print the report as one JSON object' })
-    .option('threads', {
-      type: 'string',
-      requiresArg: true,
-      describe: 'worker threads evaluating the every-row constraints, each a share of them, beside the main thread (0: all on the main thread; default one per core beyond the first, at most 2)',
-      coerce: threadCount,
-    })
     .option('tensor', { type: 'boolean', default: false, describe: 'also replay every row through the TensorFlow.js engine in batch' })
     .option('backend', { type: 'string', choices: BACKEND_CHOICES as string[], default: 'auto', describe: 'tfjs backend for --tensor (auto: tensorflow when tfjs-node loads, else cpu)' }) as unknown as Argv<CheckArgs>;
 }
@@ -82,7 +75,6 @@ export async function checkCommand(args: CheckArgs, out: Output): Promise<number
       program,
       field: args.field,
       maxFailures: args['max-failures'],
-      threads: args.threads,
       onBatch: args.tensor
         ? async (batch, context) => {
             if (tensorFailures.length > 0 || batch.rows === 0) return;
