@@ -5,7 +5,7 @@ import { AssemblyError, assemble } from '../isa/assemble.js';
 import { formatInstruction, printProgram } from '../isa/print.js';
 import { programsEqual, type Program } from '../isa/program.js';
 import { encodeMetadata, FIELDS, fieldsHolding, metadataDigest, MetaKey, type FieldName, type TraceMetadata } from '../trace/metadata.js';
-import { largestMagnitude, type ColumnSlot } from '../trace/layout.js';
+import type { ColumnSlot } from '../trace/layout.js';
 import { openTrace, type TraceBatch } from '../trace/reader.js';
 import { cellValue, joinRows, readCell } from './cells.js';
 import { claimEndingFailures } from './claim.js';
@@ -98,7 +98,7 @@ const general = (constraint: string, message: string, expected: string | null = 
 export async function checkTrace(path: string, options: CheckOptions = {}): Promise<CheckReport> {
   const field = options.field ?? 'int';
   const failures = new FailureLog(options.maxFailures ?? 10);
-  const trace = await openTrace(path);
+  const trace = await openTrace(path, { readAhead: true });
   const meta = trace.metadata;
   try {
     const air = loadAir();
@@ -237,7 +237,7 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
         wasm.load(batch);
         for (const r of wasm.rows(sets.every.plan, batch.rows)) detail(sets.every, batch, r, r + 1, batch, r);
         for (const r of wasm.rows(sets.transition.plan, batch.rows - 1)) detail(sets.transition, batch, r, r + 1, batch, r);
-        for (const slot of wideColumns) maxAbs = largestMagnitude(batch.data[slot.index] as Int32Array, batch.rows * slot.width, maxAbs);
+        for (const slot of wideColumns) maxAbs = Math.max(maxAbs, wasm.largest(slot.index, batch.rows * slot.width));
         memory.add(batch);
         await options.onBatch?.(batch, { compiled, metadata: meta, slots });
         trace.release(batch);

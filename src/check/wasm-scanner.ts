@@ -2,7 +2,7 @@ import type { TraceBatch } from '../trace/reader.js';
 import type { ColumnSlot } from '../trace/layout.js';
 import type { RowSetPlan } from './plan.js';
 import { compileWasmScan } from './wasm-scan.js';
-import { createMemory, instantiate, type WasmMemory } from './wasm.js';
+import { Code, createMemory, encodeModule, I32, I64, instantiate, Op, type WasmMemory } from './wasm.js';
 
 const PAGE = 65536;
 /** Memory layout: the column table, the found rows, the coefficient tables, then the batch. */
@@ -14,6 +14,22 @@ const TABLES_AT = OUT_AT + 4 * OUT_CAP;
 const READ_SLACK = 16;
 
 type Scan = (cols: number, start: number, end: number, out: number, cap: number) => number;
+type Largest = (from: number, end: number) => bigint;
+
+/** largest(from, end): the largest |v| of the int32 values at [from, end), as an i64 (|-2^31| fits). */
+function largestModule(pages: number): Uint8Array {
+  const [FROM, END, LOW, HIGH, V] = [0, 1, 2, 3, 4];
+  const body = new Code().open(Op.block).open(Op.loop);
+  body.get(FROM).get(END).op(Op.i32GeU).branch(Op.brIf, 1);
+  body.get(FROM).memory(Op.i32Load, 2, 0).set(V);
+  body.get(V).get(HIGH).get(V).get(HIGH).op(Op.i32GtS, Op.select).set(HIGH);
+  body.get(V).get(LOW).get(V).get(LOW).op(Op.i32LtS, Op.select).set(LOW);
+  body.get(FROM).i32(4).op(Op.i32Add).set(FROM).branch(Op.br, 0).op(Op.end, Op.end);
+  // max(high, -low) in i64
+  body.get(HIGH).op(Op.i64ExtendI32S).i64(0).get(LOW).op(Op.i64ExtendI32S, Op.i64Sub);
+  body.get(HIGH).op(Op.i64ExtendI32S).i64(0).get(LOW).op(Op.i64ExtendI32S, Op.i64Sub, Op.i64GtS, Op.select);
+  return encodeModule({ params: [I32, I32], results: [I64], locals: [I32, I32, I32], body, exportName: 'largest', memoryPages: pages });
+}
 
 const align = (at: number, to: number) => Math.ceil(at / to) * to;
 
@@ -25,6 +41,8 @@ const align = (at: number, to: number) => Math.ceil(at / to) * to;
 export class WasmScanner {
   private readonly memory: WasmMemory;
   private readonly scans = new Map<RowSetPlan, Scan>();
+  private readonly largestOf: Largest;
+  private readonly addresses: Int32Array;
   private readonly batchAt: number;
   private readonly columns: number;
 
@@ -41,6 +59,8 @@ export class WasmScanner {
     this.batchAt = align(at, 64);
     const pages = Math.ceil((this.batchAt + batchBytes + READ_SLACK) / PAGE);
     this.memory = createMemory(pages);
+    this.largestOf = instantiate(largestModule(pages), this.memory).largest as Largest;
+    this.addresses = new Int32Array(this.columns);
     plans.forEach((plan, i) => {
       const code = compileWasmScan(plan, slots, selectColumn, tables[i], pages);
       new BigInt64Array(this.memory.buffer, tables[i], code.table.length).set(code.table);
@@ -68,6 +88,13 @@ export class WasmScanner {
       });
     }
     table.set(batch.bitOffset, this.columns);
+    this.addresses.set(table.subarray(0, this.columns));
+  }
+
+  /** The largest |value| among the first `count` entries of int32 column `column` of the loaded batch. */
+  largest(column: number, count: number): number {
+    const from = this.addresses[column];
+    return Number(this.largestOf(from, from + 4 * count));
   }
 
   /** Rows r in [0, end) of the loaded batch where the set may fail, ascending. */

@@ -32,8 +32,12 @@ export const Op = {
   i32Eqz: 0x45,
   i32Eq: 0x46,
   i32Ne: 0x47,
+  i32LtS: 0x48,
+  i32GtS: 0x4a,
   i32GeS: 0x4e,
+  i32GeU: 0x4f,
   i64Eqz: 0x50,
+  i64GtS: 0x55,
   i64Ne: 0x52,
   i32Add: 0x6a,
   i32Sub: 0x6b,
@@ -53,6 +57,7 @@ export const Op = {
   i64ShrS: 0x87,
   i64ShrU: 0x88,
   i32WrapI64: 0xa7,
+  i64ExtendI32S: 0xac,
   i64ExtendI32U: 0xad,
 } as const;
 

@@ -23,6 +23,14 @@ export interface TraceBatch {
   readonly storage?: ArrayBuffer;
 }
 
+export interface OpenOptions {
+  /**
+   * Read the next record batch while the caller works on this one (the check streams the whole
+   * file); else a batch is read only when asked for (inspect reads up to its range).
+   */
+  readonly readAhead?: boolean;
+}
+
 export interface OpenTrace {
   readonly metadata: TraceMetadata;
   /** The schema's custom metadata as stored (for the integrity digest). */
@@ -54,7 +62,7 @@ function expectedType(slot: ColumnSlot): string {
  * Open a trace file for streaming: validates the envelope, the footer, the metadata and the
  * exact column layout, then yields record batches one at a time (memory stays bounded).
  */
-export async function openTrace(path: string): Promise<OpenTrace> {
+export async function openTrace(path: string, options: OpenOptions = {}): Promise<OpenTrace> {
   // Envelope, footer and batch headers, bounds-checked: a flipped bit can otherwise make
   // apache-arrow loop for minutes over a FlatBuffers count it trusts.
   // Validates the envelope, footer and every batch header against the file before apache-arrow
@@ -108,8 +116,7 @@ export async function openTrace(path: string): Promise<OpenTrace> {
       maxBatchBytes: Math.max(0, ...layouts.map((layout) => layout.bodyLength)) + BOOL_SLACK,
       async *batches() {
         if (layouts.length !== batchCount) throw new TraceFormatError(`the footer lists ${layouts.length} record batches, the reader ${batchCount}`);
-        let firstRow = 0;
-        for (let b = 0; b < batchCount; b++) {
+        const read = async (b: number): Promise<ArrayBuffer> => {
           const layout = layouts[b];
           const storage = takeStorage(layout.bodyLength + BOOL_SLACK);
           const body = new Uint8Array(storage, 0, layout.bodyLength);
@@ -118,8 +125,23 @@ export async function openTrace(path: string): Promise<OpenTrace> {
             if (bytesRead <= 0) throw new TraceFormatError(`record batch ${b} is truncated`);
             done += bytesRead;
           }
-          yield decodeBatch(layout, storage, slots, firstRow, b);
-          firstRow += layout.rows;
+          return storage;
+        };
+        // With readAhead, one batch is read ahead, so the disk read overlaps the caller's work on
+        // this one. A read-ahead the caller never reaches (it stopped early) must not go unhandled.
+        const ahead = (b: number) => {
+          if (b >= batchCount) return null;
+          const pending = read(b);
+          pending.catch(() => undefined);
+          return pending;
+        };
+        let next: Promise<ArrayBuffer> | null = null;
+        let firstRow = 0;
+        for (let b = 0; b < batchCount; b++) {
+          const storage = await (next ?? read(b));
+          next = options.readAhead === true ? ahead(b + 1) : null;
+          yield decodeBatch(layouts[b], storage, slots, firstRow, b);
+          firstRow += layouts[b].rows;
         }
       },
       release(batch: TraceBatch) {

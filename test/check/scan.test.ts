@@ -19,6 +19,7 @@ import { WasmScanner } from '../../src/check/wasm-scanner.js';
 import { compileProgram } from '../../src/compiler/compile.js';
 import { assemble } from '../../src/isa/assemble.js';
 import { exportTrace } from '../../src/trace/export.js';
+import { allocateColumn, columnSlots } from '../../src/trace/layout.js';
 import { openTrace, type TraceBatch } from '../../src/trace/reader.js';
 import { typeRange, TraceEdit } from '../support/trace-edit.js';
 import { Random } from '../support/random-programs.js';
@@ -106,6 +107,25 @@ describe('the WebAssembly scan', () => {
       trace.release(batch);
     }
     await trace.close();
+  });
+});
+
+describe('the WebAssembly largest |value|', () => {
+  it.each([
+    [[0, 0, 0], 0],
+    [[5, -7, 3], 7],
+    [[2 ** 31 - 1, 4], 2 ** 31 - 1],
+    [[1, -(2 ** 31), 2 ** 31 - 1], 2 ** 31],
+  ])('of %j is %d', (values, expected) => {
+    const dims = { ffDim: 2, instructions: 3 };
+    const slots = columnSlots(dims);
+    const step = columnIndex('step');
+    const data = slots.map((slot, c) => (c === step ? Int32Array.from(values) : allocateColumn(slot.spec.type, values.length * slot.width)));
+    const wasm = new WasmScanner([], slots, columnIndex('select'), 1 << 16);
+    wasm.load({ rows: values.length, firstRow: 0, data, bitOffset: slots.map(() => 0) });
+    expect(wasm.largest(step, values.length)).toBe(expected);
+    // Only the first `count` entries count.
+    expect(wasm.largest(step, 1)).toBe(Math.abs(values[0]));
   });
 });
 
