@@ -16,6 +16,8 @@ export interface FilledBatch {
   readonly maxAbs: number;
   /** The FFN machine's state after its last row. */
   readonly state: MachineSnapshot;
+  /** Digest of its rows' memory accesses (AccessDigest). */
+  readonly accesses: string;
 }
 
 /**
@@ -83,7 +85,7 @@ export class WorkerBatches implements BatchSource {
     for (const worker of this.workers) {
       worker.on('message', (reply: FillReply) => {
         if ('error' in reply) return this.fail(new Error(`export worker: ${reply.error}`));
-        const batch: FilledBatch = { index: reply.index, buffers: TraceBuffers.wrap(dims, batchRows, reply.data), rows: reply.rows, maxAbs: reply.maxAbs, state: reply.state };
+        const batch: FilledBatch = { index: reply.index, buffers: TraceBuffers.wrap(dims, batchRows, reply.data), rows: reply.rows, maxAbs: reply.maxAbs, state: reply.state, accesses: reply.accesses };
         const waiter = this.waiting.get(batch.index);
         this.waiting.delete(batch.index);
         if (waiter === undefined) this.filled.set(batch.index, batch);

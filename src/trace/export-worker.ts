@@ -27,7 +27,7 @@ export interface FillRequest {
 
 /** Worker → main: the buffers back, `rows` of them filled; or what went wrong. */
 export type FillReply =
-  | { readonly index: number; readonly data: ColumnData[]; readonly rows: number; readonly maxAbs: number; readonly state: MachineSnapshot }
+  | { readonly index: number; readonly data: ColumnData[]; readonly rows: number; readonly maxAbs: number; readonly state: MachineSnapshot; readonly accesses: string }
   | { readonly error: string };
 
 const { program, ffDim, batchRows, maxSteps } = workerData as ExportWorkerData;

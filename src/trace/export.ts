@@ -8,10 +8,11 @@ import { compileProgram, type CompiledProgram } from '../compiler/compile.js';
 import { controlTable } from '../compiler/control-table.js';
 import { printProgram } from '../isa/print.js';
 import type { Program } from '../isa/program.js';
-import { createAccessTap } from '../runtime/access.js';
+import { AccessDigest, createAccessTap } from '../runtime/access.js';
 import { NativeMachine } from '../runtime/native/interpreter.js';
 import type { MachineSnapshot } from '../runtime/state.js';
 import { recordBatch, traceSchema } from './arrow-batch.js';
+import { accessDivergence } from './batch-filler.js';
 import { InlineBatches, WorkerBatches, type BatchSource, type FilledBatch } from './batch-sources.js';
 import { TRACE_SCHEMA_VERSION } from './layout.js';
 import { claimOf, encodeMetadata, fieldsHolding, type TraceMetadata } from './metadata.js';
@@ -60,13 +61,14 @@ export interface ExportResult {
  * each step's memory access, bucketed by address (the buckets read in address order are the
  * sorted log), and the final state; pass 2 runs the FFN engine, records every vector and
  * writes each batch beside its slice of the log. Pass 2's accesses and final state must be
- * pass 1's (checked row by row against a lockstep reference run): the trace is the FFN's.
+ * pass 1's (each batch's accesses by digest, a difference located by re-running the
+ * interpreter over the batch): the trace is the FFN's.
  * The schema's metadata (claim, largest value, fields) goes in the footer at the end.
  * The file appears at `target` only when complete; a failure leaves nothing behind and never
  * touches an existing file.
  */
 export function exportTrace(program: Program, target: string, options: ExportOptions): ExportResult {
-  const steps = exportSteps(program, target, { ...options, threads: 0 }, false);
+  const steps = exportSteps(program, target, { ...options, threads: 0 });
   for (;;) {
     const next = steps.next();
     if (next.done) return next.value;
@@ -83,7 +85,7 @@ export class ExportInterrupted extends Error {}
  * ExportInterrupted, leaving the target untouched.
  */
 export async function exportTraceInterruptible(program: Program, target: string, options: ExportOptions, signal?: AbortSignal): Promise<ExportResult> {
-  const steps = exportSteps(program, target, options, true);
+  const steps = exportSteps(program, target, options);
   let next = steps.next();
   for (;;) {
     if (next.done) return next.value;
@@ -101,12 +103,8 @@ export async function exportTraceInterruptible(program: Program, target: string,
   }
 }
 
-/**
- * The export, one yield per batch of either pass: a promise when waiting on a worker or the
- * disk. `background`: the file is written by libuv's thread pool while the next batch is built
- * (the caller must await what is yielded).
- */
-function* exportSteps(program: Program, target: string, options: ExportOptions, background: boolean): Generator<Promise<void> | undefined, ExportResult> {
+/** The export, one yield per batch of either pass: a promise when waiting on the worker. */
+function* exportSteps(program: Program, target: string, options: ExportOptions): Generator<Promise<void> | undefined, ExportResult> {
   const { maxSteps, progress } = options;
   if (!Number.isSafeInteger(maxSteps) || maxSteps < 1 || maxSteps > MAX_TRACE_ROWS)
     throw new RangeError(`max-steps must be in 1..${MAX_TRACE_ROWS} for a trace (the AIR's log gap bound)`);
@@ -124,7 +122,6 @@ function* exportSteps(program: Program, target: string, options: ExportOptions, 
   const spill = new AccessSpill(directory);
   const temp = `${target}.${process.pid}.partial`;
   let fd: number | null = null;
-  let sink: FileSink | null = null;
   let source: BatchSource | null = null;
   try {
     // Pass 1: the reference interpreter records each step's memory access, bucketed by
@@ -133,34 +130,43 @@ function* exportSteps(program: Program, target: string, options: ExportOptions, 
     const scout = new NativeMachine(program);
     const accesses = createAccessTap(batchRows);
     const boundaries: MachineSnapshot[] = [scout.snapshot()];
+    /** Per batch, the digest of its memory accesses in this run (pass 2's must match). */
+    const accessDigests: string[] = [];
+    // Workers (when they pay: long runs, several cores) start as soon as the run is known to
+    // be long, so their start-up overlaps the rest of pass 1, and each batch is handed to
+    // them once pass 1 has run it (its start state is known).
+    const cores = availableParallelism();
+    const workersFor = (steps: number) => options.threads ?? (steps >= THREADS_FROM_ROWS && cores > 1 ? DEFAULT_THREADS : 0);
+    let workers: WorkerBatches | null = null;
+    let scheduled = 0;
     while (scout.steps < maxSteps && !scout.stopped) {
       accesses.row = 0;
-      const base = scout.steps;
       const ran = scout.advance(maxSteps - scout.steps, accesses);
       if (ran === 0) break;
-      for (let r = 0; r < ran; r++) spill.push(accesses.addr[r], base + r, accesses.value[r], accesses.kind[r]);
+      spill.pushTap(accesses, scout.steps - ran);
+      const digest = new AccessDigest();
+      digest.addTap(accesses);
+      accessDigests.push(digest.value);
       boundaries.push(scout.snapshot());
+      if (workers === null && workersFor(scout.steps) > 0) source = workers = new WorkerBatches(program, dims, batchRows, maxSteps, workersFor(scout.steps));
+      for (; workers !== null && scheduled < boundaries.length - 1; scheduled++) workers.schedule(scheduled, boundaries[scheduled]);
       progress?.update('run', scout.steps, null);
       yield;
     }
     const final = scout.snapshot();
     const rows = final.steps;
-    // Workers pay for themselves on long runs only: at 1M steps, starting one and V8's
-    // compiling the engine in it cost more than they save (bench/RESULTS.md).
-    const threads = options.threads ?? (rows >= THREADS_FROM_ROWS && availableParallelism() > 1 ? DEFAULT_THREADS : 0);
-    source = threads > 0 ? new WorkerBatches(program, dims, batchRows, maxSteps, threads) : new InlineBatches(compiled, dims, batchRows, maxSteps);
-    for (let index = 0; index * batchRows < rows; index++) source.schedule(index, boundaries[index]);
+    source = workers ?? new InlineBatches(compiled, dims, batchRows, maxSteps);
+    for (; scheduled * batchRows < rows; scheduled++) source.schedule(scheduled, boundaries[scheduled]);
 
     // Pass 2: the FFN engine's run, every vector; each batch is written beside its slice of
-    // the sorted log. Its accesses must be the reference's, row by row (the batch filler
-    // re-runs the interpreter over the batch's steps), and each batch must end in the
-    // reference's state: else the log and the claim would not be its own.
+    // the sorted log. Each batch's accesses must be the reference's (their digests equal) and
+    // it must end in the reference's state: else the log and the claim would not be its own.
     const witness = new WitnessBuilder(table, dims.instructions);
     // The schema's metadata (the claim, the largest value, the fields) is only written in the
     // footer, at the end: apache-arrow's file writer puts no schema message before the batches.
     const schema = traceSchema(dims, new Map());
     fd = openSync(temp, 'w');
-    sink = new FileSink(fd, { background });
+    const sink = new FileSink(fd);
     const writer = new arrow.RecordBatchFileWriter();
     writer.reset(sink, schema);
     const log = spill.sorted(batchRows);
@@ -178,33 +184,30 @@ function* exportSteps(program: Program, target: string, options: ExportOptions, 
       const expected = boundaries[index + 1];
       if (JSON.stringify(batch.state) !== JSON.stringify(expected))
         throw new Error(`internal error: the FFN run ends batch ${index} in ${JSON.stringify(batch.state)}, the reference run in ${JSON.stringify(expected)}`);
+      if (batch.accesses !== accessDigests[index]) throw accessDivergence(program, batch.buffers, batch.rows, boundaries[index]);
       const slice = log.next();
       if (slice.done || slice.value.length !== batch.rows) throw new Error('internal error: memory log out of step with the run');
       witness.fillLog(batch.buffers, slice.value);
       writer.write(recordBatch(batch.buffers, schema, batch.rows));
       if (batch.maxAbs > maxAbs) maxAbs = batch.maxAbs;
-      // The sink has written or copied the batch's bytes, so its buffers can be refilled.
+      // The sink has written the batch's bytes, so its buffers can be refilled.
       source.release(batch);
       written += batch.rows;
       progress?.update('write', written, rows);
-      yield sink.backpressure();
+      yield;
     }
     const metadata = traceMetadata(program, compiled, { maxSteps, ffDim, final, maxAbs });
     for (const [key, value] of encodeMetadata(metadata)) schema.metadata.set(key, value);
     writer.finish();
-    if (background) yield sink.settled();
-    else sink.flush();
+    sink.flush();
     // No fsync: the rename already makes the file appear whole or not at all to other
     // processes, and forcing gigabytes to disk would dominate the export time.
-    const bytes = sink.bytesWritten;
     closeSync(fd);
-    [fd, sink] = [null, null];
+    fd = null;
     renameSync(temp, target);
-    return { rows, bytes, metadata };
+    return { rows, bytes: sink.bytesWritten, metadata };
   } catch (error) {
-    if (sink !== null) {
-      sink.abandon();
-    } else if (fd !== null) {
+    if (fd !== null) {
       try {
         closeSync(fd);
       } catch {

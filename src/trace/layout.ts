@@ -37,10 +37,15 @@ export function allocateColumn(type: ColumnSpec['type'], entries: number, shared
 /** OR the low `width` bits of `value` into a zeroed bitmap at bit `offset` (width ≤ 31). */
 export function writeBits(bitmap: Uint8Array, offset: number, value: number, width: number): void {
   if (width > 24) {
-    writeBits(bitmap, offset, value & 0xffff, 16);
-    writeBits(bitmap, offset + 16, value >>> 16, width - 16);
-    return;
+    writeShortBits(bitmap, offset, value & 0xffff, 16);
+    writeShortBits(bitmap, offset + 16, value >>> 16, width - 16);
+  } else {
+    writeShortBits(bitmap, offset, value, width);
   }
+}
+
+/** writeBits for width ≤ 24 (not recursive, so V8 inlines it into the witness loops). */
+export function writeShortBits(bitmap: Uint8Array, offset: number, value: number, width: number): void {
   // At most 24 bits shifted by at most 7: four bytes, whole-byte ORs (the hot path of the witness).
   const at = offset >> 3;
   const bits = ((value & ((1 << width) - 1)) << (offset & 7)) >>> 0;

@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AccessTap } from '../runtime/access.js';
 
 /**
  * A scratch file in `directory`, opened read-write; its name is removed at once where the OS
@@ -102,6 +103,12 @@ export class AccessSpill {
     buffer[at + 1] = (value & 0xffff) | (kind << 16);
     this.count++;
     if (++this.fill[addr] === CHUNK) this.retire(addr);
+  }
+
+  /** Rows [0, tap.row) of an access tap, the first being step `firstStep`. */
+  pushTap(tap: AccessTap, firstStep: number): void {
+    const { addr, value, kind } = tap;
+    for (let r = 0; r < tap.row; r++) this.push(addr[r], firstStep + r, value[r], kind[r]);
   }
 
   /** Bucket `addr`'s chunk is full: keep it (within the budget) or spill it, and start another. */

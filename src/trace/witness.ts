@@ -5,7 +5,7 @@ import { nextCarry, nextZero } from '../isa/controls.js';
 import { ReadModeCode } from '../isa/opcodes.js';
 import { AccessKind } from '../runtime/access.js';
 import type { FfnTap } from '../runtime/ffn/engine.js';
-import { writeBits, type TraceBuffers } from './layout.js';
+import { writeBits, writeShortBits, type TraceBuffers } from './layout.js';
 import type { SortedSlice } from './spill.js';
 
 // Layout constants copied into module constants: in hot loops a property load through an
@@ -169,8 +169,8 @@ export class WitnessBuilder {
       accBits[t * 2 + 1] = wrapped16 >>> 8;
       quotBits[t * 2] = quot16;
       quotBits[t * 2 + 1] = quot16 >>> 8;
-      writeBits(accOr, t * (BITS - 1), prefixOrMask(wrapped16), BITS - 1);
-      writeBits(quotOr, t * (BITS - 1), prefixOrMask(quot16), BITS - 1);
+      writeShortBits(accOr, t * (BITS - 1), prefixOrMask(wrapped16), BITS - 1);
+      writeShortBits(quotOr, t * (BITS - 1), prefixOrMask(quot16), BITS - 1);
       if (raw < 0) rawNegative[byte] |= bit;
       if (nextZero(zeroRule[pc], wrapped, tin[x + X_ZERO]) === 1) zeroCol[byte] |= bit;
       if (nextCarry(carryRule[pc], raw, wrapped, tin[x + X_CARRY]) === 1) carryCol[byte] |= bit;
@@ -203,7 +203,7 @@ export class WitnessBuilder {
       else if (kind === WRITE) c.logWrite[byte] |= bit;
       if (first === 1) c.logFirst[byte] |= bit;
       else if (kind === READ) c.logContinue[byte] |= bit;
-      writeBits(c.logAddrBits, r * ADDR_BITS, addr, ADDR_BITS);
+      writeShortBits(c.logAddrBits, r * ADDR_BITS, addr, ADDR_BITS);
       writeBits(c.logGapBits, r * GAP_BITS, gap, GAP_BITS);
       prevAddr = addr;
       prevStep = step;

@@ -435,18 +435,30 @@ describe('the output file appears whole or not at all', () => {
 
   it('an FFN run whose memory access differs from the reference run is an internal error naming the step', () => {
     const { sub, target } = setup('diverged');
-    const advance = NativeMachine.prototype.advance;
-    const instances: NativeMachine[] = [];
-    vi.spyOn(NativeMachine.prototype, 'advance').mockImplementation(function (this: NativeMachine, budget, accesses) {
-      if (!instances.includes(this)) instances.push(this);
-      const ran = advance.call(this, budget, accesses);
-      // The second machine is pass 2's lockstep reference: make it disagree at step 4.
-      if (instances.indexOf(this) === 1 && accesses !== undefined && accesses.row > 4) accesses.value[4] += 1;
-      return ran;
+    const fill = WitnessBuilder.prototype.fillExecution;
+    // The FFN side records another value for the access of step 4.
+    vi.spyOn(WitnessBuilder.prototype, 'fillExecution').mockImplementation(function (this: WitnessBuilder, buffers, tap, rows, firstStep, at) {
+      fill.call(this, buffers, tap, rows, firstStep, at);
+      if (firstStep === 0) (buffers.column('access_value') as Int16Array)[4] += 1;
     });
     expect(() => exportTrace(load('fibonacci'), target, { maxSteps: 1_000_000, batchRows: 10 })).toThrow(
       /^internal error: at step 4 the FFN engine's memory access \(address \d+, value -?\d+, kind \d\) differs from the reference interpreter's/,
     );
+    survives(sub, target);
+  });
+
+  it('accesses of the two runs that differ where the FFN run agrees with a fresh reference run are an internal error naming the steps', () => {
+    const { sub, target } = setup('diverged-pass1');
+    const advance = NativeMachine.prototype.advance;
+    let first: NativeMachine | null = null;
+    // Pass 1's machine records another value for the access of step 4.
+    vi.spyOn(NativeMachine.prototype, 'advance').mockImplementation(function (this: NativeMachine, budget, accesses) {
+      first ??= this;
+      const ran = advance.call(this, budget, accesses);
+      if (this === first && accesses !== undefined && this.steps === ran && accesses.row > 4) accesses.value[4] += 1;
+      return ran;
+    });
+    expect(() => exportTrace(load('fibonacci'), target, { maxSteps: 1_000_000, batchRows: 10 })).toThrow("internal error: the memory accesses of steps 0..9 differ between the export's two runs");
     survives(sub, target);
   });
 
