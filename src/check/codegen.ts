@@ -1,6 +1,6 @@
 import type { ColumnSlot } from '../trace/layout.js';
 import type { Cell, Instance, RowSet } from './expand.js';
-import { planRowSet, type BitRun, type OrCheck, type RowSetPlan } from './plan.js';
+import { planRowSet, TYPE_BOUND, type BitRun, type OrCheck, type RowSetPlan } from './plan.js';
 
 /**
  * Compiles a row set's plan (plan.ts) into JavaScript, coefficients baked in: the row
@@ -143,8 +143,6 @@ function sum(terms: readonly SignedTerm[], start: string | null): string {
   return constant === 0 ? code : `${code} ${constant < 0 ? '-' : '+'} ${Math.abs(constant)}`;
 }
 
-/** Largest |value| a cell of each column type can hold. */
-const TYPE_BOUND = { bool: 1, int8: 2 ** 7, int16: 2 ** 15, int32: 2 ** 31 } as const;
 /** A product of two int32 cells at or above this flags the row for BigInt (keeps sums < 2^53). */
 const PRODUCT_GUARD = 2 ** 48;
 

@@ -2,7 +2,7 @@ import { NO_ACCESS_ADDR } from '../air/columns.js';
 import { columnIndex } from '../air/columns.js';
 import type { Claim } from '../trace/metadata.js';
 import type { TraceBatch } from '../trace/reader.js';
-import { AccessSpill, RecordSpill } from '../trace/spill.js';
+import { ACCESS_WORD_BITS, AccessSpill, accessWord, RecordSpill } from '../trace/spill.js';
 
 /** A failure of a memory argument, located at a row when it has one: its log entry, or (side 'access') its step's access. */
 export interface ArgumentFailure {
@@ -14,12 +14,12 @@ export interface ArgumentFailure {
   readonly actual: string | null;
 }
 
-// A log entry as two int32: step, then (value & 0xffff) | kind << 16 | addr << 18 | first << 27.
-// Its low 27 bits are the AccessSpill's word for the same access with addr << 18 added, so an
+// A log entry as two int32: step, then accessWord(value, kind) | addr << 18 | first << 27: its
+// low 27 bits are the AccessSpill's word for the same access with the address above it, so an
 // entry and an access compare as two integers.
 const LOG_WIDTH = 2;
-const ADDR_SHIFT = 18;
-const FIRST_BIT = 1 << 27;
+const ADDR_SHIFT = ACCESS_WORD_BITS;
+const FIRST_BIT = 1 << (ADDR_SHIFT + 9);
 const ENTRY_MASK = FIRST_BIT - 1;
 /** A packed address that is no address: an entry whose log_addr lay outside 0..256 (already reported). */
 const BAD_ADDR = 511;
@@ -91,7 +91,7 @@ export class MemoryArguments {
       const lf = oLogFirst + r;
       const logKind = ((logRead[lr >> 3] >> (lr & 7)) & 1) | (((logWrite[lw >> 3] >> (lw & 7)) & 1) << 1);
       records[r * LOG_WIDTH] = logStep[r];
-      records[r * LOG_WIDTH + 1] = (logValue[r] & 0xffff) | (logKind << 16) | (logAddress << ADDR_SHIFT) | (((logFirst[lf >> 3] >> (lf & 7)) & 1) * FIRST_BIT);
+      records[r * LOG_WIDTH + 1] = accessWord(logValue[r], logKind) | (logAddress << ADDR_SHIFT) | (((logFirst[lf >> 3] >> (lf & 7)) & 1) * FIRST_BIT);
     }
     this.log.push(records, batch.rows);
   }

@@ -151,6 +151,9 @@ export function orRuns(checks: ReadonlyArray<OrCheck>): OrCheck[][] {
 }
 
 
+/** Largest |value| a cell of each column type can hold (the evaluators' exactness bounds). */
+export const TYPE_BOUND = { bool: 1, int8: 2 ** 7, int16: 2 ** 15, int32: 2 ** 31 } as const;
+
 /** One table slot: the cell its coefficient multiplies (null: the constant 1), and the coefficient per selected instruction. */
 export interface TableSlot {
   readonly cell: Cell | null;

@@ -1,6 +1,6 @@
 import type { ColumnSlot } from '../trace/layout.js';
 import type { Cell } from './expand.js';
-import type { RowSetPlan } from './plan.js';
+import { TYPE_BOUND, type RowSetPlan } from './plan.js';
 import { Code, encodeModule, I32, I64, Op, type ValueType } from './wasm.js';
 
 /**
@@ -23,7 +23,6 @@ export interface WasmScanCode {
 
 const PARAMS: readonly ValueType[] = [I32, I32, I32, I32, I32];
 const [COLS, START, END, OUT, CAP] = [0, 1, 2, 3, 4];
-const TYPE_BOUND = { bool: 1, int8: 2 ** 7, int16: 2 ** 15, int32: 2 ** 31 } as const;
 const LOAD = { int8: [Op.i64Load8S, 0, 1], int16: [Op.i64Load16S, 1, 2], int32: [Op.i64Load32S, 2, 4] } as const;
 /** Below 2^63 with room for the rounding of the bound's own sum (in doubles). */
 const EXACT_BOUND = 2 ** 63 - 2 ** 20;

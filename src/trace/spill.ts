@@ -30,7 +30,11 @@ function closeScratch(fd: number, path: string): void {
 
 const ADDRESSES = 257; // 0..255 cells, 256 = no access
 const CHUNK = 8192; // entries per in-memory chunk
-const WORDS = 2; // per entry: step, (value & 0xffff) | kind << 16
+const WORDS = 2; // per entry: step, accessWord(value, kind)
+/** Bits of an access's second word: value (16) then kind (2). */
+export const ACCESS_WORD_BITS = 18;
+/** An access's second word in the spill: its value's 16 bits, then its kind. */
+export const accessWord = (value: number, kind: number) => (value & 0xffff) | (kind << 16);
 const EMPTY = new Int32Array(0);
 /** Full chunks stay in memory up to this many bytes per spill (a run of about 2M steps); later ones go to the scratch file. */
 export const DEFAULT_MEMORY_BUDGET = 16 << 20;
@@ -100,7 +104,7 @@ export class AccessSpill {
     if (buffer.length === 0) buffer = this.buffers[addr] = new Int32Array(CHUNK * WORDS);
     const at = this.fill[addr] * WORDS;
     buffer[at] = step;
-    buffer[at + 1] = (value & 0xffff) | (kind << 16);
+    buffer[at + 1] = accessWord(value, kind);
     this.count++;
     if (++this.fill[addr] === CHUNK) this.retire(addr);
   }
@@ -126,7 +130,7 @@ export class AccessSpill {
 
   /**
    * The buckets' chunks in (address, step) order, each as [address, records, count]: records
-   * hold `count` entries of two words, step then (value & 0xffff) | kind << 16. A chunk read
+   * hold `count` entries of two words, step then accessWord(value, kind). A chunk read
    * back from the scratch file lands in one reused buffer, valid until the next chunk.
    */
   *chunks(): Generator<[number, Int32Array, number]> {
