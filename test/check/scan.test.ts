@@ -89,6 +89,31 @@ describe('the WebAssembly scan', () => {
     }
   });
 
+  it('finds the selected instruction among more than 56 (selector words beyond the first)', async () => {
+    // 129 instructions, a loop through all of them: selectors past bit 56 and 112 are set.
+    const body = Array.from({ length: 126 }, (_, i) => (i % 3 === 0 ? 'ADDM 0' : i % 3 === 1 ? 'STORE 1' : 'XOR 5'));
+    const source = ['.memory 2', '.init 0 3', 'loop:', ...body, 'LOAD 1', 'JNZ loop', 'HALT'].join('\n');
+    const path = join(dir, 'wide.arrow');
+    exportTrace(assemble(source), path, { maxSteps: 3000, batchRows: 500 });
+    for (const file of [path, tamper(path, 4)]) {
+      const trace = await openTrace(file);
+      expect(trace.dims.instructions).toBe(129);
+      const compiled = compileProgram(assemble(trace.metadata.program));
+      const instances = new Expander(loadAir(), trace.dims, programTables(compiled, trace.metadata.ffDim, trace.metadata.claim)).instances();
+      const select = columnIndex('select');
+      const every = compileRowSet('every', instances, trace.slots, select);
+      const wasm = new WasmScanner([every.plan], trace.slots, select, trace.maxBatchBytes);
+      for await (const batch of trace.batches()) {
+        wasm.load(batch);
+        const flagged = [...wasm.rows(every.plan, batch.rows)];
+        expect(flagged).toEqual(javascriptRows(every, batch, batch.rows));
+        if (file === path) expect(flagged).toEqual([]);
+        trace.release(batch);
+      }
+      await trace.close();
+    }
+  });
+
   it('reads batches whose columns are separate arrays (joined rows) as well as whole bodies', async () => {
     const path = join(dir, 'gcd.arrow');
     exportTrace(program('gcd'), path, { maxSteps: 1000, batchRows: 10 });
