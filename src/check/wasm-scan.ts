@@ -10,10 +10,11 @@ import { Code, encodeModule, I32, I64, Op, type ValueType } from './wasm.js';
  * and writes the rows where one is not zero (or whose selector is not one-hot) to `out`, up to
  * `cap` of them; it returns how many. The caller details those rows exactly.
  *
- * Exact: cells are at most int32, so a product of two is at most 2^62 in magnitude; a set whose
- * terms could sum past 2^63 flags every row instead (none of AIR v1 does). Coefficient tables are i64 at
- * `tableBase`. Bool columns are read as unaligned 64-bit windows of the row's bits; reads may
- * run up to 16 bytes past a column, which the caller's memory must allow.
+ * Exact: cells are at most int32, so a product of two is at most 2^62 in magnitude; a set
+ * whose terms could sum past 2^63 flags every row instead (none of AIR v1 does). Coefficient
+ * tables are i64 at `tableBase`. Bool columns are read as unaligned 64-bit windows of the
+ * row's bits; reads may run up to 16 bytes past a column, which the caller's memory must allow.
+ * The plan's OR runs are checked as words (O = X | Y), the rest instance by instance.
  */
 export interface WasmScanCode {
   readonly bytes: Uint8Array;
