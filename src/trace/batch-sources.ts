@@ -1,6 +1,5 @@
 import type { Worker } from 'node:worker_threads';
 import type { CompiledProgram } from '../compiler/compile.js';
-import type { Program } from '../isa/program.js';
 import type { MachineSnapshot } from '../runtime/state.js';
 import { BatchFiller } from './batch-filler.js';
 import type { ExportWorkerData, FillReply, FillRequest } from './export-worker.js';
@@ -21,8 +20,8 @@ export interface FilledBatch {
 }
 
 /**
- * Where pass 2's batches come from: this thread, or worker threads each filling every n-th
- * batch from the reference run's state at its start (so they work side by side).
+ * Where pass 2's batches come from: this thread, or worker threads sharing them with this
+ * thread, each batch filled from the reference run's state at its start.
  */
 export interface BatchSource {
   /** Batch `index` starts from `start` (the reference run's state there): it may be filled from now on. */
@@ -65,35 +64,58 @@ export class InlineBatches implements BatchSource {
  * written here while the worker fills the others, up to this many batches ahead.
  */
 const BUFFER_SETS_PER_WORKER = 3;
+/** Buffer sets this thread fills into (it may fill a later batch while a worker's is pending). */
+const LOCAL_BUFFER_SETS = 2;
 
-/** Pass 2 on worker threads (export-worker.ts): worker i fills batches i, i + n, i + 2n, … */
+/**
+ * Pass 2 shared between worker threads (export-worker.ts) and this thread. A ready worker with
+ * idle buffers takes the first batch past the one this thread is on that nobody has taken;
+ * this thread fills the batch it needs itself when no worker took it, and while it waits for a
+ * worker's batch it fills a later untaken one. So no thread idles while a batch is left, the
+ * workers' start-up costs nothing (this thread fills meanwhile), and every batch is filled by
+ * the same BatchFiller code from the reference run's state at its start: the bytes are the
+ * same whoever fills them.
+ */
 export class WorkerBatches implements BatchSource {
   private readonly workers: Worker[];
-  /** Each worker's idle buffer sets, and the next batch index it is due to fill. */
+  /** Per worker: started (its filler built), its idle buffer sets. */
+  private readonly ready: boolean[];
   private readonly idle: TraceBuffers[][];
-  private readonly due: number[];
+  private readonly local: BatchFiller;
+  private readonly localIdle: TraceBuffers[];
+  private readonly localSets = new Set<TraceBuffers>();
   private readonly starts = new Map<number, MachineSnapshot>();
+  /** Batches taken by a worker (index → worker) until they come back. */
+  private readonly taken = new Map<number, number>();
   private readonly filled = new Map<number, FilledBatch>();
-  private readonly waiting = new Map<number, { resolve(batch: FilledBatch): void; reject(error: Error): void }>();
+  /** The batch the caller asks for next (it never goes back). */
+  private position = 0;
+  private wake: (() => void) | null = null;
   private failure: Error | null = null;
 
-  constructor(program: Program, dims: TraceDims, batchRows: number, maxSteps: number, threads: number) {
-    const data: ExportWorkerData = { program, ffDim: dims.ffDim, batchRows, maxSteps };
+  constructor(compiled: CompiledProgram, dims: TraceDims, batchRows: number, maxSteps: number, threads: number) {
+    const data: ExportWorkerData = { program: compiled.program, ffDim: dims.ffDim, batchRows, maxSteps };
     this.workers = Array.from({ length: threads }, () => startModuleWorker(siblingModule(import.meta.url, 'export-worker'), data));
+    this.ready = this.workers.map(() => false);
     this.idle = this.workers.map(() => Array.from({ length: BUFFER_SETS_PER_WORKER }, () => TraceBuffers.shared(dims, batchRows)));
-    this.due = this.workers.map((_, i) => i);
-    for (const worker of this.workers) {
+    this.local = new BatchFiller(compiled, dims, batchRows, maxSteps);
+    this.localIdle = Array.from({ length: LOCAL_BUFFER_SETS }, () => new TraceBuffers(dims, batchRows));
+    for (const set of this.localIdle) this.localSets.add(set);
+    this.workers.forEach((worker, i) => {
       worker.on('message', (reply: FillReply) => {
         if ('error' in reply) return this.fail(new Error(`export worker: ${reply.error}`));
-        const batch: FilledBatch = { index: reply.index, buffers: TraceBuffers.wrap(dims, batchRows, reply.data), rows: reply.rows, maxAbs: reply.maxAbs, state: reply.state, accesses: reply.accesses };
-        const waiter = this.waiting.get(batch.index);
-        this.waiting.delete(batch.index);
-        if (waiter === undefined) this.filled.set(batch.index, batch);
-        else waiter.resolve(batch);
+        if ('ready' in reply) {
+          this.ready[i] = true;
+        } else {
+          this.taken.delete(reply.index);
+          this.filled.set(reply.index, { index: reply.index, buffers: TraceBuffers.wrap(dims, batchRows, reply.data), rows: reply.rows, maxAbs: reply.maxAbs, state: reply.state, accesses: reply.accesses });
+        }
+        this.dispatch();
+        this.notify();
       });
       worker.on('error', (error) => this.fail(error));
       worker.on('exit', (code) => this.fail(new Error(`export worker exited (${code})`)));
-    }
+    });
   }
 
   schedule(index: number, start: MachineSnapshot): void {
@@ -101,18 +123,27 @@ export class WorkerBatches implements BatchSource {
     this.dispatch();
   }
 
-  next(index: number): Promise<FilledBatch> {
-    if (this.failure !== null) return Promise.reject(this.failure);
-    const batch = this.filled.get(index);
-    if (batch !== undefined) {
-      this.filled.delete(index);
-      return Promise.resolve(batch);
+  async next(index: number): Promise<FilledBatch> {
+    this.position = index;
+    for (;;) {
+      if (this.failure !== null) throw this.failure;
+      const done = this.filled.get(index);
+      if (done !== undefined) {
+        this.filled.delete(index);
+        return done;
+      }
+      if (!this.taken.has(index)) return this.fillHere(index);
+      // A worker has it: fill a later batch nobody took meanwhile, else wait for a reply.
+      const later = this.untaken(index + 1);
+      if (later !== undefined && this.localIdle.length > 0) this.filled.set(later, this.fillHere(later));
+      else await new Promise<void>((resolve) => (this.wake = resolve));
     }
-    return new Promise((resolve, reject) => this.waiting.set(index, { resolve, reject }));
   }
 
   release(batch: FilledBatch): void {
-    this.idle[batch.index % this.workers.length].push(batch.buffers);
+    if (this.localSets.has(batch.buffers)) this.localIdle.push(batch.buffers);
+    else this.idle[this.workerOf.get(batch.index) ?? 0].push(batch.buffers);
+    this.workerOf.delete(batch.index);
     this.dispatch();
   }
 
@@ -124,26 +155,50 @@ export class WorkerBatches implements BatchSource {
     }
   }
 
-  /** Hand each worker its due batches, as far as their starts are known and it has idle buffers. */
+  /** Which worker filled a batch now in this thread's hands (its buffers go back to it). */
+  private readonly workerOf = new Map<number, number>();
+
+  /** The first scheduled batch from `from` on that nobody has taken or filled. */
+  private untaken(from: number): number | undefined {
+    let first: number | undefined;
+    for (const index of this.starts.keys()) if (index >= from && (first === undefined || index < first)) first = index;
+    return first;
+  }
+
+  private fillHere(index: number): FilledBatch {
+    const start = this.starts.get(index);
+    const buffers = this.localIdle.pop();
+    if (start === undefined || buffers === undefined) throw new Error(`internal error: batch ${index} cannot be filled here`);
+    this.starts.delete(index);
+    return { index, buffers, ...this.local.fill(buffers, start) };
+  }
+
+  /** Hand each ready worker with idle buffers the first untaken batch past the caller's. */
   private dispatch(): void {
     if (this.failure !== null) return;
     this.workers.forEach((worker, i) => {
-      for (;;) {
-        const start = this.starts.get(this.due[i]);
-        if (start === undefined || this.idle[i].length === 0) return;
+      while (this.ready[i] && this.idle[i].length > 0) {
+        const index = this.untaken(this.position + 1);
+        if (index === undefined) return;
         const buffers = this.idle[i].pop()!;
-        this.starts.delete(this.due[i]);
-        const request: FillRequest = { index: this.due[i], start, data: buffers.data };
+        const request: FillRequest = { index, start: this.starts.get(index)!, data: buffers.data };
+        this.starts.delete(index);
+        this.taken.set(index, i);
+        this.workerOf.set(index, i);
         worker.postMessage(request);
-        this.due[i] += this.workers.length;
       }
     });
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
   }
 
   private fail(error: Error): void {
     if (this.failure !== null) return;
     this.failure = error;
-    for (const waiter of this.waiting.values()) waiter.reject(error);
-    this.waiting.clear();
+    this.notify();
   }
 }

@@ -25,8 +25,9 @@ export interface FillRequest {
   readonly data: ColumnData[];
 }
 
-/** Worker → main: the buffers back, `rows` of them filled; or what went wrong. */
+/** Worker → main: started; the buffers back, `rows` of them filled; or what went wrong. */
 export type FillReply =
+  | { readonly ready: true }
   | { readonly index: number; readonly data: ColumnData[]; readonly rows: number; readonly maxAbs: number; readonly state: MachineSnapshot; readonly accesses: string }
   | { readonly error: string };
 
@@ -34,6 +35,7 @@ const { program, ffDim, batchRows, maxSteps } = workerData as ExportWorkerData;
 const dims = { ffDim, instructions: program.instructions.length };
 const filler = new BatchFiller(compileProgram(program), dims, batchRows, maxSteps);
 const port = parentPort!;
+port.postMessage({ ready: true } satisfies FillReply);
 
 port.on('message', ({ index, start, data }: FillRequest) => {
   try {

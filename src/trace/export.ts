@@ -39,9 +39,10 @@ export interface ExportOptions {
   readonly ffDim?: number;
   readonly progress?: ExportProgress;
   /**
-   * Worker threads for pass 2 (0: all in this thread). Each runs the FFN engine on every n-th
-   * batch, from the reference run's state at its start, and builds its execution columns while
-   * this thread adds the log and writes. Default: DEFAULT_THREADS for runs of at least
+   * Worker threads for pass 2 (0: all in this thread). They share the batches with this
+   * thread (WorkerBatches): each runs the FFN engine from the reference run's state at a
+   * batch's start and builds its execution columns, while this thread fills the batches no
+   * worker took, adds the log and writes. Default: DEFAULT_THREADS for runs of at least
    * THREADS_FROM_ROWS steps on a machine of several cores, else 0. The sync exportTrace always
    * uses 0. The bytes written are the same.
    */
@@ -148,7 +149,7 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
       digest.addTap(accesses);
       accessDigests.push(digest.value);
       boundaries.push(scout.snapshot());
-      if (workers === null && workersFor(scout.steps) > 0) source = workers = new WorkerBatches(program, dims, batchRows, maxSteps, workersFor(scout.steps));
+      if (workers === null && workersFor(scout.steps) > 0) source = workers = new WorkerBatches(compiled, dims, batchRows, maxSteps, workersFor(scout.steps));
       for (; workers !== null && scheduled < boundaries.length - 1; scheduled++) workers.schedule(scheduled, boundaries[scheduled]);
       progress?.update('run', scout.steps, null);
       yield;

@@ -27,6 +27,7 @@ import type { MachineSnapshot } from '../../src/runtime/state.js';
 import { claimDocument } from '../../src/trace/claim-file.js';
 import { exportTrace, exportTraceInterruptible } from '../../src/trace/export.js';
 import { decodeMetadata, encodeMetadata, FIELDS, MetaKey, type FieldName } from '../../src/trace/metadata.js';
+import type { BatchFiller } from '../../src/trace/batch-filler.js';
 import { FileSink } from '../../src/trace/sink.js';
 import { WitnessBuilder } from '../../src/trace/witness.js';
 
@@ -413,9 +414,9 @@ describe('the output file appears whole or not at all', () => {
   });
 
   it.each([
-    ['crashes', `require('node:worker_threads').parentPort.on('message', () => { throw new Error('injected worker crash'); });`, 'injected worker crash'],
-    ['reports an error', `const { parentPort } = require('node:worker_threads'); parentPort.on('message', () => parentPort.postMessage({ error: 'injected worker error' }));`, 'export worker: injected worker error'],
-    ['exits', `process.exit(3);`, 'export worker exited (3)'],
+    ['crashes', `const { parentPort } = require('node:worker_threads'); parentPort.postMessage({ ready: true }); parentPort.on('message', () => { throw new Error('injected worker crash'); });`, 'injected worker crash'],
+    ['reports an error', `const { parentPort } = require('node:worker_threads'); parentPort.postMessage({ ready: true }); parentPort.on('message', () => parentPort.postMessage({ error: 'injected worker error' }));`, 'export worker: injected worker error'],
+    ['exits', `const { parentPort } = require('node:worker_threads'); parentPort.postMessage({ ready: true }); parentPort.on('message', () => process.exit(3));`, 'export worker exited (3)'],
   ])('a pass-2 worker that %s fails the export, which removes its partial file', async (_how, source, message) => {
     const { sub, target } = setup('worker-fails');
     vi.resetModules();
@@ -425,6 +426,13 @@ describe('the output file appears whole or not at all', () => {
     }));
     try {
       const { exportTraceInterruptible: threadedExport } = await import('../../src/trace/export.js');
+      // This thread fills batches too, 50 ms each here, so the worker is started and given one.
+      const { BatchFiller: Filler } = await import('../../src/trace/batch-filler.js');
+      const fill = Filler.prototype.fill;
+      vi.spyOn(Filler.prototype, 'fill').mockImplementation(function (this: BatchFiller, ...args) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+        return fill.apply(this, args);
+      });
       await expect(threadedExport(load('fibonacci'), target, { maxSteps: 1_000_000, batchRows: 10, threads: 1 })).rejects.toThrow(message);
     } finally {
       vi.doUnmock('../../src/trace/worker-thread.js');
