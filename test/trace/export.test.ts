@@ -27,7 +27,7 @@ import type { MachineSnapshot } from '../../src/runtime/state.js';
 import { claimDocument } from '../../src/trace/claim-file.js';
 import { exportTrace, exportTraceInterruptible } from '../../src/trace/export.js';
 import { decodeMetadata, encodeMetadata, FIELDS, MetaKey, type FieldName } from '../../src/trace/metadata.js';
-import type { BatchFiller } from '../../src/trace/batch-filler.js';
+import { BatchFiller } from '../../src/trace/batch-filler.js';
 import { FileSink } from '../../src/trace/sink.js';
 import { WitnessBuilder } from '../../src/trace/witness.js';
 
@@ -309,7 +309,18 @@ describe('pass 2 on worker threads', () => {
     const inThread = fresh('in-thread.arrow');
     const threaded = fresh('threaded.arrow');
     const a = exportTrace(program, inThread, { maxSteps, batchRows });
+    // This thread's fills take 30 ms here, so the workers start and fill some of the batches.
+    const fill = BatchFiller.prototype.fill;
+    let here = 0;
+    vi.spyOn(BatchFiller.prototype, 'fill').mockImplementation(function (this: BatchFiller, ...args) {
+      here++;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30);
+      return fill.apply(this, args);
+    });
     const b = await exportTraceInterruptible(program, threaded, { maxSteps, batchRows, threads });
+    vi.restoreAllMocks();
+    const batches = Math.ceil(a.rows / batchRows);
+    if (batches >= 8) expect(here).toBeLessThan(batches);
     expect(b.rows).toBe(a.rows);
     expect(readFileSync(threaded).equals(readFileSync(inThread))).toBe(true);
     expect((await checkTrace(threaded)).ok).toBe(true);
