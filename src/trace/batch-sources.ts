@@ -90,6 +90,8 @@ export class WorkerBatches implements BatchSource {
   private readonly filled = new Map<number, FilledBatch>();
   /** The batch the caller asks for next (it never goes back). */
   private position = 0;
+  /** One past the last batch scheduled. */
+  private scheduledEnd = 0;
   private wake: (() => void) | null = null;
   private failure: Error | null = null;
 
@@ -120,6 +122,7 @@ export class WorkerBatches implements BatchSource {
 
   schedule(index: number, start: MachineSnapshot): void {
     this.starts.set(index, start);
+    this.scheduledEnd = Math.max(this.scheduledEnd, index + 1);
     this.dispatch();
   }
 
@@ -158,11 +161,13 @@ export class WorkerBatches implements BatchSource {
   /** Which worker filled a batch now in this thread's hands (its buffers go back to it). */
   private readonly workerOf = new Map<number, number>();
 
-  /** The first scheduled batch from `from` on that nobody has taken or filled. */
+  /**
+   * The first scheduled batch from `from` on that nobody has taken or filled. Batches are
+   * scheduled in order and only a few past `from` are taken, so this looks at a few indexes.
+   */
   private untaken(from: number): number | undefined {
-    let first: number | undefined;
-    for (const index of this.starts.keys()) if (index >= from && (first === undefined || index < first)) first = index;
-    return first;
+    for (let index = from; index < this.scheduledEnd; index++) if (this.starts.has(index)) return index;
+    return undefined;
   }
 
   private fillHere(index: number): FilledBatch {
