@@ -309,17 +309,18 @@ describe('pass 2 on worker threads', () => {
     const inThread = fresh('in-thread.arrow');
     const threaded = fresh('threaded.arrow');
     const a = exportTrace(program, inThread, { maxSteps, batchRows });
-    // This thread's fills take 30 ms here, so the workers start and fill some of the batches.
+    // On runs of several batches this thread's first fill takes a second here and the others
+    // 30 ms, so the workers start meanwhile (even on a busy machine) and fill some batches.
+    const batches = Math.ceil(a.rows / batchRows);
     const fill = BatchFiller.prototype.fill;
     let here = 0;
     vi.spyOn(BatchFiller.prototype, 'fill').mockImplementation(function (this: BatchFiller, ...args) {
+      if (batches >= 8) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, here === 0 ? 1000 : 30);
       here++;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30);
       return fill.apply(this, args);
     });
     const b = await exportTraceInterruptible(program, threaded, { maxSteps, batchRows, threads });
     vi.restoreAllMocks();
-    const batches = Math.ceil(a.rows / batchRows);
     if (batches >= 8) expect(here).toBeLessThan(batches);
     expect(b.rows).toBe(a.rows);
     expect(readFileSync(threaded).equals(readFileSync(inThread))).toBe(true);
@@ -437,11 +438,13 @@ describe('the output file appears whole or not at all', () => {
     }));
     try {
       const { exportTraceInterruptible: threadedExport } = await import('../../src/trace/export.js');
-      // This thread fills batches too, 50 ms each here, so the worker is started and given one.
+      // This thread fills batches too, the first taking a second here and the others 50 ms, so
+      // the worker is started (even on a busy machine) and given one.
       const { BatchFiller: Filler } = await import('../../src/trace/batch-filler.js');
       const fill = Filler.prototype.fill;
+      let here = 0;
       vi.spyOn(Filler.prototype, 'fill').mockImplementation(function (this: BatchFiller, ...args) {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, here++ === 0 ? 1000 : 50);
         return fill.apply(this, args);
       });
       await expect(threadedExport(load('fibonacci'), target, { maxSteps: 1_000_000, batchRows: 10, threads: 1 })).rejects.toThrow(message);
