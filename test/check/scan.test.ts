@@ -20,7 +20,7 @@ import { compileProgram } from '../../src/compiler/compile.js';
 import { assemble } from '../../src/isa/assemble.js';
 import { exportTrace } from '../../src/trace/export.js';
 import { allocateColumn, columnSlots } from '../../src/trace/layout.js';
-import { openTrace, type TraceBatch } from '../../src/trace/reader.js';
+import { openTrace, type OpenTrace, type TraceBatch } from '../../src/trace/reader.js';
 import { typeRange, TraceEdit } from '../support/trace-edit.js';
 import { Random } from '../support/random-programs.js';
 
@@ -39,6 +39,16 @@ function javascriptRows(set: CompiledRowSet, batch: TraceBatch, end: number): nu
     from = out[count - 1] + 1;
   }
   return found;
+}
+
+/** A trace's every-row and transition sets, compiled both ways (as the check compiles them), and a WebAssembly scanner of both. */
+function compileSets(trace: OpenTrace) {
+  const compiled = compileProgram(assemble(trace.metadata.program));
+  const instances = new Expander(loadAir(), trace.dims, programTables(compiled, trace.metadata.ffDim, trace.metadata.claim)).instances();
+  const select = columnIndex('select');
+  const every = compileRowSet('every', instances, trace.slots, select);
+  const transition = compileRowSet('transition', instances, trace.slots, select);
+  return { every, transition, wasm: new WasmScanner([every.plan, transition.plan], trace.slots, select, trace.maxBatchBytes) };
 }
 
 /** A copy of the trace with one cell changed in about 3 rows of 4 (any cell of the row alike, a random in-range value). */
@@ -65,12 +75,7 @@ describe('the WebAssembly scan', () => {
     exportTrace(program(name), clean, { maxSteps: 3000, batchRows: 64 });
     for (const path of [clean, tamper(clean, 1), tamper(clean, 2)]) {
       const trace = await openTrace(path);
-      const compiled = compileProgram(assemble(trace.metadata.program));
-      const instances = new Expander(loadAir(), trace.dims, programTables(compiled, trace.metadata.ffDim, trace.metadata.claim)).instances();
-      const select = columnIndex('select');
-      const every = compileRowSet('every', instances, trace.slots, select);
-      const transition = compileRowSet('transition', instances, trace.slots, select);
-      const wasm = new WasmScanner([every.plan, transition.plan], trace.slots, select, trace.maxBatchBytes);
+      const { every, transition, wasm } = compileSets(trace);
       let flagged = 0;
       let rows = 0;
       for await (const batch of trace.batches()) {
@@ -98,11 +103,7 @@ describe('the WebAssembly scan', () => {
     for (const file of [path, tamper(path, 4)]) {
       const trace = await openTrace(file);
       expect(trace.dims.instructions).toBe(129);
-      const compiled = compileProgram(assemble(trace.metadata.program));
-      const instances = new Expander(loadAir(), trace.dims, programTables(compiled, trace.metadata.ffDim, trace.metadata.claim)).instances();
-      const select = columnIndex('select');
-      const every = compileRowSet('every', instances, trace.slots, select);
-      const wasm = new WasmScanner([every.plan], trace.slots, select, trace.maxBatchBytes);
+      const { every, wasm } = compileSets(trace);
       for await (const batch of trace.batches()) {
         wasm.load(batch);
         const flagged = [...wasm.rows(every.plan, batch.rows)];
@@ -119,11 +120,7 @@ describe('the WebAssembly scan', () => {
     exportTrace(program('gcd'), path, { maxSteps: 1000, batchRows: 10 });
     const tampered = tamper(path, 3);
     const trace = await openTrace(tampered);
-    const compiled = compileProgram(assemble(trace.metadata.program));
-    const instances = new Expander(loadAir(), trace.dims, programTables(compiled, trace.metadata.ffDim, trace.metadata.claim)).instances();
-    const select = columnIndex('select');
-    const every = compileRowSet('every', instances, trace.slots, select);
-    const wasm = new WasmScanner([every.plan], trace.slots, select, trace.maxBatchBytes);
+    const { every, wasm } = compileSets(trace);
     for await (const batch of trace.batches()) {
       // The same rows as arrays of their own, with a bit offset of 0.
       const copy: TraceBatch = { ...batch, storage: undefined, data: batch.data.map((column) => column.slice()) };
