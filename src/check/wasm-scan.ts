@@ -1,7 +1,7 @@
 import type { ColumnSlot } from '../trace/layout.js';
 import type { Cell } from './expand.js';
 import { TYPE_BOUND, type RowSetPlan } from './plan.js';
-import { Code, encodeModule, I32, I64, Op, type ValueType } from './wasm.js';
+import { Code, encodeModule, I32, I64, Op, type ValueType } from '../wasm/encode.js';
 
 /**
  * Compiles a row set's plan into a WebAssembly scan: `scan(cols, start, end, out, cap)` reads

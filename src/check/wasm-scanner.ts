@@ -2,7 +2,7 @@ import type { TraceBatch } from '../trace/reader.js';
 import type { ColumnSlot } from '../trace/layout.js';
 import type { RowSetPlan } from './plan.js';
 import { compileWasmScan } from './wasm-scan.js';
-import { Code, createMemory, encodeModule, I32, I64, instantiate, Op, type WasmMemory } from './wasm.js';
+import { Code, createMemory, encodeModule, I32, I64, instantiate, Op, type WasmMemory } from '../wasm/encode.js';
 
 const PAGE = 65536;
 /** Memory layout: the column table, the found rows, the coefficient tables, then the batch. */

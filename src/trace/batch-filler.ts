@@ -3,24 +3,34 @@ import type { Program } from '../isa/program.js';
 import { controlTable } from '../compiler/control-table.js';
 import { OUTPUT_DIM } from '../compiler/layout.js';
 import { AccessDigest, AccessKind, createAccessTap } from '../runtime/access.js';
-import { createTap, FfnMachine, type FfnTap } from '../runtime/ffn/engine.js';
+import { createTap, FfnMachine, flattenUnits, type FfnTap } from '../runtime/ffn/engine.js';
 import { NativeMachine } from '../runtime/native/interpreter.js';
-import type { MachineSnapshot } from '../runtime/state.js';
+import { Reg, REG_COUNT, restoreState, snapshot, type MachineSnapshot, type MachineState } from '../runtime/state.js';
+import { instantiate } from '../wasm/encode.js';
+import { compileFill, FillStop } from './fill-code.js';
+import { InstructionField, INSTRUCTION_FIELDS, UnitField, UNIT_FIELDS, type FillMemory } from './fill-memory.js';
 import { largestMagnitude, type TraceBuffers, type TraceDims } from './layout.js';
 import { WitnessBuilder } from './witness.js';
 
-/** FFN rows per tap fill: a small tap stays in cache while its rows are copied into the batch. */
-export const TAP_ROWS = 2048;
-
 /**
- * Runs the FFN engine for a batch: up to `batchRows` steps (never past `maxSteps`), in
- * tap-sized chunks, filling the execution-side columns of `buffers`. Shared by this thread's
- * pass 2 and the workers', so all write the same bytes; a worker given every other batch
- * resumes the machine from the reference run's state at the batch's start. The batch's memory
- * accesses come back as a digest: the sorted log the export writes comes from the reference
- * interpreter, so the export compares them with its run's (see accessDivergence).
+ * Runs the FFN engine for a batch: up to `batchRows` steps (never past `maxSteps`), filling the
+ * execution-side columns of one of its FillMemory's buffer sets. The steps run in the fill
+ * compiled to WebAssembly (fill-code.ts), which writes the columns in place; a step it defers
+ * (a fault, or a value outside what it handles) is made by the FFN engine itself and its row
+ * built by WitnessBuilder, the reference both are tested against. Shared by this thread's
+ * pass 2 and the workers', so all write the same bytes; a batch may resume from the reference
+ * run's state at its start. The batch's memory accesses come back as a digest: the sorted log
+ * the export writes comes from the reference interpreter, so the export compares them with its
+ * run's (see accessDivergence).
  */
 export class BatchFiller {
+  private readonly run: (cols: number, row: number, limit: number, firstStep: number) => number;
+  /** The machine state the compiled fill runs from and leaves: views of the fill memory. */
+  private readonly state: MachineState;
+  /** Why the last fill call stopped (FillStop); the extremes (low, high) of the hidden and output values it wrote. */
+  private readonly status: Int32Array;
+  private readonly extremes: Int32Array;
+  /** The FFN engine, for the steps the compiled fill defers; its tap holds one row. */
   private readonly machine: FfnMachine;
   private readonly tap: FfnTap;
   private readonly witness: WitnessBuilder;
@@ -30,41 +40,122 @@ export class BatchFiller {
     private readonly dims: TraceDims,
     private readonly batchRows: number,
     private readonly maxSteps: number,
+    readonly memory: FillMemory,
   ) {
+    const { layout } = memory;
+    const buffer = memory.memory.buffer;
+    writeFillTables(compiled, memory);
+    this.run = instantiate(compileFill(layout, dims, compiled.program.memorySize, memory.shared), memory.memory).fill as BatchFiller['run'];
     this.machine = new FfnMachine(compiled);
-    // The witness builds input_bits from ACC and OPERAND: the tap need not spell them out.
-    this.tap = createTap(dims.ffDim, Math.min(TAP_ROWS, batchRows), { bits: false });
+    this.state = {
+      regs: new Int32Array(buffer, layout.regsAt, REG_COUNT),
+      memory: new Int32Array(buffer, layout.cellsAt, compiled.program.memorySize),
+      steps: 0,
+      fault: null,
+    };
+    this.state.regs.set(this.machine.regs);
+    this.state.memory.set(this.machine.memory);
+    this.status = new Int32Array(buffer, layout.statusAt, 1);
+    this.extremes = new Int32Array(buffer, layout.extremesAt, 2);
+    this.tap = createTap(dims.ffDim, 1, { bits: false });
     this.witness = new WitnessBuilder(controlTable(compiled), dims.instructions);
   }
 
   /**
-   * Fill the batch that starts at `start` (default: where the last one ended), bitmaps
-   * cleared first; its rows, largest |hidden| or |output|, end state and accesses' digest.
+   * Fill `buffers` (one of this filler's memory's sets) with the batch that starts at `start`
+   * (default: where the last one ended), bitmaps cleared first; its rows, largest |hidden| or
+   * |output|, end state and accesses' digest.
    */
   fill(buffers: TraceBuffers, start?: MachineSnapshot): { rows: number; maxAbs: number; state: MachineSnapshot; accesses: string } {
-    const { machine, tap } = this;
-    if (start !== undefined && start.steps !== machine.steps) machine.resume(start);
-    buffers.clearBitmaps();
-    const stop = Math.min(machine.steps + this.batchRows, this.maxSteps);
+    const { state } = this;
+    if (start !== undefined && start.steps !== state.steps) restoreState(state, start);
+    const { rows, maxAbs } = this.fillRows(buffers, Math.min(state.steps + this.batchRows, this.maxSteps));
     const digest = new AccessDigest();
+    digestAccesses(buffers, 0, rows, digest);
+    return { rows, maxAbs, state: snapshot(state.regs, state.memory, state.steps, state.fault), accesses: digest.value };
+  }
+
+  /** The rows of the steps from here to step `stop` (or a halt or fault) into `buffers`, bitmaps cleared first. */
+  fillRows(buffers: TraceBuffers, stop: number): { rows: number; maxAbs: number } {
+    const { state, memory, status, extremes } = this;
+    const set = memory.setOf(buffers);
+    if (set < 0) throw new Error("internal error: a batch filler fills its own memory's buffers");
+    buffers.clearBitmaps();
     let rows = 0;
     let maxAbs = 0;
-    while (machine.steps < stop) {
-      tap.row = 0;
-      const base = machine.steps;
-      const ran = machine.advance(stop - base, tap);
-      if (ran === 0) break;
-      this.witness.fillExecution(buffers, tap, ran, base, rows);
-      digestAccesses(buffers, rows, rows + ran, digest);
-      maxAbs = largestMagnitude(tap.output, ran * OUTPUT_DIM, largestMagnitude(tap.hidden, ran * this.dims.ffDim, maxAbs));
+    while (state.steps < stop && state.fault === null && state.regs[Reg.HALTED] !== 1) {
+      const ran = this.run(memory.layout.columnTables[set], rows, stop - state.steps, state.steps);
       rows += ran;
+      state.steps += ran;
+      maxAbs = Math.max(maxAbs, -extremes[0], extremes[1]);
+      if (status[0] === FillStop.DEFER) {
+        if (!this.deferredStep(buffers, rows)) break;
+        rows++;
+        maxAbs = largestMagnitude(this.tap.output, OUTPUT_DIM, largestMagnitude(this.tap.hidden, this.dims.ffDim, maxAbs));
+      }
     }
-    return { rows, maxAbs, state: machine.snapshot(), accesses: digest.value };
+    return { rows, maxAbs };
+  }
+
+  /**
+   * The step the compiled fill deferred, made by the FFN engine from the same state, its row
+   * built at `row`; false when it faults (the run ends there, the fault recorded).
+   */
+  private deferredStep(buffers: TraceBuffers, row: number): boolean {
+    const { machine, state, tap } = this;
+    machine.resume(snapshot(state.regs, state.memory, state.steps, null));
+    tap.row = 0;
+    if (machine.advance(1, tap) === 0) {
+      state.fault = machine.fault;
+      return false;
+    }
+    this.witness.fillExecution(buffers, tap, 1, state.steps, row);
+    state.regs.set(machine.regs);
+    state.memory.set(machine.memory);
+    state.steps++;
+    return true;
+  }
+}
+
+/** The compiled units and control table of a program into the fill memory's tables (fill-memory.ts). */
+function writeFillTables(compiled: CompiledProgram, memory: FillMemory): void {
+  const { layout } = memory;
+  const flat = flattenUnits(compiled);
+  const instructions = compiled.instructions.length;
+  const table = new Int32Array(memory.memory.buffer, layout.instructionsAt, INSTRUCTION_FIELDS * instructions);
+  for (let j = 0; j < instructions; j++) {
+    const at = j * INSTRUCTION_FIELDS;
+    table[at + InstructionField.READ_MODE] = flat.readMode[j];
+    table[at + InstructionField.READ_ADDR] = flat.readAddr[j];
+    table[at + InstructionField.STACK] = flat.stack[j];
+    table[at + InstructionField.ZERO_RULE] = flat.zeroRule[j];
+    table[at + InstructionField.CARRY_RULE] = flat.carryRule[j];
+    table[at + InstructionField.HALTS] = flat.halts[j];
+    table[at + InstructionField.OPCODE] = flat.opcode[j];
+    table[at + InstructionField.ARG] = flat.arg[j];
+    table[at + InstructionField.USES_BITS] = flat.usesBits[j];
+    table[at + InstructionField.UNIT_START] = flat.start[j];
+    table[at + InstructionField.UNIT_END] = flat.start[j + 1];
+    // Every partial sum of the engine's is at most |bias| + Σ |coeff| · 2^31 (the fill defers
+    // a product gate·value beyond int32): below 2^53 it is exact in doubles.
+    let bound = 0;
+    for (let o = 0; o < OUTPUT_DIM; o++) bound += Math.abs(flat.bias[j * OUTPUT_DIM + o]);
+    for (let k = flat.start[j]; k < flat.start[j + 1]; k++) bound += Math.abs(flat.coeff[k]) * 2 ** 31;
+    table[at + InstructionField.DEFER] = bound < 2 ** 53 ? 0 : 1;
+    for (let o = 0; o < OUTPUT_DIM; o++) table[at + InstructionField.BIAS + o] = flat.bias[j * OUTPUT_DIM + o];
+  }
+  const units = new Int32Array(memory.memory.buffer, layout.unitsAt, UNIT_FIELDS * flat.gateSlot.length);
+  for (let k = 0; k < flat.gateSlot.length; k++) {
+    const at = k * UNIT_FIELDS;
+    units[at + UnitField.GATE_AT] = layout.inputAt + 4 * flat.gateSlot[k];
+    units[at + UnitField.VALUE_AT] = layout.inputAt + 4 * flat.value[k];
+    units[at + UnitField.OUT_AT] = layout.outputAt + 8 * flat.out[k];
+    units[at + UnitField.COEFF] = flat.coeff[k];
   }
 }
 
 /** Add rows [from, to) of the access columns to `digest`. */
-function digestAccesses(buffers: TraceBuffers, from: number, to: number, digest: AccessDigest): void {
+export function digestAccesses(buffers: TraceBuffers, from: number, to: number, digest: AccessDigest): void {
   const addr = buffers.column('access_addr');
   const value = buffers.column('access_value');
   const read = buffers.column('access_read');

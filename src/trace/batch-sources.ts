@@ -3,7 +3,8 @@ import type { CompiledProgram } from '../compiler/compile.js';
 import type { MachineSnapshot } from '../runtime/state.js';
 import { BatchFiller } from './batch-filler.js';
 import type { ExportWorkerData, FillReply, FillRequest } from './export-worker.js';
-import { TraceBuffers, type TraceDims } from './layout.js';
+import { FillMemory, fillShape } from './fill-memory.js';
+import type { TraceBuffers, TraceDims } from './layout.js';
 import { siblingModule, startModuleWorker } from './worker-thread.js';
 
 /** A batch of pass 2 with its execution-side columns filled (log columns still clear). */
@@ -40,8 +41,9 @@ export class InlineBatches implements BatchSource {
   private readonly starts = new Map<number, MachineSnapshot>();
 
   constructor(compiled: CompiledProgram, dims: TraceDims, batchRows: number, maxSteps: number) {
-    this.filler = new BatchFiller(compiled, dims, batchRows, maxSteps);
-    this.buffers = new TraceBuffers(dims, batchRows);
+    const memory = new FillMemory(fillShape(compiled, dims, batchRows, 1));
+    this.filler = new BatchFiller(compiled, dims, batchRows, maxSteps, memory);
+    this.buffers = memory.sets[0];
   }
 
   schedule(index: number, start: MachineSnapshot): void {
@@ -78,7 +80,8 @@ const LOCAL_BUFFER_SETS = 2;
  */
 export class WorkerBatches implements BatchSource {
   private readonly workers: Worker[];
-  /** Per worker: started (its filler built), its idle buffer sets. */
+  /** Per worker: the memory it fills (shared), whether it started (its filler built), its idle buffer sets. */
+  private readonly memories: FillMemory[];
   private readonly ready: boolean[];
   private readonly idle: TraceBuffers[][];
   private readonly local: BatchFiller;
@@ -96,12 +99,16 @@ export class WorkerBatches implements BatchSource {
   private failure: Error | null = null;
 
   constructor(compiled: CompiledProgram, dims: TraceDims, batchRows: number, maxSteps: number, threads: number) {
-    const data: ExportWorkerData = { program: compiled.program, ffDim: dims.ffDim, batchRows, maxSteps };
-    this.workers = Array.from({ length: threads }, () => startModuleWorker(siblingModule(import.meta.url, 'export-worker'), data));
+    this.memories = Array.from({ length: threads }, () => new FillMemory(fillShape(compiled, dims, batchRows, BUFFER_SETS_PER_WORKER), { shared: true }));
+    this.workers = this.memories.map((memory) => {
+      const data: ExportWorkerData = { program: compiled.program, ffDim: dims.ffDim, batchRows, maxSteps, memory: memory.memory, sets: BUFFER_SETS_PER_WORKER };
+      return startModuleWorker(siblingModule(import.meta.url, 'export-worker'), data);
+    });
     this.ready = this.workers.map(() => false);
-    this.idle = this.workers.map(() => Array.from({ length: BUFFER_SETS_PER_WORKER }, () => TraceBuffers.shared(dims, batchRows)));
-    this.local = new BatchFiller(compiled, dims, batchRows, maxSteps);
-    this.localIdle = Array.from({ length: LOCAL_BUFFER_SETS }, () => new TraceBuffers(dims, batchRows));
+    this.idle = this.memories.map((memory) => [...memory.sets]);
+    const local = new FillMemory(fillShape(compiled, dims, batchRows, LOCAL_BUFFER_SETS));
+    this.local = new BatchFiller(compiled, dims, batchRows, maxSteps, local);
+    this.localIdle = [...local.sets];
     for (const set of this.localIdle) this.localSets.add(set);
     this.workers.forEach((worker, i) => {
       worker.on('message', (reply: FillReply) => {
@@ -110,7 +117,8 @@ export class WorkerBatches implements BatchSource {
           this.ready[i] = true;
         } else {
           this.taken.delete(reply.index);
-          this.filled.set(reply.index, { index: reply.index, buffers: TraceBuffers.wrap(dims, batchRows, reply.data), rows: reply.rows, maxAbs: reply.maxAbs, state: reply.state, accesses: reply.accesses });
+          const { index, set, rows, maxAbs, state, accesses } = reply;
+          this.filled.set(index, { index, buffers: this.memories[i].sets[set], rows, maxAbs, state, accesses });
         }
         this.dispatch();
         this.notify();
@@ -186,7 +194,7 @@ export class WorkerBatches implements BatchSource {
         const index = this.untaken(this.position + 1);
         if (index === undefined) return;
         const buffers = this.idle[i].pop()!;
-        const request: FillRequest = { index, start: this.starts.get(index)!, data: buffers.data };
+        const request: FillRequest = { index, start: this.starts.get(index)!, set: this.memories[i].setOf(buffers) };
         this.starts.delete(index);
         this.taken.set(index, i);
         this.workerOf.set(index, i);

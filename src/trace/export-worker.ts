@@ -3,7 +3,8 @@ import { compileProgram } from '../compiler/compile.js';
 import type { Program } from '../isa/program.js';
 import type { MachineSnapshot } from '../runtime/state.js';
 import { BatchFiller } from './batch-filler.js';
-import { TraceBuffers, type ColumnData } from './layout.js';
+import type { WasmMemory } from '../wasm/encode.js';
+import { FillMemory, fillShape } from './fill-memory.js';
 
 /**
  * Pass 2 of a threaded export (see export.ts, batch-sources.ts): runs the FFN engine from the
@@ -16,31 +17,36 @@ export interface ExportWorkerData {
   readonly ffDim: number;
   readonly batchRows: number;
   readonly maxSteps: number;
+  /** The shared memory this worker fills (its buffer sets are the main thread's views of it too). */
+  readonly memory: WasmMemory;
+  readonly sets: number;
 }
 
-/** Main → worker: fill batch `index`, which starts from `start`, into these buffers. */
+/** Main → worker: fill batch `index`, which starts from `start`, into buffer set `set` of the memory. */
 export interface FillRequest {
   readonly index: number;
   readonly start: MachineSnapshot;
-  readonly data: ColumnData[];
+  readonly set: number;
 }
 
 /** Worker → main: started; the buffers back, `rows` of them filled; or what went wrong. */
 export type FillReply =
   | { readonly ready: true }
-  | { readonly index: number; readonly data: ColumnData[]; readonly rows: number; readonly maxAbs: number; readonly state: MachineSnapshot; readonly accesses: string }
+  | { readonly index: number; readonly set: number; readonly rows: number; readonly maxAbs: number; readonly state: MachineSnapshot; readonly accesses: string }
   | { readonly error: string };
 
-const { program, ffDim, batchRows, maxSteps } = workerData as ExportWorkerData;
+const { program, ffDim, batchRows, maxSteps, memory, sets } = workerData as ExportWorkerData;
 const dims = { ffDim, instructions: program.instructions.length };
-const filler = new BatchFiller(compileProgram(program), dims, batchRows, maxSteps);
+const compiled = compileProgram(program);
+const fill = new FillMemory(fillShape(compiled, dims, batchRows, sets), { memory });
+const filler = new BatchFiller(compiled, dims, batchRows, maxSteps, fill);
 const port = parentPort!;
 port.postMessage({ ready: true } satisfies FillReply);
 
-port.on('message', ({ index, start, data }: FillRequest) => {
+port.on('message', ({ index, start, set }: FillRequest) => {
   try {
-    const filled = filler.fill(TraceBuffers.wrap(dims, batchRows, data), start);
-    port.postMessage({ index, data, ...filled } satisfies FillReply);
+    const filled = filler.fill(fill.sets[set], start);
+    port.postMessage({ index, set, ...filled } satisfies FillReply);
   } catch (error) {
     port.postMessage({ error: error instanceof Error ? error.message : String(error) } satisfies FillReply);
   }

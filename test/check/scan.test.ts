@@ -14,7 +14,7 @@ import { compileRowSet, type CompiledRowSet } from '../../src/check/codegen.js';
 import { Expander, type Cell, type Monomial } from '../../src/check/expand.js';
 import { asOr } from '../../src/check/plan.js';
 import { programTables } from '../../src/check/tables.js';
-import { Code, createMemory, encodeModule, I64, instantiate } from '../../src/check/wasm.js';
+import { Code, createMemory, encodeModule, I64, instantiate } from '../../src/wasm/encode.js';
 import { WasmScanner } from '../../src/check/wasm-scanner.js';
 import { compileProgram } from '../../src/compiler/compile.js';
 import { assemble } from '../../src/isa/assemble.js';

@@ -457,11 +457,13 @@ describe('the output file appears whole or not at all', () => {
 
   it('an FFN run whose memory access differs from the reference run is an internal error naming the step', () => {
     const { sub, target } = setup('diverged');
-    const fill = WitnessBuilder.prototype.fillExecution;
+    const fillRows = BatchFiller.prototype.fillRows;
     // The FFN side records another value for the access of step 4.
-    vi.spyOn(WitnessBuilder.prototype, 'fillExecution').mockImplementation(function (this: WitnessBuilder, buffers, tap, rows, firstStep, at) {
-      fill.call(this, buffers, tap, rows, firstStep, at);
-      if (firstStep === 0) (buffers.column('access_value') as Int16Array)[4] += 1;
+    let batch = 0;
+    vi.spyOn(BatchFiller.prototype, 'fillRows').mockImplementation(function (this: BatchFiller, buffers, stop) {
+      const filled = fillRows.call(this, buffers, stop);
+      if (batch++ === 0) (buffers.column('access_value') as Int16Array)[4] += 1;
+      return filled;
     });
     expect(() => exportTrace(load('fibonacci'), target, { maxSteps: 1_000_000, batchRows: 10 })).toThrow(
       /^internal error: at step 4 the FFN engine's memory access \(address \d+, value -?\d+, kind \d\) differs from the reference interpreter's/,

@@ -43,7 +43,7 @@ export function createTap(ffDim: number, capacity: number, options: { bits?: boo
 }
 
 /** Compiled units flattened into typed arrays (instruction j owns units start[j]..start[j+1)), beside the control table. */
-interface FlatUnits extends ControlTable {
+export interface FlatUnits extends ControlTable {
   start: Int32Array;
   /** Gate input slot of each unit; a constant gate (GATE_CONSTANT) reads slot CONST, which is 1. */
   gateSlot: Int32Array;
@@ -55,7 +55,7 @@ interface FlatUnits extends ControlTable {
   usesBits: Uint8Array;
 }
 
-function flatten(compiled: CompiledProgram): FlatUnits {
+export function flattenUnits(compiled: CompiledProgram): FlatUnits {
   const list = compiled.instructions;
   const total = list.reduce((n, c) => n + c.units.length, 0);
   const flat: FlatUnits = {
@@ -142,7 +142,7 @@ export class FfnMachine implements Engine {
     this.compiled = programOrCompiled;
     this.regs = initialRegisters(programOrCompiled.program);
     this.memory = Int32Array.from(programOrCompiled.program.initialMemory);
-    this.flat = flatten(programOrCompiled);
+    this.flat = flattenUnits(programOrCompiled);
   }
 
   static fromProgram(program: CompiledProgram['program']): FfnMachine {

@@ -1,18 +1,20 @@
 /**
  * A minimal WebAssembly encoder: one exported function over an imported memory, its body
- * written as instructions into a Code. Only what the constraint scan needs (binary format
- * of the WebAssembly core specification, version 1).
+ * written as instructions into a Code. Only what the generated code of this package needs
+ * (the checker's constraint scan, the exporter's batch fill): the binary format of the
+ * WebAssembly core specification, version 1, plus shared memories (threads proposal).
  */
 
 export const I32 = 0x7f;
 export const I64 = 0x7e;
 export type ValueType = typeof I32 | typeof I64;
 
-/** Instruction opcodes used by the scan. */
+/** Instruction opcodes used by the generated code. */
 export const Op = {
   block: 0x02,
   loop: 0x03,
   if: 0x04,
+  else: 0x05,
   end: 0x0b,
   br: 0x0c,
   brIf: 0x0d,
@@ -23,26 +25,37 @@ export const Op = {
   localTee: 0x22,
   i32Load: 0x28,
   i64Load: 0x29,
+  i32Load8U: 0x2d,
+  i32Load16S: 0x2e,
   i64Load8S: 0x30,
   i64Load16S: 0x32,
   i64Load32S: 0x34,
   i32Store: 0x36,
+  i64Store: 0x37,
+  i32Store8: 0x3a,
+  i32Store16: 0x3b,
   i32Const: 0x41,
   i64Const: 0x42,
   i32Eqz: 0x45,
   i32Eq: 0x46,
   i32Ne: 0x47,
   i32LtS: 0x48,
+  i32LtU: 0x49,
   i32GtS: 0x4a,
+  i32GtU: 0x4b,
   i32GeS: 0x4e,
   i32GeU: 0x4f,
   i64Eqz: 0x50,
   i64GtS: 0x55,
   i64Ne: 0x52,
+  i64LtU: 0x54,
   i32Add: 0x6a,
   i32Sub: 0x6b,
   i32Mul: 0x6c,
   i32And: 0x71,
+  i32Or: 0x72,
+  i32Shl: 0x74,
+  i32ShrS: 0x75,
   i32ShrU: 0x76,
   i64Clz: 0x79,
   i64Ctz: 0x7a,
@@ -161,6 +174,8 @@ export interface FunctionModule {
   /** Exported under this name; the memory is imported as env.memory with at least this many pages. */
   readonly exportName: string;
   readonly memoryPages: number;
+  /** Import a shared memory of exactly memoryPages pages (threads can run the function over it). */
+  readonly shared?: boolean;
 }
 
 /** The bytes of a module importing `env.memory` and exporting one function. */
@@ -179,8 +194,9 @@ export function encodeModule(spec: FunctionModule): Uint8Array {
   vector([type], types);
   section(1, types, out);
   const imports: number[] = [];
-  const limits: number[] = [0x00];
+  const limits: number[] = [spec.shared === true ? 0x03 : 0x00];
   unsigned(spec.memoryPages, limits);
+  if (spec.shared === true) unsigned(spec.memoryPages, limits);
   vector([[...name('env'), ...name('memory'), 0x02, ...limits]], imports);
   section(2, imports, out);
   const functions: number[] = [];
@@ -217,19 +233,22 @@ export function encodeModule(spec: FunctionModule): Uint8Array {
 
 /** The parts of the WebAssembly JavaScript API used here (Node's type definitions leave them out). */
 export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
   grow(pages: number): number;
 }
 interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: { env: { memory: WasmMemory } }) => { exports: Record<string, unknown> };
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-export function createMemory(pages: number): WasmMemory {
-  return new wasmApi.Memory({ initial: pages });
+/** WebAssembly memory of `pages` 64 KiB pages; `shared`: of exactly that size, over a SharedArrayBuffer. */
+export function createMemory(pages: number, shared = false): WasmMemory {
+  return shared ? new wasmApi.Memory({ initial: pages, maximum: pages, shared: true }) : new wasmApi.Memory({ initial: pages });
 }
+
+export const PAGE_BYTES = 65536;
 
 /** Compile and instantiate a module over `memory` (compiling in this thread: the modules are small). */
 export function instantiate(bytes: Uint8Array, memory: WasmMemory): Record<string, unknown> {
