@@ -6,7 +6,7 @@ import { AccessDigest, AccessKind, createAccessTap } from '../runtime/access.js'
 import { createTap, FfnMachine, flattenUnits, type FfnTap } from '../runtime/ffn/engine.js';
 import { NativeMachine } from '../runtime/native/interpreter.js';
 import { Reg, REG_COUNT, restoreState, snapshot, type MachineSnapshot, type MachineState } from '../runtime/state.js';
-import { instantiate } from '../wasm/encode.js';
+import { compileModule, instantiate, type WasmModule } from '../wasm/encode.js';
 import { compileFill, FillStop } from './fill-code.js';
 import { InstructionField, INSTRUCTION_FIELDS, UnitField, UNIT_FIELDS, type FillMemory } from './fill-memory.js';
 import { largestMagnitude, type TraceBuffers, type TraceDims } from './layout.js';
@@ -24,12 +24,10 @@ import { WitnessBuilder } from './witness.js';
  * run's (see accessDivergence).
  */
 export class BatchFiller {
-  private readonly run: (cols: number, row: number, limit: number, firstStep: number) => number;
-  /** The machine state the compiled fill runs from and leaves: views of the fill memory. */
+  /** Per memory: its compiled fill and the views of its state, status and extremes. */
+  private readonly fills: Map<TraceBuffers, CompiledFill>;
+  /** The machine state between fill calls (copied into a fill's memory for each call). */
   private readonly state: MachineState;
-  /** Why the last fill call stopped (FillStop); the extremes (low, high) of the hidden and output values it wrote. */
-  private readonly status: Int32Array;
-  private readonly extremes: Int32Array;
   /** The FFN engine, for the steps the compiled fill defers; its tap holds one row. */
   private readonly machine: FfnMachine;
   private readonly tap: FfnTap;
@@ -40,31 +38,41 @@ export class BatchFiller {
     private readonly dims: TraceDims,
     private readonly batchRows: number,
     private readonly maxSteps: number,
-    readonly memory: FillMemory,
+    /** The memories whose buffers this filler fills (all of one shape). */
+    memories: readonly FillMemory[],
   ) {
-    const { layout } = memory;
-    const buffer = memory.memory.buffer;
-    writeFillTables(compiled, memory);
-    this.run = instantiate(compileFill(layout, dims, compiled.program.memorySize, memory.shared), memory.memory).fill as BatchFiller['run'];
+    const { memorySize } = compiled.program;
     this.machine = new FfnMachine(compiled);
-    this.state = {
-      regs: new Int32Array(buffer, layout.regsAt, REG_COUNT),
-      memory: new Int32Array(buffer, layout.cellsAt, compiled.program.memorySize),
-      steps: 0,
-      fault: null,
-    };
-    this.state.regs.set(this.machine.regs);
-    this.state.memory.set(this.machine.memory);
-    this.status = new Int32Array(buffer, layout.statusAt, 1);
-    this.extremes = new Int32Array(buffer, layout.extremesAt, 2);
+    this.state = { regs: this.machine.regs.slice(), memory: this.machine.memory.slice(), steps: 0, fault: null };
+    const modules = new Map<boolean, WasmModule>();
+    this.fills = new Map(
+      memories.map((fill) => {
+        const { layout, shared } = fill;
+        let module = modules.get(shared);
+        if (module === undefined) modules.set(shared, (module = compileModule(compileFill(layout, dims, memorySize, shared))));
+        writeFillTables(compiled, fill);
+        const buffer = fill.memory.buffer;
+        return [
+          fill.buffers,
+          {
+            run: instantiate(module, fill.memory).fill as CompiledFill['run'],
+            columns: layout.columnTable,
+            regs: new Int32Array(buffer, layout.regsAt, REG_COUNT),
+            cells: new Int32Array(buffer, layout.cellsAt, memorySize),
+            status: new Int32Array(buffer, layout.statusAt, 1),
+            extremes: new Int32Array(buffer, layout.extremesAt, 2),
+          },
+        ];
+      }),
+    );
     this.tap = createTap(dims.ffDim, 1, { bits: false });
     this.witness = new WitnessBuilder(controlTable(compiled), dims.instructions);
   }
 
   /**
-   * Fill `buffers` (one of this filler's memory's sets) with the batch that starts at `start`
-   * (default: where the last one ended), bitmaps cleared first; its rows, largest |hidden| or
-   * |output|, end state and accesses' digest.
+   * Fill `buffers` (those of one of this filler's memories) with the batch that starts at
+   * `start` (default: where the last one ended), bitmaps cleared first; its rows, largest
+   * |hidden| or |output|, end state and accesses' digest.
    */
   fill(buffers: TraceBuffers, start?: MachineSnapshot): { rows: number; maxAbs: number; state: MachineSnapshot; accesses: string } {
     const { state } = this;
@@ -77,18 +85,22 @@ export class BatchFiller {
 
   /** The rows of the steps from here to step `stop` (or a halt or fault) into `buffers`, bitmaps cleared first. */
   fillRows(buffers: TraceBuffers, stop: number): { rows: number; maxAbs: number } {
-    const { state, memory, status, extremes } = this;
-    const set = memory.setOf(buffers);
-    if (set < 0) throw new Error("internal error: a batch filler fills its own memory's buffers");
+    const { state } = this;
+    const fill = this.fills.get(buffers);
+    if (fill === undefined) throw new Error("internal error: a batch filler fills its own memories' buffers");
     buffers.clearBitmaps();
     let rows = 0;
     let maxAbs = 0;
     while (state.steps < stop && state.fault === null && state.regs[Reg.HALTED] !== 1) {
-      const ran = this.run(memory.layout.columnTables[set], rows, stop - state.steps, state.steps);
+      fill.regs.set(state.regs);
+      fill.cells.set(state.memory);
+      const ran = fill.run(fill.columns, rows, stop - state.steps, state.steps);
+      state.regs.set(fill.regs);
+      state.memory.set(fill.cells);
       rows += ran;
       state.steps += ran;
-      maxAbs = Math.max(maxAbs, -extremes[0], extremes[1]);
-      if (status[0] === FillStop.DEFER) {
+      maxAbs = Math.max(maxAbs, -fill.extremes[0], fill.extremes[1]);
+      if (fill.status[0] === FillStop.DEFER) {
         if (!this.deferredStep(buffers, rows)) break;
         rows++;
         maxAbs = largestMagnitude(this.tap.output, OUTPUT_DIM, largestMagnitude(this.tap.hidden, this.dims.ffDim, maxAbs));
@@ -115,6 +127,18 @@ export class BatchFiller {
     state.steps++;
     return true;
   }
+}
+
+/** A fill memory's instance of the compiled fill, and views of what it reads and leaves there. */
+interface CompiledFill {
+  readonly run: (cols: number, row: number, limit: number, firstStep: number) => number;
+  /** The address of the table of the batch's column addresses. */
+  readonly columns: number;
+  readonly regs: Int32Array;
+  readonly cells: Int32Array;
+  /** Why the last call stopped (FillStop); the extremes (low, high) of the hidden and output values it wrote. */
+  readonly status: Int32Array;
+  readonly extremes: Int32Array;
 }
 
 /** The compiled units and control table of a program into the fill memory's tables (fill-memory.ts). */

@@ -41,9 +41,9 @@ export class InlineBatches implements BatchSource {
   private readonly starts = new Map<number, MachineSnapshot>();
 
   constructor(compiled: CompiledProgram, dims: TraceDims, batchRows: number, maxSteps: number) {
-    const memory = new FillMemory(fillShape(compiled, dims, batchRows, 1));
-    this.filler = new BatchFiller(compiled, dims, batchRows, maxSteps, memory);
-    this.buffers = memory.sets[0];
+    const memory = new FillMemory(fillShape(compiled, dims, batchRows));
+    this.filler = new BatchFiller(compiled, dims, batchRows, maxSteps, [memory]);
+    this.buffers = memory.buffers;
   }
 
   schedule(index: number, start: MachineSnapshot): void {
@@ -80,8 +80,8 @@ const LOCAL_BUFFER_SETS = 2;
  */
 export class WorkerBatches implements BatchSource {
   private readonly workers: Worker[];
-  /** Per worker: the memory it fills (shared), whether it started (its filler built), its idle buffer sets. */
-  private readonly memories: FillMemory[];
+  /** Per worker: the memories it fills (shared, one per buffer set), whether it started (its filler built), its idle buffer sets. */
+  private readonly memories: FillMemory[][];
   private readonly ready: boolean[];
   private readonly idle: TraceBuffers[][];
   private readonly local: BatchFiller;
@@ -99,16 +99,17 @@ export class WorkerBatches implements BatchSource {
   private failure: Error | null = null;
 
   constructor(compiled: CompiledProgram, dims: TraceDims, batchRows: number, maxSteps: number, threads: number) {
-    this.memories = Array.from({ length: threads }, () => new FillMemory(fillShape(compiled, dims, batchRows, BUFFER_SETS_PER_WORKER), { shared: true }));
-    this.workers = this.memories.map((memory) => {
-      const data: ExportWorkerData = { program: compiled.program, ffDim: dims.ffDim, batchRows, maxSteps, memory: memory.memory, sets: BUFFER_SETS_PER_WORKER };
+    const shape = fillShape(compiled, dims, batchRows);
+    this.memories = Array.from({ length: threads }, () => Array.from({ length: BUFFER_SETS_PER_WORKER }, () => new FillMemory(shape, { shared: true })));
+    this.workers = this.memories.map((memories) => {
+      const data: ExportWorkerData = { program: compiled.program, ffDim: dims.ffDim, batchRows, maxSteps, memories: memories.map((fill) => fill.memory) };
       return startModuleWorker(siblingModule(import.meta.url, 'export-worker'), data);
     });
     this.ready = this.workers.map(() => false);
-    this.idle = this.memories.map((memory) => [...memory.sets]);
-    const local = new FillMemory(fillShape(compiled, dims, batchRows, LOCAL_BUFFER_SETS));
+    this.idle = this.memories.map((memories) => memories.map((fill) => fill.buffers));
+    const local = Array.from({ length: LOCAL_BUFFER_SETS }, () => new FillMemory(shape));
     this.local = new BatchFiller(compiled, dims, batchRows, maxSteps, local);
-    this.localIdle = [...local.sets];
+    this.localIdle = local.map((fill) => fill.buffers);
     for (const set of this.localIdle) this.localSets.add(set);
     this.workers.forEach((worker, i) => {
       worker.on('message', (reply: FillReply) => {
@@ -118,7 +119,7 @@ export class WorkerBatches implements BatchSource {
         } else {
           this.taken.delete(reply.index);
           const { index, set, rows, maxAbs, state, accesses } = reply;
-          this.filled.set(index, { index, buffers: this.memories[i].sets[set], rows, maxAbs, state, accesses });
+          this.filled.set(index, { index, buffers: this.memories[i][set].buffers, rows, maxAbs, state, accesses });
         }
         this.dispatch();
         this.notify();
@@ -194,7 +195,7 @@ export class WorkerBatches implements BatchSource {
         const index = this.untaken(this.position + 1);
         if (index === undefined) return;
         const buffers = this.idle[i].pop()!;
-        const request: FillRequest = { index, start: this.starts.get(index)!, set: this.memories[i].setOf(buffers) };
+        const request: FillRequest = { index, start: this.starts.get(index)!, set: this.memories[i].findIndex((fill) => fill.buffers === buffers) };
         this.starts.delete(index);
         this.taken.set(index, i);
         this.workerOf.set(index, i);

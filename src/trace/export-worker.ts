@@ -17,12 +17,11 @@ export interface ExportWorkerData {
   readonly ffDim: number;
   readonly batchRows: number;
   readonly maxSteps: number;
-  /** The shared memory this worker fills (its buffer sets are the main thread's views of it too). */
-  readonly memory: WasmMemory;
-  readonly sets: number;
+  /** The shared memories this worker fills, one per buffer set (the main thread's buffers are views of them too). */
+  readonly memories: readonly WasmMemory[];
 }
 
-/** Main → worker: fill batch `index`, which starts from `start`, into buffer set `set` of the memory. */
+/** Main → worker: fill batch `index`, which starts from `start`, into the buffers of memory `set`. */
 export interface FillRequest {
   readonly index: number;
   readonly start: MachineSnapshot;
@@ -35,17 +34,17 @@ export type FillReply =
   | { readonly index: number; readonly set: number; readonly rows: number; readonly maxAbs: number; readonly state: MachineSnapshot; readonly accesses: string }
   | { readonly error: string };
 
-const { program, ffDim, batchRows, maxSteps, memory, sets } = workerData as ExportWorkerData;
+const { program, ffDim, batchRows, maxSteps, memories } = workerData as ExportWorkerData;
 const dims = { ffDim, instructions: program.instructions.length };
 const compiled = compileProgram(program);
-const fill = new FillMemory(fillShape(compiled, dims, batchRows, sets), { memory });
-const filler = new BatchFiller(compiled, dims, batchRows, maxSteps, fill);
+const fills = memories.map((memory) => new FillMemory(fillShape(compiled, dims, batchRows), { memory }));
+const filler = new BatchFiller(compiled, dims, batchRows, maxSteps, fills);
 const port = parentPort!;
 port.postMessage({ ready: true } satisfies FillReply);
 
 port.on('message', ({ index, start, set }: FillRequest) => {
   try {
-    const filled = filler.fill(fill.sets[set], start);
+    const filled = filler.fill(fills[set].buffers, start);
     port.postMessage({ index, set, ...filled } satisfies FillReply);
   } catch (error) {
     port.postMessage({ error: error instanceof Error ? error.message : String(error) } satisfies FillReply);

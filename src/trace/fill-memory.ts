@@ -32,10 +32,6 @@ export const INSTRUCTION_FIELDS = InstructionField.BIAS + OUTPUT_DIM;
 export const UnitField = Object.freeze({ GATE_AT: 0, VALUE_AT: 1, OUT_AT: 2, COEFF: 3 });
 export const UNIT_FIELDS = 4;
 
-/** The shape of a fill memory for `compiled`'s batches of `batchRows` rows, `sets` of them. */
-export function fillShape(compiled: CompiledProgram, dims: TraceDims, batchRows: number, sets: number): FillShape {
-  return { dims, batchRows, sets, memorySize: compiled.program.memorySize, units: compiled.instructions.reduce((n, c) => n + c.units.length, 0) };
-}
 
 /** Bytes a bool column's bit writes may touch past its last byte (whole i32 ORs from any byte). */
 const BITMAP_SLACK = 8;
@@ -46,9 +42,15 @@ export interface FillShape {
   readonly batchRows: number;
   readonly memorySize: number;
   readonly units: number;
-  /** Buffer sets (batches being filled or written at once). */
-  readonly sets: number;
 }
+
+/** The shape of a fill memory for `compiled`'s batches of `batchRows` rows. */
+export function fillShape(compiled: CompiledProgram, dims: TraceDims, batchRows: number): FillShape {
+  return { dims, batchRows, memorySize: compiled.program.memorySize, units: compiled.instructions.reduce((n, c) => n + c.units.length, 0) };
+}
+
+/** Pages of a 32-bit WebAssembly memory at most (4 GiB). */
+const MAX_PAGES = 65536;
 
 /** Byte addresses of everything in a fill memory (fill-code.ts reads them as constants). */
 export interface FillLayout {
@@ -64,10 +66,10 @@ export interface FillLayout {
   readonly instructionsAt: number;
   readonly unitsAt: number;
   readonly cellsAt: number;
-  /** Per buffer set: the address of its table of column addresses (one i32 per column). */
-  readonly columnTables: readonly number[];
-  /** Per buffer set, per column: the byte address of its storage. */
-  readonly columns: readonly (readonly number[])[];
+  /** The table of the batch's column addresses (one i32 per column). */
+  readonly columnTable: number;
+  /** Per column: the byte address of its storage. */
+  readonly columns: readonly number[];
   readonly pages: number;
 }
 
@@ -75,7 +77,7 @@ const align = (at: number, to: number) => Math.ceil(at / to) * to;
 
 export function fillLayout(shape: FillShape): FillLayout {
   const slots = columnSlots(shape.dims);
-  const { batchRows, sets } = shape;
+  const { batchRows } = shape;
   let at = 0;
   const take = (bytes: number, alignment = 8) => {
     const start = align(at, alignment);
@@ -90,27 +92,28 @@ export function fillLayout(shape: FillShape): FillLayout {
   const instructionsAt = take(4 * INSTRUCTION_FIELDS * shape.dims.instructions);
   const unitsAt = take(4 * UNIT_FIELDS * shape.units);
   const cellsAt = take(4 * shape.memorySize);
-  const columnTables = Array.from({ length: sets }, () => take(4 * slots.length));
-  const columns = Array.from({ length: sets }, () =>
-    slots.map((slot) => {
-      const entries = batchRows * slot.width;
-      if (slot.spec.type === 'bool') return take(((entries + 7) >> 3) + BITMAP_SLACK, 64);
-      return take(entries * { int8: 1, int16: 2, int32: 4 }[slot.spec.type], 64);
-    }),
-  );
-  return { regsAt, statusAt, extremesAt, inputAt, outputAt, instructionsAt, unitsAt, cellsAt, columnTables, columns, pages: Math.max(1, Math.ceil(at / PAGE_BYTES)) };
+  const columnTable = take(4 * slots.length);
+  const columns = slots.map((slot) => {
+    const entries = batchRows * slot.width;
+    if (slot.spec.type === 'bool') return take(Math.ceil(entries / 8) + BITMAP_SLACK, 64);
+    return take(entries * { int8: 1, int16: 2, int32: 4 }[slot.spec.type], 64);
+  });
+  const pages = Math.max(1, Math.ceil(at / PAGE_BYTES));
+  if (pages > MAX_PAGES) throw new RangeError(`a batch of ${batchRows} rows of this trace takes ${at} bytes, over the 4 GiB one batch's memory holds: use fewer batch rows`);
+  return { regsAt, statusAt, extremesAt, inputAt, outputAt, instructionsAt, unitsAt, cellsAt, columnTable, columns, pages };
 }
 
 /**
  * The WebAssembly memory a compiled batch fill (fill-code.ts) runs in: its machine state and
- * tables, then `sets` buffer sets whose columns are views of it, so the fill writes the
+ * tables, then one batch's buffers, whose columns are views of it, so the fill writes the
  * trace's columns in place. Shared (a SharedArrayBuffer) when a worker thread fills it and
- * this thread writes its batches: neither side copies or transfers anything.
+ * this thread writes its batches: neither side copies or transfers anything. One batch per
+ * memory, so a batch of the largest shape (about 2.4 GB) still fits in 32-bit addresses.
  */
 export class FillMemory {
   readonly layout: FillLayout;
   readonly memory: WasmMemory;
-  readonly sets: readonly TraceBuffers[];
+  readonly buffers: TraceBuffers;
   /** Over a SharedArrayBuffer (another thread may fill it). */
   readonly shared: boolean;
 
@@ -124,22 +127,16 @@ export class FillMemory {
     const buffer = this.memory.buffer;
     this.shared = buffer instanceof SharedArrayBuffer;
     const slots = columnSlots(shape.dims);
-    this.sets = this.layout.columns.map((addresses, set) => {
-      new Int32Array(buffer, this.layout.columnTables[set], slots.length).set(addresses);
-      const data: ColumnData[] = slots.map((slot, i) => {
-        const entries = shape.batchRows * slot.width;
-        const at = addresses[i];
-        if (slot.spec.type === 'bool') return new Uint8Array(buffer, at, ((entries + 7) >> 3) + BITMAP_SLACK);
-        if (slot.spec.type === 'int8') return new Int8Array(buffer, at, entries);
-        if (slot.spec.type === 'int16') return new Int16Array(buffer, at, entries);
-        return new Int32Array(buffer, at, entries);
-      });
-      return TraceBuffers.wrap(shape.dims, shape.batchRows, data);
+    const addresses = this.layout.columns;
+    new Int32Array(buffer, this.layout.columnTable, slots.length).set(addresses);
+    const data: ColumnData[] = slots.map((slot, i) => {
+      const entries = shape.batchRows * slot.width;
+      const at = addresses[i];
+      if (slot.spec.type === 'bool') return new Uint8Array(buffer, at, Math.ceil(entries / 8) + BITMAP_SLACK);
+      if (slot.spec.type === 'int8') return new Int8Array(buffer, at, entries);
+      if (slot.spec.type === 'int16') return new Int16Array(buffer, at, entries);
+      return new Int32Array(buffer, at, entries);
     });
-  }
-
-  /** Which of this memory's buffer sets `buffers` is (-1: none). */
-  setOf(buffers: TraceBuffers): number {
-    return this.sets.indexOf(buffers);
+    this.buffers = TraceBuffers.wrap(shape.dims, shape.batchRows, data);
   }
 }

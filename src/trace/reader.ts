@@ -58,6 +58,9 @@ function expectedType(slot: ColumnSlot): string {
   return slot.spec.width === 1 ? element : `FixedSizeList[${slot.width}]<${element}>`;
 }
 
+/** Bytes per read call (a batch body can be larger than 2 GiB). */
+const READ_CHUNK = 1 << 30;
+
 /**
  * Open a trace file for streaming: validates the envelope, the footer, the metadata and the
  * exact column layout, then yields record batches one at a time (memory stays bounded).
@@ -121,7 +124,8 @@ export async function openTrace(path: string, options: OpenOptions = {}): Promis
           const storage = takeStorage(layout.bodyLength + BOOL_SLACK);
           const body = new Uint8Array(storage, 0, layout.bodyLength);
           for (let done = 0; done < layout.bodyLength; ) {
-            const { bytesRead } = await handle.read(body, done, layout.bodyLength - done, layout.bodyOffset + done);
+            // At most READ_CHUNK per read: Node's read takes an int32 length (a larger one aborts the process).
+            const { bytesRead } = await handle.read(body, done, Math.min(READ_CHUNK, layout.bodyLength - done), layout.bodyOffset + done);
             if (bytesRead <= 0) throw new TraceFormatError(`record batch ${b} is truncated`);
             done += bytesRead;
           }

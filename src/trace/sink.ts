@@ -41,6 +41,7 @@ export class FileSink extends arrow.AsyncByteQueue {
 
   private writeAll(bytes: Uint8Array): void {
     let done = 0;
-    while (done < bytes.byteLength) done += writeSync(this.fd, bytes, done, bytes.byteLength - done);
+    // At most 1 GiB per call: Node's write takes an int32 length.
+    while (done < bytes.byteLength) done += writeSync(this.fd, bytes, done, Math.min(1 << 30, bytes.byteLength - done));
   }
 }

@@ -250,7 +250,15 @@ export function createMemory(pages: number, shared = false): WasmMemory {
 
 export const PAGE_BYTES = 65536;
 
-/** Compile and instantiate a module over `memory` (compiling in this thread: the modules are small). */
-export function instantiate(bytes: Uint8Array, memory: WasmMemory): Record<string, unknown> {
-  return new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } }).exports;
+/** A compiled module, to instantiate over several memories. */
+export type WasmModule = object;
+
+/** Compile a module (in this thread: the modules are small). */
+export function compileModule(bytes: Uint8Array): WasmModule {
+  return new wasmApi.Module(bytes);
+}
+
+/** Instantiate a module (compiled here from its bytes, when given those) over `memory`: its exports. */
+export function instantiate(module: Uint8Array | WasmModule, memory: WasmMemory): Record<string, unknown> {
+  return new wasmApi.Instance(module instanceof Uint8Array ? new wasmApi.Module(module) : module, { env: { memory } }).exports;
 }

@@ -17,7 +17,7 @@ import { AccessDigest } from '../../src/runtime/access.js';
 import { createTap, FfnMachine } from '../../src/runtime/ffn/engine.js';
 import type { MachineSnapshot } from '../../src/runtime/state.js';
 import { BatchFiller, digestAccesses } from '../../src/trace/batch-filler.js';
-import { FillMemory, fillShape } from '../../src/trace/fill-memory.js';
+import { fillLayout, FillMemory, fillShape } from '../../src/trace/fill-memory.js';
 import { largestMagnitude, TraceBuffers, type TraceDims } from '../../src/trace/layout.js';
 import { WitnessBuilder } from '../../src/trace/witness.js';
 import { Random, randomProgram } from '../support/random-programs.js';
@@ -62,23 +62,24 @@ function referenceBatches(compiled: CompiledProgram, dims: TraceDims, batchRows:
 }
 
 /** The compiled fill's batches, in `order` (default: in turn), each resumed from the reference's state at its start. */
-function compiledBatches(compiled: CompiledProgram, dims: TraceDims, batchRows: number, maxSteps: number, starts: MachineSnapshot[], order?: number[]): Batch[] {
-  const memory = new FillMemory(fillShape(compiled, dims, batchRows, 2));
-  const filler = new BatchFiller(compiled, dims, batchRows, maxSteps, memory);
+function compiledBatches(compiled: CompiledProgram, dims: TraceDims, batchRows: number, maxSteps: number, starts: MachineSnapshot[], order?: number[], shared = false): Batch[] {
+  const memories = [0, 1].map(() => new FillMemory(fillShape(compiled, dims, batchRows), { shared }));
+  expect(memories.map((memory) => memory.shared)).toEqual([shared, shared]);
+  const filler = new BatchFiller(compiled, dims, batchRows, maxSteps, memories);
   const batches: Batch[] = [];
   (order ?? starts.map((_, i) => i)).forEach((index, n) => {
-    const buffers = memory.sets[n % 2];
+    const { buffers } = memories[n % 2];
     const filled = filler.fill(buffers, order === undefined ? undefined : starts[index]);
     batches[index] = { ...filled, columns: copyColumns(buffers, filled.rows) };
   });
   return batches;
 }
 
-function expectSameBatches(compiled: CompiledProgram, dims: TraceDims, batchRows: number, maxSteps: number, order?: 'reversed'): number {
+function expectSameBatches(compiled: CompiledProgram, dims: TraceDims, batchRows: number, maxSteps: number, order?: 'reversed', shared = false): number {
   const reference = referenceBatches(compiled, dims, batchRows, maxSteps);
   const starts = reference.map((_, i) => (i === 0 ? new FfnMachine(compiled).snapshot() : reference[i - 1].state));
   const indexes = starts.map((_, i) => i);
-  const actual = compiledBatches(compiled, dims, batchRows, maxSteps, starts, order === 'reversed' ? indexes.reverse() : undefined);
+  const actual = compiledBatches(compiled, dims, batchRows, maxSteps, starts, order === 'reversed' ? indexes.reverse() : undefined, shared);
   expect(actual.length).toBe(reference.length);
   reference.forEach((expected, index) => {
     const got = actual[index];
@@ -142,9 +143,9 @@ describe('the compiled batch fill', () => {
     const compiled = compileProgram(assemble(['.memory 2', '.init 0 1', 'LOAD 1', ...body, 'NOP'].join('\n')));
     expect(compiled.instructions.length).toBe(256);
     expectSameBatches(compiled, dimsOf(compiled), 100, 1000);
-    const memory = new FillMemory(fillShape(compiled, dimsOf(compiled), 300, 1));
-    const { rows } = new BatchFiller(compiled, dimsOf(compiled), 300, 300, memory).fill(memory.sets[0]);
-    const pcWrap = memory.sets[0].column('pc_wrap');
+    const memory = new FillMemory(fillShape(compiled, dimsOf(compiled), 300));
+    const { rows } = new BatchFiller(compiled, dimsOf(compiled), 300, 300, [memory]).fill(memory.buffers);
+    const pcWrap = memory.buffers.column('pc_wrap');
     const wrapped = Array.from({ length: rows }, (_, row) => (pcWrap[row >> 3] >> (row & 7)) & 1);
     expect(wrapped.flatMap((bit, row) => (bit === 1 ? [row] : []))).toEqual([255]);
   });
@@ -164,11 +165,17 @@ describe('the compiled batch fill', () => {
     }
   });
 
-  it('resumes each batch from its start state, in any order', () => {
+  it('resumes each batch from its start state, in any order, in shared memories too (as workers fill them)', () => {
     for (const name of ['gcd', 'factorial_recursive', 'long_loop']) {
       const compiled = compileProgram(assemble(readFileSync(`programs/${name}.tvm`, 'utf8')));
-      expectSameBatches(compiled, dimsOf(compiled), 13, 2000, 'reversed');
+      for (const shared of [false, true]) expectSameBatches(compiled, dimsOf(compiled), 13, 2000, 'reversed', shared);
     }
+  });
+
+  it('refuses a batch too large for one 32-bit memory, naming the way out', () => {
+    const shape = { dims: { ffDim: 256, instructions: 1024 }, batchRows: 1 << 21, memorySize: 256, units: 4096 };
+    expect(() => fillLayout(shape)).toThrow(/^a batch of 2097152 rows of this trace takes \d+ bytes, over the 4 GiB one batch's memory holds: use fewer batch rows$/);
+    expect(fillLayout({ ...shape, batchRows: 1 << 20 }).pages).toBeLessThanOrEqual(65536);
   });
 
   it('defers to the FFN engine the steps whose values leave int32, and goes on after them', () => {
@@ -194,11 +201,11 @@ describe('the compiled batch fill', () => {
     }
   });
 
-  it("fills only its own memory's buffer sets", () => {
+  it("fills only its own memories' buffers", () => {
     const compiled = compileProgram(assemble(readFileSync('programs/gcd.tvm', 'utf8')));
     const dims = dimsOf(compiled);
-    const filler = new BatchFiller(compiled, dims, 8, 100, new FillMemory(fillShape(compiled, dims, 8, 1)));
-    expect(() => filler.fill(new FillMemory(fillShape(compiled, dims, 8, 1)).sets[0])).toThrow("internal error: a batch filler fills its own memory's buffers");
-    expect(() => filler.fill(new TraceBuffers(dims, 8))).toThrow("internal error: a batch filler fills its own memory's buffers");
+    const filler = new BatchFiller(compiled, dims, 8, 100, [new FillMemory(fillShape(compiled, dims, 8))]);
+    expect(() => filler.fill(new FillMemory(fillShape(compiled, dims, 8)).buffers)).toThrow("internal error: a batch filler fills its own memories' buffers");
+    expect(() => filler.fill(new TraceBuffers(dims, 8))).toThrow("internal error: a batch filler fills its own memories' buffers");
   });
 });
