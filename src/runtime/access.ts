@@ -22,22 +22,37 @@ export function createAccessTap(capacity: number): AccessTap {
 }
 
 /**
+ * The digest's lanes: start values and multipliers (the compiled batch fill of the export
+ * computes the same digest in WebAssembly from these).
+ */
+export const DIGEST = Object.freeze({ A0: 0x243f6a88, B0: 0x85a308d3, MUL_A: 0x9e3779b1, MUL_B: 0x85ebca6b, MUL_B2: 0xc2b2ae35, SHIFT_A: 15, SHIFT_B: 13 });
+
+/** An access packed exactly: address (9 bits) | value (16) | kind (2). */
+export function digestWord(addr: number, value: number, kind: number): number {
+  return addr | ((value & 0xffff) << 9) | (kind << 25);
+}
+
+/**
  * A 64-bit digest (two 32-bit multiply-xorshift lanes) of a sequence of accesses, each packed
- * exactly as address (9 bits) | value (16) | kind (2): two runs' sequences compare in
- * constant memory, and an accidental match of different sequences has odds near 2^-64.
+ * by digestWord: two runs' sequences compare in constant memory, and an accidental match of
+ * different sequences has odds near 2^-64. `lanes` continues a digest from its lanes' values.
  */
 export class AccessDigest {
-  private a = 0x243f6a88;
-  private b = 0x85a308d3;
+  readonly lanes: Int32Array;
+
+  constructor(lanes?: Int32Array) {
+    this.lanes = lanes ?? Int32Array.of(DIGEST.A0, DIGEST.B0);
+  }
 
   add(addr: number, value: number, kind: number): void {
-    const word = addr | ((value & 0xffff) << 9) | (kind << 25);
-    let a = Math.imul(this.a ^ word, 0x9e3779b1);
-    a ^= a >>> 15;
-    this.a = a;
-    let b = Math.imul(this.b + word, 0x85ebca6b);
-    b ^= b >>> 13;
-    this.b = Math.imul(b, 0xc2b2ae35);
+    const word = digestWord(addr, value, kind);
+    const lanes = this.lanes;
+    let a = Math.imul(lanes[0] ^ word, DIGEST.MUL_A);
+    a ^= a >>> DIGEST.SHIFT_A;
+    lanes[0] = a;
+    let b = Math.imul(lanes[1] + word, DIGEST.MUL_B);
+    b ^= b >>> DIGEST.SHIFT_B;
+    lanes[1] = Math.imul(b, DIGEST.MUL_B2);
   }
 
   /** Rows [0, tap.row) of an access tap. */
@@ -46,6 +61,6 @@ export class AccessDigest {
   }
 
   get value(): string {
-    return `${(this.a >>> 0).toString(16)}:${(this.b >>> 0).toString(16)}`;
+    return `${(this.lanes[0] >>> 0).toString(16)}:${(this.lanes[1] >>> 0).toString(16)}`;
   }
 }

@@ -61,6 +61,7 @@ export class BatchFiller {
             cells: new Int32Array(buffer, layout.cellsAt, memorySize),
             status: new Int32Array(buffer, layout.statusAt, 1),
             extremes: new Int32Array(buffer, layout.extremesAt, 2),
+            digest: new Int32Array(buffer, layout.digestAt, 2),
           },
         ];
       }),
@@ -77,14 +78,16 @@ export class BatchFiller {
   fill(buffers: TraceBuffers, start?: MachineSnapshot): { rows: number; maxAbs: number; state: MachineSnapshot; accesses: string } {
     const { state } = this;
     if (start !== undefined && start.steps !== state.steps) restoreState(state, start);
-    const { rows, maxAbs } = this.fillRows(buffers, Math.min(state.steps + this.batchRows, this.maxSteps));
     const digest = new AccessDigest();
-    digestAccesses(buffers, 0, rows, digest);
+    const { rows, maxAbs } = this.fillRows(buffers, Math.min(state.steps + this.batchRows, this.maxSteps), digest);
     return { rows, maxAbs, state: snapshot(state.regs, state.memory, state.steps, state.fault), accesses: digest.value };
   }
 
-  /** The rows of the steps from here to step `stop` (or a halt or fault) into `buffers`, bitmaps cleared first. */
-  fillRows(buffers: TraceBuffers, stop: number): { rows: number; maxAbs: number } {
+  /**
+   * The rows of the steps from here to step `stop` (or a halt or fault) into `buffers`,
+   * bitmaps cleared first; their accesses added to `digest`.
+   */
+  fillRows(buffers: TraceBuffers, stop: number, digest: AccessDigest): { rows: number; maxAbs: number } {
     const { state } = this;
     const fill = this.fills.get(buffers);
     if (fill === undefined) throw new Error("internal error: a batch filler fills its own memories' buffers");
@@ -94,14 +97,17 @@ export class BatchFiller {
     while (state.steps < stop && state.fault === null && state.regs[Reg.HALTED] !== 1) {
       fill.regs.set(state.regs);
       fill.cells.set(state.memory);
+      fill.digest.set(digest.lanes);
       const ran = fill.run(fill.columns, rows, stop - state.steps, state.steps);
       state.regs.set(fill.regs);
       state.memory.set(fill.cells);
+      digest.lanes.set(fill.digest);
       rows += ran;
       state.steps += ran;
       maxAbs = Math.max(maxAbs, -fill.extremes[0], fill.extremes[1]);
       if (fill.status[0] === FillStop.DEFER) {
         if (!this.deferredStep(buffers, rows)) break;
+        digestAccesses(buffers, rows, rows + 1, digest);
         rows++;
         maxAbs = largestMagnitude(this.tap.output, OUTPUT_DIM, largestMagnitude(this.tap.hidden, this.dims.ffDim, maxAbs));
       }
@@ -139,6 +145,8 @@ interface CompiledFill {
   /** Why the last call stopped (FillStop); the extremes (low, high) of the hidden and output values it wrote. */
   readonly status: Int32Array;
   readonly extremes: Int32Array;
+  /** The lanes of the batch's access digest, continued by each call. */
+  readonly digest: Int32Array;
 }
 
 /** The compiled units and control table of a program into the fill memory's tables (fill-memory.ts). */

@@ -1,6 +1,7 @@
 import { INPUT_WORDS, NO_ACCESS_ADDR } from '../air/columns.js';
 import { In, INPUT_DIM, Out, OUTPUT_DIM, WORD_BITS } from '../compiler/layout.js';
 import { CarryRuleCode, ReadModeCode, StackUseCode, ZeroRuleCode } from '../isa/opcodes.js';
+import { AccessKind, DIGEST } from '../runtime/access.js';
 import { Reg } from '../runtime/state.js';
 import { Code, encodeModule, I32, I64, Op, type ValueType } from '../wasm/encode.js';
 import { InstructionField as F, INSTRUCTION_FIELDS, UnitField as U, UNIT_FIELDS, type FillLayout } from './fill-memory.js';
@@ -22,7 +23,8 @@ export const FillStop = Object.freeze({
  * engine's steps from the machine state at `regsAt` / `cellsAt` and writes each step's row of
  * every execution-side column (the batch's column addresses are the i32 table at `cols`)
  * from row `row` on, up to `limit` rows; it returns the rows written, leaves the state after
- * them in memory and why it stopped at `statusAt`. The steps are the FFN's: the input vector,
+ * them in memory and why it stopped at `statusAt`, and continues the batch's access digest at
+ * `digestAt` with each row's access. The steps are the FFN's: the input vector,
  * every unit gate·value from the instruction's compiled units (the table at `unitsAt`), the
  * output as W_out·hidden + bias, then the controls. The other columns are those of
  * WitnessBuilder.fillExecution, which stays the reference: the two are compared byte for
@@ -53,6 +55,7 @@ export function compileFill(layout: FillLayout, dims: TraceDims, memorySize: num
   const [r, t, pc, acc, sp, zero, carry, halted, status, operand, ins, mode, addr] = Array.from({ length: 13 }, () => local());
   const [unit, unitEnd, gp, vp, hp, hEnd, g, v, h, low, high, rowLow, rowHigh] = Array.from({ length: 13 }, () => local());
   const [nextPc, raw, wrapped, quotient, writes, writeAddr, writeValue, nextSp, nextZero, nextCarry, halts, tByte, tShift, at, tmp, wrapped16] = Array.from({ length: 16 }, () => local());
+  const [digestA, digestB, word] = [local(), local(), local()];
   const product = local(I64);
   const outs = Array.from({ length: OUTPUT_DIM }, () => local(I64));
   const outOfInt32 = local();
@@ -131,6 +134,8 @@ export function compileFill(layout: FillLayout, dims: TraceDims, memorySize: num
   ];
   for (const [l, reg] of stateRegs) c.i32(0).memory(Op.i32Load, 2, regAt(reg)).set(l);
   c.get(ROW).set(t);
+  c.i32(0).memory(Op.i32Load, 2, layout.digestAt).set(digestA);
+  c.i32(0).memory(Op.i32Load, 2, layout.digestAt + 4).set(digestB);
   c.i32(0).i32(1).memory(Op.i32Store, 2, slotAt(In.CONST));
   c.i32(0).i32(0).memory(Op.i32Store, 2, slotAt(In.HALTED));
   const columnLoads = new Code();
@@ -311,23 +316,30 @@ export function compileFill(layout: FillLayout, dims: TraceDims, memorySize: num
   setBit('next_zero', () => c.get(nextZero));
   setBit('next_carry', () => c.get(nextCarry));
   setBit('next_halted', () => c.get(halts));
-  // The step's memory access: the read, else the write, else none.
+  // The step's memory access: the read, else the write, else none; into the digest as
+  // digestWord(address, value, kind) (runtime/access.ts).
+  const access = (kindBit: string | null, kind: number, address: () => void, value: () => void) => {
+    if (kindBit !== null) setBit(kindBit, () => c.i32(1));
+    store16('access_addr', address);
+    store16('access_value', value);
+    address();
+    value();
+    c.i32(0xffff).op(Op.i32And).i32(9).op(Op.i32Shl, Op.i32Or).i32(kind << 25).op(Op.i32Or).set(word);
+  };
   c.get(mode).i32(ReadModeCode.none).op(Op.i32Ne);
   open(Op.if);
-  setBit('access_read', () => c.i32(1));
-  store16('access_addr', () => c.get(addr));
-  store16('access_value', () => c.get(operand));
+  access('access_read', AccessKind.READ, () => c.get(addr), () => c.get(operand));
   c.op(Op.else);
   c.get(writes).i32(1).op(Op.i32Eq);
   open(Op.if);
-  setBit('access_write', () => c.i32(1));
-  store16('access_addr', () => c.get(writeAddr));
-  store16('access_value', () => c.get(writeValue));
+  access('access_write', AccessKind.WRITE, () => c.get(writeAddr), () => c.get(writeValue));
   c.op(Op.else);
-  store16('access_addr', () => c.i32(NO_ACCESS_ADDR));
-  store16('access_value', () => c.i32(0));
+  access(null, AccessKind.NONE, () => c.i32(NO_ACCESS_ADDR), () => c.i32(0));
   close();
   close();
+  c.get(digestA).get(word).op(Op.i32Xor).i32(DIGEST.MUL_A).op(Op.i32Mul).tee(digestA).get(digestA).i32(DIGEST.SHIFT_A).op(Op.i32ShrU, Op.i32Xor).set(digestA);
+  c.get(digestB).get(word).op(Op.i32Add).i32(DIGEST.MUL_B).op(Op.i32Mul).tee(digestB).get(digestB).i32(DIGEST.SHIFT_B).op(Op.i32ShrU, Op.i32Xor);
+  c.i32(DIGEST.MUL_B2).op(Op.i32Mul).set(digestB);
 
   // The next state.
   c.get(wrapped).set(acc);
@@ -349,6 +361,8 @@ export function compileFill(layout: FillLayout, dims: TraceDims, memorySize: num
   c.i32(0).get(status).memory(Op.i32Store, 2, layout.statusAt);
   c.i32(0).get(low).memory(Op.i32Store, 2, layout.extremesAt);
   c.i32(0).get(high).memory(Op.i32Store, 2, layout.extremesAt + 4);
+  c.i32(0).get(digestA).memory(Op.i32Store, 2, layout.digestAt);
+  c.i32(0).get(digestB).memory(Op.i32Store, 2, layout.digestAt + 4);
   c.get(r);
 
   // The column addresses, loaded in the prologue once the body has named the columns it uses.

@@ -59,6 +59,8 @@ export interface FillLayout {
   readonly statusAt: number;
   /** i32 low then high: the extremes of hidden and output values the last call wrote. */
   readonly extremesAt: number;
+  /** The two i32 lanes of the batch's AccessDigest, continued by each call. */
+  readonly digestAt: number;
   /** The FFN input of the current step, INPUT_DIM i32. */
   readonly inputAt: number;
   /** The FFN output accumulators, OUTPUT_DIM i64. */
@@ -87,6 +89,7 @@ export function fillLayout(shape: FillShape): FillLayout {
   const regsAt = take(4 * REG_COUNT);
   const statusAt = take(4);
   const extremesAt = take(8);
+  const digestAt = take(8);
   const inputAt = take(4 * INPUT_DIM);
   const outputAt = take(8 * OUTPUT_DIM);
   const instructionsAt = take(4 * INSTRUCTION_FIELDS * shape.dims.instructions);
@@ -100,7 +103,7 @@ export function fillLayout(shape: FillShape): FillLayout {
   });
   const pages = Math.max(1, Math.ceil(at / PAGE_BYTES));
   if (pages > MAX_PAGES) throw new RangeError(`a batch of ${batchRows} rows of this trace takes ${at} bytes, over the 4 GiB one batch's memory holds: use fewer batch rows`);
-  return { regsAt, statusAt, extremesAt, inputAt, outputAt, instructionsAt, unitsAt, cellsAt, columnTable, columns, pages };
+  return { regsAt, statusAt, extremesAt, digestAt, inputAt, outputAt, instructionsAt, unitsAt, cellsAt, columnTable, columns, pages };
 }
 
 /**

@@ -22,12 +22,13 @@ import { opcodeSpec } from '../../src/isa/opcodes.js';
 import { printProgram } from '../../src/isa/print.js';
 import { programsEqual, type Program } from '../../src/isa/program.js';
 import { createTap, FfnMachine } from '../../src/runtime/ffn/engine.js';
+import { AccessDigest } from '../../src/runtime/access.js';
 import { NativeMachine, runNative } from '../../src/runtime/native/interpreter.js';
 import type { MachineSnapshot } from '../../src/runtime/state.js';
 import { claimDocument } from '../../src/trace/claim-file.js';
 import { exportTrace, exportTraceInterruptible } from '../../src/trace/export.js';
 import { decodeMetadata, encodeMetadata, FIELDS, MetaKey, type FieldName } from '../../src/trace/metadata.js';
-import { BatchFiller } from '../../src/trace/batch-filler.js';
+import { BatchFiller, digestAccesses } from '../../src/trace/batch-filler.js';
 import { FileSink } from '../../src/trace/sink.js';
 import { WitnessBuilder } from '../../src/trace/witness.js';
 
@@ -458,11 +459,15 @@ describe('the output file appears whole or not at all', () => {
   it('an FFN run whose memory access differs from the reference run is an internal error naming the step', () => {
     const { sub, target } = setup('diverged');
     const fillRows = BatchFiller.prototype.fillRows;
-    // The FFN side records another value for the access of step 4.
+    // The FFN side records another value for the access of step 4 (in its column and its digest).
     let batch = 0;
-    vi.spyOn(BatchFiller.prototype, 'fillRows').mockImplementation(function (this: BatchFiller, buffers, stop) {
-      const filled = fillRows.call(this, buffers, stop);
-      if (batch++ === 0) (buffers.column('access_value') as Int16Array)[4] += 1;
+    vi.spyOn(BatchFiller.prototype, 'fillRows').mockImplementation(function (this: BatchFiller, buffers, stop, digest) {
+      const filled = fillRows.call(this, buffers, stop, digest);
+      if (batch++ === 0) {
+        (buffers.column('access_value') as Int16Array)[4] += 1;
+        digest.lanes.set(new AccessDigest().lanes);
+        digestAccesses(buffers, 0, filled.rows, digest);
+      }
       return filled;
     });
     expect(() => exportTrace(load('fibonacci'), target, { maxSteps: 1_000_000, batchRows: 10 })).toThrow(
