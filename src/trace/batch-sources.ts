@@ -32,6 +32,8 @@ export interface BatchSource {
   /** The caller is done with the batch (written out): its buffers may be refilled. */
   release(batch: FilledBatch): void;
   close(): void;
+  /** The fill memories whose buffers the batches come in. */
+  readonly memories: readonly FillMemory[];
 }
 
 /** Pass 2 in this thread, into one reused set of buffers, batch after batch. */
@@ -39,11 +41,13 @@ export class InlineBatches implements BatchSource {
   private readonly filler: BatchFiller;
   private readonly buffers: TraceBuffers;
   private readonly starts = new Map<number, MachineSnapshot>();
+  readonly memories: readonly FillMemory[];
 
   constructor(compiled: CompiledProgram, dims: TraceDims, batchRows: number, maxSteps: number) {
     const memory = new FillMemory(fillShape(compiled, dims, batchRows));
     this.filler = new BatchFiller(compiled, dims, batchRows, maxSteps, [memory]);
     this.buffers = memory.buffers;
+    this.memories = [memory];
   }
 
   schedule(index: number, start: MachineSnapshot): void {
@@ -81,7 +85,8 @@ const LOCAL_BUFFER_SETS = 2;
 export class WorkerBatches implements BatchSource {
   private readonly workers: Worker[];
   /** Per worker: the memories it fills (shared, one per buffer set), whether it started (its filler built), its idle buffer sets. */
-  private readonly memories: FillMemory[][];
+  private readonly workerMemories: FillMemory[][];
+  readonly memories: readonly FillMemory[];
   private readonly ready: boolean[];
   private readonly idle: TraceBuffers[][];
   private readonly local: BatchFiller;
@@ -100,16 +105,17 @@ export class WorkerBatches implements BatchSource {
 
   constructor(compiled: CompiledProgram, dims: TraceDims, batchRows: number, maxSteps: number, threads: number) {
     const shape = fillShape(compiled, dims, batchRows);
-    this.memories = Array.from({ length: threads }, () => Array.from({ length: BUFFER_SETS_PER_WORKER }, () => new FillMemory(shape, { shared: true })));
-    this.workers = this.memories.map((memories) => {
+    this.workerMemories = Array.from({ length: threads }, () => Array.from({ length: BUFFER_SETS_PER_WORKER }, () => new FillMemory(shape, { shared: true })));
+    this.workers = this.workerMemories.map((memories) => {
       const data: ExportWorkerData = { program: compiled.program, ffDim: dims.ffDim, batchRows, maxSteps, memories: memories.map((fill) => fill.memory) };
       return startModuleWorker(siblingModule(import.meta.url, 'export-worker'), data);
     });
     this.ready = this.workers.map(() => false);
-    this.idle = this.memories.map((memories) => memories.map((fill) => fill.buffers));
+    this.idle = this.workerMemories.map((memories) => memories.map((fill) => fill.buffers));
     const local = Array.from({ length: LOCAL_BUFFER_SETS }, () => new FillMemory(shape));
     this.local = new BatchFiller(compiled, dims, batchRows, maxSteps, local);
     this.localIdle = local.map((fill) => fill.buffers);
+    this.memories = [...local, ...this.workerMemories.flat()];
     for (const set of this.localIdle) this.localSets.add(set);
     this.workers.forEach((worker, i) => {
       worker.on('message', (reply: FillReply) => {
@@ -119,7 +125,7 @@ export class WorkerBatches implements BatchSource {
         } else {
           this.taken.delete(reply.index);
           const { index, set, rows, maxAbs, state, accesses } = reply;
-          this.filled.set(index, { index, buffers: this.memories[i][set].buffers, rows, maxAbs, state, accesses });
+          this.filled.set(index, { index, buffers: this.workerMemories[i][set].buffers, rows, maxAbs, state, accesses });
         }
         this.dispatch();
         this.notify();
@@ -195,7 +201,7 @@ export class WorkerBatches implements BatchSource {
         const index = this.untaken(this.position + 1);
         if (index === undefined) return;
         const buffers = this.idle[i].pop()!;
-        const request: FillRequest = { index, start: this.starts.get(index)!, set: this.memories[i].findIndex((fill) => fill.buffers === buffers) };
+        const request: FillRequest = { index, start: this.starts.get(index)!, set: this.workerMemories[i].findIndex((fill) => fill.buffers === buffers) };
         this.starts.delete(index);
         this.taken.set(index, i);
         this.workerOf.set(index, i);

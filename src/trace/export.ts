@@ -5,7 +5,6 @@ import { dirname } from 'node:path';
 import { MAX_TRACE_FF_DIM, MAX_TRACE_INSTRUCTIONS, MAX_TRACE_ROWS } from '../air/columns.js';
 import { AIR_VERSION } from '../air/definition.js';
 import { compileProgram, type CompiledProgram } from '../compiler/compile.js';
-import { controlTable } from '../compiler/control-table.js';
 import { printProgram } from '../isa/print.js';
 import type { Program } from '../isa/program.js';
 import { AccessDigest, createAccessTap } from '../runtime/access.js';
@@ -16,9 +15,9 @@ import { accessDivergence } from './batch-filler.js';
 import { InlineBatches, WorkerBatches, type BatchSource, type FilledBatch } from './batch-sources.js';
 import { TRACE_SCHEMA_VERSION } from './layout.js';
 import { claimOf, encodeMetadata, fieldsHolding, type TraceMetadata } from './metadata.js';
+import { LogFiller } from './log-filler.js';
 import { FileSink } from './sink.js';
 import { AccessSpill } from './spill.js';
-import { WitnessBuilder } from './witness.js';
 import { checkThreads } from './worker-thread.js';
 
 export const GENERATOR = 'tvm-trace 0.1.0';
@@ -117,7 +116,6 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
   if (ffDim > MAX_TRACE_FF_DIM) throw new RangeError(`ff-dim ${ffDim} is over the trace limit ${MAX_TRACE_FF_DIM}`);
   if (program.instructions.length > MAX_TRACE_INSTRUCTIONS) throw new RangeError(`a trace holds programs of at most ${MAX_TRACE_INSTRUCTIONS} instructions`);
   checkThreads(options.threads);
-  const table = controlTable(compiled);
   const dims = { ffDim, instructions: program.instructions.length };
   const directory = dirname(target);
   const spill = new AccessSpill(directory);
@@ -162,7 +160,6 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
     // Pass 2: the FFN engine's run, every vector; each batch is written beside its slice of
     // the sorted log. Each batch's accesses must be the reference's (their digests equal) and
     // it must end in the reference's state: else the log and the claim would not be its own.
-    const witness = new WitnessBuilder(table, dims.instructions);
     // The schema's metadata (the claim, the largest value, the fields) is only written in the
     // footer, at the end: apache-arrow's file writer puts no schema message before the batches.
     const schema = traceSchema(dims, new Map());
@@ -170,7 +167,7 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
     const sink = new FileSink(fd);
     const writer = new arrow.RecordBatchFileWriter();
     writer.reset(sink, schema);
-    const log = spill.sorted(batchRows);
+    const log = new LogFiller(dims, source.memories, spill);
     // max(2^15, largest |cell| of the int32 columns: hidden, output, step, log_step); int16 and
     // bool columns stay within 2^15.
     let maxAbs = Math.max(2 ** 15, rows - 1);
@@ -186,9 +183,7 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
       if (JSON.stringify(batch.state) !== JSON.stringify(expected))
         throw new Error(`internal error: the FFN run ends batch ${index} in ${JSON.stringify(batch.state)}, the reference run in ${JSON.stringify(expected)}`);
       if (batch.accesses !== accessDigests[index]) throw accessDivergence(program, batch.buffers, batch.rows, boundaries[index]);
-      const slice = log.next();
-      if (slice.done || slice.value.length !== batch.rows) throw new Error('internal error: memory log out of step with the run');
-      witness.fillLog(batch.buffers, slice.value);
+      log.fill(batch.buffers, batch.rows);
       writer.write(recordBatch(batch.buffers, schema, batch.rows));
       if (batch.maxAbs > maxAbs) maxAbs = batch.maxAbs;
       // The sink has written the batch's bytes, so its buffers can be refilled.

@@ -3,7 +3,8 @@ import { In, INPUT_DIM, Out, OUTPUT_DIM, WORD_BITS } from '../compiler/layout.js
 import { CarryRuleCode, ReadModeCode, StackUseCode, ZeroRuleCode } from '../isa/opcodes.js';
 import { AccessKind, DIGEST } from '../runtime/access.js';
 import { Reg } from '../runtime/state.js';
-import { Code, encodeModule, I32, I64, Op, type ValueType } from '../wasm/encode.js';
+import { I32, I64, Op } from '../wasm/encode.js';
+import { ColumnCode } from './column-code.js';
 import { InstructionField as F, INSTRUCTION_FIELDS, UnitField as U, UNIT_FIELDS, type FillLayout } from './fill-memory.js';
 import { columnSlots, type TraceDims } from './layout.js';
 
@@ -39,40 +40,22 @@ export const FillStop = Object.freeze({
 export function compileFill(layout: FillLayout, dims: TraceDims, memorySize: number, shared: boolean): Uint8Array {
   if (INPUT_DIM - INPUT_WORDS !== 2 * WORD_BITS || In.ACC_BITS !== INPUT_WORDS || In.OPERAND_BITS !== In.ACC_BITS + WORD_BITS)
     throw new Error('internal error: the fill writes input_bits as ACC then OPERAND, 16 bits each, after the input words');
-  const slots = columnSlots(dims);
-  const column = (name: string) => {
-    const index = slots.findIndex((slot) => slot.spec.name === name);
-    if (index < 0) throw new Error(`internal error: no column ${name}`);
-    return index;
-  };
+  const w = new ColumnCode(columnSlots(dims), [I32, I32, I32, I32]);
+  const { c } = w;
+  const [ROW, LIMIT, FIRST_STEP] = [1, 2, 3];
   const ffDim = dims.ffDim;
   const cells = memorySize;
-  const c = new Code();
-  const PARAMS: readonly ValueType[] = [I32, I32, I32, I32];
-  const [COLS, ROW, LIMIT, FIRST_STEP] = [0, 1, 2, 3];
-  const locals: ValueType[] = [];
-  const local = (type: ValueType = I32) => PARAMS.length + locals.push(type) - 1;
-  const [r, t, pc, acc, sp, zero, carry, halted, status, operand, ins, mode, addr] = Array.from({ length: 13 }, () => local());
-  const [unit, unitEnd, gp, vp, hp, hEnd, g, v, h, low, high, rowLow, rowHigh] = Array.from({ length: 13 }, () => local());
-  const [nextPc, raw, wrapped, quotient, writes, writeAddr, writeValue, nextSp, nextZero, nextCarry, halts, tByte, tShift, at, tmp, wrapped16] = Array.from({ length: 16 }, () => local());
-  const [digestA, digestB, word] = [local(), local(), local()];
-  const product = local(I64);
-  const outs = Array.from({ length: OUTPUT_DIM }, () => local(I64));
-  const outOfInt32 = local();
+  const [r, t, pc, acc, sp, zero, carry, halted, status, operand, ins, mode, addr] = w.locals32(13);
+  const [unit, unitEnd, gp, vp, hp, hEnd, g, v, h, low, high, rowLow, rowHigh] = w.locals32(13);
+  const [nextPc, raw, wrapped, quotient, writes, writeAddr, writeValue, nextSp, nextZero, nextCarry, halts, tByte, tShift, tmp, wrapped16] = w.locals32(15);
+  const [digestA, digestB, word, outOfInt32] = w.locals32(4);
+  const product = w.local(I64);
+  const outs = Array.from({ length: OUTPUT_DIM }, () => w.local(I64));
 
-  // Structured control flow with named labels (branch depths counted here).
-  const labels: string[] = [];
-  const open = (opcode: typeof Op.block | typeof Op.loop | typeof Op.if, label = '') => {
-    c.open(opcode);
-    labels.push(label);
-  };
-  const close = () => {
-    c.op(Op.end);
-    labels.pop();
-  };
-  const depth = (label: string) => labels.length - 1 - labels.lastIndexOf(label);
-  const br = (label: string) => c.branch(Op.br, depth(label));
-  const brIf = (label: string) => c.branch(Op.brIf, depth(label));
+  const open = (opcode: typeof Op.block | typeof Op.loop | typeof Op.if, label = '') => w.open(opcode, label);
+  const close = () => w.close();
+  const br = (label: string) => w.br(label);
+  const brIf = (label: string) => w.brIf(label);
   /** With a condition on the stack: defer the step to the engine when it holds. */
   const deferIf = () => {
     open(Op.if);
@@ -81,38 +64,10 @@ export function compileFill(layout: FillLayout, dims: TraceDims, memorySize: num
     close();
   };
   const insField = (field: number) => c.get(ins).memory(Op.i32Load, 2, 4 * field);
-  const base = new Map<number, number>();
-  /** A local holding the byte address of a column of the batch. */
-  const columnBase = (name: string) => {
-    const index = column(name);
-    let l = base.get(index);
-    if (l === undefined) base.set(index, (l = local()));
-    return l;
-  };
-  /** address of row t's entry i of an integer column of `bytes`-byte entries and width w, on the stack. */
-  const entry = (name: string, bytes: number, width = 1, i = 0) => {
-    c.get(columnBase(name)).get(t);
-    if (bytes * width !== 1) c.i32(bytes * width).op(Op.i32Mul);
-    c.op(Op.i32Add);
-    return bytes * i;
-  };
-  const store16 = (name: string, value: () => void, width = 1, i = 0) => {
-    const offset = entry(name, 2, width, i);
-    value();
-    c.memory(Op.i32Store16, 1, offset);
-  };
-  /** OR `bit` (0 or 1, pushed by `value`) into row t of a one-bit-per-row bool column. */
-  const setBit = (name: string, value: () => void) => {
-    c.get(columnBase(name)).get(tByte).op(Op.i32Add).tee(at).get(at).memory(Op.i32Load8U, 0, 0);
-    value();
-    c.get(tShift).op(Op.i32Shl, Op.i32Or).memory(Op.i32Store8, 0, 0);
-  };
-  /** OR the (≤ 24-bit) value pushed by `value` into a bool column at the bit index in local `bitIndex`. */
-  const orBits = (name: string, bitIndex: number, value: () => void) => {
-    c.get(columnBase(name)).get(bitIndex).i32(3).op(Op.i32ShrU, Op.i32Add).tee(at).get(at).memory(Op.i32Load, 0, 0);
-    value();
-    c.get(bitIndex).i32(7).op(Op.i32And, Op.i32Shl, Op.i32Or).memory(Op.i32Store, 0, 0);
-  };
+  /** Row t of the batch's columns. */
+  const store16 = (name: string, value: () => void, width = 1, i = 0) => w.store(name, 2, t, value, width, i);
+  const setBit = (name: string, value: () => void) => w.setBit(name, tByte, tShift, value);
+  const orBits = (name: string, bitIndex: number, value: () => void) => w.orBits(name, bitIndex, value);
   /** The 15-bit prefix-OR mask of the 16-bit word in local w: bit i = b0 ∨ … ∨ b(i+1) (witness.ts prefixOrMask). */
   const prefixOrMask = (w: number) => {
     c.i32(0).get(w).i32(0).get(w).op(Op.i32Sub, Op.i32And, Op.i32Sub).i32(0xffff).op(Op.i32And).i32(1).op(Op.i32ShrU);
@@ -138,8 +93,6 @@ export function compileFill(layout: FillLayout, dims: TraceDims, memorySize: num
   c.i32(0).memory(Op.i32Load, 2, layout.digestAt + 4).set(digestB);
   c.i32(0).i32(1).memory(Op.i32Store, 2, slotAt(In.CONST));
   c.i32(0).i32(0).memory(Op.i32Store, 2, slotAt(In.HALTED));
-  const columnLoads = new Code();
-  const prologueLength = c.bytes.length;
 
   open(Op.block, 'exit');
   open(Op.loop, 'step');
@@ -196,9 +149,9 @@ export function compileFill(layout: FillLayout, dims: TraceDims, memorySize: num
   for (let o = 0; o < OUTPUT_DIM; o++) c.i32(0).get(ins).memory(Op.i32Load, 2, 4 * (F.BIAS + o)).op(Op.i64ExtendI32S).memory(Op.i64Store, 3, layout.outputAt + 8 * o);
   insField(F.UNIT_START).i32(4 * UNIT_FIELDS).op(Op.i32Mul).i32(layout.unitsAt).op(Op.i32Add).set(unit);
   insField(F.UNIT_END).i32(4 * UNIT_FIELDS).op(Op.i32Mul).i32(layout.unitsAt).op(Op.i32Add).set(unitEnd);
-  c.get(columnBase('gate')).get(t).i32(2 * ffDim).op(Op.i32Mul, Op.i32Add).set(gp);
-  c.get(columnBase('value')).get(t).i32(2 * ffDim).op(Op.i32Mul, Op.i32Add).set(vp);
-  c.get(columnBase('hidden')).get(t).i32(4 * ffDim).op(Op.i32Mul, Op.i32Add).tee(hp).i32(4 * ffDim).op(Op.i32Add).set(hEnd);
+  c.get(w.base('gate')).get(t).i32(2 * ffDim).op(Op.i32Mul, Op.i32Add).set(gp);
+  c.get(w.base('value')).get(t).i32(2 * ffDim).op(Op.i32Mul, Op.i32Add).set(vp);
+  c.get(w.base('hidden')).get(t).i32(4 * ffDim).op(Op.i32Mul, Op.i32Add).tee(hp).i32(4 * ffDim).op(Op.i32Add).set(hEnd);
   c.i32(0).set(rowLow);
   c.i32(0).set(rowHigh);
   open(Op.block, 'units');
@@ -284,7 +237,7 @@ export function compileFill(layout: FillLayout, dims: TraceDims, memorySize: num
   insField(F.HALTS).set(halts);
 
   outs.forEach((l, o) => {
-    c.get(columnBase('output')).get(t).i32(4 * OUTPUT_DIM).op(Op.i32Mul, Op.i32Add).get(l).op(Op.i32WrapI64).memory(Op.i32Store, 2, 4 * o);
+    w.store('output', 4, t, () => c.get(l).op(Op.i32WrapI64), OUTPUT_DIM, o);
     c.get(l).op(Op.i32WrapI64).set(tmp);
     trackExtremes(tmp);
   });
@@ -293,16 +246,14 @@ export function compileFill(layout: FillLayout, dims: TraceDims, memorySize: num
 
   c.get(t).i32(3).op(Op.i32ShrU).set(tByte);
   c.get(t).i32(7).op(Op.i32And).set(tShift);
-  c.get(columnBase('step')).get(t).i32(4).op(Op.i32Mul, Op.i32Add).get(FIRST_STEP).get(r).op(Op.i32Add).memory(Op.i32Store, 2, 0);
+  w.store('step', 4, t, () => c.get(FIRST_STEP).get(r).op(Op.i32Add));
   store16('pc', () => c.get(pc));
-  c.get(columnBase('opcode')).get(t).op(Op.i32Add);
-  insField(F.OPCODE).memory(Op.i32Store8, 0, 0);
+  w.store('opcode', 1, t, () => insField(F.OPCODE));
   store16('arg', () => insField(F.ARG));
   c.get(t).i32(dims.instructions).op(Op.i32Mul).get(pc).op(Op.i32Add).set(tmp);
   orBits('select', tmp, () => c.i32(1));
   for (let i = 0; i < INPUT_WORDS; i++) store16('input', () => c.i32(0).memory(Op.i32Load, 2, slotAt(i)), INPUT_WORDS, i);
-  c.get(columnBase('input_bits')).get(t).i32(4).op(Op.i32Mul, Op.i32Add);
-  c.get(acc).i32(0xffff).op(Op.i32And).get(operand).i32(16).op(Op.i32Shl, Op.i32Or).memory(Op.i32Store, 0, 0);
+  w.store('input_bits', 4, t, () => c.get(acc).i32(0xffff).op(Op.i32And).get(operand).i32(16).op(Op.i32Shl, Op.i32Or));
   setBit('pc_wrap', () => c.get(pc).i32(255).op(Op.i32Eq));
   store16('next_acc', () => c.get(wrapped));
   store16('acc_bits', () => c.get(wrapped), 1);
@@ -365,9 +316,5 @@ export function compileFill(layout: FillLayout, dims: TraceDims, memorySize: num
   c.i32(0).get(digestB).memory(Op.i32Store, 2, layout.digestAt + 4);
   c.get(r);
 
-  // The column addresses, loaded in the prologue once the body has named the columns it uses.
-  for (const [index, l] of base) columnLoads.get(COLS).memory(Op.i32Load, 2, 4 * index).set(l);
-  const code = new Code();
-  code.bytes.push(...c.bytes.slice(0, prologueLength), ...columnLoads.bytes, ...c.bytes.slice(prologueLength));
-  return encodeModule({ params: PARAMS, results: [I32], locals, body: code, exportName: 'fill', memoryPages: layout.pages, shared });
+  return w.module('fill', [I32], layout.pages, shared);
 }

@@ -68,6 +68,8 @@ export interface FillLayout {
   readonly instructionsAt: number;
   readonly unitsAt: number;
   readonly cellsAt: number;
+  /** Entries of the sorted log for the batch's log columns (log-code.ts): two i32 each, batchRows of them. */
+  readonly recordsAt: number;
   /** The table of the batch's column addresses (one i32 per column). */
   readonly columnTable: number;
   /** Per column: the byte address of its storage. */
@@ -95,6 +97,7 @@ export function fillLayout(shape: FillShape): FillLayout {
   const instructionsAt = take(4 * INSTRUCTION_FIELDS * shape.dims.instructions);
   const unitsAt = take(4 * UNIT_FIELDS * shape.units);
   const cellsAt = take(4 * shape.memorySize);
+  const recordsAt = take(8 * batchRows);
   const columnTable = take(4 * slots.length);
   const columns = slots.map((slot) => {
     const entries = batchRows * slot.width;
@@ -103,7 +106,7 @@ export function fillLayout(shape: FillShape): FillLayout {
   });
   const pages = Math.max(1, Math.ceil(at / PAGE_BYTES));
   if (pages > MAX_PAGES) throw new RangeError(`a batch of ${batchRows} rows of this trace takes ${at} bytes, over the 4 GiB one batch's memory holds: use fewer batch rows`);
-  return { regsAt, statusAt, extremesAt, digestAt, inputAt, outputAt, instructionsAt, unitsAt, cellsAt, columnTable, columns, pages };
+  return { regsAt, statusAt, extremesAt, digestAt, inputAt, outputAt, instructionsAt, unitsAt, cellsAt, recordsAt, columnTable, columns, pages };
 }
 
 /**

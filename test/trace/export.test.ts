@@ -29,6 +29,7 @@ import { claimDocument } from '../../src/trace/claim-file.js';
 import { exportTrace, exportTraceInterruptible } from '../../src/trace/export.js';
 import { decodeMetadata, encodeMetadata, FIELDS, MetaKey, type FieldName } from '../../src/trace/metadata.js';
 import { BatchFiller, digestAccesses } from '../../src/trace/batch-filler.js';
+import { LogFiller } from '../../src/trace/log-filler.js';
 import { FileSink } from '../../src/trace/sink.js';
 import { WitnessBuilder } from '../../src/trace/witness.js';
 
@@ -416,8 +417,8 @@ describe('the output file appears whole or not at all', () => {
   it('a failure in the middle of writing removes the partial file', async () => {
     const { sub, target } = setup('midway');
     let batches = 0;
-    const fillLog = WitnessBuilder.prototype.fillLog;
-    vi.spyOn(WitnessBuilder.prototype, 'fillLog').mockImplementation(function (this: WitnessBuilder, ...args) {
+    const fillLog = LogFiller.prototype.fill;
+    vi.spyOn(LogFiller.prototype, 'fill').mockImplementation(function (this: LogFiller, ...args) {
       if (++batches === 3) throw new Error('injected failure in batch 3');
       return fillLog.apply(this, args);
     });
