@@ -1,0 +1,35 @@
+/**
+ * The source tree's layers (README, "Source layout"): each folder of src/ imports only from
+ * itself and the folders before it, so data flows one way and no module reaches back up.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const LAYERS = ['isa', 'compiler', 'runtime', 'air', 'wasm', 'trace', 'check', 'cli'];
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? sources(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+  );
+}
+
+describe('the layers of src/', () => {
+  it('are the folders the README lists, in its order', () => {
+    const folders = readdirSync('src', { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+    expect([...folders].sort()).toEqual([...LAYERS].sort());
+    const table = readFileSync('README.md', 'utf8').match(/^\| `src\/(\w+)\/` \|/gm)!.map((row) => row.slice(7, -4));
+    expect(table).toEqual(LAYERS);
+  });
+
+  it.each(LAYERS)('src/%s imports only from itself and the layers before it', (layer) => {
+    const allowed = new Set(LAYERS.slice(0, LAYERS.indexOf(layer) + 1));
+    const reaching = sources(join('src', layer)).flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/from '(\.\.\/[^']+)'/g)]
+        .map((match) => join(file, '..', match[1]).split('/')[1])
+        .filter((target) => !allowed.has(target))
+        .map((target) => `${file} imports src/${target}`),
+    );
+    expect(reaching).toEqual([]);
+  });
+});
