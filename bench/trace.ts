@@ -2,8 +2,10 @@
  * Export and check throughput on programs/long_loop.tvm: rows/s, bytes per row and peak RSS
  * (each run in a fresh process running the built code in dist/, as the CLI does), median of
  * N runs per size.
- *   npm run bench:export [-- --runs N --sizes 1000000,10000000]
- *   npm run bench:check  [-- --runs N --sizes 1000000,10000000]
+ *   npm run bench:export [-- --runs N --warmup N --sizes 1000000,10000000]
+ *   npm run bench:check  [-- --runs N --warmup N --sizes 1000000,10000000]
+ * Each size first gets `--warmup` runs (default 1) that are not counted: the first runs after
+ * a build (or other heavy work) on this VM can take twice the CPU time of the later ones.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +19,7 @@ const flag = (name: string, fallback: string) => {
   return at >= 0 ? process.argv[at + 1] : fallback;
 };
 const runs = Number(flag('--runs', '5'));
+const warmup = Number(flag('--warmup', '1'));
 const sizes = flag('--sizes', '1000000,10000000').split(',').map(Number);
 const program = fileURLToPath(new URL('../programs/long_loop.tvm', import.meta.url));
 const worker = fileURLToPath(new URL('./trace-worker.mjs', import.meta.url));
@@ -39,11 +42,15 @@ try {
     const trace = join(directory, `long_loop_${size}.arrow`);
     if (mode === 'check') measure(['export', program, trace, String(size)]);
     const results: Run[] = [];
-    for (let i = 1; i <= runs; i++) {
+    for (let i = 1 - warmup; i <= runs; i++) {
       // Each export writes a new file (the usual case), so the previous run's is removed first.
       if (mode === 'export') rmSync(trace, { force: true });
       const run = mode === 'export' ? measure(['export', program, trace, String(size)]) : measure(['check', trace]);
       if (run.ok === false) throw new Error('check failed on a trace it should accept');
+      if (i < 1) {
+        console.log(`${size} steps, warm-up run (not counted): ${run.seconds.toFixed(2)} s`);
+        continue;
+      }
       results.push(run);
       console.log(
         `${size} steps, run ${i}: ${run.rows} rows in ${run.seconds.toFixed(2)} s = ${(run.rows / run.seconds / 1e6).toFixed(2)}M rows/s (per CPU second ${(run.rows / run.cpuSeconds / 1e6).toFixed(2)}M), ${(run.bytes / run.rows).toFixed(1)} bytes/row, peak RSS ${run.maxRssMiB.toFixed(0)} MiB`,
