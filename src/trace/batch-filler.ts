@@ -14,7 +14,7 @@ import { WitnessBuilder } from './witness.js';
 
 /**
  * Runs the FFN engine for a batch: up to `batchRows` steps (never past `maxSteps`), filling the
- * execution-side columns of one of its FillMemory's buffer sets. The steps run in the fill
+ * execution-side columns of the buffers of one of its fill memories. The steps run in the fill
  * compiled to WebAssembly (fill-code.ts), which writes the columns in place; a step it defers
  * (a fault, or a value outside what it handles) is made by the FFN engine itself and its row
  * built by WitnessBuilder, the reference both are tested against. Shared by this thread's
@@ -24,7 +24,7 @@ import { WitnessBuilder } from './witness.js';
  * run's (see accessDivergence).
  */
 export class BatchFiller {
-  /** Per memory: its compiled fill and the views of its state, status and extremes. */
+  /** Per memory (by its buffers): its instance of the compiled fill and views of what it reads and leaves. */
   private readonly fills: Map<TraceBuffers, CompiledFill>;
   /** The machine state between fill calls (copied into a fill's memory for each call). */
   private readonly state: MachineState;

@@ -49,6 +49,9 @@ export function fillShape(compiled: CompiledProgram, dims: TraceDims, batchRows:
   return { dims, batchRows, memorySize: compiled.program.memorySize, units: compiled.instructions.reduce((n, c) => n + c.units.length, 0) };
 }
 
+/** A batch's memory cannot be had: over what 32-bit addresses reach, or more than the machine gives. */
+export class BatchMemoryError extends RangeError {}
+
 /** Pages of a 32-bit WebAssembly memory at most (4 GiB). */
 const MAX_PAGES = 65536;
 
@@ -105,8 +108,17 @@ export function fillLayout(shape: FillShape): FillLayout {
     return take(entries * { int8: 1, int16: 2, int32: 4 }[slot.spec.type], 64);
   });
   const pages = Math.max(1, Math.ceil(at / PAGE_BYTES));
-  if (pages > MAX_PAGES) throw new RangeError(`a batch of ${batchRows} rows of this trace takes ${at} bytes, over the 4 GiB one batch's memory holds: use fewer batch rows`);
+  if (pages > MAX_PAGES) throw new BatchMemoryError(`a batch of ${batchRows} rows of this trace takes ${at} bytes, over the 4 GiB one batch's memory holds: use fewer batch rows`);
   return { regsAt, statusAt, extremesAt, digestAt, inputAt, outputAt, instructionsAt, unitsAt, cellsAt, recordsAt, columnTable, columns, pages };
+}
+
+function allocate(pages: number, shared: boolean, batchRows: number): WasmMemory {
+  try {
+    return createMemory(pages, shared);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new BatchMemoryError(`cannot allocate ${pages * PAGE_BYTES} bytes for a batch of ${batchRows} rows: use fewer batch rows or threads`);
+  }
 }
 
 /**
@@ -128,7 +140,7 @@ export class FillMemory {
     options: { shared?: boolean; memory?: WasmMemory } = {},
   ) {
     this.layout = fillLayout(shape);
-    this.memory = options.memory ?? createMemory(this.layout.pages, options.shared ?? false);
+    this.memory = options.memory ?? allocate(this.layout.pages, options.shared ?? false, shape.batchRows);
     if (this.memory.buffer.byteLength < this.layout.pages * PAGE_BYTES) throw new RangeError('fill memory smaller than its layout');
     const buffer = this.memory.buffer;
     this.shared = buffer instanceof SharedArrayBuffer;

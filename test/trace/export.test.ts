@@ -457,6 +457,32 @@ describe('the output file appears whole or not at all', () => {
     survives(sub, target);
   });
 
+  it('batches whose memory cannot be allocated are exit 2 naming the way out, with nothing left behind', async () => {
+    const { sub, target } = setup('no-memory');
+    vi.resetModules();
+    vi.doMock('../../src/wasm/encode.js', async (importOriginal) => ({
+      ...(await importOriginal<typeof import('../../src/wasm/encode.js')>()),
+      createMemory: () => {
+        throw new RangeError('WebAssembly.Memory(): could not allocate memory');
+      },
+    }));
+    try {
+      const { main: freshMain } = await import('../../src/cli/main.js');
+      const stdout: string[] = [];
+      const stderr: string[] = [];
+      const code = await freshMain(['export', 'programs/fibonacci.tvm', '-o', target], { stdout: (line) => stdout.push(line), stderr: (line) => stderr.push(line) });
+      expect({ code, stdout, stderr }).toEqual({
+        code: 2,
+        stdout: [],
+        stderr: [expect.stringMatching(new RegExp(`^tvm-trace: cannot allocate \\d+ bytes for a batch of 65536 rows: use fewer batch rows or threads; ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} was not written$`))],
+      });
+    } finally {
+      vi.doUnmock('../../src/wasm/encode.js');
+      vi.resetModules();
+    }
+    survives(sub, target);
+  });
+
   it('an FFN run whose memory access differs from the reference run is an internal error naming the step', () => {
     const { sub, target } = setup('diverged');
     const fillRows = BatchFiller.prototype.fillRows;

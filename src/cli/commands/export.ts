@@ -7,6 +7,7 @@ import { MAX_TRACE_FF_DIM, MAX_TRACE_INSTRUCTIONS, MAX_TRACE_ROWS } from '../../
 import { compileProgram } from '../../compiler/compile.js';
 import { DEFAULT_BATCH_ROWS, ExportInterrupted, exportTraceInterruptible, type ExportProgress } from '../../trace/export.js';
 import { claimDocument } from '../../trace/claim-file.js';
+import { BatchMemoryError } from '../../trace/fill-memory.js';
 import { CliError, ExitCode, usageError } from '../errors.js';
 import { stateInline, stateRecord } from '../state-format.js';
 import { loadProgramSource, writeFileAtomic } from '../io.js';
@@ -117,6 +118,7 @@ export async function exportCommand(args: ExportArgs, out: Output): Promise<numb
     result = await exportTraceInterruptible(program, target, { maxSteps, batchRows, ffDim, progress: bar.progress, threads: args.threads }, stop.signal);
   } catch (error) {
     if (error instanceof ExportInterrupted) throw new CliError('interrupted', `export interrupted; ${target} was not written`, ExitCode.INTERRUPTED);
+    if (error instanceof BatchMemoryError) throw new CliError('out_of_memory', `${error.message}; ${target} was not written`, ExitCode.BAD_INPUT);
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== undefined) throw new CliError('io_error', `${target}: cannot write: ${code}`, ExitCode.BAD_INPUT);
     throw error;
