@@ -32,6 +32,21 @@ export function digestWord(addr: number, value: number, kind: number): number {
   return addr | ((value & 0xffff) << 9) | (kind << 25);
 }
 
+// The lanes' constants as module constants (the hot loops read no object properties).
+const { MUL_A, MUL_B, MUL_B2, SHIFT_A, SHIFT_B } = DIGEST;
+
+/** Lane a after `word`: multiply-xorshift. */
+function mixA(a: number, word: number): number {
+  const x = Math.imul(a ^ word, MUL_A);
+  return x ^ (x >>> SHIFT_A);
+}
+
+/** Lane b after `word`: add, multiply-xorshift, multiply. */
+function mixB(b: number, word: number): number {
+  const x = Math.imul(b + word, MUL_B);
+  return Math.imul(x ^ (x >>> SHIFT_B), MUL_B2);
+}
+
 /**
  * A 64-bit digest (two 32-bit multiply-xorshift lanes) of a sequence of accesses, each packed
  * by digestWord: two runs' sequences compare in constant memory, and an accidental match of
@@ -46,18 +61,22 @@ export class AccessDigest {
 
   add(addr: number, value: number, kind: number): void {
     const word = digestWord(addr, value, kind);
-    const lanes = this.lanes;
-    let a = Math.imul(lanes[0] ^ word, DIGEST.MUL_A);
-    a ^= a >>> DIGEST.SHIFT_A;
-    lanes[0] = a;
-    let b = Math.imul(lanes[1] + word, DIGEST.MUL_B);
-    b ^= b >>> DIGEST.SHIFT_B;
-    lanes[1] = Math.imul(b, DIGEST.MUL_B2);
+    this.lanes[0] = mixA(this.lanes[0], word);
+    this.lanes[1] = mixB(this.lanes[1], word);
   }
 
   /** Rows [0, tap.row) of an access tap. */
   addTap(tap: AccessTap): void {
-    for (let r = 0; r < tap.row; r++) this.add(tap.addr[r], tap.value[r], tap.kind[r]);
+    const { addr, value, kind } = tap;
+    let a = this.lanes[0];
+    let b = this.lanes[1];
+    for (let r = 0; r < tap.row; r++) {
+      const word = digestWord(addr[r], value[r], kind[r]);
+      a = mixA(a, word);
+      b = mixB(b, word);
+    }
+    this.lanes[0] = a;
+    this.lanes[1] = b;
   }
 
   get value(): string {
