@@ -154,6 +154,19 @@ export function compileFill(layout: FillLayout, dims: TraceDims, memorySize: num
   c.get(w.base('hidden')).get(t).i32(4 * ffDim).op(Op.i32Mul, Op.i32Add).tee(hp).i32(4 * ffDim).op(Op.i32Add).set(hEnd);
   c.i32(0).set(rowLow);
   c.i32(0).set(rowHigh);
+  /** The row's next unit slot: gate, value and hidden from these locals (null: 0), the three pointers advanced. */
+  const storeUnitSlot = (gate: number | null, value: number | null, hidden: number | null) => {
+    const from = (l: number | null) => (l === null ? c.i32(0) : c.get(l));
+    c.get(gp);
+    from(gate).memory(Op.i32Store16, 1, 0);
+    c.get(vp);
+    from(value).memory(Op.i32Store16, 1, 0);
+    c.get(hp);
+    from(hidden).memory(Op.i32Store, 2, 0);
+    c.get(gp).i32(2).op(Op.i32Add).set(gp);
+    c.get(vp).i32(2).op(Op.i32Add).set(vp);
+    c.get(hp).i32(4).op(Op.i32Add).set(hp);
+  };
   open(Op.block, 'units');
   open(Op.loop, 'unit');
   c.get(unit).get(unitEnd).op(Op.i32GeU);
@@ -164,16 +177,11 @@ export function compileFill(layout: FillLayout, dims: TraceDims, memorySize: num
   c.i64(2 ** 31).op(Op.i64Add).i64(2 ** 32).op(Op.i64LtU, Op.i32Eqz);
   deferIf();
   c.get(product).op(Op.i32WrapI64).set(h);
-  c.get(gp).get(g).memory(Op.i32Store16, 1, 0);
-  c.get(vp).get(v).memory(Op.i32Store16, 1, 0);
-  c.get(hp).get(h).memory(Op.i32Store, 2, 0);
   trackExtremes(h);
   c.get(unit).memory(Op.i32Load, 2, 4 * U.OUT_AT).tee(tmp).get(tmp).memory(Op.i64Load, 3, 0);
   c.get(unit).memory(Op.i32Load, 2, 4 * U.COEFF).op(Op.i64ExtendI32S).get(product).op(Op.i64Mul, Op.i64Add).memory(Op.i64Store, 3, 0);
   c.get(unit).i32(4 * UNIT_FIELDS).op(Op.i32Add).set(unit);
-  c.get(gp).i32(2).op(Op.i32Add).set(gp);
-  c.get(vp).i32(2).op(Op.i32Add).set(vp);
-  c.get(hp).i32(4).op(Op.i32Add).set(hp);
+  storeUnitSlot(g, v, h);
   br('unit');
   close();
   close();
@@ -181,12 +189,7 @@ export function compileFill(layout: FillLayout, dims: TraceDims, memorySize: num
   open(Op.loop, 'padding');
   c.get(hp).get(hEnd).op(Op.i32GeU);
   brIf('pad');
-  c.get(gp).i32(0).memory(Op.i32Store16, 1, 0);
-  c.get(vp).i32(0).memory(Op.i32Store16, 1, 0);
-  c.get(hp).i32(0).memory(Op.i32Store, 2, 0);
-  c.get(gp).i32(2).op(Op.i32Add).set(gp);
-  c.get(vp).i32(2).op(Op.i32Add).set(vp);
-  c.get(hp).i32(4).op(Op.i32Add).set(hp);
+  storeUnitSlot(null, null, null);
   br('padding');
   close();
   close();
