@@ -226,7 +226,8 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
     try {
       // The previous batch's last row, as a batch of its own (it outlives the batch's storage).
       let lastRow: TraceBatch | null = null;
-      for await (const batch of trace.batches()) {
+      // Read straight into the scanner's memory (two areas in turn: this batch, the one read ahead).
+      for await (const batch of trace.batches(wasm.area)) {
         if (batch.rows === 0) continue;
         // Failures in order: the first row's and the junction with the previous batch, then
         // the batch's every-row failures, then its transitions'.

@@ -33,20 +33,28 @@ function largestModule(pages: number): Uint8Array {
 
 const align = (at: number, to: number) => Math.ceil(at / to) * to;
 
+/** Pages of a 32-bit WebAssembly memory at most (4 GiB). */
+const MAX_PAGES = 65536;
+
 /**
- * Runs compiled WebAssembly scans (wasm-scan.ts) of row sets over record batches: a batch is
- * copied once into the modules' memory and every set scans it there. No warm-up: the modules
- * compile in about a millisecond and run at full speed from the first row.
+ * Runs compiled WebAssembly scans (wasm-scan.ts) of row sets over record batches in the
+ * modules' memory. The reader can read batches straight into it (`area`, two areas used in
+ * turn); a batch read elsewhere is copied into a third. No warm-up: the modules compile in
+ * about a millisecond and run at full speed from the first row.
  */
 export class WasmScanner {
   private readonly memory: WasmMemory;
   private readonly scans = new Map<RowSetPlan, Scan>();
   private readonly largestOf: Largest;
   private readonly addresses: Int32Array;
-  private readonly batchAt: number;
+  /** The areas batches are read into (none when three batches do not fit the memory), then the one batches are copied into. */
+  private readonly readAreas: number[];
+  private readonly copyAt: number;
+  private readonly areaBytes: number;
+  private nextArea = 0;
   private readonly columns: number;
 
-  /** `batchBytes`: the largest batch body to load (a larger one grows the memory). */
+  /** `batchBytes`: the largest batch body, with its slack. */
   constructor(plans: readonly RowSetPlan[], slots: readonly ColumnSlot[], selectColumn: number, batchBytes: number) {
     this.columns = slots.length;
     if (8 * this.columns > OUT_AT - COLS_AT) throw new Error(`internal error: ${this.columns} columns overflow the scan's column table`);
@@ -56,8 +64,15 @@ export class WasmScanner {
       at = align(at + 8 * plan.P * plan.S, 64);
       return base;
     });
-    this.batchAt = align(at, 64);
-    const pages = Math.ceil((this.batchAt + batchBytes + READ_SLACK) / PAGE);
+    const first = align(at, 64);
+    this.areaBytes = align(batchBytes + READ_SLACK, 64);
+    // A copied batch's columns each start 8-aligned: up to 8 bytes more per column.
+    const copyBytes = align(batchBytes + 8 * this.columns + READ_SLACK, 64);
+    // Memory the OS never touches costs nothing: two read areas when they fit 32-bit addresses.
+    const reading = first + 2 * this.areaBytes + copyBytes <= MAX_PAGES * PAGE;
+    this.readAreas = reading ? [first, first + this.areaBytes] : [];
+    this.copyAt = first + (reading ? 2 * this.areaBytes : 0);
+    const pages = Math.ceil((this.copyAt + copyBytes) / PAGE);
     this.memory = createMemory(pages);
     this.largestOf = instantiate(largestModule(pages), this.memory).largest as Largest;
     this.addresses = new Int32Array(this.columns);
@@ -68,24 +83,39 @@ export class WasmScanner {
     });
   }
 
-  /** Copy a batch into the memory: the scans read it from there until the next load. */
+  /**
+   * Where the reader may read the next batch body of `bytes` bytes (OpenTrace.batches): the two
+   * read areas in turn, or undefined when the memory has none (the batch is then copied).
+   */
+  readonly area = (bytes: number): Uint8Array | undefined => {
+    if (this.readAreas.length === 0 || bytes > this.areaBytes - READ_SLACK) return undefined;
+    const at = this.readAreas[this.nextArea];
+    this.nextArea ^= 1;
+    return new Uint8Array(this.memory.buffer, at, bytes);
+  };
+
+  /** Make a batch the one the scans read: in place when it was read into this memory, else copied. */
   load(batch: TraceBatch): void {
     const { storage, data } = batch;
-    const inStorage = storage !== undefined && data.every((column) => column.buffer === storage);
-    const bytes = inStorage ? Math.max(...data.map((column) => column.byteOffset + column.byteLength)) : data.reduce((sum, column) => sum + align(column.byteLength, 8), 0);
-    this.reserve(this.batchAt + bytes + READ_SLACK);
-    const memory = new Uint8Array(this.memory.buffer);
     const table = new Int32Array(this.memory.buffer, COLS_AT, 2 * this.columns);
-    if (inStorage) {
-      memory.set(new Uint8Array(storage, 0, bytes), this.batchAt);
-      data.forEach((column, c) => (table[c] = this.batchAt + column.byteOffset));
+    if (data.every((column) => column.buffer === this.memory.buffer)) {
+      data.forEach((column, c) => (table[c] = column.byteOffset));
     } else {
-      let at = this.batchAt;
-      data.forEach((column, c) => {
-        memory.set(new Uint8Array(column.buffer, column.byteOffset, column.byteLength), at);
-        table[c] = at;
-        at += align(column.byteLength, 8);
-      });
+      const inStorage = storage !== undefined && data.every((column) => column.buffer === storage);
+      const bytes = inStorage ? Math.max(...data.map((column) => column.byteOffset + column.byteLength)) : data.reduce((sum, column) => sum + align(column.byteLength, 8), 0);
+      this.reserve(this.copyAt + bytes + READ_SLACK);
+      const memory = new Uint8Array(this.memory.buffer);
+      if (inStorage) {
+        memory.set(new Uint8Array(storage, 0, bytes), this.copyAt);
+        data.forEach((column, c) => (table[c] = this.copyAt + column.byteOffset));
+      } else {
+        let at = this.copyAt;
+        data.forEach((column, c) => {
+          memory.set(new Uint8Array(column.buffer, column.byteOffset, column.byteLength), at);
+          table[c] = at;
+          at += align(column.byteLength, 8);
+        });
+      }
     }
     table.set(batch.bitOffset, this.columns);
     this.addresses.set(table.subarray(0, this.columns));

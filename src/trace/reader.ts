@@ -16,7 +16,7 @@ export interface TraceBatch {
   /** Bit offset of row 0 in each bool column's bitmap (0 for integer columns). */
   readonly bitOffset: readonly number[];
   /**
-   * The memory every column views, when the reader owns it (OpenTrace.release reuses it). Bool
+   * The memory every column views, from its start, when the reader owns it (OpenTrace.release reuses it). Bool
    * columns' views run up to 8 bytes past their bitmaps within it, so whole-word reads stay
    * in bounds.
    */
@@ -41,8 +41,14 @@ export interface OpenTrace {
   readonly fileBytes: number;
   /** The largest record batch body, with the slack every batch's storage has. */
   readonly maxBatchBytes: number;
-  /** Record batches in order; each is read whole with one read and decoded without copies. */
-  batches(): AsyncGenerator<TraceBatch>;
+  /**
+   * Record batches in order; each is read whole and decoded without copies. `into` gives the
+   * memory to read a batch body of `bytes` bytes (slack included) into, 8-byte aligned: the
+   * caller must not need a batch's data once it asks for the next after it (with readAhead,
+   * two batches are in flight, so two areas used in turn suffice). Without it, or when it
+   * gives none, the reader's own storage, reused once a batch is released.
+   */
+  batches(into?: (bytes: number) => Uint8Array | undefined): AsyncGenerator<TraceBatch>;
   /** Done with a batch from batches(): its storage may be reused for a later one. */
   release(batch: TraceBatch): void;
   close(): Promise<void>;
@@ -117,19 +123,22 @@ export async function openTrace(path: string, options: OpenOptions = {}): Promis
       batchCount,
       fileBytes,
       maxBatchBytes: Math.max(0, ...layouts.map((layout) => layout.bodyLength)) + BOOL_SLACK,
-      async *batches() {
+      async *batches(into?: (bytes: number) => Uint8Array | undefined) {
         if (layouts.length !== batchCount) throw new TraceFormatError(`the footer lists ${layouts.length} record batches, the reader ${batchCount}`);
-        const read = async (b: number): Promise<ArrayBuffer> => {
+        const read = async (b: number): Promise<{ area: Uint8Array; owned: boolean }> => {
           const layout = layouts[b];
-          const storage = takeStorage(layout.bodyLength + BOOL_SLACK);
-          const body = new Uint8Array(storage, 0, layout.bodyLength);
+          const bytes = layout.bodyLength + BOOL_SLACK;
+          const given = into?.(bytes);
+          const area = given ?? new Uint8Array(takeStorage(bytes), 0, bytes);
+          if (area.byteLength < bytes || area.byteOffset % 8 !== 0) throw new Error('internal error: a batch area must hold the body and slack, 8-byte aligned');
+          const body = area.subarray(0, layout.bodyLength);
           for (let done = 0; done < layout.bodyLength; ) {
             // At most READ_CHUNK per read: Node's read takes an int32 length (a larger one aborts the process).
             const { bytesRead } = await handle.read(body, done, Math.min(READ_CHUNK, layout.bodyLength - done), layout.bodyOffset + done);
             if (bytesRead <= 0) throw new TraceFormatError(`record batch ${b} is truncated`);
             done += bytesRead;
           }
-          return storage;
+          return { area, owned: given === undefined };
         };
         // With readAhead, one batch is read ahead, so the disk read overlaps the caller's work on
         // this one. A read-ahead the caller never reaches (it stopped early) must not go unhandled.
@@ -139,12 +148,12 @@ export async function openTrace(path: string, options: OpenOptions = {}): Promis
           pending.catch(() => undefined);
           return pending;
         };
-        let next: Promise<ArrayBuffer> | null = null;
+        let next: Promise<{ area: Uint8Array; owned: boolean }> | null = null;
         let firstRow = 0;
         for (let b = 0; b < batchCount; b++) {
-          const storage = await (next ?? read(b));
+          const { area, owned } = await (next ?? read(b));
           next = options.readAhead === true ? ahead(b + 1) : null;
-          yield decodeBatch(layouts[b], storage, slots, firstRow, b);
+          yield decodeBatch(layouts[b], area, slots, firstRow, b, owned);
           firstRow += layouts[b].rows;
         }
       },
@@ -177,8 +186,10 @@ const ELEMENT_BYTES = { int8: 1, int16: 2, int32: 4 } as const;
  * and two buffers (validity, values); a vector column a FixedSizeList node with its validity
  * buffer, then its child's node and buffers. Views, not copies, unless a buffer is misaligned.
  */
-function decodeBatch(layout: BatchLayout, storage: ArrayBuffer, slots: readonly ColumnSlot[], firstRow: number, index: number): TraceBatch {
+function decodeBatch(layout: BatchLayout, area: Uint8Array, slots: readonly ColumnSlot[], firstRow: number, index: number, owned: boolean): TraceBatch {
   const { rows, nodes, buffers, bodyLength } = layout;
+  const storage = area.buffer as ArrayBuffer;
+  const base = area.byteOffset;
   const data: ColumnData[] = [];
   let n = 0;
   let k = 0;
@@ -206,19 +217,19 @@ function decodeBatch(layout: BatchLayout, storage: ArrayBuffer, slots: readonly 
     const entries = rows * slot.width;
     if (slot.spec.type === 'bool') {
       if (values.length * 8 < entries) throw new TraceFormatError(`record batch ${index}: column '${name}' is truncated`);
-      data.push(new Uint8Array(storage, values.offset, Math.min(values.length + BOOL_SLACK, bodyLength + BOOL_SLACK - values.offset)));
+      data.push(new Uint8Array(storage, base + values.offset, Math.min(values.length + BOOL_SLACK, bodyLength + BOOL_SLACK - values.offset)));
     } else {
       const size = ELEMENT_BYTES[slot.spec.type];
       if (values.length < entries * size) throw new TraceFormatError(`record batch ${index}: column '${name}' is truncated`);
       // A misaligned buffer (not from an Arrow writer, which aligns to 8) is copied.
       const aligned = values.offset % size === 0;
-      const bytes = aligned ? storage : new Uint8Array(storage, values.offset, entries * size).slice().buffer;
-      const at = aligned ? values.offset : 0;
+      const bytes = aligned ? storage : new Uint8Array(storage, base + values.offset, entries * size).slice().buffer;
+      const at = aligned ? base + values.offset : 0;
       data.push(slot.spec.type === 'int8' ? new Int8Array(bytes, at, entries) : slot.spec.type === 'int16' ? new Int16Array(bytes, at, entries) : new Int32Array(bytes, at, entries));
     }
   }
   if (2 * n !== nodes.length || 2 * k !== buffers.length) throw new TraceFormatError(`record batch ${index}: ${nodes.length / 2} nodes and ${buffers.length / 2} buffers, the schema has ${n} and ${k}`);
-  return { rows, firstRow, data, bitOffset: slots.map(() => 0), storage };
+  return { rows, firstRow, data, bitOffset: slots.map(() => 0), storage: owned ? storage : undefined };
 }
 
 /** Value of entry `entry` of column `column` at batch row `row`. */
