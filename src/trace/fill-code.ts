@@ -13,8 +13,9 @@ export const FillStop = Object.freeze({
   /** It ran `limit` rows, or a step that halts. */
   DONE: 0,
   /**
-   * The next step is one the compiled fill leaves to the FFN engine (runtime/ffn): a fault, or
-   * a value outside int32. Nothing of it was committed: no state, no bit of its row.
+   * The next step is one the compiled fill leaves to the FFN engine (runtime/ffn): a fault, a
+   * value outside int32, or an instruction marked InstructionField.DEFER. Nothing of it was
+   * committed: no state, no bit of its row.
    */
   DEFER: 1,
 });
@@ -28,9 +29,9 @@ export const FillStop = Object.freeze({
  * `digestAt` with each row's access. The steps are the FFN's: the input vector,
  * every unit gate·value from the instruction's compiled units (the table at `unitsAt`), the
  * output as W_out·hidden + bias, then the controls. The other columns are those of
- * WitnessBuilder.fillExecution, which stays the reference: the two are compared byte for
- * byte (test/trace/fill.test.ts), and the fill defers to the engine and it whatever it does
- * not handle (FillStop.DEFER). Bool columns must be clear in the rows written.
+ * WitnessBuilder.fillExecution, which stays the reference with the engine: the fill is compared
+ * with them byte for byte (test/trace/fill.test.ts) and leaves to them whatever it does not
+ * handle (FillStop.DEFER). Bool columns must be clear in the rows written.
  *
  * Exactness: a product gate·value and every output must fit int32 or the step is deferred
  * (the outputs are summed in i64); the FFN engine's doubles then decide it. An instruction
@@ -79,7 +80,7 @@ export function compileFill(layout: FillLayout, dims: TraceDims, memorySize: num
   const regAt = (reg: number) => layout.regsAt + 4 * reg;
   const slotAt = (slot: number) => layout.inputAt + 4 * slot;
 
-  // Prologue: the state, the constant input slots, the column addresses.
+  // Prologue (after the column addresses ColumnCode loads): the state, the constant input slots.
   const stateRegs: [number, number][] = [
     [pc, Reg.PC],
     [acc, Reg.ACC],
