@@ -32,8 +32,7 @@ export const INSTRUCTION_FIELDS = InstructionField.BIAS + OUTPUT_DIM;
 export const UnitField = Object.freeze({ GATE_AT: 0, VALUE_AT: 1, OUT_AT: 2, COEFF: 3 });
 export const UNIT_FIELDS = 4;
 
-
-/** Bytes a bool column's bit writes may touch past its last byte (whole i32 ORs from any byte). */
+/** Bytes a bool column's bit writes may touch past its last byte (whole i32 or i64 ORs from any of its bytes). */
 const BITMAP_SLACK = 8;
 
 /** What the sizes of a fill memory are derived from. */

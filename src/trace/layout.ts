@@ -22,16 +22,12 @@ export function columnSlots(dims: TraceDims): ColumnSlot[] {
   return COLUMNS.map((spec, index) => ({ spec, width: columnWidth(spec, dims), index }));
 }
 
-/**
- * Zeroed storage for `entries` entries of a column type; `shared`: over a SharedArrayBuffer,
- * so other threads can fill it without the buffer being transferred (see TraceBuffers.shared).
- */
-export function allocateColumn(type: ColumnSpec['type'], entries: number, shared = false): ColumnData {
-  const bytes = (size: number, length: number) => (shared ? new SharedArrayBuffer(size * length) : new ArrayBuffer(size * length));
-  if (type === 'bool') return new Uint8Array(bytes(1, ((entries + 7) >> 3) + 8));
-  if (type === 'int8') return new Int8Array(bytes(1, entries));
-  if (type === 'int16') return new Int16Array(bytes(2, entries));
-  return new Int32Array(bytes(4, entries));
+/** Zeroed storage for `entries` entries of a column type (bool: a bitmap with 8 bytes of slack). */
+export function allocateColumn(type: ColumnSpec['type'], entries: number): ColumnData {
+  if (type === 'bool') return new Uint8Array(Math.ceil(entries / 8) + 8);
+  if (type === 'int8') return new Int8Array(entries);
+  if (type === 'int16') return new Int16Array(entries);
+  return new Int32Array(entries);
 }
 
 /** OR the low `width` bits of `value` into a zeroed bitmap at bit `offset` (width ≤ 31). */
@@ -95,16 +91,7 @@ export class TraceBuffers {
     this.slots.forEach((slot) => this.byName.set(slot.spec.name, slot.index));
   }
 
-  /**
-   * Buffers over SharedArrayBuffers, lent to worker threads by message without a transfer:
-   * transferring detaches the sender's ArrayBuffer, and V8 then discards every optimised
-   * function of both threads that reads typed arrays (its detach protector).
-   */
-  static shared(dims: TraceDims, capacity: number): TraceBuffers {
-    return new TraceBuffers(dims, capacity, columnSlots(dims).map((slot) => allocateColumn(slot.spec.type, capacity * slot.width, true)));
-  }
-
-  /** Buffers over existing storage for every column (e.g. `data` of another TraceBuffers, sent between threads). */
+  /** Buffers over existing storage for every column (e.g. views of a fill memory, fill-memory.ts). */
   static wrap(dims: TraceDims, capacity: number, data: ColumnData[]): TraceBuffers {
     if (data.length !== COLUMNS.length) throw new RangeError(`expected ${COLUMNS.length} columns, got ${data.length}`);
     return new TraceBuffers(dims, capacity, data);

@@ -26,7 +26,6 @@ export const Op = {
   i32Load: 0x28,
   i64Load: 0x29,
   i32Load8U: 0x2d,
-  i32Load16S: 0x2e,
   i64Load8S: 0x30,
   i64Load16S: 0x32,
   i64Load32S: 0x34,
