@@ -49,7 +49,7 @@ export function exportBuilder(yargs: Argv): Argv<ExportArgs> {
     .option('threads', {
       type: 'string',
       requiresArg: true,
-      describe: 'worker threads sharing the FFN run with the main thread, a batch at a time (0: all on the main thread; default 1 for runs of 2M steps or more, else 0)',
+      describe: 'worker threads sharing the FFN run with the main thread, a batch at a time (0: all on the main thread; default 1 for runs of 4M steps or more, else 0)',
       coerce: threadCount,
     })
     .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar' })
