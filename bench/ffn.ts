@@ -1,14 +1,18 @@
 /**
  * Benchmark of the FFN engine on programs/long_loop.tvm: steps/s without a tap, and with
  * every step's vectors (input, gate, value, hidden, output) emitted into a 65,536-row tap
- * that is reset to row 0 whenever it is full. 5 runs of each, each run's figure and the
- * median. Usage: npm run bench:ffn [-- --runs N]
+ * that is reset to row 0 whenever it is full; and of the export's batch fill compiled to
+ * WebAssembly (src/trace/fill-code.ts), which runs the same steps and writes every
+ * execution-side column of the trace into 65,536-row batches. 5 runs of each, each run's
+ * figure and the median. Usage: npm run bench:ffn [-- --runs N]
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { compileProgram } from '../src/compiler/compile.js';
 import { assemble } from '../src/isa/assemble.js';
 import { createTap, FfnMachine } from '../src/runtime/ffn/engine.js';
+import { BatchFiller } from '../src/trace/batch-filler.js';
+import { FillMemory, fillShape } from '../src/trace/fill-memory.js';
 
 const PROGRAM = fileURLToPath(new URL('../programs/long_loop.tvm', import.meta.url));
 const BUDGET = 100_000_000;
@@ -29,12 +33,32 @@ interface Run {
   cpuSeconds: number;
 }
 
+type Mode = 'plain' | 'tap' | 'compiled';
+
+/** The compiled batch fill over the whole run, batch after batch into one memory. */
+function compiledRun(): { steps: number; halted: boolean } {
+  const dims = { ffDim: compiled.minFfDim, instructions: compiled.instructions.length };
+  const memory = new FillMemory(fillShape(compiled, dims, TAP_ROWS));
+  const filler = new BatchFiller(compiled, dims, TAP_ROWS, BUDGET, [memory]);
+  for (;;) {
+    const { rows, state } = filler.fill(memory.buffers);
+    if (rows === 0 || state.halted || state.fault !== null || state.steps >= BUDGET) return { steps: state.steps, halted: state.halted };
+  }
+}
+
 /** One run: wall-clock seconds, and the CPU seconds of this process (less noisy on a shared machine). */
-function once(emit: boolean): Run {
+function once(mode: Mode): Run {
   const machine = new FfnMachine(compiled);
   const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
-  if (emit) {
+  if (mode === 'compiled') {
+    const { steps, halted } = compiledRun();
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const used = process.cpuUsage(cpu);
+    if (!halted) throw new Error('long_loop.tvm did not halt');
+    return { steps, seconds, cpuSeconds: (used.user + used.system) / 1e6 };
+  }
+  if (mode === 'tap') {
     tap.row = 0;
     while (!machine.stopped && machine.steps < BUDGET) {
       machine.advance(BUDGET - machine.steps, tap);
@@ -53,12 +77,17 @@ const fmt = (rate: number) => `${(rate / 1e6).toFixed(1)}M steps/s`;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 console.log(`bench:ffn  programs/long_loop.tvm  ff_dim ${compiled.minFfDim}  node ${process.version}`);
-for (const [label, emit] of [['without tap', false], [`with tap (${TAP_ROWS} rows, reset when full)`, true]] as const) {
+const modes: [string, Mode][] = [
+  ['without tap', 'plain'],
+  [`with tap (${TAP_ROWS} rows, reset when full)`, 'tap'],
+  [`compiled fill (WebAssembly, every execution column, ${TAP_ROWS}-row batches)`, 'compiled'],
+];
+for (const [label, mode] of modes) {
   const rates: number[] = [];
   const cpuRates: number[] = [];
   let steps = 0;
   for (let i = 1; i <= runs; i++) {
-    const run = once(emit);
+    const run = once(mode);
     steps = run.steps;
     rates.push(run.steps / run.seconds);
     cpuRates.push(run.steps / run.cpuSeconds);
