@@ -9,101 +9,21 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { compileProgram, type CompiledProgram } from '../../src/compiler/compile.js';
-import { controlTable } from '../../src/compiler/control-table.js';
-import { OUTPUT_DIM } from '../../src/compiler/layout.js';
 import { assemble } from '../../src/isa/assemble.js';
 import { Op } from '../../src/isa/opcodes.js';
-import { AccessDigest } from '../../src/runtime/access.js';
-import { createTap, FfnMachine } from '../../src/runtime/ffn/engine.js';
-import type { MachineSnapshot } from '../../src/runtime/state.js';
-import { BatchFiller, digestAccesses } from '../../src/trace/batch-filler.js';
+import { FfnMachine } from '../../src/runtime/ffn/engine.js';
+import { BatchFiller } from '../../src/trace/batch-filler.js';
 import { fillLayout, FillMemory, fillShape } from '../../src/trace/fill-memory.js';
-import { largestMagnitude, TraceBuffers, type TraceDims } from '../../src/trace/layout.js';
-import { WitnessBuilder } from '../../src/trace/witness.js';
+import { TraceBuffers, type TraceDims } from '../../src/trace/layout.js';
+import { compareFills, compiledBatches } from '../support/fill-reference.js';
 import { Random, randomProgram } from '../support/random-programs.js';
 
-interface Batch {
-  rows: number;
-  maxAbs: number;
-  state: MachineSnapshot;
-  accesses: string;
-  columns: Uint8Array[];
-}
-
-const copyColumns = (buffers: TraceBuffers, rows: number) => buffers.slots.map((_, i) => buffers.rowBytes(i, rows).slice());
-
-/** The reference: the FFN engine with a (small) tap, its rows built by WitnessBuilder.fillExecution. */
-function referenceBatches(compiled: CompiledProgram, dims: TraceDims, batchRows: number, maxSteps: number): Batch[] {
-  const machine = new FfnMachine(compiled);
-  const tap = createTap(dims.ffDim, 5, { bits: false });
-  const witness = new WitnessBuilder(controlTable(compiled), dims.instructions);
-  const buffers = new TraceBuffers(dims, batchRows);
-  const batches: Batch[] = [];
-  while (machine.steps < maxSteps && !machine.stopped) {
-    buffers.clearBitmaps();
-    const stop = Math.min(machine.steps + batchRows, maxSteps);
-    let rows = 0;
-    let maxAbs = 0;
-    while (machine.steps < stop) {
-      tap.row = 0;
-      const ran = machine.advance(stop - machine.steps, tap);
-      if (ran === 0) break;
-      witness.fillExecution(buffers, tap, ran, machine.steps - ran, rows);
-      maxAbs = largestMagnitude(tap.output, ran * OUTPUT_DIM, largestMagnitude(tap.hidden, ran * dims.ffDim, maxAbs));
-      rows += ran;
-    }
-    // A run that faults at its first step still has one (empty) batch: its state names the fault.
-    if (rows === 0 && batches.length > 0) break;
-    const digest = new AccessDigest();
-    digestAccesses(buffers, 0, rows, digest);
-    batches.push({ rows, maxAbs, state: machine.snapshot(), accesses: digest.value, columns: copyColumns(buffers, rows) });
-  }
-  return batches;
-}
-
-/** The compiled fill's batches, in `order` (default: in turn), each resumed from the reference's state at its start. */
-function compiledBatches(compiled: CompiledProgram, dims: TraceDims, batchRows: number, maxSteps: number, starts: MachineSnapshot[], order?: number[], shared = false): Batch[] {
-  const memories = [0, 1].map(() => new FillMemory(fillShape(compiled, dims, batchRows), { shared }));
-  expect(memories.map((memory) => memory.shared)).toEqual([shared, shared]);
-  const filler = new BatchFiller(compiled, dims, batchRows, maxSteps, memories);
-  const batches: Batch[] = [];
-  (order ?? starts.map((_, i) => i)).forEach((index, n) => {
-    const { buffers } = memories[n % 2];
-    const filled = filler.fill(buffers, order === undefined ? undefined : starts[index]);
-    batches[index] = { ...filled, columns: copyColumns(buffers, filled.rows) };
-  });
-  return batches;
-}
-
 function expectSameBatches(compiled: CompiledProgram, dims: TraceDims, batchRows: number, maxSteps: number, order?: 'reversed', shared = false): number {
-  const reference = referenceBatches(compiled, dims, batchRows, maxSteps);
-  const starts = reference.map((_, i) => (i === 0 ? new FfnMachine(compiled).snapshot() : reference[i - 1].state));
-  const indexes = starts.map((_, i) => i);
-  const actual = compiledBatches(compiled, dims, batchRows, maxSteps, starts, order === 'reversed' ? indexes.reverse() : undefined, shared);
-  expect(actual.length).toBe(reference.length);
-  reference.forEach((expected, index) => {
-    const got = actual[index];
-    expect({ index, rows: got.rows, maxAbs: got.maxAbs, state: got.state, accesses: got.accesses }).toEqual({
-      index,
-      rows: expected.rows,
-      maxAbs: expected.maxAbs,
-      state: expected.state,
-      accesses: expected.accesses,
-    });
-    // Every column's bytes; on a difference, the columns and the first row where they differ.
-    const differences = expected.columns.flatMap((bytes, column) => {
-      const ours = got.columns[column];
-      if (Buffer.compare(ours, bytes) === 0) return [];
-      let at = 0;
-      while (at < bytes.length && ours[at] === bytes[at]) at++;
-      return [`batch ${index}: ${slotName(dims, column)} from byte ${at} of ${bytes.length}`];
-    });
-    expect(differences).toEqual([]);
-  });
-  return reference.reduce((n, batch) => n + batch.rows, 0);
+  const { differences, rows } = compareFills(compiled, dims, batchRows, maxSteps, { reversed: order === 'reversed', shared });
+  expect(differences).toEqual([]);
+  return rows;
 }
 
-const slotName = (dims: TraceDims, column: number) => new TraceBuffers(dims, 1).slots[column].spec.name;
 const dimsOf = (compiled: CompiledProgram, extra = 0): TraceDims => ({ ffDim: Math.max(1, compiled.minFfDim) + extra, instructions: compiled.program.instructions.length });
 const examples = readdirSync('programs')
   .filter((name) => name.endsWith('.tvm'))
@@ -170,6 +90,8 @@ describe('the compiled batch fill', () => {
       const compiled = compileProgram(assemble(readFileSync(`programs/${name}.tvm`, 'utf8')));
       for (const shared of [false, true]) expectSameBatches(compiled, dimsOf(compiled), 13, 2000, 'reversed', shared);
     }
+    const compiled = compileProgram(assemble(readFileSync('programs/gcd.tvm', 'utf8')));
+    expect([false, true].map((shared) => new FillMemory(fillShape(compiled, dimsOf(compiled), 13), { shared }).shared)).toEqual([false, true]);
   });
 
   it('refuses a batch too large for one 32-bit memory, naming the way out', () => {
