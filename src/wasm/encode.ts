@@ -105,18 +105,18 @@ export class Code {
     return this;
   }
   get(local: number): this {
-    this.bytes.push(Op.localGet);
-    unsigned(local, this.bytes);
-    return this;
+    return this.withIndex(Op.localGet, local);
   }
   set(local: number): this {
-    this.bytes.push(Op.localSet);
-    unsigned(local, this.bytes);
-    return this;
+    return this.withIndex(Op.localSet, local);
   }
   tee(local: number): this {
-    this.bytes.push(Op.localTee);
-    unsigned(local, this.bytes);
+    return this.withIndex(Op.localTee, local);
+  }
+  /** An instruction whose immediate is one index (a local's). */
+  private withIndex(opcode: number, index: number): this {
+    this.bytes.push(opcode);
+    unsigned(index, this.bytes);
     return this;
   }
   i32(value: number): this {
