@@ -18,7 +18,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { LOG_ADDR_BITS, LOG_GAP_BITS } from '../src/air/columns.js';
+import { LOG_ADDR_BITS, LOG_GAP_BITS, NO_ACCESS_ADDR } from '../src/air/columns.js';
 import { checkTrace } from '../src/check/check.js';
 import { WORD_BITS } from '../src/compiler/layout.js';
 import { assemble } from '../src/isa/assemble.js';
@@ -92,9 +92,13 @@ function logEntries(edit: TraceEdit): LogEntry[] {
 
 /** Write the log columns for entries in the given order, witness columns derived as the exporter does (gaps clipped at 0). */
 function writeLog(edit: TraceEdit, entries: readonly LogEntry[]): void {
+  const initial = JSON.parse(edit.getMeta(MetaKey.initialMemory)) as number[];
   let prev: LogEntry | null = null;
   entries.forEach((e, r) => {
     const first = prev === null || e.addr !== prev.addr ? 1 : 0;
+    const following = entries[r + 1];
+    edit.set('log_prev', r, first === 0 ? prev!.value : e.addr < NO_ACCESS_ADDR ? initial[e.addr] : 0);
+    edit.set('log_last', r, e.addr < NO_ACCESS_ADDR && (following === undefined || following.addr !== e.addr) ? 1 : 0);
     const gap = prev === null ? 0 : Math.max(0, first === 1 ? e.addr - prev.addr - 1 : e.step - prev.step - 1);
     edit.set('log_addr', r, e.addr);
     edit.set('log_step', r, e.step);
@@ -102,7 +106,6 @@ function writeLog(edit: TraceEdit, entries: readonly LogEntry[]): void {
     edit.set('log_read', r, e.read);
     edit.set('log_write', r, e.write);
     edit.set('log_first', r, first);
-    edit.set('log_continue', r, e.read === 1 && first === 0 ? 1 : 0);
     for (let i = 0; i < LOG_ADDR_BITS; i++) edit.set('log_addr_bits', r, (e.addr >> i) & 1, i);
     for (let i = 0; i < LOG_GAP_BITS; i++) edit.set('log_gap_bits', r, Math.floor(gap / 2 ** i) % 2, i);
     prev = e;
@@ -164,12 +167,12 @@ export const BAD: readonly Bad[] = [
     }),
   },
   {
-    name: 'decode.select_pc--wrong-selector',
+    name: 'decode.selector_pc--wrong-selector',
     base: 'fault_stack_underflow',
     description: 'row 1 (pc 1): the one-hot selector moved to instruction 2, still one-hot but not the instruction at pc',
     make: edited('fault_stack_underflow', (e) => {
-      e.set('select', 1, 0, 1);
-      e.set('select', 1, 1, 2);
+      e.set('selector', 1, 0, 1);
+      e.set('selector', 1, 1, 2);
     }),
   },
   {
@@ -204,9 +207,9 @@ export const BAD: readonly Bad[] = [
     make: edited('fault_stack_underflow', (e) => e.deleteRow(0)),
   },
   {
-    name: 'claim.steps--deleted-last-row',
+    name: 'padding.last_row--deleted-last-row',
     base: 'fault_stack_underflow',
-    description: 'the last row deleted: the trace stops short of the claimed 3 steps',
+    description: 'the last row deleted: the trace stops short of the claimed 3 steps, and its last row is not marked as the last step',
     make: edited('fault_stack_underflow', (e) => e.deleteRow(e.rows - 1)),
   },
   {
@@ -220,12 +223,16 @@ export const BAD: readonly Bad[] = [
     base: 'fault_stack_underflow',
     description: 'the log entries of address 3 (write, then read) say 8 where the steps wrote and read 7: the log is consistent in itself but is not a permutation of the accesses',
     make: edited('fault_stack_underflow', (e) => {
-      for (let r = 0; r < e.rows; r++) if (e.get('log_addr', r) === 3) e.set('log_value', r, 8);
+      for (let r = 0; r < e.rows; r++) {
+        if (e.get('log_addr', r) !== 3) continue;
+        e.set('log_value', r, 8);
+        if (e.get('log_first', r) === 0) e.set('log_prev', r, 8);
+      }
     }),
   },
   // ── forged runs: each row computed by the machine, its state tampered with between steps ──
   {
-    name: 'log.read_returns_last_value--stale-read',
+    name: 'log.read_returns_prev--stale-read',
     base: 'fault_stack_underflow',
     description: 'forged run: before the POP at step 2, cell 3 is reset to its older value 0, so the POP reads 0 although the PUSH at step 1 wrote 7 (consistently in the access columns, the FFN input and the log); only the memory rule catches it',
     make: forged('fault_stack_underflow', { maxSteps: 1_000_000, tamper: (m, step) => step === 2 && (m.memory[3] = 0) }),
@@ -233,7 +240,7 @@ export const BAD: readonly Bad[] = [
   {
     name: 'memory.initial_value--wrong-initial-memory',
     base: 'dot_product',
-    description: 'forged run: started with cell 0 = 9 while the program (and tvm.initial_memory) say 3; the first read of cell 0 returns 9',
+    description: 'forged run: started with cell 0 = 9 while the program (and tvm.initial_memory) say 3; the first read of cell 0 returns 9 and its log_prev says 9',
     make: forged('dot_product', { maxSteps: 1_000_000, tamper: (m, step) => step === 0 && (m.memory[0] = 9) }),
   },
   {
@@ -266,6 +273,50 @@ export const BAD: readonly Bad[] = [
     base: 'stack_roundtrip',
     description: 'tvm.claim says memory[0] = 31, the last write to cell 0 stored 30',
     make: edited('stack_roundtrip', claimEdit((c) => ((c.memory as number[])[0] = 31)), true),
+  },
+  {
+    name: 'memory.final_value--untouched-cell',
+    base: 'dot_product',
+    description: 'tvm.claim gives cell 6, which no step touches, the value 99 instead of its initial 0: the final memory is a multiset equality with the initial memory, not a test of the log\'s last entries only',
+    make: edited('dot_product', claimEdit((c) => ((c.memory as number[])[6] = 99)), true),
+  },
+  {
+    name: 'padding.last_step--claim-bound-early',
+    base: 'stack_roundtrip',
+    description: 'last_step moved from the last row to row 5 and the claim made row 5\'s state (6 steps): the claim would bind to a step in the middle of the run; it is caught where active does not fall after row 5 (and by the last row and the row count)',
+    make: edited(
+      'stack_roundtrip',
+      (e) => {
+        e.set('last_step', e.rows - 1, 0);
+        e.set('last_step', 5, 1);
+        claimEdit((c) => {
+          c.steps = 6;
+          c.pc = e.get('output', 5, 0);
+          c.acc = e.get('next_acc', 5);
+          c.sp = e.get('output', 5, 2);
+          c.zero_flag = e.get('next_zero', 5) === 1;
+          c.carry_flag = e.get('next_carry', 5) === 1;
+          c.halted = false;
+          c.memory = [0, 0, 0, 0, 0, 30, 20, 10];
+        })(e);
+      },
+      true,
+    ),
+  },
+  {
+    name: 'log.last--last-flag-cleared',
+    base: 'stack_roundtrip',
+    description: 'log_last cleared on the last entry of cell 0: that cell\'s final value would drop out of the final-memory multiset',
+    make: edited('stack_roundtrip', (e) => e.set('log_last', firstRow(e, (r) => e.get('log_addr', r) === 0 && e.get('log_last', r) === 1, 'the last entry of cell 0'), 0)),
+  },
+  {
+    name: 'log.prev_is_last_value--edited-prev',
+    base: 'fibonacci',
+    description: 'log_prev of a write that continues its cell edited: an entry that continues its cell must see the previous entry\'s value',
+    make: edited('fibonacci', (e) => {
+      const row = firstRow(e, (r) => e.get('log_write', r) === 1 && e.get('log_first', r) === 0, 'a write that continues its cell');
+      e.set('log_prev', row, e.get('log_prev', row) + 1);
+    }),
   },
   {
     name: 'claim.fault--forged-fault',
@@ -313,8 +364,14 @@ export const BAD: readonly Bad[] = [
   {
     name: 'metadata.fields--dropped-field',
     base: 'fault_stack_underflow',
-    description: 'tvm.fields without m31 although every value fits it',
-    make: edited('fault_stack_underflow', (e) => e.setMeta(MetaKey.fields, JSON.stringify((JSON.parse(e.getMeta(MetaKey.fields)) as string[]).filter((f) => f !== 'm31'))), true),
+    description: 'tvm.fields without goldilocks although every value fits it',
+    make: edited('fault_stack_underflow', (e) => e.setMeta(MetaKey.fields, JSON.stringify((JSON.parse(e.getMeta(MetaKey.fields)) as string[]).filter((f) => f !== 'goldilocks'))), true),
+  },
+  {
+    name: 'metadata.fields--unsound-field-listed',
+    base: 'fault_stack_underflow',
+    description: 'tvm.fields lists babybear too: every value fits it, but the AIR does not bind in a 31-bit field (air-v2.json sound_fields)',
+    make: edited('fault_stack_underflow', (e) => e.setMeta(MetaKey.fields, JSON.stringify(['goldilocks', 'babybear'])), true),
   },
   {
     name: 'metadata.metadata_sha256--edited-generator',

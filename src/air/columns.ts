@@ -2,7 +2,7 @@ import { INPUT_DIM, OUTPUT_DIM, WORD_BITS } from '../compiler/layout.js';
 import { NO_ACCESS } from '../runtime/access.js';
 
 /**
- * The trace's columns (schema v1), as data. A column is a scalar or a fixed-width vector
+ * The trace's columns (schema v2), as data. A column is a scalar or a fixed-width vector
  * (FixedSizeList in Arrow) of bool (bit-packed 0/1), int8, int16 or int32: each the narrowest
  * type that holds every value the AIR allows, so rows stay small. Vector widths may be
  * symbolic: `ff_dim` (hidden units per row) and `instructions` (program length).
@@ -46,14 +46,16 @@ const c = (name: string, type: ColumnType, width: Width, group: ColumnSpec['grou
 
 export const COLUMNS: readonly ColumnSpec[] = [
   c('step', 'int32', 1, 'execution', 'index of the step, 0-based', '0..steps-1'),
+  c('active', 'bool', 1, 'execution', '1 on a step; 0 on the padding rows a prover appends (a file holds steps only, so 1 on every row of a file)', '0..1'),
+  c('last_step', 'bool', 1, 'execution', '1 on the last step (the claim binds there), else 0', '0..1'),
   c('pc', 'int16', 1, 'execution', 'program counter before the step (= input[1])', '0..255'),
   c('opcode', 'int8', 1, 'execution', 'numeric opcode of the instruction at pc (ISA table order)', '0..25'),
   c('arg', 'int16', 1, 'execution', 'operand of the instruction at pc (immediate, address or target; 0 if none)', '-32768..32767'),
-  c('select', 'bool', 'instructions', 'execution', 'one-hot selector of the instruction at pc: select[j] = 1 iff pc = j', '0..1'),
+  c('selector', 'bool', 'instructions', 'execution', 'one-hot selector of the instruction at pc: selector[j] = 1 iff pc = j', '0..1'),
   c('input', 'int16', INPUT_WORDS, 'ffn', 'FFN input slots 0..8 (SPEC §4): 1, PC, PC+1, ACC, ZERO, CARRY, HALTED, SP, OPERAND', 'ACC, OPERAND -32768..32767; PC, SP 0..255; PC+1 1..256; flags 0..1'),
   c('input_bits', 'bool', INPUT_DIM - INPUT_WORDS, 'ffn', 'FFN input slots 9..40: the 16 bits of ACC (slot 9+i) then the 16 bits of OPERAND (slot 25+i), two\'s complement', '0..1'),
-  c('gate', 'int16', 'ff_dim', 'ffn', 'gate = W_gate·x + b_gate of the instruction at pc, one entry per hidden unit', '-65536..65536'),
-  c('value', 'int16', 'ff_dim', 'ffn', 'value = W_value·x + b_value of the instruction at pc', '-65536..65536'),
+  c('gate', 'int16', 'ff_dim', 'ffn', 'gate = W_gate·x + b_gate of the instruction at pc, one entry per hidden unit', '-32768..32767'),
+  c('value', 'int16', 'ff_dim', 'ffn', 'value = W_value·x + b_value of the instruction at pc', '-32768..32767'),
   c('hidden', 'int32', 'ff_dim', 'ffn', 'hidden = gate ⊙ value', '-2^30..2^30'),
   c('output', 'int32', OUTPUT_DIM, 'ffn', 'out = W_out·hidden + b_out: NEXT_PC, RAW_ACC, NEXT_SP, WRITE_ENABLE, WRITE_ADDR, WRITE_VALUE', 'RAW_ACC -2^30..2^30'),
   c('pc_wrap', 'bool', 1, 'decode', '1 iff pc = 255, so PC+1 = pc + 1 - 256·pc_wrap', '0..1'),
@@ -74,10 +76,11 @@ export const COLUMNS: readonly ColumnSpec[] = [
   c('log_addr_bits', 'bool', LOG_ADDR_BITS, 'log', 'bits of log_addr (range check)', '0..1'),
   c('log_step', 'int32', 1, 'log', 'memory log: step of this entry', '0..steps-1'),
   c('log_value', 'int16', 1, 'log', 'memory log: value read or written', '-32768..32767'),
+  c('log_prev', 'int16', 1, 'log', 'memory log: the value the cell held before this entry (the initial value for its first entry; 0 at the no-access address)', '-32768..32767'),
   c('log_read', 'bool', 1, 'log', 'memory log: entry is a read', '0..1'),
   c('log_write', 'bool', 1, 'log', 'memory log: entry is a write', '0..1'),
   c('log_first', 'bool', 1, 'log', 'memory log: first entry of its address', '0..1'),
-  c('log_continue', 'bool', 1, 'log', 'memory log: a read that is not the first entry of its address (= log_read·(1 - log_first)); it must return the previous entry\'s value', '0..1'),
+  c('log_last', 'bool', 1, 'log', 'memory log: last entry of its memory cell (never at the no-access address)', '0..1'),
   c('log_gap_bits', 'bool', LOG_GAP_BITS, 'log', 'bits of the ordering gap to the previous entry: log_addr - prev - 1 when the address changes, else log_step - prev - 1 (row 0: all 0)', '0..1'),
 ];
 

@@ -4,7 +4,7 @@ import { compileProgram, type CompiledProgram } from '../compiler/compile.js';
 import { AssemblyError, assemble } from '../isa/assemble.js';
 import { formatInstruction, printProgram } from '../isa/print.js';
 import { programsEqual, type Program } from '../isa/program.js';
-import { encodeMetadata, FIELDS, fieldsHolding, metadataDigest, MetaKey, type FieldName, type TraceMetadata } from '../trace/metadata.js';
+import { encodeMetadata, fieldIsSound, FIELDS, fieldsHolding, metadataDigest, MetaKey, type FieldName, type TraceMetadata } from '../trace/metadata.js';
 import type { ColumnSlot } from '../trace/layout.js';
 import { openTrace, type TraceBatch } from '../trace/reader.js';
 import { cellValue, joinRows, readCell } from './cells.js';
@@ -13,7 +13,7 @@ import { compileRowSet, residualBig, type CompiledRowSet } from './codegen.js';
 import { Expander, type AirDocument, type Instance } from './expand.js';
 import { MemoryArguments } from './memory.js';
 import { WasmScanner } from './wasm-scanner.js';
-import { programTables } from './tables.js';
+import { programTables, runBoundaries } from './tables.js';
 
 export type CheckField = FieldName | 'int';
 
@@ -60,9 +60,9 @@ let cachedAir: AirDocument | undefined;
 /** Failures counted in full (each violated constraint); beyond this, failing rows count once. */
 const DETAILED_FAILURES = 10_000;
 
-/** The AIR the checker evaluates: schemas/air-v1.json, and nothing else. */
+/** The AIR the checker evaluates: schemas/air-v2.json, and nothing else. */
 export function loadAir(): AirDocument {
-  cachedAir ??= JSON.parse(readFileSync(new URL('../../schemas/air-v1.json', import.meta.url), 'utf8')) as AirDocument;
+  cachedAir ??= JSON.parse(readFileSync(new URL('../../schemas/air-v2.json', import.meta.url), 'utf8')) as AirDocument;
   return cachedAir;
 }
 
@@ -102,6 +102,8 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
   const meta = trace.metadata;
   try {
     const air = loadAir();
+    if (field !== 'int' && !fieldIsSound(field))
+      failures.add(general('statement.field', `the AIR is not sound in ${field}: ${air.unsound_fields_reason ?? 'its constraints do not bind there'}`, (air.sound_fields ?? []).join(' or '), field));
     if (meta.air !== air.version) failures.add(general('metadata.air', `the trace claims AIR '${meta.air}', this checker implements '${air.version}'`, air.version, meta.air));
 
     // The program: embedded text re-assembled, optionally matched against --program.
@@ -120,7 +122,7 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
     const canonical = encodeMetadata(meta);
     for (const [key, value] of trace.rawMetadata) {
       const expected = canonical.get(key);
-      if (expected === undefined) failures.add(general('metadata.encoding', `metadata '${key}' is not part of trace schema v1`, null, key));
+      if (expected === undefined) failures.add(general('metadata.encoding', `metadata '${key}' is not part of trace schema v2`, null, key));
       else if (key !== MetaKey.metadataSha256 && value !== expected)
         failures.add(general('metadata.encoding', `metadata '${key}' is not in canonical form: expected '${expected.slice(0, 80)}'`, expected, value));
     }
@@ -141,9 +143,10 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
     if (failures.count > 0 && (meta.instructions !== reference.instructions.length || meta.ffDim < compiled.minFfDim)) return report();
 
     const slots = trace.slots;
-    const expander = new Expander(air, trace.dims, programTables(compiled, meta.ffDim, meta.claim));
+    const boundaries = runBoundaries(compiled, meta.claim);
+    const expander = new Expander(air, trace.dims, programTables(compiled, meta.ffDim, boundaries));
     const instances = expander.instances();
-    const selectColumn = columnIndex('select');
+    const selectColumn = columnIndex('selector');
     const sets = {
       every: compileRowSet('every', instances, slots, selectColumn),
       transition: compileRowSet('transition', instances, slots, selectColumn),
@@ -244,7 +247,7 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
         trace.release(batch);
       }
       if (lastRow !== null) scan(sets.last, lastRow, 0, 1, null, 0);
-      const argumentResult = memory.finish(reference.initialMemory, meta.claim);
+      const argumentResult = memory.finish(boundaries.initial.memory, boundaries.final.memory);
       for (const f of argumentResult.failures) failures.add({ constraint: f.argument, row: f.row, step: null, pc: null, instruction: null, expected: f.expected, actual: f.actual, message: f.row === null ? f.message : `${f.side === 'access' ? 'row' : 'log row'} ${f.row}: ${f.message}` });
       failures.count += argumentResult.count - argumentResult.failures.length;
     } finally {

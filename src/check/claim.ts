@@ -11,7 +11,7 @@ import type { Claim } from '../trace/metadata.js';
 export function claimEndingFailures(program: Program, claim: Claim, maxSteps: number, rows: number): Array<{ constraint: string; message: string; expected: string; actual: string }> {
   const failures: Array<{ constraint: string; message: string; expected: string; actual: string }> = [];
   if (claim.steps !== rows)
-    failures.push({ constraint: 'claim.steps', message: `the claim says ${claim.steps} steps, the trace has ${rows} rows`, expected: String(rows), actual: String(claim.steps) });
+    failures.push({ constraint: 'witness.rows', message: `the claim says ${claim.steps} steps, the trace has ${rows} rows`, expected: String(rows), actual: String(claim.steps) });
   if (claim.fault !== null) {
     if (claim.halted) failures.push({ constraint: 'claim.fault', message: 'the claim is both halted and faulted', expected: 'halted or fault', actual: 'both' });
     const machine = new NativeMachine(program);

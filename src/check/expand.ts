@@ -26,6 +26,8 @@ export interface AirDocument {
     terms: Array<{ coef: number | string; vars: string[]; sum?: Record<string, Range> }>;
   }>;
   arguments: Array<{ name: string; kind: string; [key: string]: unknown }>;
+  sound_fields?: string[];
+  unsound_fields_reason?: string;
 }
 
 export type RowSet = 'every' | 'transition' | 'first' | 'last';

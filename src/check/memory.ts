@@ -1,6 +1,5 @@
 import { NO_ACCESS_ADDR } from '../air/columns.js';
 import { columnIndex } from '../air/columns.js';
-import type { Claim } from '../trace/metadata.js';
 import type { TraceBatch } from '../trace/reader.js';
 import { ACCESS_WORD_BITS, AccessSpill, accessWord, RecordSpill } from '../trace/spill.js';
 
@@ -14,12 +13,13 @@ export interface ArgumentFailure {
   readonly actual: string | null;
 }
 
-// A log entry as two int32: step, then accessWord(value, kind) | addr << 18 | first << 27: its
-// low 27 bits are the AccessSpill's word for the same access with the address above it, so an
-// entry and an access compare as two integers.
-const LOG_WIDTH = 2;
+// A log entry as three int32: step, then accessWord(value, kind) | addr << 18 | first << 27 |
+// last << 28 (its low 27 bits are the AccessSpill's word for the same access with the address
+// above it, so an entry and an access compare as two integers), then log_prev.
+const LOG_WIDTH = 3;
 const ADDR_SHIFT = ACCESS_WORD_BITS;
 const FIRST_BIT = 1 << (ADDR_SHIFT + 9);
+const LAST_BIT = FIRST_BIT << 1;
 const ENTRY_MASK = FIRST_BIT - 1;
 /** A packed address that is no address: an entry whose log_addr lay outside 0..256 (already reported). */
 const BAD_ADDR = 511;
@@ -49,7 +49,7 @@ export class MemoryArguments {
   ) {
     this.exec = new AccessSpill(directory);
     this.log = new RecordSpill(LOG_WIDTH, 65536, directory);
-    const names = ['step', 'access_addr', 'access_value', 'access_read', 'access_write', 'log_step', 'log_addr', 'log_value', 'log_read', 'log_write', 'log_first'];
+    const names = ['step', 'access_addr', 'access_value', 'access_read', 'access_write', 'log_step', 'log_addr', 'log_value', 'log_prev', 'log_read', 'log_write', 'log_first', 'log_last'];
     this.col = Object.fromEntries(names.map((n) => [n, columnIndex(n)]));
   }
 
@@ -70,8 +70,9 @@ export class MemoryArguments {
     const logStep = int('log_step');
     const logAddr = int('log_addr');
     const logValue = int('log_value');
-    const [accessRead, accessWrite, logRead, logWrite, logFirst] = ['access_read', 'access_write', 'log_read', 'log_write', 'log_first'].map(bits);
-    const [oAccessRead, oAccessWrite, oLogRead, oLogWrite, oLogFirst] = ['access_read', 'access_write', 'log_read', 'log_write', 'log_first'].map(offset);
+    const logPrev = int('log_prev');
+    const [accessRead, accessWrite, logRead, logWrite, logFirst, logLast] = ['access_read', 'access_write', 'log_read', 'log_write', 'log_first', 'log_last'].map(bits);
+    const [oAccessRead, oAccessWrite, oLogRead, oLogWrite, oLogFirst, oLogLast] = ['access_read', 'access_write', 'log_read', 'log_write', 'log_first', 'log_last'].map(offset);
     if (this.records.length < batch.rows * LOG_WIDTH) this.records = new Int32Array(batch.rows * LOG_WIDTH);
     const records = this.records;
     for (let r = 0; r < batch.rows; r++) {
@@ -89,15 +90,22 @@ export class MemoryArguments {
       const lr = oLogRead + r;
       const lw = oLogWrite + r;
       const lf = oLogFirst + r;
+      const ll = oLogLast + r;
       const logKind = ((logRead[lr >> 3] >> (lr & 7)) & 1) | (((logWrite[lw >> 3] >> (lw & 7)) & 1) << 1);
       records[r * LOG_WIDTH] = logStep[r];
-      records[r * LOG_WIDTH + 1] = accessWord(logValue[r], logKind) | (logAddress << ADDR_SHIFT) | (((logFirst[lf >> 3] >> (lf & 7)) & 1) * FIRST_BIT);
+      records[r * LOG_WIDTH + 1] =
+        accessWord(logValue[r], logKind) | (logAddress << ADDR_SHIFT) | (((logFirst[lf >> 3] >> (lf & 7)) & 1) * FIRST_BIT) | (((logLast[ll >> 3] >> (ll & 7)) & 1) * LAST_BIT);
+      records[r * LOG_WIDTH + 2] = logPrev[r];
     }
     this.log.push(records, batch.rows);
   }
 
-  /** Compare, after the last batch. */
-  finish(initialMemory: readonly number[], claim: Claim): { failures: ArgumentFailure[]; count: number } {
+  /**
+   * Compare, after the last batch: the permutation (log against the steps' accesses), the
+   * initial-value lookup of every first cell entry, and the final memory's multiset equality
+   * {(a, initial[a])} ⊎ {last entries} = {(a, final[a])} ⊎ {first entries' (a, log_prev)}.
+   */
+  finish(initialMemory: readonly number[], finalMemory: readonly number[]): { failures: ArgumentFailure[]; count: number } {
     const N = initialMemory.length;
     // The steps' accesses in (address, step) order, a chunk at a time.
     const accesses = this.exec.chunks();
@@ -114,30 +122,26 @@ export class MemoryArguments {
     };
     let row = 0;
     let permutationOk = true;
-    const accessed = new Uint8Array(NO_ACCESS_ADDR + 1);
-    // The previous log entry (row -1: none yet), kept in locals: no object per entry.
-    let previousRow = -1;
-    let previousWord = 0;
-    const closeAddress = (word: number, row: number) => {
-      const addr = (word >>> ADDR_SHIFT) & 511;
-      const kind = (word >>> 16) & 3;
-      if (kind === 0 || addr === NO_ACCESS_ADDR) return;
-      const value = (word << 16) >> 16;
-      if (addr < accessed.length) accessed[addr] = 1;
-      const claimed = addr < N ? claim.memory[addr] : undefined;
-      if (claimed !== value)
-        this.fail({
-          argument: 'memory.final_value',
-          row,
-          message: `last access to address ${addr} leaves ${value}, the claim's final memory has ${claimed ?? 'no such cell'}`,
-          expected: claimed === undefined ? null : String(claimed),
-          actual: String(value),
-        });
+    // The final memory's multiset, as a balance per (address, value): + left, - right.
+    const balance = new Map<number, number>();
+    const cellKey = (addr: number, value: number) => addr * 65536 + (value & 0xffff);
+    const move = (addr: number, value: number, by: number) => {
+      const key = cellKey(addr, value);
+      const next = (balance.get(key) ?? 0) + by;
+      if (next === 0) balance.delete(key);
+      else balance.set(key, next);
     };
+    /** The log row of each cell's last entry (for the failure's location). */
+    const lastRow = new Map<number, number>();
+    for (let a = 0; a < N; a++) {
+      move(a, initialMemory[a], 1);
+      move(a, finalMemory[a], -1);
+    }
     for (const [records, count] of this.log.chunks()) {
       for (let i = 0; i < count; i++, row++) {
         const step = records[i * LOG_WIDTH];
         const word = records[i * LOG_WIDTH + 1];
+        const prev = records[i * LOG_WIDTH + 2];
         // Permutation: the log must list exactly the steps' accesses, in (address, step) order.
         if (permutationOk) {
           while (at === accessCount && accessesLeft) nextAccesses();
@@ -161,42 +165,56 @@ export class MemoryArguments {
             at++;
           }
         }
+        const addr = (word >>> ADDR_SHIFT) & 511;
+        // Only memory cells (address < 256) take part in the initial and final memory.
+        if (addr >= NO_ACCESS_ADDR) continue;
+        const value = (word << 16) >> 16;
         if ((word & FIRST_BIT) !== 0) {
-          // Initial value: a first entry that reads must return the initial memory.
-          if (((word >>> 16) & 3) === 1) {
-            const addr = (word >>> ADDR_SHIFT) & 511;
-            const value = (word << 16) >> 16;
-            const initial = addr < N ? initialMemory[addr] : undefined;
-            if (initial !== value)
-              this.fail({
-                argument: 'memory.initial_value',
-                row,
-                message: `first read of address ${addr} returns ${value}, initial memory has ${initial ?? 'no such cell'}`,
-                expected: initial === undefined ? null : String(initial),
-                actual: String(value),
-              });
-          }
-          // Final value: the entry before a new address (or the end) is its address's last.
-          if (previousRow >= 0) closeAddress(previousWord, previousRow);
+          // The first entry of a cell sees its initial value (a lookup in a table of exactly N cells).
+          const initial = addr < N ? initialMemory[addr] : undefined;
+          if (initial !== prev)
+            this.fail({
+              argument: 'memory.initial_value',
+              row,
+              message:
+                initial === undefined
+                  ? `the first entry of address ${addr} is outside the ${N} memory cells`
+                  : `the first entry of address ${addr} sees ${prev} before it (log_prev), initial memory has ${initial}`,
+              expected: initial === undefined ? null : String(initial),
+              actual: String(prev),
+            });
+          move(addr, prev, -1);
         }
-        previousRow = row;
-        previousWord = word;
+        if ((word & LAST_BIT) !== 0) {
+          move(addr, value, 1);
+          lastRow.set(addr, row);
+        }
       }
     }
-    if (previousRow >= 0) closeAddress(previousWord, previousRow);
     if (permutationOk) {
       while (at === accessCount && accessesLeft) nextAccesses();
       if (at < accessCount) this.fail({ argument: 'memory.permutation', row: null, message: 'the steps have more accesses than the log has entries', expected: null, actual: null });
     }
-    for (let a = 0; a < N; a++) {
-      if (accessed[a] === 0 && claim.memory[a] !== initialMemory[a])
-        this.fail({
-          argument: 'memory.final_value',
-          row: null,
-          message: `address ${a} is never accessed but the claim's final memory has ${claim.memory[a]}, not its initial ${initialMemory[a]}`,
-          expected: String(initialMemory[a]),
-          actual: String(claim.memory[a]),
-        });
+    // Unbalanced (address, value) pairs, by address: what the log and initial memory leave
+    // (left) against what the final memory and the first entries say (right).
+    const byAddress = new Map<number, { left: number[]; right: number[] }>();
+    for (const [key, count] of [...balance].sort(([a], [b]) => a - b)) {
+      const addr = Math.floor(key / 65536);
+      const value = ((key % 65536) << 16) >> 16;
+      const entry = byAddress.get(addr) ?? { left: [], right: [] };
+      for (let k = 0; k < Math.abs(count); k++) (count > 0 ? entry.left : entry.right).push(value);
+      byAddress.set(addr, entry);
+    }
+    for (const [addr, { left, right }] of byAddress) {
+      const leaves = left.length === 0 ? 'nothing' : left.join(', ');
+      const claimed = right.length === 0 ? 'nothing' : right.join(', ');
+      this.fail({
+        argument: 'memory.final_value',
+        row: lastRow.get(addr) ?? null,
+        message: `address ${addr}: the log and the initial memory leave ${leaves}, the final memory (and first entries) say ${claimed}`,
+        expected: left.join(', '),
+        actual: right.join(', '),
+      });
     }
     return { failures: this.failures, count: this.failureCount };
   }

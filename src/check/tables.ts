@@ -7,11 +7,32 @@ import type { Tables } from './expand.js';
 
 type Table = { values: ArrayLike<number>; shape: number[] };
 
+/** A machine state at a segment's boundary, as the AIR's public values hold it. */
+export interface BoundaryState {
+  readonly step: number;
+  readonly pc: number;
+  readonly acc: number;
+  readonly sp: number;
+  readonly zero: boolean;
+  readonly carry: boolean;
+  readonly halted: boolean;
+  readonly memory: readonly number[];
+}
+
+/** The public values of a whole run: the program's initial state, and the claim's final state. */
+export function runBoundaries(compiled: CompiledProgram, claim: Claim): { initial: BoundaryState; final: BoundaryState } {
+  const program = compiled.program;
+  return {
+    initial: { step: 0, pc: 0, acc: 0, sp: program.memorySize, zero: true, carry: false, halted: false, memory: [...program.initialMemory] },
+    final: { step: claim.steps, pc: claim.pc, acc: claim.acc, sp: claim.sp, zero: claim.zero, carry: claim.carry, halted: claim.halted, memory: [...claim.memory] },
+  };
+}
+
 /**
  * The AIR's per-program constant tables (its preprocessed data), built from the recompiled
- * program — never from the trace file — plus the public claim.
+ * program — never from the trace file — and the public values (the boundary states).
  */
-export function programTables(compiled: CompiledProgram, ffDim: number, claim: Claim): Tables {
+export function programTables(compiled: CompiledProgram, ffDim: number, boundaries: { initial: BoundaryState; final: BoundaryState }): Tables {
   const P = compiled.instructions.length;
   const N = compiled.program.memorySize;
   const dense = denseWeights(compiled.instructions, ffDim);
@@ -29,9 +50,10 @@ export function programTables(compiled: CompiledProgram, ffDim: number, claim: C
     ['arg', perInstruction((j) => ins[j].arg)],
     [
       'invalid',
-      // An address operand (LOAD, STORE, ADDM, …) at or past memory size can only fault.
-      perInstruction((j) => (opcodeSpec(ins[j].opcode).operand === 'address' && ins[j].arg >= N ? 1 : 0)),
+      // An address operand (LOAD, STORE, ADDM, …) at or past memory size can only fault; pc never reaches 256.
+      perInstruction((j) => (j >= 256 || (opcodeSpec(ins[j].opcode).operand === 'address' && ins[j].arg >= N) ? 1 : 0)),
     ],
+    ['wraps', perInstruction((j) => (j === 255 ? 1 : 0))],
     ['read_any', perInstruction((j) => (ins[j].read.mode === 'none' ? 0 : 1))],
     ['read_direct_addr', perInstruction((j) => (ins[j].read.mode === 'direct' ? ins[j].read.addr : 0))],
     ['read_stack', perInstruction((j) => (ins[j].read.mode === 'stack_top' ? 1 : 0))],
@@ -43,13 +65,25 @@ export function programTables(compiled: CompiledProgram, ffDim: number, claim: C
     ['halts', perInstruction((j) => (ins[j].controls.halts ? 1 : 0))],
     ['pow2', { values: Float64Array.from({ length: 64 }, (_, i) => 2 ** i), shape: [64] }],
     ['memory_size', { values: [N], shape: [] }],
-    ['claim_steps', { values: [claim.steps], shape: [] }],
-    ['claim_pc', { values: [claim.pc], shape: [] }],
-    ['claim_acc', { values: [claim.acc], shape: [] }],
-    ['claim_sp', { values: [claim.sp], shape: [] }],
-    ['claim_zero', { values: [claim.zero ? 1 : 0], shape: [] }],
-    ['claim_carry', { values: [claim.carry ? 1 : 0], shape: [] }],
-    ['claim_halted', { values: [claim.halted ? 1 : 0], shape: [] }],
+    ...boundaryTables('initial', boundaries.initial),
+    ...boundaryTables('final', boundaries.final),
   ]);
   return { get: (name) => map.get(name) };
+}
+
+const scalar = (value: number): Table => ({ values: [value], shape: [] });
+
+/** One boundary state as the public values initial_* or final_*. */
+function boundaryTables(prefix: 'initial' | 'final', state: BoundaryState): Array<[string, Table]> {
+  const entries: Array<[string, Table]> = [
+    [`${prefix}_step`, scalar(state.step)],
+    [`${prefix}_pc`, scalar(state.pc)],
+    [`${prefix}_acc`, scalar(state.acc)],
+    [`${prefix}_sp`, scalar(state.sp)],
+    [`${prefix}_zero_flag`, scalar(state.zero ? 1 : 0)],
+    [`${prefix}_carry_flag`, scalar(state.carry ? 1 : 0)],
+    [`${prefix}_memory`, { values: state.memory, shape: [state.memory.length] }],
+  ];
+  if (prefix === 'final') entries.push(['final_halted', scalar(state.halted ? 1 : 0)]);
+  return entries;
 }

@@ -67,7 +67,7 @@ export class BatchFiller {
       }),
     );
     this.tap = createTap(dims.ffDim, 1, { bits: false });
-    this.witness = new WitnessBuilder(controlTable(compiled), dims.instructions);
+    this.witness = new WitnessBuilder(controlTable(compiled), dims.instructions, compiled.program.initialMemory);
   }
 
   /**

@@ -1,8 +1,8 @@
 import type { TraceMetadata } from './metadata.js';
 
-export const CLAIM_SCHEMA_VERSION = 'tvm-trace/claim/v1';
+export const CLAIM_SCHEMA_VERSION = 'tvm-trace/claim/v2';
 
-/** The claim as a standalone document (msgpack with --claim), layout in schemas/claim-v1.json. */
+/** The claim as a standalone document (msgpack with --claim), layout in schemas/claim-v2.json. */
 export function claimDocument(meta: TraceMetadata): Record<string, unknown> {
   const c = meta.claim;
   return {
@@ -17,8 +17,8 @@ export function claimDocument(meta: TraceMetadata): Record<string, unknown> {
     pc: c.pc,
     acc: c.acc,
     sp: c.sp,
-    zero: c.zero,
-    carry: c.carry,
+    zero_flag: c.zero,
+    carry_flag: c.carry,
     halted: c.halted,
     memory: [...c.memory],
     fault: c.fault === null ? null : { kind: c.fault.kind, step: c.fault.step, pc: c.fault.pc, message: c.fault.message },

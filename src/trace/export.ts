@@ -16,6 +16,7 @@ import { InlineBatches, WorkerBatches, type BatchSource, type FilledBatch } from
 import { TRACE_SCHEMA_VERSION } from './layout.js';
 import { claimOf, encodeMetadata, fieldsHolding, type TraceMetadata } from './metadata.js';
 import { LogFiller } from './log-filler.js';
+import { WitnessBuilder } from './witness.js';
 import { FileSink } from './sink.js';
 import { AccessSpill } from './spill.js';
 import { checkThreads } from './worker-thread.js';
@@ -172,7 +173,7 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
     const sink = new FileSink(fd);
     const writer = new arrow.RecordBatchFileWriter();
     writer.reset(sink, schema);
-    const log = new LogFiller(dims, source.memories, spill);
+    const log = new LogFiller(dims, source.memories, spill, program.initialMemory);
     // max(2^15, largest |cell| of the int32 columns: hidden, output, step, log_step); int16 and
     // bool columns stay within 2^15.
     let maxAbs = Math.max(2 ** 15, rows - 1);
@@ -189,6 +190,7 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
         throw new Error(`internal error: the FFN run ends batch ${index} in ${JSON.stringify(batch.state)}, the reference run in ${JSON.stringify(expected)}`);
       if (batch.accesses !== accessDigests[index]) throw accessDivergence(program, batch.buffers, batch.rows, boundaries[index]);
       log.fill(batch.buffers, batch.rows);
+      if (written + batch.rows === rows) WitnessBuilder.markLastStep(batch.buffers, batch.rows - 1);
       writer.write(recordBatch(batch.buffers, schema, batch.rows));
       if (batch.maxAbs > maxAbs) maxAbs = batch.maxAbs;
       // The sink has written the batch's bytes, so its buffers can be refilled.

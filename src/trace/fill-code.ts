@@ -255,7 +255,9 @@ export function compileFill(layout: FillLayout, dims: TraceDims, memorySize: num
   w.store('opcode', 1, t, () => insField(F.OPCODE));
   store16('arg', () => insField(F.ARG));
   c.get(t).i32(dims.instructions).op(Op.i32Mul).get(pc).op(Op.i32Add).set(tmp);
-  orBits('select', tmp, () => c.i32(1));
+  orBits('selector', tmp, () => c.i32(1));
+  // Every row a file holds is a step (padding rows are the prover's); last_step is set by the export once the run's end is known.
+  setBit('active', () => c.i32(1));
   for (let i = 0; i < INPUT_WORDS; i++) store16('input', () => c.i32(0).memory(Op.i32Load, 2, slotAt(i)), INPUT_WORDS, i);
   w.store('input_bits', 4, t, () => c.get(acc).i32(0xffff).op(Op.i32And).get(operand).i32(16).op(Op.i32Shl, Op.i32Or));
   setBit('pc_wrap', () => c.get(pc).i32(255).op(Op.i32Eq));

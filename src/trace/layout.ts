@@ -1,6 +1,6 @@
 import { COLUMNS, columnWidth, type ColumnSpec } from '../air/columns.js';
 
-export const TRACE_SCHEMA_VERSION = 'tvm-trace/trace/v1';
+export const TRACE_SCHEMA_VERSION = 'tvm-trace/trace/v2';
 
 export interface TraceDims {
   readonly ffDim: number;

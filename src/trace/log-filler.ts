@@ -2,9 +2,10 @@ import { compileModule, instantiate, type WasmModule } from '../wasm/encode.js';
 import type { FillMemory } from './fill-memory.js';
 import type { TraceBuffers, TraceDims } from './layout.js';
 import { compileLogFill } from './log-code.js';
+import { NO_ACCESS_ADDR } from '../air/columns.js';
 import type { AccessSpill } from './spill.js';
 
-type LogRun = (cols: number, records: number, count: number, row: number, addr: number, previousAddr: number, previousStep: number) => void;
+type LogRun = (cols: number, records: number, count: number, row: number, addr: number, previousAddr: number, previousStep: number, previousValue: number, ends: number) => void;
 
 interface LogFill {
   readonly run: LogRun;
@@ -24,11 +25,20 @@ export class LogFiller {
   private readonly chunks: Generator<[number, Int32Array, number]>;
   /** The chunk being read: its address, records and entries, and the next entry. */
   private chunk: [number, Int32Array, number] | null = null;
+  /** The chunk after it (read ahead: whether the chunk's last entry ends its address); null at the end. */
+  private upcoming: [number, Int32Array, number] | null = null;
   private next = 0;
   private previousAddr = -1;
   private previousStep = -1;
+  private previousValue = 0;
 
-  constructor(dims: TraceDims, memories: readonly FillMemory[], spill: AccessSpill) {
+  constructor(
+    dims: TraceDims,
+    memories: readonly FillMemory[],
+    spill: AccessSpill,
+    /** The memory before the first step: the log_prev of each cell's first entry. */
+    private readonly initialMemory: ArrayLike<number>,
+  ) {
     const modules = new Map<boolean, WasmModule>();
     for (const fill of memories) {
       let module = modules.get(fill.shared);
@@ -42,6 +52,15 @@ export class LogFiller {
       });
     }
     this.chunks = spill.chunks();
+    this.upcoming = this.read();
+  }
+
+  /** The next chunk from the spill, copied when it is the spill's reusable read buffer. */
+  private read(): [number, Int32Array, number] | null {
+    const next = this.chunks.next();
+    if (next.done) return null;
+    const [addr, records, entries] = next.value;
+    return [addr, records.slice(0, 2 * entries), entries];
   }
 
   /** The next `rows` entries of the log into rows [0, rows) of `buffers`. */
@@ -50,18 +69,21 @@ export class LogFiller {
     if (fill === undefined) throw new Error("internal error: a log filler fills its fill memories' buffers");
     for (let row = 0; row < rows; ) {
       if (this.chunk === null || this.next === this.chunk[2]) {
-        const next = this.chunks.next();
-        if (next.done) throw new Error('internal error: memory log out of step with the run');
-        this.chunk = next.value;
+        if (this.upcoming === null) throw new Error('internal error: memory log out of step with the run');
+        this.chunk = this.upcoming;
+        this.upcoming = this.read();
         this.next = 0;
         continue;
       }
       const [addr, records, entries] = this.chunk;
       const take = Math.min(rows - row, entries - this.next);
+      const before = addr !== this.previousAddr ? (addr < NO_ACCESS_ADDR ? this.initialMemory[addr] : 0) : this.previousValue;
+      const ends = addr < NO_ACCESS_ADDR && this.next + take === entries && (this.upcoming === null || this.upcoming[0] !== addr) ? 1 : 0;
       fill.records.set(records.subarray(2 * this.next, 2 * (this.next + take)));
-      fill.run(fill.columns, fill.recordsAt, take, row, addr, this.previousAddr, this.previousStep);
+      fill.run(fill.columns, fill.recordsAt, take, row, addr, this.previousAddr, this.previousStep, before, ends);
       this.previousAddr = addr;
       this.previousStep = records[2 * (this.next + take - 1)];
+      this.previousValue = (records[2 * (this.next + take - 1) + 1] << 16) >> 16;
       this.next += take;
       row += take;
     }

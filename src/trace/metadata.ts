@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { MAX_TRACE_FF_DIM, MAX_TRACE_INSTRUCTIONS } from '../air/columns.js';
+import { SOUND_FIELDS } from '../air/definition.js';
 import { FAULT_KINDS, type FaultKind } from '../runtime/fault.js';
 import type { MachineSnapshot } from '../runtime/state.js';
 import { TRACE_SCHEMA_VERSION } from './layout.js';
@@ -21,9 +22,20 @@ export const FIELDS = Object.freeze({
 export type FieldName = keyof typeof FIELDS;
 export const FIELD_NAMES = Object.keys(FIELDS) as FieldName[];
 
-/** Fields in which every integer of magnitude ≤ maxAbs has a unique signed representative. */
+/** Whether the AIR's constraints bind in a field (schemas/air-v2.json sound_fields). */
+export function fieldIsSound(name: FieldName): boolean {
+  return (SOUND_FIELDS as readonly string[]).includes(name);
+}
+
+/** Fields in which the AIR is sound and every integer of magnitude ≤ maxAbs has a unique signed representative. */
 export function fieldsHolding(maxAbs: number): FieldName[] {
-  return FIELD_NAMES.filter((name) => BigInt(maxAbs) * 2n < FIELDS[name]);
+  return FIELD_NAMES.filter((name) => fieldIsSound(name) && BigInt(maxAbs) * 2n < FIELDS[name]);
+}
+
+/** The claim as JSON, keys in canonical order and spelled as everywhere else (zero_flag, carry_flag). */
+export function claimJson(claim: Claim): Record<string, unknown> {
+  const { steps, pc, acc, sp, zero, carry, halted, memory, fault } = claim;
+  return { steps, pc, acc, sp, zero_flag: zero, carry_flag: carry, halted, memory, fault };
 }
 
 /** Everything a trace file says about itself (Arrow schema-level custom metadata). */
@@ -85,7 +97,7 @@ export function encodeMetadata(meta: TraceMetadata): Map<string, string> {
     [MetaKey.ffDim, String(meta.ffDim)],
     [MetaKey.instructions, String(meta.instructions)],
     [MetaKey.weightsSha256, meta.weightsSha256],
-    [MetaKey.claim, JSON.stringify(meta.claim)],
+    [MetaKey.claim, JSON.stringify(claimJson(meta.claim))],
     [MetaKey.fields, JSON.stringify(meta.fields)],
     [MetaKey.maxAbsValue, String(meta.maxAbsValue)],
     [MetaKey.generator, meta.generator],
@@ -150,9 +162,9 @@ export function parseClaim(value: unknown, memorySize: number, where = MetaKey.c
     steps: field('steps', 0, Number.MAX_SAFE_INTEGER),
     pc: field('pc', 0, 255),
     acc: field('acc', -32768, 32767),
-    sp: field('sp', 0, 255),
-    zero: flag('zero'),
-    carry: flag('carry'),
+    sp: field('sp', 0, memorySize),
+    zero: flag('zero_flag'),
+    carry: flag('carry_flag'),
     halted: flag('halted'),
     memory: i16Array(c.memory, `${where}.memory`, memorySize),
     fault,

@@ -149,23 +149,29 @@ export class AccessSpill {
     }
   }
 
-  /** Entries in (address, step) order, delivered in slices of up to `max` entries. */
+  /**
+   * Entries in (address, step) order, delivered in slices of up to `max` entries. A full slice
+   * is yielded once the entry after it is known, so `followingAddr` is that entry's address
+   * (-1 after the last slice): whether a slice's last entry ends its address.
+   */
   *sorted(max: number): Generator<SortedSlice> {
-    const slice: SortedSlice = { length: 0, addr: new Int32Array(max), step: new Int32Array(max), value: new Int32Array(max), kind: new Int8Array(max) };
+    const slice: SortedSlice = { length: 0, addr: new Int32Array(max), step: new Int32Array(max), value: new Int32Array(max), kind: new Int8Array(max), followingAddr: -1 };
     for (const [addr, source, entries] of this.chunks()) {
       for (let e = 0; e < entries; e++) {
-        const i = slice.length;
+        if (slice.length === max) {
+          slice.followingAddr = addr;
+          yield slice;
+          slice.length = 0;
+        }
+        const i = slice.length++;
         slice.addr[i] = addr;
         slice.step[i] = source[e * WORDS];
         const packed = source[e * WORDS + 1];
         slice.value[i] = ((packed & 0xffff) << 16) >> 16;
         slice.kind[i] = packed >>> 16;
-        if (++slice.length === max) {
-          yield slice;
-          slice.length = 0;
-        }
       }
     }
+    slice.followingAddr = -1;
     if (slice.length > 0) yield slice;
   }
 
@@ -180,6 +186,8 @@ export interface SortedSlice {
   step: Int32Array;
   value: Int32Array;
   kind: Int8Array;
+  /** The address of the entry after the slice; -1 when the slice ends the log. */
+  followingAddr: number;
 }
 
 /** Fixed-width int32 records appended in order, kept in memory up to a budget, then in a scratch file. */

@@ -71,7 +71,8 @@ function columns(buffers: TraceBuffers) {
     value: int16('value'),
     hidden: int32('hidden'),
     output: int32('output'),
-    select: bits('select'),
+    active: bits('active'),
+    selector: bits('selector'),
     pcWrap: bits('pc_wrap'),
     nextAcc: int16('next_acc'),
     accBits: bits('acc_bits'),
@@ -92,8 +93,9 @@ function columns(buffers: TraceBuffers) {
     logValue: int16('log_value'),
     logRead: bits('log_read'),
     logWrite: bits('log_write'),
+    logPrev: int16('log_prev'),
     logFirst: bits('log_first'),
-    logContinue: bits('log_continue'),
+    logLast: bits('log_last'),
     logGapBits: bits('log_gap_bits'),
   };
 }
@@ -111,12 +113,19 @@ function prefixOrMask(word16: number): number {
  */
 export class WitnessBuilder {
   private readonly access = new Int32Array(3);
-  private previousLog = { addr: -1, step: -1 };
+  private previousLog = { addr: -1, step: -1, value: 0 };
 
   constructor(
     private readonly table: ControlTable,
     private readonly instructions: number,
+    /** The memory before the first step: the log_prev of each cell's first entry. */
+    private readonly initialMemory: ArrayLike<number>,
   ) {}
+
+  /** Mark row `at` of the buffers as the run's last step (the claim binds there). */
+  static markLastStep(buffers: TraceBuffers, at: number): void {
+    (buffers.column('last_step') as Uint8Array)[at >> 3] |= 1 << (at & 7);
+  }
 
   /**
    * Execution-side columns of tap rows [0, rows), the first being step `firstStep`, into rows
@@ -128,7 +137,7 @@ export class WitnessBuilder {
     const P = this.instructions;
     const F = tap.ffDim;
     const { input: tin, gate: tg, value: tv, output: tout } = tap;
-    const { step, pc: pcCol, opcode, arg, select, input, inputBits, pcWrap, nextAcc, accBits, accOr, quotBits, quotOr } = c;
+    const { step, active, pc: pcCol, opcode, arg, selector, input, inputBits, pcWrap, nextAcc, accBits, accOr, quotBits, quotOr } = c;
     const { rawNegative, nextZero: zeroCol, nextCarry: carryCol, nextHalted, accessRead, accessWrite, accessAddr, accessValue } = c;
     const { gate, value, hidden, output } = c;
     const { table, access } = this;
@@ -165,9 +174,10 @@ export class WitnessBuilder {
       opcode[t] = opcodes[pc];
       arg[t] = args[pc];
       const selected = t * P + pc;
-      select[selected >> 3] |= 1 << (selected & 7);
+      selector[selected >> 3] |= 1 << (selected & 7);
       const bit = 1 << (t & 7);
       const byte = t >> 3;
+      active[byte] |= bit;
       if (pc === 255) pcWrap[byte] |= bit;
 
       const raw = tout[o + O_RAW_ACC];
@@ -194,30 +204,39 @@ export class WitnessBuilder {
     }
   }
 
-  /** Log-side columns of rows [0, slice.length) from the next slice of the sorted log. Bitmaps must be clear. */
+  /**
+   * Log-side columns of rows [0, slice.length) from the next slice of the sorted log (its
+   * followingAddr tells whether its last entry ends an address). Bitmaps must be clear.
+   */
   fillLog(buffers: TraceBuffers, slice: SortedSlice): void {
     const c = columns(buffers);
-    let { addr: prevAddr, step: prevStep } = this.previousLog;
+    const initial = this.initialMemory;
+    let { addr: prevAddr, step: prevStep, value: prevValue } = this.previousLog;
     for (let r = 0; r < slice.length; r++) {
       const addr = slice.addr[r];
       const step = slice.step[r];
       const kind = slice.kind[r];
+      const value = slice.value[r];
       const first = addr !== prevAddr ? 1 : 0;
       const gap = prevAddr < 0 ? 0 : first === 1 ? addr - prevAddr - 1 : step - prevStep - 1;
+      const followingAddr = r + 1 < slice.length ? slice.addr[r + 1] : slice.followingAddr;
       c.logAddr[r] = addr;
       c.logStep[r] = step;
-      c.logValue[r] = slice.value[r];
+      c.logValue[r] = value;
+      // The cell's value before this entry: its initial value for the first (0 at the no-access address).
+      c.logPrev[r] = first === 0 ? prevValue : addr < NO_ACCESS_ADDR ? initial[addr] : 0;
       const bit = 1 << (r & 7);
       const byte = r >> 3;
       if (kind === READ) c.logRead[byte] |= bit;
       else if (kind === WRITE) c.logWrite[byte] |= bit;
       if (first === 1) c.logFirst[byte] |= bit;
-      else if (kind === READ) c.logContinue[byte] |= bit;
+      if (addr < NO_ACCESS_ADDR && followingAddr !== addr) c.logLast[byte] |= bit;
       writeShortBits(c.logAddrBits, r * ADDR_BITS, addr, ADDR_BITS);
       writeBits(c.logGapBits, r * GAP_BITS, gap, GAP_BITS);
       prevAddr = addr;
       prevStep = step;
+      prevValue = value;
     }
-    this.previousLog = { addr: prevAddr, step: prevStep };
+    this.previousLog = { addr: prevAddr, step: prevStep, value: prevValue };
   }
 }

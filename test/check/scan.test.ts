@@ -13,7 +13,7 @@ import { checkTrace, loadAir } from '../../src/check/check.js';
 import { compileRowSet, type CompiledRowSet } from '../../src/check/codegen.js';
 import { Expander, type Cell, type Monomial } from '../../src/check/expand.js';
 import { asOr } from '../../src/check/plan.js';
-import { programTables } from '../../src/check/tables.js';
+import { programTables, runBoundaries } from '../../src/check/tables.js';
 import { Code, createMemory, encodeModule, I64, instantiate } from '../../src/wasm/encode.js';
 import { WasmScanner } from '../../src/check/wasm-scanner.js';
 import { compileProgram } from '../../src/compiler/compile.js';
@@ -44,8 +44,8 @@ function javascriptRows(set: CompiledRowSet, batch: TraceBatch, end: number): nu
 /** A trace's every-row and transition sets, compiled both ways (as the check compiles them), and a WebAssembly scanner of both. */
 function compileSets(trace: OpenTrace) {
   const compiled = compileProgram(assemble(trace.metadata.program));
-  const instances = new Expander(loadAir(), trace.dims, programTables(compiled, trace.metadata.ffDim, trace.metadata.claim)).instances();
-  const select = columnIndex('select');
+  const instances = new Expander(loadAir(), trace.dims, programTables(compiled, trace.metadata.ffDim, runBoundaries(compiled, trace.metadata.claim))).instances();
+  const select = columnIndex('selector');
   const every = compileRowSet('every', instances, trace.slots, select);
   const transition = compileRowSet('transition', instances, trace.slots, select);
   return { every, transition, wasm: new WasmScanner([every.plan, transition.plan], trace.slots, select, trace.maxBatchBytes) };

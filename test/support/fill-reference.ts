@@ -30,7 +30,7 @@ const copyColumns = (buffers: TraceBuffers, rows: number) => buffers.slots.map((
 export function referenceBatches(compiled: CompiledProgram, dims: TraceDims, batchRows: number, maxSteps: number): FilledBatchCopy[] {
   const machine = new FfnMachine(compiled);
   const tap = createTap(dims.ffDim, 5, { bits: false });
-  const witness = new WitnessBuilder(controlTable(compiled), dims.instructions);
+  const witness = new WitnessBuilder(controlTable(compiled), dims.instructions, compiled.program.initialMemory);
   const buffers = new TraceBuffers(dims, batchRows);
   const batches: FilledBatchCopy[] = [];
   while (machine.steps < maxSteps && !machine.stopped) {

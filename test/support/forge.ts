@@ -41,8 +41,11 @@ export function forgeTrace(program: Program, options: ForgeOptions): Uint8Array 
   const table = controlTable(compiled);
   const machine = new FfnMachine(compiled);
   const tap = createTap(ffDim, Math.max(1, options.maxSteps));
+  // The forger's initial memory (a tamper before step 0 may change it): its log's first entries see it.
+  let initialMemory: number[] | null = null;
   while (machine.steps < options.maxSteps) {
     options.tamper?.(machine, machine.steps);
+    initialMemory ??= [...machine.memory];
     if (machine.stopped || machine.advance(1, tap) === 0) break;
   }
   const final = machine.snapshot();
@@ -62,11 +65,12 @@ export function forgeTrace(program: Program, options: ForgeOptions): Uint8Array 
     if (rows > 0) {
       const buffers = new TraceBuffers(dims, rows, { hidden: tap.hidden, output: tap.output });
       buffers.clearBitmaps();
-      const witness = new WitnessBuilder(table, dims.instructions);
+      const witness = new WitnessBuilder(table, dims.instructions, initialMemory ?? program.initialMemory);
       witness.fillExecution(buffers, tap, rows, 0);
       const slice = spill.sorted(rows).next();
       if (slice.done || slice.value.length !== rows) throw new Error('forged log out of step with the run');
       witness.fillLog(buffers, slice.value);
+      WitnessBuilder.markLastStep(buffers, rows - 1);
       writer.write(recordBatch(buffers, schema, rows));
     }
     writer.finish();

@@ -46,7 +46,7 @@ function spillOf(program: Program, maxSteps: number, budget?: number): { spill: 
   return { spill, rows: machine.steps };
 }
 
-const LOG_COLUMNS = ['log_addr', 'log_addr_bits', 'log_step', 'log_value', 'log_read', 'log_write', 'log_first', 'log_continue', 'log_gap_bits'];
+const LOG_COLUMNS = ['log_addr', 'log_addr_bits', 'log_step', 'log_value', 'log_prev', 'log_read', 'log_write', 'log_first', 'log_last', 'log_gap_bits'];
 
 /** Every batch's log columns both ways; the number of rows compared. */
 function expectSameLog(program: Program, maxSteps: number, batchRows: number, budget?: number): number {
@@ -55,10 +55,10 @@ function expectSameLog(program: Program, maxSteps: number, batchRows: number, bu
   const reference = spillOf(program, maxSteps, budget);
   const ours = spillOf(program, maxSteps, budget);
   try {
-    const witness = new WitnessBuilder(controlTable(compiled), dims.instructions);
+    const witness = new WitnessBuilder(controlTable(compiled), dims.instructions, compiled.program.initialMemory);
     const expected = new TraceBuffers(dims, batchRows);
     const memory = new FillMemory(fillShape(compiled, dims, batchRows));
-    const log = new LogFiller(dims, [memory], ours.spill);
+    const log = new LogFiller(dims, [memory], ours.spill, compiled.program.initialMemory);
     let batch = 0;
     for (const slice of reference.spill.sorted(batchRows)) {
       expected.clearBitmaps();
@@ -116,10 +116,10 @@ describe('the compiled log fill', () => {
     const [reference, ours] = [new AccessSpill(dir), new AccessSpill(dir)];
     try {
       for (const spill of [reference, ours]) for (const [addr, step, value, kind] of [...entries].sort((x, y) => x[1] - y[1])) spill.push(addr, step, value, kind);
-      const witness = new WitnessBuilder(controlTable(compiled), dims.instructions);
+      const witness = new WitnessBuilder(controlTable(compiled), dims.instructions, compiled.program.initialMemory);
       const expected = new TraceBuffers(dims, 16);
       const memory = new FillMemory(fillShape(compiled, dims, 16));
-      const log = new LogFiller(dims, [memory], ours);
+      const log = new LogFiller(dims, [memory], ours, compiled.program.initialMemory);
       let rows = 0;
       for (const slice of reference.sorted(16)) {
         expected.clearBitmaps();
@@ -145,7 +145,7 @@ describe('the compiled log fill', () => {
     const dims: TraceDims = { ffDim: compiled.minFfDim, instructions: program.instructions.length };
     const { spill } = spillOf(program, 100);
     try {
-      const log = new LogFiller(dims, [new FillMemory(fillShape(compiled, dims, 8))], spill);
+      const log = new LogFiller(dims, [new FillMemory(fillShape(compiled, dims, 8))], spill, compiled.program.initialMemory);
       expect(() => log.fill(new TraceBuffers(dims, 8), 8)).toThrow("internal error: a log filler fills its fill memories' buffers");
     } finally {
       spill.dispose();
