@@ -102,7 +102,7 @@ async function main(): Promise<void> {
       }
     }
     const line = [...per].map(([group, c]) => `${group} ${c.detected}/${c.total}`).join(', ');
-    console.log(`${name} (${base.rows} rows, ${base.column('select').width} instructions, ff_dim ${base.column('gate').width}): ${line}  [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
+    console.log(`${name} (${base.rows} rows, ${base.column('selector').width} instructions, ff_dim ${base.column('gate').width}): ${line}  [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
     for (const [group, c] of per) {
       const total = totals.get(group) ?? { total: 0, detected: 0 };
       total.total += c.total;

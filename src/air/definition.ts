@@ -404,6 +404,14 @@ export const CONSTRAINTS: Constraint[] = [
     terms: [t(1, `log_addr_bits[${LOG_ADDR_BITS - 1}]`, 'log_read'), t(1, `log_addr_bits[${LOG_ADDR_BITS - 1}]`, 'log_write')],
   },
   {
+    name: 'log.no_access_prev',
+    group: 'log',
+    rows: 'every',
+    target: 'log_prev',
+    description: `log_prev is 0 at the no-access address (no cell there: nothing to see before): log_addr_bits[8]·log_prev = 0`,
+    terms: [t(1, `log_addr_bits[${LOG_ADDR_BITS - 1}]`, 'log_prev')],
+  },
+  {
     name: 'log.read_returns_prev',
     group: 'log',
     rows: 'every',
@@ -609,7 +617,7 @@ export const PADDING = {
 /** Fields in which every constraint binds: the wrap quotient and the hidden products exceed a 31-bit p. */
 export const SOUND_FIELDS = ['goldilocks'] as const;
 const UNSOUND_FIELDS_REASON =
-  'BabyBear and Mersenne-31 are not sound for this AIR: RAW_ACC = next_acc + 65536·q with |q| < 2^15 takes more values than a 31-bit field has (a forger picks q so that a wrong next_acc passes), and hidden products reach 2^30.';
+  'in a 31-bit field RAW_ACC = next_acc + 65536·q with |q| < 2^15 has more solutions than the field has elements, so a forger picks q to pass a wrong next_acc (and hidden products reach 2^30)';
 
 export const AIR_VERSION = 'tvm-trace/air/v2';
 

@@ -103,7 +103,7 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
   try {
     const air = loadAir();
     if (field !== 'int' && !fieldIsSound(field))
-      failures.add(general('statement.field', `the AIR is not sound in ${field}: ${air.unsound_fields_reason ?? 'its constraints do not bind there'}`, (air.sound_fields ?? []).join(' or '), field));
+      failures.add(general('statement.field', `the AIR is not sound in ${field} (only in ${(air.sound_fields ?? []).join(', ')}): ${air.unsound_fields_reason ?? 'its constraints do not bind there'}`, (air.sound_fields ?? []).join(' or '), field));
     if (meta.air !== air.version) failures.add(general('metadata.air', `the trace claims AIR '${meta.air}', this checker implements '${air.version}'`, air.version, meta.air));
 
     // The program: embedded text re-assembled, optionally matched against --program.

@@ -10,7 +10,7 @@ import type { Cell, Instance, Monomial, RowSet } from './expand.js';
  * Bool columns hold only 0 and 1 (Arrow Bool), so b·b is rewritten to b; an instance that
  * vanishes identically on those domains (booleanity) needs no code.
  *
- * Selector terms: a monomial `c · select[j] · m` contributes only where select[j] ≠ 0. The
+ * Selector terms: a monomial `c · selector[j] · m` contributes only where selector[j] ≠ 0. The
  * evaluator finds the row's selected instruction j (its one set selector bit) and adds j's
  * coefficients from the table; a row with no or several selector bits is reported as failing,
  * and the caller's exact evaluation of every instance decides. So the sum is evaluated
@@ -193,7 +193,7 @@ export function planRowSet(rows: RowSet, all: readonly Instance[], slots: readon
   const isBool = (cell: Cell) => slots[cell.column].spec.type === 'bool';
   const isSelector = (cell: Cell) => rows === 'every' && cell.column === selectColumn && !cell.next;
 
-  // Selector terms c·select[j]·m (m a cell or 1) become a table: for the row's one selected
+  // Selector terms c·selector[j]·m (m a cell or 1) become a table: for the row's one selected
   // instruction j, instance k adds T[j·S + s]·m over its slots s.
   const P = rows === 'every' ? slots[selectColumn].width : 0;
   const tableSlots: TableSlot[] = [];

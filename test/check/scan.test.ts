@@ -143,7 +143,7 @@ describe('the WebAssembly largest |value|', () => {
     const slots = columnSlots(dims);
     const step = columnIndex('step');
     const data = slots.map((slot, c) => (c === step ? Int32Array.from(values) : allocateColumn(slot.spec.type, values.length * slot.width)));
-    const wasm = new WasmScanner([], slots, columnIndex('select'), 1 << 16);
+    const wasm = new WasmScanner([], slots, columnIndex('selector'), 1 << 16);
     wasm.load({ rows: values.length, firstRow: 0, data, bitOffset: slots.map(() => 0) });
     expect(wasm.largest(step, values.length)).toBe(expected);
     // Only the first `count` entries count.

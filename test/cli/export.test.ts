@@ -32,7 +32,7 @@ describe('tvm-trace export: success', () => {
       stdout: [
         `wrote ${out}: 103 rows, ${bytes} bytes (${perRow(bytes, 103)} bytes/row), ff_dim 5`,
         'claim: steps 103, halted true, pc 15, acc 21, sp 5, zero_flag false, carry_flag false, memory [13, 21, 21, 7, 7]',
-        'fields: goldilocks, babybear, m31',
+        'fields: goldilocks',
       ],
       stderr: [],
     });
@@ -56,7 +56,7 @@ describe('tvm-trace export: success', () => {
       bytes_per_row: perRow(bytes, 103),
       ff_dim: 8,
       weights_sha256: FIB_DIGEST,
-      fields: ['goldilocks', 'babybear', 'm31'],
+      fields: ['goldilocks'],
       claim: { steps: 103, halted: true, pc: 15, acc: 21, sp: 5, zero_flag: false, carry_flag: false, memory: [13, 21, 21, 7, 7], fault: null },
     });
   });
@@ -71,7 +71,7 @@ describe('tvm-trace export: success', () => {
         `wrote ${out}: 3 rows, ${bytes} bytes (${perRow(bytes, 3)} bytes/row), ff_dim 4`,
         'claim: steps 3, halted false, pc 3, acc 18, sp 4, zero_flag false, carry_flag false, memory [0, 0, 0, 9]',
         'fault: memory out of bounds at step 3, pc 3: address 4 with 4 memory cells',
-        'fields: goldilocks, babybear, m31',
+        'fields: goldilocks',
       ],
       stderr: [],
     });

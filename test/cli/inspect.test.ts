@@ -40,14 +40,14 @@ function fibSummary(path: string, batches: string): string[] {
   const bytes = statSync(path).size;
   return [
     `trace: ${path}`,
-    'schema: tvm-trace/trace/v1 (AIR tvm-trace/air/v1, written by tvm-trace 0.1.0)',
+    'schema: tvm-trace/trace/v2 (AIR tvm-trace/air/v2, written by tvm-trace 0.1.0)',
     'rows: 103',
     `bytes: ${bytes} (${Math.round((bytes / 103) * 10) / 10} bytes/row)`,
-    'columns: 34 (199 cells per row)',
+    'columns: 37 (202 cells per row)',
     batches,
     'ff_dim: 5',
     `weights_sha256: ${FIB_DIGEST}`,
-    'fields: goldilocks, babybear, m31 (largest |value| 32768)',
+    'fields: goldilocks (largest |value| 32768)',
     'max_steps: 1000000',
     'claim: steps 103, halted true, pc 15, acc 21, sp 5, zero_flag false, carry_flag false, memory [13, 21, 21, 7, 7]',
     'program: 16 instructions, 5 memory cells, initial memory [0, 1, 0, 0, 7]',
@@ -148,9 +148,9 @@ describe('tvm-trace inspect: output', () => {
       rows: 103,
       bytes,
       bytes_per_row: Math.round((bytes / 103) * 10) / 10,
-      cells_per_row: 199,
-      schema: 'tvm-trace/trace/v1',
-      air: 'tvm-trace/air/v1',
+      cells_per_row: 202,
+      schema: 'tvm-trace/trace/v2',
+      air: 'tvm-trace/air/v2',
       generator: 'tvm-trace 0.1.0',
       program_error: null,
       instructions: 16,
@@ -160,13 +160,13 @@ describe('tvm-trace inspect: output', () => {
       ff_dim: 5,
       weights_sha256: FIB_DIGEST,
       claim: { steps: 103, halted: true, pc: 15, acc: 21, sp: 5, zero_flag: false, carry_flag: false, memory: [13, 21, 21, 7, 7], fault: null },
-      fields: ['goldilocks', 'babybear', 'm31'],
+      fields: ['goldilocks'],
       max_abs_value: 32768,
       batches: 11,
       batch_rows: [10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 3],
     });
     expect(summary.program).toBe(arrow.tableFromIPC(readFileSync(fibSmallBatches)).schema.metadata.get('tvm.program'));
-    expect(summary.columns).toHaveLength(34);
+    expect(summary.columns).toHaveLength(37);
     expect(summary.columns[0]).toEqual({ name: 'step', type: 'int32', width: 1 });
     expect(summary.columns.find((c: { name: string }) => c.name === 'hidden')).toEqual({ name: 'hidden', type: 'int32', width: 5 });
     expect(rows).toHaveLength(3);

@@ -107,8 +107,8 @@ export function hostileFiles(trace: Uint8Array): HostileFile[] {
     },
   ];
   const versioned = arrow.tableFromIPC(trace);
-  versioned.schema.metadata.set('tvm.schema', 'tvm-trace/trace/v2');
-  files.push({ name: 'unknown schema version', bytes: arrow.tableToIPC(versioned, 'file'), message: "unknown trace schema version 'tvm-trace/trace/v2' (expected tvm-trace/trace/v1)" });
+  versioned.schema.metadata.set('tvm.schema', 'tvm-trace/trace/v3');
+  files.push({ name: 'unknown schema version', bytes: arrow.tableToIPC(versioned, 'file'), message: "unknown trace schema version 'tvm-trace/trace/v3' (expected tvm-trace/trace/v2)" });
   files.push({ name: 'column type changed', bytes: retypeColumn(table, 'pc', new arrow.Int32()), message: "column 'pc' has type Int32, expected Int16" });
   for (let k = 1; k <= 9; k++) {
     const cut = trace.subarray(0, Math.floor((trace.length * k) / 10));

@@ -114,8 +114,10 @@ export function metadataMutations(base: TraceEdit, random: Random): Mutation[] {
   for (const key of base.metadata.keys()) list.push({ name: `metadata ${key}: deleted`, kind: 'metadata', apply: (e) => e.deleteMeta(key) });
   list.push({ name: 'metadata: foreign key added', kind: 'metadata', apply: (e) => e.setMeta('tvm.note', 'hello') });
 
-  meta(MetaKey.schema, 'next version', 'tvm-trace/trace/v2');
-  meta(MetaKey.air, 'next version', 'tvm-trace/air/v2');
+  meta(MetaKey.schema, 'next version', 'tvm-trace/trace/v3');
+  meta(MetaKey.schema, 'previous version', 'tvm-trace/trace/v1');
+  meta(MetaKey.air, 'next version', 'tvm-trace/air/v3');
+  meta(MetaKey.air, 'previous version', 'tvm-trace/air/v1');
   meta(MetaKey.air, 'empty', '');
 
   // The program text: operands, instructions, directives, labels, comments, layout.
@@ -187,7 +189,7 @@ export function metadataMutations(base: TraceEdit, random: Random): Mutation[] {
     const r = random.int(lo, hi);
     if (r !== v) claimEdit(`${name} ${v} -> ${r}`, (c) => (c[name] = r));
   }
-  for (const name of ['zero', 'carry', 'halted']) claimEdit(`${name} flipped`, (c) => (c[name] = !c[name]));
+  for (const name of ['zero_flag', 'carry_flag', 'halted']) claimEdit(`${name} flipped`, (c) => (c[name] = !c[name]));
   (claim.memory as number[]).forEach((v, i) => claimEdit(`memory[${i}] ${v} -> ${bump(v, -32768, 32767)}`, (c) => ((c.memory as number[])[i] = bump(v, -32768, 32767))));
   const fault = claim.fault as { kind: string; step: number; pc: number; message: string } | null;
   if (fault === null) {

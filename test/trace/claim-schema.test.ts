@@ -1,5 +1,5 @@
 /**
- * schemas/claim-v1.json against the claims `export --claim` writes. The validator below covers
+ * schemas/claim-v2.json against the claims `export --claim` writes. The validator below covers
  * exactly the JSON Schema keywords that schema uses (type, const, enum, pattern, minimum,
  * maximum, required, properties, additionalProperties: false, items, oneOf, $ref into $defs);
  * any other keyword in the schema fails the test, so the subset cannot silently drift.
@@ -20,7 +20,7 @@ import { assemble } from '../../src/isa/assemble.js';
 
 type Schema = Record<string, unknown>;
 
-const SCHEMA = JSON.parse(readFileSync(new URL('../../schemas/claim-v1.json', import.meta.url), 'utf8')) as Schema;
+const SCHEMA = JSON.parse(readFileSync(new URL('../../schemas/claim-v2.json', import.meta.url), 'utf8')) as Schema;
 const ANNOTATIONS = new Set(['$schema', '$id', 'title', 'description', '$defs', '$comment']);
 const KEYWORDS = new Set(['type', 'const', 'enum', 'pattern', 'minimum', 'maximum', 'required', 'properties', 'additionalProperties', 'items', 'oneOf', '$ref']);
 
@@ -90,7 +90,7 @@ async function writtenClaim(program: string, ...extra: string[]): Promise<Record
   return new Unpackr({ useRecords: false, mapsAsObjects: true }).unpack(readFileSync(claim)) as Record<string, unknown>;
 }
 
-describe('schemas/claim-v1.json', () => {
+describe('schemas/claim-v2.json', () => {
   it('describes exactly the keys of claimDocument, in order, with the versions in force', () => {
     const document = claimDocument(exportTrace(assemble('HALT\n'), join(dir, 'halt.arrow'), { maxSteps: 5 }).metadata);
     expect(SCHEMA.required).toEqual(Object.keys(document));
@@ -130,10 +130,10 @@ describe('schemas/claim-v1.json', () => {
     expect(broken((d) => delete d.steps)).toEqual(["/: missing 'steps'"]);
     expect(broken((d) => (d.extra = 1))).toEqual(["/: unexpected 'extra'"]);
     expect(broken((d) => (d.acc = 40000))).toEqual(['/acc: above 32767']);
-    expect(broken((d) => (d.zero = 1))).toEqual(['/zero: expected boolean, got integer']);
+    expect(broken((d) => (d.zero_flag = 1))).toEqual(['/zero_flag: expected boolean, got integer']);
     expect(broken((d) => (d.memory = [0, 1.5]))).toEqual(['/memory/1: expected integer, got number']);
     expect(broken((d) => (d.weights_sha256 = 'ABC'))).toEqual(['/weights_sha256: does not match ^[0-9a-f]{64}$']);
-    expect(broken((d) => (d.schema = 'tvm-trace/claim/v2'))).toEqual(['/schema: expected "tvm-trace/claim/v1"']);
+    expect(broken((d) => (d.schema = 'tvm-trace/claim/v1'))).toEqual(['/schema: expected "tvm-trace/claim/v2"']);
     expect(broken((d) => ((d.fault as Record<string, unknown>).kind = 'meltdown'))).toEqual(['/fault: matches 0 of the oneOf options, expected exactly 1']);
   });
 });

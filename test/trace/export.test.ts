@@ -108,10 +108,12 @@ function recompute(program: Program, maxSteps: number, ffDimOverride?: number): 
     const instruction = program.instructions[pc];
     const spec = opcodeSpec(instruction.opcode);
     push('step', [r]);
+    push('active', [1]);
+    push('last_step', [r === rows - 1 ? 1 : 0]);
     push('pc', [pc]);
     push('opcode', [instruction.opcode]);
     push('arg', [instruction.arg]);
-    push('select', Array.from({ length: P }, (_, j) => (j === pc ? 1 : 0)));
+    push('selector', Array.from({ length: P }, (_, j) => (j === pc ? 1 : 0)));
     push('input', x.slice(0, INPUT_WORDS));
     push('input_bits', x.slice(INPUT_WORDS));
     push('gate', Array.from(tap.gate.subarray(r * ffDim, (r + 1) * ffDim)));
@@ -151,16 +153,18 @@ function recompute(program: Program, maxSteps: number, ffDimOverride?: number): 
   const log = [...accesses].sort((a, b) => a.addr - b.addr || a.step - b.step);
   log.forEach((entry, r) => {
     const previous = r === 0 ? null : log[r - 1];
+    const following = log[r + 1];
     const first = previous === null || previous.addr !== entry.addr ? 1 : 0;
     const gap = previous === null ? 0 : first === 1 ? entry.addr - previous.addr - 1 : entry.step - previous.step - 1;
     push('log_addr', [entry.addr]);
     push('log_addr_bits', bits(entry.addr, LOG_ADDR_BITS));
     push('log_step', [entry.step]);
     push('log_value', [entry.value]);
+    push('log_prev', [first === 0 ? previous!.value : entry.addr < NO_ACCESS_ADDR ? program.initialMemory[entry.addr] : 0]);
     push('log_read', [entry.kind === 'read' ? 1 : 0]);
     push('log_write', [entry.kind === 'write' ? 1 : 0]);
     push('log_first', [first]);
-    push('log_continue', [entry.kind === 'read' && first === 0 ? 1 : 0]);
+    push('log_last', [entry.addr < NO_ACCESS_ADDR && (following === undefined || following.addr !== entry.addr) ? 1 : 0]);
     push('log_gap_bits', bits(gap, LOG_GAP_BITS));
   });
   return { columns, final, maxAbs, ffDim };
@@ -223,8 +227,8 @@ describe('exportTrace writes exactly the FFN engine\'s witness', () => {
       const entries = [...meta].filter(([key]) => key !== 'tvm.metadata_sha256').sort(([a], [b]) => (a < b ? -1 : 1));
       expect(meta.get('tvm.metadata_sha256')).toBe(createHash('sha256').update(JSON.stringify(entries), 'utf8').digest('hex'));
     }
-    expect(meta.get('tvm.schema')).toBe('tvm-trace/trace/v1');
-    expect(meta.get('tvm.air')).toBe('tvm-trace/air/v1');
+    expect(meta.get('tvm.schema')).toBe('tvm-trace/trace/v2');
+    expect(meta.get('tvm.air')).toBe('tvm-trace/air/v2');
     expect(meta.get('tvm.program')).toBe(printProgram(program));
     expect(programsEqual(assemble(meta.get('tvm.program')!), program)).toBe(true);
     expect(meta.get('tvm.memory_size')).toBe(String(program.memorySize));
@@ -234,9 +238,10 @@ describe('exportTrace writes exactly the FFN engine\'s witness', () => {
     expect(meta.get('tvm.instructions')).toBe(String(program.instructions.length));
     expect(meta.get('tvm.weights_sha256')).toBe(compileProgram(program).digest);
     const { steps, pc, acc, sp, zero, carry, halted, memory, fault } = native;
-    expect(JSON.parse(meta.get('tvm.claim')!)).toEqual({ steps, pc, acc, sp, zero, carry, halted, memory, fault });
+    expect(JSON.parse(meta.get('tvm.claim')!)).toEqual({ steps, pc, acc, sp, zero_flag: zero, carry_flag: carry, halted, memory, fault });
     expect(meta.get('tvm.max_abs_value')).toBe(String(expected.maxAbs));
-    const fields = (Object.keys(FIELDS) as FieldName[]).filter((f) => 2n * BigInt(expected.maxAbs) < FIELDS[f]);
+    // Only the fields the AIR is sound in (schemas/air-v2.json sound_fields) are ever listed.
+    const fields = (['goldilocks'] as FieldName[]).filter((f) => 2n * BigInt(expected.maxAbs) < FIELDS[f]);
     expect(JSON.parse(meta.get('tvm.fields')!)).toEqual(fields);
     expect(meta.get('tvm.generator')).toBe('tvm-trace 0.1.0');
 
@@ -258,12 +263,12 @@ describe('exportTrace writes exactly the FFN engine\'s witness', () => {
     expect(actual.hidden[0]).toHaveLength(9);
   });
 
-  it('a product near 2^30 narrows the fields (no unique signed representative in BabyBear)', () => {
+  it('a product near 2^30 is exact and listed in Goldilocks only (the sound field)', () => {
     const program = assemble('LOADI 32767\nMUL 32767\nHALT\n');
     const path = fresh('mul.arrow');
     const result = exportTrace(program, path, { maxSteps: 10 });
     expect(result.metadata.maxAbsValue).toBe(32767 * 32767);
-    expect(result.metadata.fields).toEqual(['goldilocks', 'm31']);
+    expect(result.metadata.fields).toEqual(['goldilocks']);
     const expected = recompute(program, 10);
     const actual = readTable(arrow.tableFromIPC(readFileSync(path)));
     for (const spec of COLUMNS) expect(actual[spec.name], spec.name).toEqual(expected.columns[spec.name]);
@@ -363,7 +368,7 @@ describe('faults and empty traces', () => {
     const table = arrow.tableFromIPC(readFileSync(path));
     expect(table.numRows).toBe(0);
     expect(table.schema.fields.map((f) => f.name)).toEqual(COLUMNS.map((c) => c.name));
-    expect(String(table.schema.fields[COLUMNS.findIndex((c) => c.name === 'select')].type)).toBe('FixedSizeList[0]<Bool>');
+    expect(String(table.schema.fields[COLUMNS.findIndex((c) => c.name === 'selector')].type)).toBe('FixedSizeList[0]<Bool>');
     const report = await checkTrace(path);
     expect(report.ok).toBe(true);
     expect(report.rows).toBe(0);
@@ -550,7 +555,7 @@ describe('the claim file and limits', () => {
     const metadata = decodeMetadata(arrow.tableFromIPC(readFileSync(trace)).schema.metadata);
     expect(document).toEqual(claimDocument(metadata));
     expect(Object.keys(document)).toEqual(Object.keys(claimDocument(metadata)));
-    expect(document).toMatchObject({ schema: 'tvm-trace/claim/v1', steps: 103, acc: 21, halted: true, memory: [13, 21, 21, 7, 7], fault: null });
+    expect(document).toMatchObject({ schema: 'tvm-trace/claim/v2', steps: 103, acc: 21, halted: true, memory: [13, 21, 21, 7, 7], fault: null });
   });
 
   it('--max-steps above 2^29 is a usage error (CLI) and a RangeError (library)', async () => {

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { columnIndex } from '../../src/air/columns.js';
 import { checkTrace } from '../../src/check/check.js';
 import { assemble } from '../../src/isa/assemble.js';
 import { exportTrace } from '../../src/trace/export.js';
@@ -46,8 +47,9 @@ async function cells(path: string, into?: (bytes: number) => Uint8Array | undefi
 function misaligned(edit?: (values: Uint8Array) => void): string {
   const bytes = new Uint8Array(readFileSync(fibonacci));
   const [batch] = preflightTrace(fibonacci).batches;
-  // Buffers per column: validity, values (scalar columns); pc is the second column.
-  const [offset, length] = [batch.buffers[2 * 3], batch.buffers[2 * 3 + 1]];
+  // Buffers per column: validity, values (scalar columns); pc is the fourth column (buffer 7).
+  const pcValues = 2 * columnIndex('pc') + 1;
+  const [offset, length] = [batch.buffers[2 * pcValues], batch.buffers[2 * pcValues + 1]];
   // Arrow pads each buffer to 8 bytes: 10 int16 values have 4 bytes of padding to move into.
   const used = 2 * batch.rows;
   expect(length - used).toBeGreaterThanOrEqual(1);
