@@ -27,7 +27,7 @@ import { Reg } from '../src/runtime/state.js';
 import { exportTrace } from '../src/trace/export.js';
 import { MetaKey } from '../src/trace/metadata.js';
 import { TraceFormatError } from '../src/trace/reader.js';
-import { forgeTrace, type ForgeOptions } from '../test/support/forge.js';
+import { forgeTrace, forgeUnchecked, type ForgeOptions, type UncheckedOptions } from '../test/support/forge.js';
 import { TraceEdit } from '../test/support/trace-edit.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -127,6 +127,8 @@ interface Bad {
   readonly base: string;
   readonly description: string;
   readonly make: Make;
+  /** Other rules the edit breaks as well (the checker reports every failure); none: it passes every other rule. */
+  readonly alsoFails?: readonly string[];
 }
 
 const edited =
@@ -143,6 +145,18 @@ const forged =
   () =>
     forgeTrace(program(programName), options);
 
+/** A run of the unchecked forger (test/support/forge.ts) on an inline program. */
+const forgedUnchecked =
+  (source: string, options: UncheckedOptions): Make =>
+  () =>
+    forgeUnchecked(assemble(source), options);
+
+const NOPS = (count: number) => Array.from({ length: count }, () => 'NOP');
+/** 0: JMP 255, 1: POP, 2: HALT, 3..254: NOP, 255: CALL 1 (the return address of CALL at 255 is 0). */
+const CALL_AT_255 = ['.memory 4', 'JMP 255', 'POP', 'HALT', ...NOPS(252), 'CALL 1'].join('\n');
+/** 0: LOADI 256, 1: PUSH, 2: RET (a bad return address), 3: HALT, 4..255: NOP, 256: LOADI 999, 257: JMP 3 (unreachable). */
+const RET_PAST_255 = ['.memory 4', 'LOADI 256', 'PUSH', 'RET', 'HALT', ...NOPS(252), 'LOADI 999', 'JMP 3'].join('\n');
+
 const claimEdit = (change: (claim: Record<string, unknown>) => void) => (edit: TraceEdit) => {
   const claim = edit.claim();
   change(claim);
@@ -153,12 +167,14 @@ export const BAD: readonly Bad[] = [
   // ── single cells ──
   {
     name: 'ffn.hidden--edited-product',
+    alsoFails: ['ffn.output'],
     base: 'fault_stack_underflow',
     description: 'row 1: hidden[0] + 1, so hidden ≠ gate ⊙ value',
     make: edited('fault_stack_underflow', (e) => e.set('hidden', 1, e.get('hidden', 1, 0) + 1, 0)),
   },
   {
     name: 'controls.wrap--wrong-wrap',
+    alsoFails: ['continuity.acc'],
     base: 'wrap_carry',
     description: 'row 1 (ADD 1 on 32767): next_acc saturated to 32767 instead of wrapped to -32768, its bits and prefix-ORs consistent, so only the wrap equation RAW_ACC = next_acc + 65536·q breaks on that row',
     make: edited('wrap_carry', (e) => {
@@ -168,6 +184,7 @@ export const BAD: readonly Bad[] = [
   },
   {
     name: 'decode.selector_pc--wrong-selector',
+    alsoFails: ['decode.opcode', 'ffn.gate', 'ffn.value', 'ffn.output', 'memory.read', 'memory.addr'],
     base: 'fault_stack_underflow',
     description: 'row 1 (pc 1): the one-hot selector moved to instruction 2, still one-hot but not the instruction at pc',
     make: edited('fault_stack_underflow', (e) => {
@@ -177,6 +194,7 @@ export const BAD: readonly Bad[] = [
   },
   {
     name: 'log.same_address--cleared-first-flag',
+    alsoFails: ['log.order', 'log.prev_is_last_value', 'log.last'],
     base: 'fault_stack_underflow',
     description: 'log row 2 (the first entry of address 256) marked as continuing the previous address 3',
     make: edited('fault_stack_underflow', (e) => e.set('log_first', 2, 0)),
@@ -184,42 +202,49 @@ export const BAD: readonly Bad[] = [
   // ── rows ──
   {
     name: 'continuity.step--skipped-row',
+    alsoFails: ['continuity.pc', 'continuity.sp', 'log.last', 'memory.permutation', 'memory.final_value', 'witness.rows'],
     base: 'fault_stack_underflow',
     description: 'row 1 deleted (a step left out): step goes 0, 2',
     make: edited('fault_stack_underflow', (e) => e.deleteRow(1)),
   },
   {
     name: 'continuity.step--duplicated-row',
+    alsoFails: ['continuity.pc', 'continuity.sp', 'log.order', 'log.last', 'memory.permutation', 'memory.final_value', 'witness.rows'],
     base: 'fault_stack_underflow',
     description: 'row 1 duplicated (a step replayed)',
     make: edited('fault_stack_underflow', (e) => e.duplicateRow(1)),
   },
   {
     name: 'continuity.step--swapped-rows',
+    alsoFails: ['continuity.pc', 'continuity.sp', 'log.last', 'padding.last_step', 'log.same_address', 'log.order', 'log.prev_is_last_value', 'padding.last_row', 'memory.permutation'],
     base: 'fault_stack_underflow',
     description: 'rows 1 and 2 swapped',
     make: edited('fault_stack_underflow', (e) => e.swapRows(1, 2)),
   },
   {
     name: 'boundary.step--deleted-first-row',
+    alsoFails: ['boundary.pc', 'boundary.acc', 'boundary.zero_flag', 'boundary.log_first', 'memory.permutation', 'memory.final_value', 'witness.rows'],
     base: 'fault_stack_underflow',
     description: 'row 0 deleted: the trace starts at step 1',
     make: edited('fault_stack_underflow', (e) => e.deleteRow(0)),
   },
   {
     name: 'padding.last_row--deleted-last-row',
+    alsoFails: ['memory.permutation', 'witness.rows'],
     base: 'fault_stack_underflow',
     description: 'the last row deleted: the trace stops short of the claimed 3 steps, and its last row is not marked as the last step',
     make: edited('fault_stack_underflow', (e) => e.deleteRow(e.rows - 1)),
   },
   {
     name: 'log.order--unsorted-log',
+    alsoFails: ['log.last', 'memory.permutation'],
     base: 'fault_stack_underflow',
     description: 'the memory log in step order instead of (address, step) order, its first flags and gap bits rebuilt (gaps that would be negative clipped to 0): only the sort order is wrong',
     make: edited('fault_stack_underflow', (e) => writeLog(e, logEntries(e).sort((a, b) => a.step - b.step))),
   },
   {
     name: 'memory.permutation--log-value-edited',
+    alsoFails: ['memory.final_value'],
     base: 'fault_stack_underflow',
     description: 'the log entries of address 3 (write, then read) say 8 where the steps wrote and read 7: the log is consistent in itself but is not a permutation of the accesses',
     make: edited('fault_stack_underflow', (e) => {
@@ -239,6 +264,7 @@ export const BAD: readonly Bad[] = [
   },
   {
     name: 'memory.initial_value--wrong-initial-memory',
+    alsoFails: ['memory.final_value'],
     base: 'dot_product',
     description: 'forged run: started with cell 0 = 9 while the program (and tvm.initial_memory) say 3; the first read of cell 0 returns 9 and its log_prev says 9',
     make: forged('dot_product', { maxSteps: 1_000_000, tamper: (m, step) => step === 0 && (m.memory[0] = 9) }),
@@ -261,7 +287,33 @@ export const BAD: readonly Bad[] = [
     description: 'forged run: the halted flag cleared after HALT and two more steps executed (max_steps 18)',
     make: forged('stack_roundtrip', { maxSteps: 18, tamper: (m, step) => step >= 16 && (m.regs[Reg.HALTED] = 0) }),
   },
+  // ── forged runs past what the machine can do: each passes every other rule (test/check/fixtures.test.ts) ──
+  {
+    name: 'decode.pc_wrap--call-at-255-pushes-256',
+    base: 'a 256-instruction program (CALL at 255)',
+    description: 'forged run: at pc 255 the forger clears pc_wrap so PC+1 = 256; CALL pushes 256 as its return address and POP loads acc 256, a value the machine never makes there (it pushes 0)',
+    make: forgedUnchecked(CALL_AT_255, { maxSteps: 100, editInput: (x) => x[1] === 255 && (x[2] = 256) }),
+  },
+  {
+    name: 'decode.valid_instruction--ret-to-256',
+    base: 'a 258-instruction program (RET of 256)',
+    description: 'forged run: RET pops 256, a bad return address the machine faults on; the forger runs on at pc 256 and 257 (PC+1 unwrapped, pc_wrap 0) and halts with acc 999 from code no run can reach',
+    make: forgedUnchecked(RET_PAST_255, { maxSteps: 100, editInput: (x) => x[1] >= 255 && (x[2] = x[1] + 1) }),
+  },
+  {
+    name: 'statement.ranges--ret-to-300-at-max-steps',
+    base: 'LOADI 300, PUSH, RET',
+    description: 'forged run: RET pops 300 at the last step allowed (max_steps 3), so no next row checks the pc; the claimed final pc 300 is no machine state',
+    make: forgedUnchecked('.memory 4\nLOADI 300\nPUSH\nRET\n', { maxSteps: 3 }),
+  },
   // ── the claim (metadata digest recomputed, so the claim check itself must catch it) ──
+  {
+    name: 'claim.steps--over-max-steps',
+    alsoFails: ['claim.ending'],
+    base: 'infinite_loop_20',
+    description: 'tvm.max_steps lowered to 19 under a claim of 20 steps',
+    make: edited('infinite_loop_20', (e) => e.setMeta(MetaKey.maxSteps, '19'), true),
+  },
   {
     name: 'claim.acc--forged-final-state',
     base: 'stack_roundtrip',
@@ -282,6 +334,7 @@ export const BAD: readonly Bad[] = [
   },
   {
     name: 'padding.last_step--claim-bound-early',
+    alsoFails: ['padding.last_row', 'memory.final_value', 'witness.rows', 'claim.ending'],
     base: 'stack_roundtrip',
     description: 'last_step moved from the last row to row 5 and the claim made row 5\'s state (6 steps): the claim would bind to a step in the middle of the run; it is caught where active does not fall after row 5 (and by the last row and the row count)',
     make: edited(
@@ -305,6 +358,7 @@ export const BAD: readonly Bad[] = [
   },
   {
     name: 'log.last--last-flag-cleared',
+    alsoFails: ['memory.final_value'],
     base: 'stack_roundtrip',
     description: 'log_last cleared on the last entry of cell 0: that cell\'s final value would drop out of the final-memory multiset',
     make: edited('stack_roundtrip', (e) => e.set('log_last', firstRow(e, (r) => e.get('log_addr', r) === 0 && e.get('log_last', r) === 1, 'the last entry of cell 0'), 0)),
@@ -339,6 +393,7 @@ export const BAD: readonly Bad[] = [
   // ── the metadata ──
   {
     name: 'metadata.weights_sha256--edited-program',
+    alsoFails: ['decode.arg', 'ffn.output'],
     base: 'fault_stack_underflow',
     description: "tvm.program edited ('LOADI 7' → 'LOADI 8') under the old weights digest",
     make: edited('fault_stack_underflow', (e) => e.setMeta(MetaKey.program, e.getMeta(MetaKey.program).replace('LOADI 7', 'LOADI 8')), true),

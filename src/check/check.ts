@@ -8,7 +8,7 @@ import { encodeMetadata, fieldIsSound, FIELDS, fieldsHolding, metadataDigest, Me
 import type { ColumnSlot } from '../trace/layout.js';
 import { openTrace, type TraceBatch } from '../trace/reader.js';
 import { cellValue, joinRows, readCell } from './cells.js';
-import { claimEndingFailures } from './claim.js';
+import { claimEndingFailures, claimRangeFailures } from './claim.js';
 import { compileRowSet, residualBig, type CompiledRowSet } from './codegen.js';
 import { Expander, type AirDocument, type Instance } from './expand.js';
 import { MemoryArguments } from './memory.js';
@@ -138,6 +138,7 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
       failures.add(general('metadata.initial_memory', 'memory size or initial memory differ from the program\'s', JSON.stringify(reference.initialMemory), JSON.stringify(meta.initialMemory)));
     if (meta.ffDim < compiled.minFfDim)
       failures.add(general('metadata.ff_dim', `ff_dim ${meta.ffDim} is narrower than the widest instruction (${compiled.minFfDim} units)`, String(compiled.minFfDim), String(meta.ffDim)));
+    for (const f of claimRangeFailures(meta.claim, meta.memorySize)) failures.add(general(f.constraint, f.message, f.expected, f.actual));
     if (meta.claim.steps > meta.maxSteps)
       failures.add(general('claim.steps', `the claim has ${meta.claim.steps} steps, more than max_steps ${meta.maxSteps}`, `≤ ${meta.maxSteps}`, String(meta.claim.steps)));
     if (failures.count > 0 && (meta.instructions !== reference.instructions.length || meta.ffDim < compiled.minFfDim)) return report();

@@ -8,6 +8,19 @@ import type { Claim } from '../trace/metadata.js';
  * be what the reference interpreter raises from the claimed final state; a run that neither
  * halted nor faulted must have used all of max_steps. Returns failure messages.
  */
+/** The obligation statement.ranges on a whole run's final state: it is a machine state. */
+export function claimRangeFailures(claim: Claim, memorySize: number): Array<{ constraint: string; message: string; expected: string; actual: string }> {
+  const failures: Array<{ constraint: string; message: string; expected: string; actual: string }> = [];
+  const within = (name: string, value: number, low: number, high: number) => {
+    if (value < low || value > high) failures.push({ constraint: 'statement.ranges', message: `the claimed final ${name} ${value} is outside ${low}..${high}: no machine state has it`, expected: `${low}..${high}`, actual: String(value) });
+  };
+  within('pc', claim.pc, 0, 255);
+  within('acc', claim.acc, -32768, 32767);
+  within('sp', claim.sp, 0, memorySize);
+  claim.memory.forEach((v, a) => within(`memory[${a}]`, v, -32768, 32767));
+  return failures;
+}
+
 export function claimEndingFailures(program: Program, claim: Claim, maxSteps: number, rows: number): Array<{ constraint: string; message: string; expected: string; actual: string }> {
   const failures: Array<{ constraint: string; message: string; expected: string; actual: string }> = [];
   if (claim.steps !== rows)

@@ -139,6 +139,13 @@ function i16Array(value: unknown, key: string, length: number): number[] {
   return value as number[];
 }
 
+/** A bound on the integers of a claim: the ranges of a machine state are the verifier obligation statement.ranges (checkTrace), not a parse error. */
+const CLAIM_INT = 2 ** 31;
+
+/**
+ * The claim's JSON: its fields and their types. Values are integers of magnitude ≤ 2^31; whether
+ * they form a machine state (pc a byte, acc an i16, …) is the obligation statement.ranges.
+ */
 export function parseClaim(value: unknown, memorySize: number, where = MetaKey.claim): Claim {
   const bad = (what: string) => new MetadataError(`${where}: ${what}`);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('not an object');
@@ -158,15 +165,18 @@ export function parseClaim(value: unknown, memorySize: number, where = MetaKey.c
       throw bad("'fault' must be null or {kind, step, pc, message}");
     fault = { kind: f.kind as FaultKind, step: f.step as number, pc: f.pc as number, message: f.message as string };
   }
+  const memory = c.memory;
+  if (!Array.isArray(memory) || memory.length !== memorySize || !memory.every((v) => isInt(v, -CLAIM_INT, CLAIM_INT)))
+    throw bad(`'memory' must be ${memorySize} integers`);
   return {
     steps: field('steps', 0, Number.MAX_SAFE_INTEGER),
-    pc: field('pc', 0, 255),
-    acc: field('acc', -32768, 32767),
-    sp: field('sp', 0, memorySize),
+    pc: field('pc', -CLAIM_INT, CLAIM_INT),
+    acc: field('acc', -CLAIM_INT, CLAIM_INT),
+    sp: field('sp', -CLAIM_INT, CLAIM_INT),
     zero: flag('zero_flag'),
     carry: flag('carry_flag'),
     halted: flag('halted'),
-    memory: i16Array(c.memory, `${where}.memory`, memorySize),
+    memory: memory as number[],
     fault,
   };
 }

@@ -42,6 +42,13 @@ describe('known-bad fixtures', () => {
     const first = report.failures[0];
     expect(first.constraint.replace(/\[.*$/, ''), `${file}: first failure ${first.message}`).toBe(rule);
   });
+
+  it.each(bad)('%s breaks its rule and exactly the rules listed with it (most: no other)', async (file) => {
+    const fixture = BAD.find((b) => `${b.name}.arrow` === file)!;
+    const report = await checkTrace(join(FIXTURES_DIR, 'bad', file), { maxFailures: 1000 });
+    const rules = new Set(report.failures.map((f) => f.constraint.replace(/\[.*$/, '')));
+    expect([...rules].sort()).toEqual([ruleOf(fixture.name), ...(fixture.alsoFails ?? [])].sort());
+  });
 });
 
 describe('fixtures are up to date', () => {
