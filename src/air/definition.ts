@@ -62,6 +62,8 @@ export interface Obligation {
   name: string;
   applies_to: 'statement' | 'witness_file';
   description: string;
+  /** How the TypeScript checker makes it: a check that reports this name, or by construction (it takes the value from the source of truth). */
+  checker: 'checked' | 'by_construction';
 }
 
 const t = (coef: number | string, ...vars: string[]): Term => ({ coef, vars });
@@ -582,25 +584,25 @@ export const ARGUMENTS: Argument[] = [
  * argument's, and no other.
  */
 export const OBLIGATIONS: Obligation[] = [
-  { name: 'statement.program', applies_to: 'statement', description: "the tables (selector coefficients, weights, controls, memory_size) are rebuilt from the program the verifier is given; the trace's weights digest equals the recompiled one's" },
-  { name: 'statement.initial_state', applies_to: 'statement', description: "a whole run starts in the program's initial state: initial_step 0, pc 0, acc 0, sp = memory_size, zero_flag 1, carry_flag 0, initial_memory = the program's .init cells" },
-  { name: 'statement.ranges', applies_to: 'statement', description: 'every public state is a machine state: pc 0..255, acc and memory cells -32768..32767, sp 0..memory_size, flags 0/1, initial_step ≥ 0, final_step > initial_step (at least one step)' },
-  { name: 'statement.field', applies_to: 'statement', description: 'the field is one in which the constraints bind (sound_fields): there every value the constraints allow is a unique integer below p/2 in magnitude' },
-  { name: 'claim.steps', applies_to: 'statement', description: 'steps = final_step - initial_step ≤ max_steps' },
-  { name: 'claim.ending', applies_to: 'statement', description: 'a run that neither halted nor faulted used all of max_steps: steps = max_steps' },
-  { name: 'claim.fault', applies_to: 'statement', description: 'a claimed fault is never halted as well, happens before max_steps (steps < max_steps), and is exactly what the reference interpreter raises when it executes one more step from the claimed final state (kind, step, pc, message)' },
-  { name: 'claim.initial_state', applies_to: 'statement', description: 'a run of no steps (it faulted at step 0) proves nothing: its claim is the initial state and its fault, checked by re-execution' },
-  { name: 'metadata.air', applies_to: 'witness_file', description: 'tvm.air names this AIR' },
-  { name: 'metadata.program', applies_to: 'witness_file', description: 'tvm.program assembles, is in canonical form, and equals the program given to the checker' },
-  { name: 'metadata.weights_sha256', applies_to: 'witness_file', description: "tvm.weights_sha256 is the recompiled program's weights digest" },
-  { name: 'metadata.instructions', applies_to: 'witness_file', description: "tvm.instructions is the program's length" },
-  { name: 'metadata.initial_memory', applies_to: 'witness_file', description: "tvm.memory_size and tvm.initial_memory are the program's" },
-  { name: 'metadata.ff_dim', applies_to: 'witness_file', description: "tvm.ff_dim is at least the program's widest instruction" },
-  { name: 'metadata.encoding', applies_to: 'witness_file', description: 'every tvm.* entry is in its canonical encoding, and none is unknown' },
-  { name: 'metadata.max_abs_value', applies_to: 'witness_file', description: 'tvm.max_abs_value is max(2^15, the largest |value| of the int32 columns)' },
-  { name: 'metadata.fields', applies_to: 'witness_file', description: 'tvm.fields lists exactly the sound fields whose p/2 exceeds tvm.max_abs_value' },
-  { name: 'metadata.metadata_sha256', applies_to: 'witness_file', description: 'tvm.metadata_sha256 is the digest of every other tvm.* entry' },
-  { name: 'witness.rows', applies_to: 'witness_file', description: 'a file holds the steps only (active rows, no padding): its row count is the claim\'s steps' },
+  { name: 'statement.program', applies_to: 'statement', description: "the tables (selector coefficients, weights, controls, memory_size) are rebuilt from the program the verifier is given (the checker recompiles tvm.program, or --program, and checks the weights digest: metadata.program, metadata.weights_sha256)" , checker: 'by_construction' },
+  { name: 'statement.initial_state', applies_to: 'statement', description: "a whole run starts in the program's initial state: initial_step 0, pc 0, acc 0, sp = memory_size, zero_flag 1, carry_flag 0, initial_memory = the program's .init cells (the checker takes initial_* from the program; metadata.initial_memory checks the file agrees)" , checker: 'by_construction' },
+  { name: 'statement.ranges', applies_to: 'statement', description: 'every public state is a machine state: pc 0..255, acc and memory cells -32768..32767, sp 0..memory_size, flags 0/1, initial_step ≥ 0, final_step > initial_step (at least one step)' , checker: 'checked' },
+  { name: 'statement.field', applies_to: 'statement', description: 'the field is one in which the constraints bind (sound_fields): there every value the constraints allow is a unique integer below p/2 in magnitude' , checker: 'checked' },
+  { name: 'claim.steps', applies_to: 'statement', description: 'steps = final_step - initial_step ≤ max_steps' , checker: 'checked' },
+  { name: 'claim.ending', applies_to: 'statement', description: 'a run that neither halted nor faulted used all of max_steps: steps = max_steps' , checker: 'checked' },
+  { name: 'claim.fault', applies_to: 'statement', description: 'a claimed fault is never halted as well, happens before max_steps (steps < max_steps), and is exactly what the reference interpreter raises when it executes one more step from the claimed final state (kind, step, pc, message)' , checker: 'checked' },
+  { name: 'claim.initial_state', applies_to: 'statement', description: 'a run of no steps (it faulted at step 0) proves nothing: its claim is the initial state and its fault, checked by re-execution' , checker: 'checked' },
+  { name: 'metadata.air', applies_to: 'witness_file', description: 'tvm.air names this AIR' , checker: 'checked' },
+  { name: 'metadata.program', applies_to: 'witness_file', description: 'tvm.program assembles, is in canonical form, and equals the program given to the checker' , checker: 'checked' },
+  { name: 'metadata.weights_sha256', applies_to: 'witness_file', description: "tvm.weights_sha256 is the recompiled program's weights digest" , checker: 'checked' },
+  { name: 'metadata.instructions', applies_to: 'witness_file', description: "tvm.instructions is the program's length" , checker: 'checked' },
+  { name: 'metadata.initial_memory', applies_to: 'witness_file', description: "tvm.memory_size and tvm.initial_memory are the program's" , checker: 'checked' },
+  { name: 'metadata.ff_dim', applies_to: 'witness_file', description: "tvm.ff_dim is at least the program's widest instruction" , checker: 'checked' },
+  { name: 'metadata.encoding', applies_to: 'witness_file', description: 'every tvm.* entry is in its canonical encoding, and none is unknown' , checker: 'checked' },
+  { name: 'metadata.max_abs_value', applies_to: 'witness_file', description: 'tvm.max_abs_value is max(2^15, the largest |value| of the int32 columns)' , checker: 'checked' },
+  { name: 'metadata.fields', applies_to: 'witness_file', description: 'tvm.fields lists exactly the sound fields whose p/2 exceeds tvm.max_abs_value' , checker: 'checked' },
+  { name: 'metadata.metadata_sha256', applies_to: 'witness_file', description: 'tvm.metadata_sha256 is the digest of every other tvm.* entry' , checker: 'checked' },
+  { name: 'witness.rows', applies_to: 'witness_file', description: 'a file holds the steps only (active rows, no padding): its row count is the claim\'s steps' , checker: 'checked' },
 ];
 
 /**
