@@ -51,16 +51,14 @@ export class LogFiller {
         records: new Int32Array(fill.memory.buffer, recordsAt, 2 * fill.shape.batchRows),
       });
     }
-    this.chunks = spill.chunks();
+    this.chunks = spill.chunks(true);
     this.upcoming = this.read();
   }
 
-  /** The next chunk from the spill, copied when it is the spill's reusable read buffer. */
+  /** The next chunk from the spill (each its own buffer: one is read ahead). */
   private read(): [number, Int32Array, number] | null {
     const next = this.chunks.next();
-    if (next.done) return null;
-    const [addr, records, entries] = next.value;
-    return [addr, records.slice(0, 2 * entries), entries];
+    return next.done ? null : next.value;
   }
 
   /** The next `rows` entries of the log into rows [0, rows) of `buffers`. */

@@ -131,14 +131,16 @@ export class AccessSpill {
   /**
    * The buckets' chunks in (address, step) order, each as [address, records, count]: records
    * hold `count` entries of two words, step then accessWord(value, kind). A chunk read
-   * back from the scratch file lands in one reused buffer, valid until the next chunk.
+   * back from the scratch file lands in one reused buffer, valid until the next chunk, unless
+   * `lasting` (then each gets its own: a reader that looks one chunk ahead).
    */
-  *chunks(): Generator<[number, Int32Array, number]> {
-    const spilled = new Int32Array(CHUNK * WORDS);
-    const spilledBytes = new Uint8Array(spilled.buffer);
+  *chunks(lasting = false): Generator<[number, Int32Array, number]> {
+    let spilled = new Int32Array(CHUNK * WORDS);
     for (let addr = 0; addr < ADDRESSES; addr++) {
       for (const chunk of this.full[addr]) {
         if (typeof chunk === 'number') {
+          if (lasting) spilled = new Int32Array(CHUNK * WORDS);
+          const spilledBytes = new Uint8Array(spilled.buffer);
           for (let done = 0; done < spilledBytes.length; ) done += this.scratch.read(spilledBytes.subarray(done), chunk + done);
           yield [addr, spilled, CHUNK];
         } else {
