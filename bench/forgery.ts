@@ -76,7 +76,7 @@ async function worker(shard: number, shards: number): Promise<void> {
       if (forgery.opcode !== null) tally.opcodes[forgery.opcode] = (tally.opcodes[forgery.opcode] ?? 0) + 1;
       const first = verdict.first[fields[0]] ?? 'none';
       tally.first[first] = (tally.first[first] ?? 0) + 1;
-      if (verdict.rules.some((r) => spec.caughtBy.includes(r))) tally.named++;
+      if (spec.caughtBy.length === 0 || verdict.rules.some((r) => spec.caughtBy.includes(r))) tally.named++;
       if (verdict.acceptedIn.length > 0) {
         tally.accepted++;
         if (accepted.length < 5) accepted.push(`accepted in ${verdict.acceptedIn.join(', ')}: ${reproducer(forgery)}`);

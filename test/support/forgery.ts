@@ -18,6 +18,7 @@
  * it is read) is not a forgery: the generator draws again. Every forgery is a pure function of
  * (class, seed), so a run can be sharded and any forgery replayed from its seed.
  */
+import * as arrow from 'apache-arrow';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +28,18 @@ import { OPCODES, type OpcodeSpec } from '../../src/isa/opcodes.js';
 import { printProgram } from '../../src/isa/print.js';
 import type { Program } from '../../src/isa/program.js';
 import { FfnMachine } from '../../src/runtime/ffn/engine.js';
-import { compileProgram } from '../../src/compiler/compile.js';
+import { compileProgram, type CompiledProgram } from '../../src/compiler/compile.js';
+import { controlTable } from '../../src/compiler/control-table.js';
+import { In, INPUT_DIM, Out, OUTPUT_DIM, WORD_BITS } from '../../src/compiler/layout.js';
+import { nextCarry, nextZero } from '../../src/isa/controls.js';
+import { ReadModeCode } from '../../src/isa/opcodes.js';
+import { createTap, type FfnTap } from '../../src/runtime/ffn/engine.js';
+import { recordBatch, traceSchema } from '../../src/trace/arrow-batch.js';
+import { traceMetadata } from '../../src/trace/export.js';
+import { TraceBuffers } from '../../src/trace/layout.js';
+import { encodeMetadata, FIELDS } from '../../src/trace/metadata.js';
+import { AccessSpill } from '../../src/trace/spill.js';
+import { accessOf, WitnessBuilder } from '../../src/trace/witness.js';
 import { FAULT_KINDS, makeFault } from '../../src/runtime/fault.js';
 import { Reg } from '../../src/runtime/state.js';
 import { MetaKey } from '../../src/trace/metadata.js';
@@ -58,6 +70,12 @@ export const FORGERY_CLASSES: readonly ForgeryClassSpec[] = [
   { name: 'tamper.memory', weight: 8, caughtBy: ['log.read_returns_prev', 'memory.final_value'], description: 'a memory cell set to another i16 between two steps' },
   { name: 'tamper.return_address', weight: 6, caughtBy: ['log.read_returns_prev', 'memory.final_value'], description: 'the return address CALL pushed changed (inside the callee or right before its RET)' },
   {
+    name: 'tamper.multi',
+    weight: 5,
+    caughtBy: [],
+    description: '2 to 4 of the tampers above at different steps (any of pc, acc, sp, the flags, halted, a memory cell, before step 0 too)',
+  },
+  {
     name: 'tamper.initial_state',
     weight: 5,
     caughtBy: ['boundary.pc', 'boundary.acc', 'boundary.sp', 'boundary.zero_flag', 'boundary.carry_flag', 'memory.initial_value', 'memory.final_value', 'claim.initial_state', 'statement.ranges'],
@@ -67,6 +85,18 @@ export const FORGERY_CLASSES: readonly ForgeryClassSpec[] = [
   { name: 'wrap255.every_opcode', weight: 2, caughtBy: ['decode.pc_wrap'], description: 'each of the 26 instructions at pc 255 with pc_wrap = 0 (PC+1 = 256): the advancing ones run on at pc 256' },
   { name: 'ret_past_255.run_on', weight: 2, caughtBy: ['decode.valid_instruction'], description: 'a RET pops 256..L-1 (the VM faults) and the forger runs on in code past 255 to a HALT' },
   { name: 'ret_out_of_range.last_step', weight: 3, caughtBy: ['statement.ranges'], description: 'a RET pops a value outside 0..255 on the last step allowed: the claimed pc is no machine state' },
+  {
+    name: 'fault_skipped.memory',
+    weight: 4,
+    caughtBy: ['decode.valid_instruction', 'memory.initial_value'],
+    description: 'a step the VM faults on, run on: a direct address ≥ N (LOAD, STORE, ADDM, …) or a POP/RET at sp = N (stack underflow) reads or writes a cell past memory, the forger choosing its value',
+  },
+  {
+    name: 'field31.wrap',
+    weight: 3,
+    caughtBy: ['controls.wrap', 'statement.field'],
+    description: 'the last step\'s next_acc replaced by a value that satisfies controls.wrap modulo BabyBear or M31 (quotient chosen mod p, flags and claim to match); checked in int, goldilocks, babybear and m31',
+  },
   { name: 'claim.steps', weight: 5, caughtBy: ['witness.rows', 'claim.steps', 'claim.ending'], description: 'the claim\'s step count changed' },
   {
     name: 'claim.ending',
@@ -91,6 +121,8 @@ export interface Forgery {
   /** The opcode this forgery exercises (the instruction at the tamper, at pc 255, the RET…), or null. */
   readonly opcode: string | null;
   readonly bytes: Uint8Array;
+  /** Fields to check it in as well (the 31-bit ones for field31.*). */
+  readonly fields?: readonly CheckField[];
 }
 
 // ── small helpers ──
@@ -341,6 +373,30 @@ function tamperForgery(cls: string, seed: number, r: Random): Forgery | null {
         },
         () => callProgram(r),
       );
+    case 'tamper.multi': {
+      const kinds = ['pc', 'acc', 'sp', 'zero', 'carry', 'memory', 'memory', 'halted'] as const;
+      for (let attempt = 0; attempt < 40; attempt++) {
+        const { program, maxSteps } = smallProgram(r, seed % OPS.length);
+        const run = honest(program, maxSteps);
+        if (run.steps < 3) continue;
+        const count = r.int(2, Math.min(4, run.steps));
+        const at = new Map<number, (typeof kinds)[number]>();
+        while (at.size < count) at.set(r.int(0, run.steps - 1), r.pick(kinds));
+        const done: string[] = [];
+        const bytes = forgeTrace(program, {
+          maxSteps,
+          tamper: (m, step) => {
+            const kind = at.get(step);
+            if (kind === undefined || (kind === 'halted' && done.length < count - 1)) return;
+            const what = regTampers[kind](m, r);
+            if (what !== null) done.push(`before step ${step}: ${what}`);
+          },
+        });
+        if (done.length < 2 || equalBytes(bytes, run.bytes())) continue;
+        return { cls, seed, description: done.join('; '), program, maxSteps, opcode: null, bytes };
+      }
+      return null;
+    }
     case 'tamper.initial_state':
       return tamperedRun(
         cls,
@@ -448,6 +504,248 @@ function retPastForgery(cls: string, seed: number, r: Random): Forgery | null {
   const maxSteps = pre.length + 3;
   const bytes = forgeUnchecked(program, { maxSteps });
   return { cls, seed, description: `RET pops ${v} on step ${maxSteps - 1}, the last of max_steps ${maxSteps}: the claim's pc is ${v}`, program, maxSteps, opcode: 'RET', bytes };
+}
+
+// ── fault_skipped.*: a forger that runs on through the VM's memory faults ──
+
+/**
+ * Like forgeUnchecked (test/support/forge.ts), but memory has 256 cells for the forger: an
+ * access at an address ≥ N (a direct operand past memory, or mem[SP] at sp = N) goes through,
+ * reading the value the forger put there (`outside`). The claim is the first N cells.
+ */
+function forgeOutside(program: Program, maxSteps: number, outside: (addr: number) => number): Uint8Array {
+  const compiled = compileProgram(program);
+  const table = controlTable(compiled);
+  const tap = createTap(Math.max(1, compiled.minFfDim), Math.max(1, maxSteps));
+  const N = program.memorySize;
+  const memory = Int32Array.from({ length: 256 }, (_, a) => (a < N ? program.initialMemory[a] : outside(a)));
+  const initialMemory = [...memory];
+  let pc = 0;
+  let acc = 0;
+  let sp = N;
+  let zero = 1;
+  let carry = 0;
+  let halted = 0;
+  let steps = 0;
+  while (steps < maxSteps && halted === 0) {
+    if (pc < 0 || pc >= compiled.instructions.length) break;
+    const mode = table.readMode[pc];
+    const readAddr = mode === ReadModeCode.direct ? table.readAddr[pc] : sp;
+    if (mode !== ReadModeCode.none && (readAddr < 0 || readAddr > 255)) break;
+    const x = tap.input.subarray(steps * INPUT_DIM, (steps + 1) * INPUT_DIM);
+    x[In.CONST] = 1;
+    x[In.PC] = pc;
+    x[In.PC_NEXT] = (pc + 1) & 255;
+    x[In.ACC] = acc;
+    x[In.ZERO] = zero;
+    x[In.CARRY] = carry;
+    x[In.HALTED] = 0;
+    x[In.SP] = sp;
+    x[In.OPERAND] = mode === ReadModeCode.none ? 0 : memory[readAddr];
+    for (let i = 0; i < WORD_BITS; i++) {
+      x[In.ACC_BITS + i] = (x[In.ACC] >>> i) & 1;
+      x[In.OPERAND_BITS + i] = (x[In.OPERAND] >>> i) & 1;
+    }
+    const out = evaluateFfn(compiled.instructions[pc], x, tap, steps);
+    if (out[Out.WRITE_ENABLE] === 1) {
+      const addr = out[Out.WRITE_ADDR];
+      if (addr < 0 || addr > 255) break;
+      memory[addr] = out[Out.WRITE_VALUE];
+    }
+    const raw = out[Out.RAW_ACC];
+    const wrapped = ((raw + 32768) & 0xffff) - 32768;
+    zero = nextZero(table.zeroRule[pc], wrapped, zero);
+    carry = nextCarry(table.carryRule[pc], raw, wrapped, carry);
+    acc = wrapped;
+    sp = out[Out.NEXT_SP];
+    halted = table.halts[pc];
+    pc = out[Out.NEXT_PC];
+    steps++;
+  }
+  tap.row = steps;
+  const final = { steps, pc, acc, sp, zero: zero === 1, carry: carry === 1, halted: halted === 1, memory: Array.from(memory.subarray(0, N)), fault: null };
+  return witnessBytes(compiled, tap, final, initialMemory, maxSteps);
+}
+
+/** The FFN of one instruction on input x, into row `row` of the tap (as forge.ts does). */
+function evaluateFfn(instruction: CompiledProgram['instructions'][number], x: Int32Array, tap: FfnTap, row: number): number[] {
+  const out = [...instruction.bias];
+  const F = tap.ffDim;
+  instruction.units.forEach((unit, k) => {
+    const g = unit.gate < 0 ? 1 : x[unit.gate];
+    const v = x[unit.value];
+    tap.gate[row * F + k] = g;
+    tap.value[row * F + k] = v;
+    tap.hidden[row * F + k] = g * v;
+    out[unit.out] += unit.coeff * g * v;
+  });
+  tap.output.set(out, row * OUTPUT_DIM);
+  return out;
+}
+
+function largest(values: Int32Array, count: number): number {
+  let max = 0;
+  for (let i = 0; i < count; i++) max = Math.max(max, Math.abs(values[i]));
+  return max;
+}
+
+/** The witness of the tap's rows as Arrow file bytes, as forge.ts writes it (the log's first entries see `initialMemory`). */
+function witnessBytes(compiled: CompiledProgram, tap: FfnTap, final: Parameters<typeof traceMetadata>[2]['final'], initialMemory: ArrayLike<number>, maxSteps: number): Uint8Array {
+  const program = compiled.program;
+  const ffDim = tap.ffDim;
+  const dims = { ffDim, instructions: program.instructions.length };
+  const table = controlTable(compiled);
+  const rows = final.steps;
+  const spill = new AccessSpill(tmpdir());
+  try {
+    const access = new Int32Array(3);
+    for (let r = 0; r < rows; r++) {
+      accessOf(tap, r, table, access);
+      spill.push(access[0], r, access[1], access[2]);
+    }
+    const maxAbs = Math.max(2 ** 15, rows - 1, largest(tap.hidden, rows * ffDim), largest(tap.output, rows * OUTPUT_DIM));
+    const metadata = traceMetadata(program, compiled, { maxSteps, ffDim, final, maxAbs });
+    const schema = traceSchema(dims, encodeMetadata(metadata));
+    const writer = new arrow.RecordBatchFileWriter();
+    writer.reset(undefined, schema);
+    if (rows > 0) {
+      const buffers = new TraceBuffers(dims, rows, { hidden: tap.hidden, output: tap.output });
+      buffers.clearBitmaps();
+      // trace v2 takes the initial memory and marks the last step; v1 did neither (the harness runs on both).
+      const Builder = WitnessBuilder as unknown as { new (...args: unknown[]): WitnessBuilder; markLastStep?: (b: TraceBuffers, row: number) => void };
+      const witness = new Builder(table, dims.instructions, initialMemory);
+      witness.fillExecution(buffers, tap, rows, 0);
+      const slice = spill.sorted(rows).next();
+      if (slice.done || slice.value.length !== rows) throw new Error('forged log out of step with the run');
+      witness.fillLog(buffers, slice.value);
+      Builder.markLastStep?.(buffers, rows - 1);
+      writer.write(recordBatch(buffers, schema, rows));
+    }
+    writer.finish();
+    return writer.toUint8Array(true);
+  } finally {
+    spill.dispose();
+  }
+}
+
+const DIRECT = OPS.filter((s) => s.operand === 'address');
+
+function faultSkippedForgery(cls: string, seed: number, r: Random): Forgery | null {
+  const N = r.int(1, 8);
+  const pre = straightLines(r, r.int(0, 4), N - 1, NARROW);
+  let at: string;
+  let spec: OpcodeSpec;
+  let what: string;
+  const post = [...straightLines(r, r.int(0, 4), N - 1, NARROW), 'HALT'];
+  const v = i16(r);
+  let outside = v;
+  if (r.chance(0.6)) {
+    // A direct address past memory (the VM: memory_out_of_bounds).
+    spec = r.chance(0.7) ? r.pick(DIRECT.filter((s) => !WIDE.has(s.mnemonic))) : r.pick(DIRECT);
+    const a = r.chance(0.5) ? N : r.int(N, 255);
+    at = `${spec.mnemonic} ${a}`;
+    what = `${at} with memory ${N}: the forger ${spec.writesMemory ? 'writes' : `reads ${v}`} past memory`;
+  } else {
+    // POP or RET at sp = N (the VM: stack_underflow); RET's "return address" a HALT.
+    spec = byMnemonic(r.pick(['POP', 'RET']));
+    at = spec.mnemonic;
+    // Then a PUSH puts sp back to N (the claimed sp stays a machine state); RET returns to it.
+    post.unshift('PUSH');
+    if (spec.mnemonic === 'RET') outside = pre.length + 1;
+    what = `${at} at sp = ${N} (nothing pushed): the forger reads ${spec.mnemonic === 'RET' ? `the return address ${pre.length + 1}` : v} at mem[${N}], then PUSHes`;
+  }
+  const lines = [`.memory ${N}`, ...pre, at, ...post];
+  const program = assemble(lines.join('\n'));
+  const maxSteps = 64;
+  const bytes = forgeOutside(program, maxSteps, () => outside);
+  return { cls, seed, description: what, program, maxSteps, opcode: spec.mnemonic, bytes };
+}
+
+// ── field31.*: a wrap quotient chosen modulo a 31-bit prime ──
+
+/** Set a 16-bit word, its two's-complement bits and their prefix ORs on one row. */
+function setWord(edit: TraceEdit, row: number, word: string | null, bits: string, ors: string, value: number): void {
+  if (word !== null) edit.set(word, row, value);
+  const u = value & 0xffff;
+  let or = 0;
+  for (let i = 0; i < WORD_BITS; i++) {
+    edit.set(bits, row, (u >> i) & 1, i);
+    if (i >= 1) {
+      or = i === 1 ? (u & 1) | ((u >> 1) & 1) : or | ((u >> i) & 1);
+      edit.set(ors, row, or, i - 1);
+    }
+  }
+}
+
+function field31Forgery(cls: string, seed: number, r: Random, dir: string): Forgery | null {
+  const fieldName = r.pick(['babybear', 'm31'] as const);
+  const p = FIELDS[fieldName];
+  const inv65536 = modPow(65536n, p - 2n, p);
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const { program, maxSteps } = smallProgram(r, seed % OPS.length);
+    const run = honest(program, maxSteps);
+    if (run.steps === 0) continue;
+    const path = join(dir, `honest-${process.pid}.arrow`);
+    writeFileSync(path, run.bytes());
+    const edit = TraceEdit.read(path);
+    const row = edit.rows - 1;
+    const raw = BigInt(edit.get('output', row, Out.RAW_ACC));
+    const truth = edit.get('next_acc', row);
+    // Every i16 next_acc' whose quotient (raw - next_acc')/65536 mod p is an i16: ~2 of 65,536.
+    const start = r.int(-32768, 32767);
+    let found: { acc: number; q: number } | null = null;
+    for (let k = 0; k < 65536 && found === null; k++) {
+      const acc = ((start + k + 32768) & 0xffff) - 32768;
+      if (acc === truth) continue;
+      let q = (((raw - BigInt(acc)) % p) + p) % p;
+      q = (q * inv65536) % p;
+      if (q > p / 2n) q -= p;
+      if (q >= -32768n && q <= 32767n) found = { acc, q: Number(q) };
+    }
+    if (found === null) continue;
+    const op = OPS[edit.get('opcode', row)];
+    setWord(edit, row, 'next_acc', 'acc_bits', 'acc_or', found.acc);
+    setWord(edit, row, null, 'quot_bits', 'quot_or', found.q);
+    const quotOr = edit.get('quot_or', row, WORD_BITS - 2);
+    const rawNegative = edit.get('quot_bits', row, 15) + (1 - quotOr) * edit.get('acc_bits', row, 15);
+    edit.set('raw_negative', row, rawNegative);
+    const zero = op.zero === 'result' ? 1 - edit.get('acc_or', row, WORD_BITS - 2) : edit.get('input', row, In.ZERO);
+    const carryIn = edit.get('input', row, In.CARRY);
+    const carry = op.carry === 'keep' ? carryIn : op.carry === 'overflow' ? quotOr : op.carry === 'signed_less' ? rawNegative : 0;
+    edit.set('next_zero', row, zero);
+    edit.set('next_carry', row, carry);
+    const claim = edit.claim() as Record<string, unknown>;
+    const zeroKey = 'zero_flag' in claim ? 'zero_flag' : 'zero';
+    const carryKey = 'carry_flag' in claim ? 'carry_flag' : 'carry';
+    claim.acc = found.acc;
+    claim[zeroKey] = zero === 1;
+    claim[carryKey] = carry === 1;
+    edit.setClaim(claim);
+    edit.reseal();
+    return {
+      cls,
+      seed,
+      description: `last step (${op.mnemonic}): next_acc ${truth} → ${found.acc}, wrap quotient ${found.q} (RAW_ACC ${raw} = next_acc + 65536·q mod ${fieldName}), flags and claim to match`,
+      program,
+      maxSteps,
+      opcode: op.mnemonic,
+      bytes: edit.toBytes(),
+      fields: ['babybear', 'm31'],
+    };
+  }
+  return null;
+}
+
+function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
+  let result = 1n;
+  let b = base % modulus;
+  let e = exponent;
+  while (e > 0n) {
+    if (e & 1n) result = (result * b) % modulus;
+    b = (b * b) % modulus;
+    e >>= 1n;
+  }
+  return result;
 }
 
 // ── claim.* ──
@@ -565,6 +863,8 @@ export function makeForgery(cls: string, seed: number, dir: string): Forgery | n
   if (cls.startsWith('wrap255.')) return wrapForgery(cls, seed, r);
   if (cls.startsWith('ret_')) return retPastForgery(cls, seed, r);
   if (cls.startsWith('claim.')) return claimForgery(cls, seed, r, dir);
+  if (cls.startsWith('fault_skipped.')) return faultSkippedForgery(cls, seed, r);
+  if (cls.startsWith('field31.')) return field31Forgery(cls, seed, r, dir);
   throw new RangeError(`unknown forgery class ${cls}`);
 }
 
@@ -589,7 +889,7 @@ export async function judge(forgery: Forgery, dir: string, fields: readonly Chec
   const acceptedIn: CheckField[] = [];
   const rules = new Set<string>();
   const first: Partial<Record<CheckField, string>> = {};
-  for (const field of fields) {
+  for (const field of [...fields, ...(forgery.fields ?? []).filter((f) => !fields.includes(f))]) {
     try {
       const report = await checkTrace(path, { field, maxFailures: 64 });
       if (report.ok) acceptedIn.push(field);
