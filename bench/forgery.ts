@@ -16,10 +16,9 @@
  *
  * Exit 1 if any forgery was accepted.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { CheckField } from '../src/check/check.js';
 import { classSchedule, FORGERY_CLASSES, judge, makeForgery, reproducer, scratchDir } from '../test/support/forgery.js';
 
@@ -59,6 +58,7 @@ async function worker(shard: number, shards: number): Promise<void> {
   const { dir, dispose } = scratchDir();
   const tallies: Record<string, ClassTally> = {};
   const accepted: string[] = [];
+  const started = performance.now();
   try {
     for (let i = shard; i < count; i += shards) {
       const cls = schedule[i % schedule.length];
@@ -81,7 +81,7 @@ async function worker(shard: number, shards: number): Promise<void> {
         tally.accepted++;
         if (accepted.length < 5) accepted.push(`accepted in ${verdict.acceptedIn.join(', ')}: ${reproducer(forgery)}`);
       }
-      if ((i - shard) % (shards * 2000) === 0 && i > shard) process.stderr.write(`  shard ${shard}: ${i}/${count}\n`);
+      if ((i - shard) % (shards * 5000) === 0 && i > shard) process.stderr.write(`  shard ${shard}: ${i}/${count} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
     }
   } finally {
     dispose();
@@ -91,7 +91,15 @@ async function worker(shard: number, shards: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const run = promisify(execFile);
+  /** A worker process: its progress lines go straight to stderr, its JSON result comes on stdout. */
+  const run = (command: string, args: string[]) =>
+    new Promise<string>((resolve, reject) => {
+      const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+      const chunks: Buffer[] = [];
+      child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`worker exited with ${code}`))));
+    });
   const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
   const self = fileURLToPath(import.meta.url);
   console.log(`bench:forgery  node ${process.version}  ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}  forgeries ${count}  seed ${seed}  fields ${fields.join(',')}  workers ${workers}`);
@@ -99,10 +107,7 @@ async function main(): Promise<void> {
   const args = (shard: number) => [self, '--worker', String(shard), String(workers), '--count', String(count), '--seed', String(seed), '--fields', fields.join(','), '--other-every', String(otherEvery), ...(only ? ['--classes', only] : [])];
   const shards = await Promise.all(
     Array.from({ length: workers }, (_, shard) =>
-      run(tsx, args(shard), { maxBuffer: 256 * 1024 * 1024 }).then(({ stdout, stderr }) => {
-        if (stderr) process.stderr.write(stderr);
-        return JSON.parse(stdout) as ShardResult;
-      }),
+      run(tsx, args(shard)).then((stdout) => JSON.parse(stdout) as ShardResult),
     ),
   );
   const seconds = (performance.now() - started) / 1000;

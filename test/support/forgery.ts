@@ -62,7 +62,7 @@ export interface ForgeryClassSpec {
 export const FORGERY_CLASSES: readonly ForgeryClassSpec[] = [
   { name: 'tamper.pc', weight: 8, caughtBy: ['continuity.pc', 'claim.pc'], description: 'pc set to another value (0..255, the program\'s or past it) between two steps' },
   { name: 'tamper.acc', weight: 8, caughtBy: ['continuity.acc'], description: 'acc set to another i16 between two steps' },
-  { name: 'tamper.sp', weight: 6, caughtBy: ['continuity.sp', 'claim.sp'], description: 'sp set to another value in 0..N between two steps' },
+  { name: 'tamper.sp', weight: 6, caughtBy: ['continuity.sp', 'claim.sp'], description: 'sp set to another value in 0..N (0..255 one time in 7) between two steps' },
   { name: 'tamper.zero_flag', weight: 6, caughtBy: ['continuity.zero'], description: 'zero flag flipped between two steps' },
   { name: 'tamper.carry_flag', weight: 6, caughtBy: ['continuity.carry'], description: 'carry flag flipped between two steps' },
   { name: 'tamper.halt_early', weight: 5, caughtBy: ['claim.halted'], description: 'halted set between two steps: the run stops and claims a halt no HALT made' },
@@ -288,7 +288,7 @@ function setReg(m: FfnMachine, reg: number, value: number, name: string): string
 const regTampers: Record<string, Tamper> = {
   pc: (m, r) => setReg(m, Reg.PC, r.chance(0.8) ? r.int(0, m.compiled.program.instructions.length - 1) : r.int(0, 255), 'pc'),
   acc: (m, r) => setReg(m, Reg.ACC, differentI16(r, m.regs[Reg.ACC]), 'acc'),
-  sp: (m, r) => setReg(m, Reg.SP, r.int(0, m.memory.length), 'sp'),
+  sp: (m, r) => setReg(m, Reg.SP, r.chance(0.85) ? r.int(0, m.memory.length) : r.int(0, 255), 'sp'),
   zero: (m) => setReg(m, Reg.ZERO, 1 - m.regs[Reg.ZERO], 'zero_flag'),
   carry: (m) => setReg(m, Reg.CARRY, 1 - m.regs[Reg.CARRY], 'carry_flag'),
   halted: (m) => setReg(m, Reg.HALTED, 1, 'halted'),
