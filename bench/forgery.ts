@@ -65,7 +65,9 @@ async function worker(shard: number, shards: number): Promise<void> {
       const spec = classes.find((c) => c.name === cls)!;
       const tally = (tallies[cls] ??= { made: 0, skipped: 0, accepted: 0, first: {}, named: 0, opcodes: {}, ms: 0 });
       const t0 = performance.now();
-      const forgery = makeForgery(cls, seed * 1_000_003 + i, dir);
+      // A draw that finds nothing to forge (e.g. no random program halted) is redrawn, at most 4 times.
+      let forgery = makeForgery(cls, seed * 1_000_003 + i, dir);
+      for (let k = 1; forgery === null && k <= 4; k++) forgery = makeForgery(cls, seed * 1_000_003 + i + k * 7_919_000, dir);
       if (forgery === null) {
         tally.skipped++;
         continue;
