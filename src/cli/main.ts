@@ -6,6 +6,7 @@ import { compileBuilder, compileCommand } from './commands/compile.js';
 import { checkBuilder, checkCommand } from './commands/check.js';
 import { exportBuilder, exportCommand } from './commands/export.js';
 import { inspectBuilder, inspectCommand } from './commands/inspect.js';
+import { reportBuilder, reportCommand } from './commands/report.js';
 import { runBuilder, runCommand, type RunArgs } from './commands/run.js';
 import { CliError, ExitCode } from './errors.js';
 import { processOutput, type Output } from './options.js';
@@ -31,6 +32,7 @@ const COMMANDS: CommandSpec[] = [
   { command: 'export <program>', describe: 'execute and write every step as an Arrow witness (-o trace.arrow)', builder: exportBuilder, handler: exportCommand as Handler },
   { command: 'check <trace>', describe: 're-verify every constraint of a trace; exit 0 only if all hold', builder: checkBuilder, handler: checkCommand as Handler },
   { command: 'inspect <trace>', describe: 'summarize a trace and show some of its rows (--rows A:B)', builder: inspectBuilder, handler: inspectCommand as Handler },
+  { command: 'report <trace>', describe: 'write a self-contained HTML page of a trace (-o report.html, --check)', builder: reportBuilder, handler: reportCommand as Handler },
 ];
 
 function wantsJson(argv: readonly string[]): boolean {
