@@ -96,6 +96,12 @@ export const CLIENT_SCRIPT = String.raw`
     return node;
   }
   function fmt(n) { return typeof n === 'number' ? n.toLocaleString('en-US') : String(n); }
+  function compact(v) {
+    var a = Math.abs(v);
+    if (a >= 1e6) return String(+(v / 1e6).toFixed(2)) + 'M';
+    if (a >= 1e4) return String(+(v / 1e3).toFixed(1)) + 'K';
+    return fmt(v);
+  }
   function kv(rowsList) {
     return el('table', null, rowsList.map(function (r) {
       return el('tr', null, [el('th', { text: r[0] }), el('td', { class: 'mono', 'data-k': r[2] || null, text: r[1] })]);
@@ -283,7 +289,7 @@ export const CLIENT_SCRIPT = String.raw`
       bands: bands,
       legend: { live: true },
       cursor: { sync: { key: 'tvm-timeline', setSeries: false }, drag: { x: true, y: false, setScale: true }, points: { show: false } },
-      axes: [{ size: 28, values: function (u, vals) { return vals.map(function (v) { return fmt(v); }); } }, { size: 56, values: yValues || null }],
+      axes: [{ size: 28, space: 60, values: function (u, vals) { return vals.map(function (v) { return compact(v); }); } }, { size: 56, values: yValues || null }],
       hooks: {
         draw: [markerHook],
         setScale: [function (u, key) {
