@@ -73,8 +73,10 @@ const text = (page: Page, selector: string) => page.$eval(selector, (node) => (n
 const inkedPixels = (page: Page, selector: string) =>
   page.$$eval(selector, (canvases) =>
     canvases.map((canvas) => {
-      const c = canvas as HTMLCanvasElement;
-      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      // Runs in the page (no DOM types in this project's lib).
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const c = canvas as any;
+      const data: Uint8ClampedArray = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let inked = 0;
       for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 0 && (data[i] < 235 || data[i + 1] < 235 || data[i + 2] < 235)) inked++;
       return inked;
@@ -85,7 +87,7 @@ const inkedPixels = (page: Page, selector: string) =>
 const rowPoint = (page: Page, row: number) =>
   page.evaluate((r) => {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const u = (window as any).__report.charts[0];
+    const u = (globalThis as any).__report.charts[0];
     const box = u.over.getBoundingClientRect();
     return { x: box.left + u.valToPos(r, 'x'), y: box.top + box.height / 2 };
   }, row);
@@ -161,7 +163,7 @@ describe('report page in headless Chromium', () => {
     // A red marker at the failing row on the pc timeline.
     const redAtRow = await bad.page.evaluate((r) => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const u = (window as any).__report.charts[0];
+      const u = (globalThis as any).__report.charts[0];
       const x = Math.round(u.valToPos(r, 'x', true));
       const data = u.ctx.getImageData(x - 1, u.bbox.top, 3, u.bbox.height).data;
       let red = 0;

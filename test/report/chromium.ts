@@ -3,6 +3,7 @@
  * downloaded. A missing browser is an error naming the fix, never a skipped test.
  */
 import { existsSync } from 'node:fs';
+/* eslint-disable @typescript-eslint/no-explicit-any */
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
@@ -52,6 +53,6 @@ export async function openReport(browser: Browser, file: string, width = 1280, h
   });
   await page.goto(`file://${file}`, { waitUntil: 'load' });
   await page.waitForSelector('body[data-ready]', { timeout: 20_000 });
-  const readyMs = Number(await page.evaluate(() => document.body.getAttribute('data-ready')));
+  const readyMs = Number(await page.evaluate(() => (globalThis as any).document.body.getAttribute('data-ready')));
   return { page, errors, readyMs };
 }
