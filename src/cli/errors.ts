@@ -1,3 +1,5 @@
+import { printable } from '../isa/text.js';
+
 /** Exit codes of the CLI; each failure class has exactly one. */
 export const ExitCode = Object.freeze({
   OK: 0,
@@ -29,4 +31,12 @@ export class CliError extends Error {
 
 export function usageError(message: string): CliError {
   return new CliError('usage', message, ExitCode.USAGE);
+}
+
+/** A message as one line: line breaks with their indentation become one space, other control characters escaped. */
+export function oneLine(message: string): string {
+  return message
+    .split(/\s*\r?\n\s*/)
+    .map((part) => printable(part, false))
+    .join(' ');
 }

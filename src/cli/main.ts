@@ -8,7 +8,7 @@ import { exportBuilder, exportCommand } from './commands/export.js';
 import { inspectBuilder, inspectCommand } from './commands/inspect.js';
 import { reportBuilder, reportCommand } from './commands/report.js';
 import { runBuilder, runCommand, type RunArgs } from './commands/run.js';
-import { CliError, ExitCode } from './errors.js';
+import { CliError, ExitCode, oneLine } from './errors.js';
 import { processOutput, type Output } from './options.js';
 
 type Handler = (args: never, out: Output) => Promise<number>;
@@ -44,8 +44,10 @@ function report(error: unknown, argv: readonly string[], out: Output): number {
     error instanceof CliError
       ? error
       : new CliError('internal_error', `internal error: ${error instanceof Error ? error.message : String(error)}`, 70);
-  if (wantsJson(argv)) out.stdout(JSON.stringify({ error: failure.kind, message: failure.message, ...failure.fields }));
-  out.stderr(`tvm-trace: ${failure.message}`);
+  // One line always, whatever a message quotes (a file's bytes, yargs' multi-line usage text).
+  const message = oneLine(failure.message);
+  if (wantsJson(argv)) out.stdout(JSON.stringify({ error: failure.kind, message, ...failure.fields }));
+  out.stderr(`tvm-trace: ${message}`);
   return failure.exitCode;
 }
 

@@ -17,6 +17,7 @@ import { TRACE_SCHEMA_VERSION } from './layout.js';
 import { claimOf, encodeMetadata, fieldsHolding, type TraceMetadata } from './metadata.js';
 import { LogFiller } from './log-filler.js';
 import { WitnessBuilder } from './witness.js';
+import { arrowCompressionType, codecsLoaded, CompressingFileWriter, loadCodecs, type Compression } from './codecs.js';
 import { FileSink } from './sink.js';
 import { AccessSpill } from './spill.js';
 import { checkThreads } from './worker-thread.js';
@@ -52,6 +53,11 @@ export interface ExportOptions {
    * uses 0. The bytes written are the same.
    */
   readonly threads?: number;
+  /**
+   * Arrow IPC body compression of every buffer: 'none' (default), 'lz4' (LZ4 frames) or 'zstd'.
+   * The sync exportTrace needs loadCodecs() awaited first for 'lz4' and 'zstd'.
+   */
+  readonly compression?: Compression;
 }
 
 export interface ExportResult {
@@ -91,6 +97,8 @@ export class ExportInterrupted extends Error {}
  * ExportInterrupted, leaving the target untouched.
  */
 export async function exportTraceInterruptible(program: Program, target: string, options: ExportOptions, signal?: AbortSignal): Promise<ExportResult> {
+  if ((options.compression ?? 'none') !== 'none') await loadCodecs();
+  if (signal?.aborted) throw new ExportInterrupted('interrupted');
   const steps = exportSteps(program, target, options);
   let next = steps.next();
   for (;;) {
@@ -122,6 +130,9 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
   if (ffDim > MAX_TRACE_FF_DIM) throw new RangeError(`ff-dim ${ffDim} is over the trace limit ${MAX_TRACE_FF_DIM}`);
   if (program.instructions.length > MAX_TRACE_INSTRUCTIONS) throw new RangeError(`a trace holds programs of at most ${MAX_TRACE_INSTRUCTIONS} instructions`);
   checkThreads(options.threads);
+  const compression = options.compression ?? 'none';
+  const compressionType = arrowCompressionType(compression);
+  if (compressionType !== null && !codecsLoaded()) throw new Error('internal error: exporting compressed needs loadCodecs() awaited first');
   const dims = { ffDim, instructions: program.instructions.length };
   const directory = dirname(target);
   const spill = new AccessSpill(directory);
@@ -171,7 +182,7 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
     const schema = traceSchema(dims, new Map());
     fd = openSync(temp, 'w');
     const sink = new FileSink(fd);
-    const writer = new arrow.RecordBatchFileWriter();
+    const writer = compressionType === null ? new arrow.RecordBatchFileWriter() : new CompressingFileWriter(compressionType);
     writer.reset(sink, schema);
     const log = new LogFiller(dims, source.memories, spill, program.initialMemory);
     // max(2^15, largest |cell| of the int32 columns: hidden, output, step, log_step); int16 and

@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import type { BodyCodec } from './codecs.js';
 import { TraceFormatError } from './reader.js';
 
 /**
@@ -41,8 +42,10 @@ export interface BatchLayout {
   readonly bodyLength: number;
   /** Field nodes in schema order (depth first): (length, null count) pairs. */
   readonly nodes: Float64Array;
-  /** Buffers in schema order: (offset within the body, length) pairs. */
+  /** Buffers in schema order: (offset within the body, length) pairs; when compressed, each with its 8-byte length prefix. */
   readonly buffers: Float64Array;
+  /** The body's compression (BodyCompression, method BUFFER), or null. */
+  readonly codec: BodyCodec | null;
 }
 
 /** A FlatBuffers table over a byte range, every read bounds-checked. */
@@ -226,7 +229,14 @@ export function preflightTrace(path: string): Preflight {
       const rows = batch.int64(0, where);
       const nodes = batch.vector(1, 16, LIMITS.nodes, `${where} nodes`);
       const buffers = batch.vector(2, 16, LIMITS.buffers, `${where} buffers`);
-      if (batch.table(3, where) !== null) throw new TraceFormatError(`${where}: compressed (a trace is not)`);
+      const compression = batch.table(3, `${where} compression`);
+      let codec: BodyCodec | null = null;
+      if (compression !== null) {
+        const type = compression.uint8(0, 0);
+        if (type !== 0 && type !== 1) throw new TraceFormatError(`${where}: compressed with unknown codec ${type} (LZ4_FRAME or ZSTD expected)`);
+        if (compression.uint8(1, 0) !== 0) throw new TraceFormatError(`${where}: unknown body compression method ${compression.uint8(1, 0)} (BUFFER expected)`);
+        codec = type === 1 ? 'zstd' : 'lz4';
+      }
       batch.vector(4, 8, LIMITS.nodes, `${where} variadic buffer counts`);
       const nodePairs = new Float64Array(2 * nodes.length);
       for (let n = 0; n < nodes.length; n++) {
@@ -238,11 +248,12 @@ export function preflightTrace(path: string): Preflight {
         const bufferOffset = int64At(messageView, buffers.start + 16 * k, `${where} buffer ${k}`);
         const bufferLength = int64At(messageView, buffers.start + 16 * k + 8, `${where} buffer ${k}`);
         if (bufferOffset + bufferLength > messageBody) throw new TraceFormatError(`${where}: buffer ${k} (${bufferOffset} + ${bufferLength} bytes) lies outside the body (${messageBody} bytes)`);
+        if (codec !== null && bufferLength !== 0 && bufferLength < 8) throw new TraceFormatError(`${where}: compressed buffer ${k} is ${bufferLength} bytes, shorter than its length prefix`);
         bufferPairs[2 * k] = bufferOffset;
         bufferPairs[2 * k + 1] = bufferLength;
       }
       batchRows.push(rows);
-      layouts.push({ rows, bodyOffset: offset + metaLength, bodyLength: messageBody, nodes: nodePairs, buffers: bufferPairs });
+      layouts.push({ rows, bodyOffset: offset + metaLength, bodyLength: messageBody, nodes: nodePairs, buffers: bufferPairs, codec });
     }
     return { fileBytes: size, batchRows, batches: layouts };
   } finally {

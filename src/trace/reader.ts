@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { columnSlots, type ColumnData, type ColumnSlot, type TraceDims } from './layout.js';
 import { decodeMetadata, MetadataError, type TraceMetadata } from './metadata.js';
 import { preflightTrace, type BatchLayout } from './preflight.js';
+import { CodecError, decompressInto, loadCodecs } from './codecs.js';
 
 /** The file cannot be used as a trace: not Arrow, truncated, foreign, or of an unknown version. */
 export class TraceFormatError extends Error {}
@@ -109,6 +110,11 @@ export async function openTrace(path: string, options: OpenOptions = {}): Promis
       if (actual !== expectedType(slot)) throw new TraceFormatError(`column '${slot.spec.name}' has type ${actual}, expected ${expectedType(slot)}`);
     });
     const batchCount = reader.numRecordBatches;
+    if (layouts.some((layout) => layout.codec !== null)) await loadCodecs();
+    /** Bytes a batch takes in memory: its body, or for a compressed one the bound of its buffers decoded. */
+    const memoryBytes = (layout: BatchLayout) => (layout.codec === null ? layout.bodyLength : decodedBound(slots, layout.rows));
+    // Compressed bodies are read here first, then decoded into the batch's area.
+    const compressedPool: Uint8Array[] = [];
     // Released batch storage, reused by later batches of at most its size.
     const pool: ArrayBuffer[] = [];
     const takeStorage = (bytes: number): ArrayBuffer => {
@@ -122,23 +128,36 @@ export async function openTrace(path: string, options: OpenOptions = {}): Promis
       slots,
       batchCount,
       fileBytes,
-      maxBatchBytes: Math.max(0, ...layouts.map((layout) => layout.bodyLength)) + BOOL_SLACK,
+      maxBatchBytes: Math.max(0, ...layouts.map(memoryBytes)) + BOOL_SLACK,
       async *batches(into?: (bytes: number) => Uint8Array | undefined) {
         if (layouts.length !== batchCount) throw new TraceFormatError(`the footer lists ${layouts.length} record batches, the reader ${batchCount}`);
-        const read = async (b: number): Promise<{ area: Uint8Array; owned: boolean }> => {
+        const readBody = async (b: number, body: Uint8Array) => {
           const layout = layouts[b];
-          const bytes = layout.bodyLength + BOOL_SLACK;
-          const given = into?.(bytes);
-          const area = given ?? new Uint8Array(takeStorage(bytes), 0, bytes);
-          if (area.byteLength < bytes || area.byteOffset % 8 !== 0) throw new Error('internal error: a batch area must hold the body and slack, 8-byte aligned');
-          const body = area.subarray(0, layout.bodyLength);
           for (let done = 0; done < layout.bodyLength; ) {
             // At most READ_CHUNK per read: Node's read takes an int32 length (a larger one aborts the process).
             const { bytesRead } = await handle.read(body, done, Math.min(READ_CHUNK, layout.bodyLength - done), layout.bodyOffset + done);
             if (bytesRead <= 0) throw new TraceFormatError(`record batch ${b} is truncated`);
             done += bytesRead;
           }
-          return { area, owned: given === undefined };
+        };
+        const read = async (b: number): Promise<{ area: Uint8Array; owned: boolean; layout: BatchLayout }> => {
+          const layout = layouts[b];
+          const bytes = memoryBytes(layout) + BOOL_SLACK;
+          const given = into?.(bytes);
+          const area = given ?? new Uint8Array(takeStorage(bytes), 0, bytes);
+          if (area.byteLength < bytes || area.byteOffset % 8 !== 0) throw new Error('internal error: a batch area must hold the body and slack, 8-byte aligned');
+          if (layout.codec === null) {
+            await readBody(b, area.subarray(0, layout.bodyLength));
+            return { area, owned: given === undefined, layout };
+          }
+          let compressed = compressedPool.pop();
+          if (compressed === undefined || compressed.byteLength < layout.bodyLength) compressed = new Uint8Array(Math.max(layout.bodyLength, compressed?.byteLength ?? 0));
+          try {
+            await readBody(b, compressed.subarray(0, layout.bodyLength));
+            return { area, owned: given === undefined, layout: decompressBody(layout, compressed, area, slots, b) };
+          } finally {
+            compressedPool.push(compressed);
+          }
         };
         // With readAhead, one batch is read ahead, so the disk read overlaps the caller's work on
         // this one. A read-ahead the caller never reaches (it stopped early) must not go unhandled.
@@ -148,12 +167,12 @@ export async function openTrace(path: string, options: OpenOptions = {}): Promis
           pending.catch(() => undefined);
           return pending;
         };
-        let next: Promise<{ area: Uint8Array; owned: boolean }> | null = null;
+        let next: Promise<{ area: Uint8Array; owned: boolean; layout: BatchLayout }> | null = null;
         let firstRow = 0;
         for (let b = 0; b < batchCount; b++) {
-          const { area, owned } = await (next ?? read(b));
+          const { area, owned, layout } = await (next ?? read(b));
           next = options.readAhead === true ? ahead(b + 1) : null;
-          yield decodeBatch(layouts[b], area, slots, firstRow, b, owned);
+          yield decodeBatch(layout, area, slots, firstRow, b, owned);
           firstRow += layouts[b].rows;
         }
       },
@@ -230,6 +249,69 @@ function decodeBatch(layout: BatchLayout, area: Uint8Array, slots: readonly Colu
   }
   if (2 * n !== nodes.length || 2 * k !== buffers.length) throw new TraceFormatError(`record batch ${index}: ${nodes.length / 2} nodes and ${buffers.length / 2} buffers, the schema has ${n} and ${k}`);
   return { rows, firstRow, data, bitOffset: slots.map(() => 0), storage: owned ? storage : undefined };
+}
+
+/**
+ * The bytes each buffer of a batch of `rows` rows needs, in schema order (validity, [child
+ * validity,] values per column), each rounded up to 64 (writers pad buffers to 8 or 64 bytes): a
+ * decoded buffer may not be longer.
+ */
+function bufferBounds(slots: readonly ColumnSlot[], rows: number): number[] {
+  const pad = (bytes: number) => Math.ceil(bytes / 64) * 64;
+  const bounds: number[] = [];
+  for (const slot of slots) {
+    const entries = rows * slot.width;
+    bounds.push(pad(Math.ceil(rows / 8)));
+    if (slot.spec.width !== 1) bounds.push(pad(Math.ceil(entries / 8)));
+    bounds.push(pad(slot.spec.type === 'bool' ? Math.ceil(entries / 8) : entries * ELEMENT_BYTES[slot.spec.type]));
+  }
+  return bounds;
+}
+
+/** The memory a compressed batch of `rows` rows can decode to (its buffers at most their bounds, 8-aligned). */
+function decodedBound(slots: readonly ColumnSlot[], rows: number): number {
+  return bufferBounds(slots, rows).reduce((sum, bytes) => sum + bytes, 0);
+}
+
+/**
+ * Decode a compressed body (read whole into `compressed`) into `area`: each buffer is an int64
+ * length (-1: stored as is) and an LZ4 or zstd frame; the buffers are laid out 8-aligned in
+ * schema order. Returns the layout of the decoded body.
+ */
+function decompressBody(layout: BatchLayout, compressed: Uint8Array, area: Uint8Array, slots: readonly ColumnSlot[], index: number): BatchLayout {
+  const bounds = bufferBounds(slots, layout.rows);
+  const count = layout.buffers.length / 2;
+  if (count !== bounds.length) throw new TraceFormatError(`record batch ${index}: ${count} buffers, the schema has ${bounds.length}`);
+  const view = new DataView(compressed.buffer, compressed.byteOffset, layout.bodyLength);
+  const buffers = new Float64Array(layout.buffers.length);
+  let at = 0;
+  for (let k = 0; k < count; k++) {
+    const offset = layout.buffers[2 * k];
+    const length = layout.buffers[2 * k + 1];
+    let decoded = 0;
+    if (length > 0) {
+      const low = view.getUint32(offset, true);
+      const high = view.getInt32(offset + 4, true);
+      const stored = high === -1 && low === 0xffffffff;
+      decoded = stored ? length - 8 : high < 0 || high >= 2 ** 21 ? Number.MAX_SAFE_INTEGER : high * 2 ** 32 + low;
+      if (decoded > bounds[k]) throw new TraceFormatError(`record batch ${index}: buffer ${k} states ${decoded === Number.MAX_SAFE_INTEGER ? 'an impossible' : decoded} bytes uncompressed, more than a column of ${layout.rows} rows takes (${bounds[k]})`);
+      const data = compressed.subarray(offset + 8, offset + length);
+      const out = area.subarray(at, at + decoded);
+      if (stored) out.set(data);
+      else {
+        try {
+          decompressInto(layout.codec!, data, out);
+        } catch (error) {
+          if (error instanceof CodecError) throw new TraceFormatError(`record batch ${index}: buffer ${k} (${layout.codec}): ${error.message}`);
+          throw error;
+        }
+      }
+    }
+    buffers[2 * k] = at;
+    buffers[2 * k + 1] = decoded;
+    at += Math.ceil(decoded / 8) * 8;
+  }
+  return { ...layout, bodyLength: at, buffers, codec: null };
 }
 
 /** Value of entry `entry` of column `column` at batch row `row`. */

@@ -236,7 +236,7 @@ describe('tvm-trace run: failures and exit codes', () => {
     expect(result.code).toBe(64);
     expect(result.stdout).toEqual([]);
     expect(result.stderr).toHaveLength(1);
-    expect(result.stderr[0]).toMatch(/^tvm-trace: Invalid values:\n {2}Argument: engine, Given: "warp", Choices: "native"(, "[a-z]+")* \(see tvm-trace --help\)$/);
+    expect(result.stderr[0]).toMatch(/^tvm-trace: Invalid values: Argument: engine, Given: "warp", Choices: "native"(, "[a-z]+")* \(see tvm-trace --help\)$/);
   });
 
   it('usage error with --json: one error object', async () => {

@@ -8,6 +8,7 @@ import { compileProgram } from '../../compiler/compile.js';
 import { DEFAULT_BATCH_ROWS, ExportInterrupted, exportTraceInterruptible, type ExportProgress } from '../../trace/export.js';
 import { claimDocument } from '../../trace/claim-file.js';
 import { BatchMemoryError } from '../../trace/fill-memory.js';
+import { COMPRESSIONS, type Compression } from '../../trace/codecs.js';
 import { CliError, ExitCode, usageError } from '../errors.js';
 import { stateInline, stateRecord } from '../state-format.js';
 import { loadProgramSource, writeFileAtomic } from '../io.js';
@@ -23,6 +24,7 @@ export interface ExportArgs {
   quiet: boolean;
   json: boolean;
   threads?: number;
+  compression: Compression;
 }
 
 const MAX_BATCH_ROWS = 1 << 20;
@@ -51,6 +53,13 @@ export function exportBuilder(yargs: Argv): Argv<ExportArgs> {
       requiresArg: true,
       describe: 'worker threads sharing the FFN run with the main thread, a batch at a time (0: all on the main thread; default 1 for runs of 4M steps or more, else 0)',
       coerce: threadCount,
+    })
+    .option('compression', {
+      type: 'string',
+      choices: COMPRESSIONS as unknown as string[],
+      default: 'none',
+      requiresArg: true,
+      describe: 'Arrow IPC body compression of every buffer (zstd: ~10x smaller)',
     })
     .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar' })
     .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' }) as unknown as Argv<ExportArgs>;
@@ -115,7 +124,7 @@ export async function exportCommand(args: ExportArgs, out: Output): Promise<numb
   process.once('SIGTERM', interrupt);
   let result;
   try {
-    result = await exportTraceInterruptible(program, target, { maxSteps, batchRows, ffDim, progress: bar.progress, threads: args.threads }, stop.signal);
+    result = await exportTraceInterruptible(program, target, { maxSteps, batchRows, ffDim, progress: bar.progress, threads: args.threads, compression: args.compression }, stop.signal);
   } catch (error) {
     if (error instanceof ExportInterrupted) throw new CliError('interrupted', `export interrupted; ${target} was not written`, ExitCode.INTERRUPTED);
     if (error instanceof BatchMemoryError) throw new CliError('out_of_memory', `${error.message}; ${target} was not written`, ExitCode.BAD_INPUT);
