@@ -594,26 +594,45 @@ export const CLIENT_SCRIPT = String.raw`
     var units = info.weights.length;
     var names = META.inputNames;
     function matrix(title, rowsN, colsN, value, rowName, colName, cell) {
+      // Row names on the left; above, the names of the columns that hold a weight (rotated).
+      var ctxM = document.createElement('canvas').getContext('2d');
+      ctxM.font = '10px system-ui, sans-serif';
+      var left = 4, top = 4, used = [];
+      for (var r0 = 0; r0 < rowsN; r0++) left = Math.max(left, ctxM.measureText(rowName(r0)).width + 6);
+      for (var k0 = 0; k0 < colsN; k0++) {
+        var any = false;
+        for (var r1 = 0; r1 < rowsN; r1++) if (value(r1, k0) !== 0) any = true;
+        if (any) { used.push(k0); top = Math.max(top, ctxM.measureText(colName(k0)).width * 0.75 + 10); }
+      }
+      if (colsN === 1) top = 4;
       var c = el('canvas', { class: 'w' });
-      c.width = colsN * cell; c.height = rowsN * cell;
-      c.style.width = c.width + 'px'; c.style.height = c.height + 'px';
+      var W = Math.ceil(left + colsN * cell + 2), H = Math.ceil(top + rowsN * cell + 2), dpr = devicePixelRatio || 1;
+      c.width = W * dpr; c.height = H * dpr;
+      c.style.width = W + 'px'; c.style.height = H + 'px';
       var ctx = c.getContext('2d');
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       var maxAbs = 1;
       for (var r = 0; r < rowsN; r++) for (var k = 0; k < colsN; k++) maxAbs = Math.max(maxAbs, Math.abs(value(r, k)));
       for (var r2 = 0; r2 < rowsN; r2++) for (var k2 = 0; k2 < colsN; k2++) {
         var v = value(r2, k2);
-        ctx.fillStyle = v === 0 ? '#f6f7fa' : css(valueColour(v, maxAbs));
-        ctx.fillRect(k2 * cell, r2 * cell, cell - 1, cell - 1);
+        ctx.fillStyle = v === 0 ? '#f1f3f7' : css(valueColour(v, maxAbs));
+        ctx.fillRect(left + k2 * cell, top + r2 * cell, cell - 1, cell - 1);
       }
+      ctx.fillStyle = '#667085'; ctx.font = '10px system-ui, sans-serif'; ctx.textBaseline = 'middle';
+      if (cell >= 8 || rowsN <= 12) for (var r3 = 0; r3 < rowsN; r3++) ctx.fillText(rowName(r3), 2, top + r3 * cell + cell / 2);
+      if (colsN > 1) used.forEach(function (k3) {
+        ctx.save(); ctx.translate(left + k3 * cell + cell / 2 + 3, top - 3); ctx.rotate(-Math.PI / 3);
+        ctx.textBaseline = 'middle'; ctx.fillText(colName(k3), 0, 0); ctx.restore();
+      });
       var cap = el('figcaption', { text: title });
       c.addEventListener('mousemove', function (e) {
-        var rr = Math.floor(e.offsetY / cell), kk = Math.floor(e.offsetX / cell);
-        if (rr < rowsN && kk < colsN) cap.textContent = title + ': [' + rowName(rr) + ', ' + colName(kk) + '] = ' + value(rr, kk);
+        var rr = Math.floor((e.offsetY - top) / cell), kk = Math.floor((e.offsetX - left) / cell);
+        if (rr >= 0 && kk >= 0 && rr < rowsN && kk < colsN) cap.textContent = title + ': [' + rowName(rr) + ', ' + colName(kk) + '] = ' + value(rr, kk);
       });
       c.addEventListener('mouseleave', function () { cap.textContent = title; });
       return el('figure', null, [c, cap]);
     }
-    var cell = units > 25 ? 6 : 9;
+    var cell = units > 25 ? 7 : 10;
     var wrap = el('div', { class: 'weights', id: 'weights' });
     wrap.appendChild(matrix('W_gate (units × [1, x])', units, 42, function (r, k) { var u = info.weights[r]; return k === 0 ? (u[0] < 0 ? 1 : 0) : (u[0] === k - 1 ? 1 : 0); }, function (r) { return 'h' + r; }, function (k) { return k === 0 ? 'b_gate' : names[k - 1]; }, cell));
     wrap.appendChild(matrix('W_value (units × x)', units, 41, function (r, k) { return info.weights[r][1] === k ? 1 : 0; }, function (r) { return 'h' + r; }, function (k) { return names[k]; }, cell));
