@@ -8,6 +8,7 @@ import { programTables, runBoundaries } from '../../src/check/tables.js';
 import { compileProgram } from '../../src/compiler/compile.js';
 import { assemble } from '../../src/isa/assemble.js';
 import { OPCODES } from '../../src/isa/opcodes.js';
+import { isaDocument } from '../../src/isa/document.js';
 
 const json = (value: unknown) => JSON.stringify(value, null, 2) + '\n';
 const committed = (name: string) => readFileSync(new URL(`../../schemas/${name}`, import.meta.url), 'utf8');
@@ -25,9 +26,10 @@ function instancesFor(ffDim: number) {
 }
 
 describe('the AIR document', () => {
-  it('schemas/air-v2.json and schemas/trace-v2.json are what src/air generates (run npm run schemas)', () => {
+  it('schemas/air-v2.json, trace-v2.json and isa-v1.json are what src/air generates (run npm run schemas)', () => {
     expect(committed('air-v2.json')).toBe(json(airDocument()));
     expect(committed('trace-v2.json')).toBe(json(traceDocument()));
+    expect(committed('isa-v1.json')).toBe(json(isaDocument()));
   });
 
   it('every expanded constraint has degree at most 2', () => {
