@@ -4,7 +4,7 @@ import { compileProgram, type CompiledProgram } from '../compiler/compile.js';
 import { AssemblyError, assemble } from '../isa/assemble.js';
 import { formatInstruction, printProgram } from '../isa/print.js';
 import { programsEqual, type Program } from '../isa/program.js';
-import { encodeMetadata, fieldIsSound, FIELDS, fieldsHolding, metadataDigest, MetaKey, type FieldName, type TraceMetadata } from '../trace/metadata.js';
+import { encodeMetadata, fieldIsSound, FIELDS, fieldsHolding, metadataDigest, MetaKey, TVM_NAMESPACE, type FieldName, type TraceMetadata } from '../trace/metadata.js';
 import type { ColumnSlot } from '../trace/layout.js';
 import { openTrace, type TraceBatch } from '../trace/reader.js';
 import { cellValue, joinRows, readCell } from './cells.js';
@@ -121,6 +121,7 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
     // fields), and no entry v1 does not define: one byte string per statement.
     const canonical = encodeMetadata(meta);
     for (const [key, value] of trace.rawMetadata) {
+      if (!key.startsWith(TVM_NAMESPACE)) continue; // another tool's key (e.g. pandas'): not the trace's
       const expected = canonical.get(key);
       if (expected === undefined) failures.add(general('metadata.encoding', `metadata '${key}' is not part of trace schema v2`, null, key));
       else if (key !== MetaKey.metadataSha256 && value !== expected)

@@ -4,6 +4,7 @@ import { SOUND_FIELDS } from '../air/definition.js';
 import { FAULT_KINDS, type FaultKind } from '../runtime/fault.js';
 import type { MachineSnapshot } from '../runtime/state.js';
 import { TRACE_SCHEMA_VERSION } from './layout.js';
+import { printable } from '../isa/text.js';
 
 /** The claimed end of the run: the final state, and the fault that ended it if one did. */
 export type Claim = MachineSnapshot;
@@ -58,6 +59,9 @@ export interface TraceMetadata {
   readonly metadataSha256?: string;
 }
 
+/** The prefix of every key the trace schema defines; keys outside it are not the trace's (ignored). */
+export const TVM_NAMESPACE = 'tvm.';
+
 export const MetaKey = Object.freeze({
   schema: 'tvm.schema',
   air: 'tvm.air',
@@ -79,10 +83,12 @@ export const MetaKey = Object.freeze({
  * Integrity digest of a file's metadata: SHA-256 (hex) of the UTF-8 JSON array of its
  * [key, value] pairs sorted by key, tvm.metadata_sha256 itself left out. It binds the entries
  * no check can derive from the data (the generator, a max_steps the run did not reach, label
- * names, the exact text of each entry), so that editing any of them is detected.
+ * names, the exact text of each entry), so that editing any of them is detected. Only the
+ * trace's own namespace counts: keys outside `tvm.` (pandas' `pandas`, a user's notes) are
+ * another tool's business, added or dropped without changing the digest.
  */
 export function metadataDigest(map: ReadonlyMap<string, string>): string {
-  const entries = [...map].filter(([key]) => key !== MetaKey.metadataSha256).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const entries = [...map].filter(([key]) => key.startsWith(TVM_NAMESPACE) && key !== MetaKey.metadataSha256).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return createHash('sha256').update(JSON.stringify(entries), 'utf8').digest('hex');
 }
 
@@ -118,7 +124,7 @@ function need(map: Map<string, string>, key: string): string {
 function integer(map: Map<string, string>, key: string, min: number, max: number): number {
   const text = need(map, key);
   const value = /^-?[0-9]+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new MetadataError(`metadata '${key}' is not an integer in ${min}..${max}: '${text.slice(0, 40)}'`);
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new MetadataError(`metadata '${key}' is not an integer in ${min}..${max}: '${printable(text.slice(0, 40))}'`);
   return value;
 }
 
@@ -183,7 +189,7 @@ export function parseClaim(value: unknown, memorySize: number, where = MetaKey.c
 
 export function decodeMetadata(map: Map<string, string>): TraceMetadata {
   const schema = need(map, MetaKey.schema);
-  if (schema !== TRACE_SCHEMA_VERSION) throw new MetadataError(`unknown trace schema version '${schema.slice(0, 60)}' (expected ${TRACE_SCHEMA_VERSION})`);
+  if (schema !== TRACE_SCHEMA_VERSION) throw new MetadataError(`unknown trace schema version '${printable(schema.slice(0, 60))}' (expected ${TRACE_SCHEMA_VERSION})`);
   const memorySize = integer(map, MetaKey.memorySize, 0, 255);
   const fields = json(map, MetaKey.fields);
   if (!Array.isArray(fields) || !fields.every((f) => FIELD_NAMES.includes(f as FieldName))) throw new MetadataError(`metadata '${MetaKey.fields}' must list fields among ${FIELD_NAMES.join(', ')}`);

@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { BodyCodec } from './codecs.js';
 import { TraceFormatError } from './reader.js';
+import { FlatbufferError, verifyFooter, verifyMessage } from './flatbuffers.js';
 
 /**
  * A bounds-checked look at an Arrow IPC file's footer and record batch headers *before*
@@ -23,6 +24,9 @@ const LIMITS = Object.freeze({
   nodes: 1 << 14,
   buffers: 1 << 15,
 });
+/** Arrow's MetadataVersion: the versions Arrow C++ reads (V1–V3 are too old, later ones do not exist). */
+const METADATA_V4 = 3;
+const METADATA_V5 = 4;
 /** Arrow's MessageHeader union: RecordBatch. */
 const RECORD_BATCH = 3;
 
@@ -102,6 +106,12 @@ class FbTable {
     if (at === null) return fallback;
     if (at + 1 > this.view.byteLength) throw new TraceFormatError(`${this.what}: truncated`);
     return this.view.getUint8(at);
+  }
+
+  /** An int16 field (default 0); the verifier has checked it lies inside the buffer. */
+  int16(id: number): number {
+    const at = this.field(id);
+    return at === null ? 0 : this.view.getInt16(at, true);
   }
 
   int64(id: number, what: string): number {
@@ -195,7 +205,15 @@ export function preflightTrace(path: string): Preflight {
     const footerStart = size - 10 - footerLength;
     if (footerLength <= 0 || footerLength > LIMITS.footerBytes || footerStart < 8) throw new TraceFormatError(`footer length ${footerLength} does not fit the file (${size} bytes)`);
     const footerView = readAt(footerStart, footerLength);
+    try {
+      verifyFooter(footerView);
+    } catch (error) {
+      if (error instanceof FlatbufferError) throw new TraceFormatError(`the footer is not a valid Arrow flatbuffer (${error.message})`);
+      throw error;
+    }
     const footer = FbTable.root(footerView, 'footer');
+    const footerVersion = footer.int16(0);
+    if (footerVersion !== METADATA_V4 && footerVersion !== METADATA_V5) throw new TraceFormatError(`the footer has metadata version ${footerVersion} (V4 or V5 expected)`);
     const schema = footer.table(1, 'footer schema');
     if (schema === null) throw new TraceFormatError('the footer has no schema');
     checkFields(schema, schema.vector(1, 4, LIMITS.fields, 'schema fields'), 0, { fields: 0 }, 'schema');
@@ -213,6 +231,8 @@ export function preflightTrace(path: string): Preflight {
       const metaLength = i32(footerView, at + 8, where);
       const bodyLength = int64At(footerView, at + 16, where);
       if (metaLength < 8 || metaLength > LIMITS.headerBytes) throw new TraceFormatError(`${where}: header length ${metaLength} is implausible`);
+      // Arrow C++ refuses a block not on 8-byte boundaries ("Unaligned block in IPC file").
+      if (offset % 8 !== 0 || metaLength % 8 !== 0 || bodyLength % 8 !== 0) throw new TraceFormatError(`${where}: its block (offset ${offset}, ${metaLength} + ${bodyLength} bytes) is not aligned to 8 bytes`);
       if (offset < 8 || offset + metaLength + bodyLength > footerStart) throw new TraceFormatError(`${where}: its block (offset ${offset}, ${metaLength} + ${bodyLength} bytes) lies outside the data part of the file`);
       const header = readAt(offset, metaLength);
       // Encapsulated message: optional continuation 0xFFFFFFFF, int32 length, the Message flatbuffer.
@@ -220,10 +240,18 @@ export function preflightTrace(path: string): Preflight {
       const length = header.getInt32(skip, true);
       if (length <= 0 || skip + 4 + length > metaLength) throw new TraceFormatError(`${where}: header length ${length} does not fit its block`);
       const messageView = new DataView(header.buffer, skip + 4, length);
+      try {
+        verifyMessage(messageView);
+      } catch (error) {
+        if (error instanceof FlatbufferError) throw new TraceFormatError(`${where}: its header is not a valid Arrow flatbuffer (${error.message})`);
+        throw error;
+      }
       const message = FbTable.root(messageView, where);
+      const version = message.int16(0);
+      if (version !== METADATA_V4 && version !== METADATA_V5) throw new TraceFormatError(`${where}: metadata version ${version} (V4 or V5 expected)`);
       if (message.uint8(1, 0) !== RECORD_BATCH) throw new TraceFormatError(`${where}: the block does not hold a record batch`);
       const messageBody = message.int64(3, where);
-      if (messageBody > bodyLength) throw new TraceFormatError(`${where}: body of ${messageBody} bytes exceeds its block (${bodyLength})`);
+      if (messageBody !== bodyLength) throw new TraceFormatError(`${where}: its header says a body of ${messageBody} bytes, its block ${bodyLength}`);
       const batch = message.table(2, where);
       if (batch === null) throw new TraceFormatError(`${where}: header missing`);
       const rows = batch.int64(0, where);
@@ -247,6 +275,9 @@ export function preflightTrace(path: string): Preflight {
       for (let k = 0; k < buffers.length; k++) {
         const bufferOffset = int64At(messageView, buffers.start + 16 * k, `${where} buffer ${k}`);
         const bufferLength = int64At(messageView, buffers.start + 16 * k + 8, `${where} buffer ${k}`);
+        // Arrow C++ refuses a buffer it reads there ("Buffer N did not start on 8-byte aligned
+        // offset"); an empty one (a validity buffer of a column without nulls) it skips.
+        if (bufferOffset % 8 !== 0 && bufferLength > 0) throw new TraceFormatError(`${where}: buffer ${k} starts at offset ${bufferOffset} of the body, not on an 8-byte boundary`);
         if (bufferOffset + bufferLength > messageBody) throw new TraceFormatError(`${where}: buffer ${k} (${bufferOffset} + ${bufferLength} bytes) lies outside the body (${messageBody} bytes)`);
         if (codec !== null && bufferLength !== 0 && bufferLength < 8) throw new TraceFormatError(`${where}: compressed buffer ${k} is ${bufferLength} bytes, shorter than its length prefix`);
         bufferPairs[2 * k] = bufferOffset;

@@ -4,6 +4,7 @@ import { columnSlots, type ColumnData, type ColumnSlot, type TraceDims } from '.
 import { decodeMetadata, MetadataError, type TraceMetadata } from './metadata.js';
 import { preflightTrace, type BatchLayout } from './preflight.js';
 import { CodecError, decompressInto, loadCodecs } from './codecs.js';
+import { printable } from '../isa/text.js';
 
 /** The file cannot be used as a trace: not Arrow, truncated, foreign, or of an unknown version. */
 export class TraceFormatError extends Error {}
@@ -65,6 +66,9 @@ function expectedType(slot: ColumnSlot): string {
   return slot.spec.width === 1 ? element : `FixedSizeList[${slot.width}]<${element}>`;
 }
 
+/** The names a list column's child field may have. */
+const CHILD_NAMES = ['item', 'element'];
+
 /** Bytes per read call (a batch body can be larger than 2 GiB). */
 const READ_CHUNK = 1 << 30;
 
@@ -105,9 +109,14 @@ export async function openTrace(path: string, options: OpenOptions = {}): Promis
       throw new TraceFormatError(`schema has ${schema.fields.length} columns, trace v1 with these dimensions has ${slots.length}`);
     slots.forEach((slot, i) => {
       const field = schema.fields[i];
-      if (field.name !== slot.spec.name) throw new TraceFormatError(`column ${i} is '${field.name}', expected '${slot.spec.name}'`);
+      if (field.name !== slot.spec.name) throw new TraceFormatError(`column ${i} is '${printable(field.name)}', expected '${slot.spec.name}'`);
       const actual = describeType(field.type);
-      if (actual !== expectedType(slot)) throw new TraceFormatError(`column '${slot.spec.name}' has type ${actual}, expected ${expectedType(slot)}`);
+      if (actual !== expectedType(slot)) throw new TraceFormatError(`column '${slot.spec.name}' has type ${printable(actual)}, expected ${expectedType(slot)}`);
+      // A list's child: 'item' (Arrow C++, arrow-rs, apache-arrow) or 'element' (Parquet's name, which pyarrow and polars may keep).
+      if (slot.spec.width !== 1) {
+        const child = (field.type as arrow.FixedSizeList).children[0].name;
+        if (!CHILD_NAMES.includes(child)) throw new TraceFormatError(`column '${slot.spec.name}' has a child field '${printable(child)}', expected 'item' or 'element'`);
+      }
     });
     const batchCount = reader.numRecordBatches;
     if (layouts.some((layout) => layout.codec !== null)) await loadCodecs();

@@ -52,7 +52,7 @@ describe('forgery harness: every forged run is rejected, by its class\'s rule', 
 
   it('covers every instruction: at pc 255, and as the step a register or memory tamper follows', () => {
     const all = OPCODES.map((s) => s.mnemonic).sort();
-    expect([...(covered.get('wrap255.every_opcode') ?? [])].sort()).toEqual(all);
+    expect([...(covered.get('wrap255.every_opcode') ?? [])].sort(), 'wrap255.every_opcode').toEqual(all);
     const tampered = new Set<string>();
     for (const [name, ops] of covered) if (name.startsWith('tamper.')) for (const op of ops) tampered.add(op);
     expect([...tampered].sort()).toEqual(all);

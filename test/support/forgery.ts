@@ -217,7 +217,24 @@ function smallProgram(r: Random, keep = -1): { program: Program; maxSteps: numbe
     if (!WIDE.has(spec.mnemonic) || ins.opcode === keep || r.chance(0.2)) return ins;
     return { opcode: r.pick(NARROW_BY_OPERAND[spec.operand as 'immediate' | 'address']).code, arg: ins.arg };
   });
-  return { program: { ...program, instructions }, maxSteps: r.pick([4, 8, 16, 24, 40, 64]) };
+  if (keep >= 0 && !instructions.some((ins) => ins.opcode === keep)) plant(r, instructions, keep, program.memorySize);
+  return { program: { ...program, instructions, sourceLines: instructions.map((_, i) => i + 1) }, maxSteps: r.pick([4, 8, 16, 24, 40, 64]) };
+}
+
+/**
+ * Put `opcode` in a program that lacks it, so the tamper can follow it: at a random place, with an
+ * operand it can run with, and a PUSH before a POP or RET (on an empty stack they fault). Random
+ * programs alone left POP uncovered by the test's seeds.
+ */
+function plant(r: Random, instructions: Array<{ opcode: number; arg: number }>, opcode: number, memorySize: number): void {
+  const spec = OPS[opcode];
+  const pops = spec.mnemonic === 'POP' || spec.mnemonic === 'RET';
+  const at = r.int(pops ? 1 : 0, Math.max(pops ? 1 : 0, instructions.length - 1));
+  while (instructions.length <= at) instructions.push({ opcode: OPS.findIndex((s) => s.mnemonic === 'NOP'), arg: 0 });
+  const arg =
+    spec.operand === 'address' ? r.int(0, Math.max(0, memorySize - 1)) : spec.operand === 'immediate' ? r.int(-32768, 32767) : spec.operand === 'target' ? r.int(0, instructions.length - 1) : 0;
+  instructions[at] = { opcode, arg };
+  if (pops) instructions[at - 1] = { opcode: OPS.findIndex((s) => s.mnemonic === 'PUSH'), arg: 0 };
 }
 
 const opcodeName = (program: Program, pc: number | undefined): string | null =>

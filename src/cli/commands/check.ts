@@ -8,7 +8,7 @@ import type { Program } from '../../isa/program.js';
 import { FIELD_NAMES } from '../../trace/metadata.js';
 import { TraceFormatError, type TraceBatch } from '../../trace/reader.js';
 import { BACKEND_CHOICES, BackendUnavailableError } from '../../runtime/tensor/backend.js';
-import { CliError, ExitCode } from '../errors.js';
+import { CliError, ExitCode, oneLine } from '../errors.js';
 import { loadProgram } from '../io.js';
 import { positiveInteger, type Output } from '../options.js';
 
@@ -128,7 +128,8 @@ export async function checkCommand(args: CheckArgs, out: Output): Promise<number
     out.stdout(`FAILED: ${args.trace}: ${failureCount} failure${failureCount === 1 ? '' : 's'}${failureCount > failures.length ? ` (first ${Math.min(failures.length, args['max-failures'])} shown)` : ''}`);
     for (const f of failures.slice(0, args['max-failures'])) {
       const where = f.row === null ? '' : `row ${f.row}${f.step !== null ? ` (step ${f.step}, pc ${f.pc}${f.instruction ? `: ${f.instruction}` : ''})` : ''}: `;
-      out.stdout(`  ${f.constraint}: ${where}${f.message.replace(/^(log )?row \d+( \(with row \d+\))?: /, '')}`);
+      // One line per failure, whatever the file's bytes a message quotes (a metadata key).
+      out.stdout(oneLine(`  ${f.constraint}: ${where}${f.message.replace(/^(log )?row \d+( \(with row \d+\))?: /, '')}`));
     }
   }
   if (!ok) out.stderr(`tvm-trace: ${args.trace}: ${failureCount} constraint failure${failureCount === 1 ? '' : 's'}`);
