@@ -6,8 +6,10 @@ import { compileBuilder, compileCommand } from './commands/compile.js';
 import { checkBuilder, checkCommand } from './commands/check.js';
 import { exportBuilder, exportCommand } from './commands/export.js';
 import { inspectBuilder, inspectCommand } from './commands/inspect.js';
+import { proveBuilder, proveCommand } from './commands/prove.js';
 import { reportBuilder, reportCommand } from './commands/report.js';
 import { runBuilder, runCommand, type RunArgs } from './commands/run.js';
+import { verifyBuilder, verifyCommand } from './commands/verify.js';
 import { CliError, ExitCode, oneLine } from './errors.js';
 import { processOutput, type Output } from './options.js';
 
@@ -33,6 +35,8 @@ const COMMANDS: CommandSpec[] = [
   { command: 'check <trace>', describe: 're-verify every constraint of a trace; exit 0 only if all hold', builder: checkBuilder, handler: checkCommand as Handler },
   { command: 'inspect <trace>', describe: 'summarize a trace and show some of its rows (--rows A:B)', builder: inspectBuilder, handler: inspectCommand as Handler },
   { command: 'report <trace>', describe: 'write a self-contained HTML page of a trace (-o report.html, --check)', builder: reportBuilder, handler: reportCommand as Handler },
+  { command: 'prove <trace>', describe: 'prove a trace with the Rust STARK prover (-o PROOF)', builder: proveBuilder, handler: proveCommand as Handler },
+  { command: 'verify <proof>', describe: 'verify a proof against a program (--program) and a claim (--claim)', builder: verifyBuilder, handler: verifyCommand as Handler },
 ];
 
 function wantsJson(argv: readonly string[]): boolean {
