@@ -2,7 +2,7 @@
  * Benchmark of the FFN engine on programs/long_loop.tvm: steps/s without a tap, and with
  * every step's vectors (input, gate, value, hidden, output) emitted into a 65,536-row tap
  * that is reset to row 0 whenever it is full; and of the export's batch fill compiled to
- * WebAssembly (src/trace/fill-code.ts), which runs the same steps and writes every
+ * WebAssembly (src/trace/write/fill-code.ts), which runs the same steps and writes every
  * execution-side column of the trace into 65,536-row batches. 5 runs of each, each run's
  * figure and the median. Usage: npm run bench:ffn [-- --runs N]
  */
@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { compileProgram } from '../src/compiler/compile.js';
 import { assemble } from '../src/isa/assemble.js';
 import { createTap, FfnMachine } from '../src/runtime/ffn/engine.js';
-import { BatchFiller } from '../src/trace/batch-filler.js';
-import { FillMemory, fillShape } from '../src/trace/fill-memory.js';
+import { BatchFiller } from '../src/trace/write/batch-filler.js';
+import { FillMemory, fillShape } from '../src/trace/write/fill-memory.js';
 
 const PROGRAM = fileURLToPath(new URL('../programs/long_loop.tvm', import.meta.url));
 const BUDGET = 100_000_000;

@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { checkTrace } from '../dist/check/check.js';
 import { assemble } from '../dist/isa/assemble.js';
-import { exportTraceInterruptible } from '../dist/trace/export.js';
+import { exportTraceInterruptible } from '../dist/trace/write/export.js';
 
 const [mode, a, b, c, d, e] = process.argv.slice(2);
 const cpu = process.cpuUsage();

@@ -24,9 +24,9 @@ import { WORD_BITS } from '../src/compiler/layout.js';
 import { assemble } from '../src/isa/assemble.js';
 import type { Program } from '../src/isa/program.js';
 import { Reg } from '../src/runtime/state.js';
-import { exportTrace } from '../src/trace/export.js';
-import { MetaKey } from '../src/trace/metadata.js';
-import { TraceFormatError } from '../src/trace/reader.js';
+import { exportTrace } from '../src/trace/write/export.js';
+import { MetaKey } from '../src/trace/format/metadata.js';
+import { TraceFormatError } from '../src/trace/format/errors.js';
 import { forgeTrace, forgeUnchecked, type ForgeOptions, type UncheckedOptions } from '../test/support/forge.js';
 import { TraceEdit } from '../test/support/trace-edit.js';
 

@@ -1,5 +1,5 @@
-import type { ColumnData, ColumnSlot } from '../trace/layout.js';
-import { readCell, type TraceBatch } from '../trace/reader.js';
+import type { ColumnData, ColumnSlot } from '../trace/format/layout.js';
+import { readCell, type TraceBatch } from '../trace/read/reader.js';
 import type { Cell } from './expand.js';
 
 export { readCell };

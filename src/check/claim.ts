@@ -1,7 +1,7 @@
 import type { Program } from '../isa/program.js';
 import { NativeMachine } from '../runtime/native/interpreter.js';
 import { Reg } from '../runtime/state.js';
-import type { Claim } from '../trace/metadata.js';
+import type { Claim } from '../trace/format/metadata.js';
 
 /**
  * Consistency of the claim's ending with the program, by re-execution: a claimed fault must

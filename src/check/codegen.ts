@@ -1,4 +1,4 @@
-import type { ColumnSlot } from '../trace/layout.js';
+import type { ColumnSlot } from '../trace/format/layout.js';
 import type { Cell, Instance, RowSet } from './expand.js';
 import { planRowSet, TYPE_BOUND, type BitRun, type OrCheck, type RowSetPlan } from './plan.js';
 

@@ -1,4 +1,4 @@
-import type { TraceDims } from '../trace/layout.js';
+import type { TraceDims } from '../trace/format/layout.js';
 
 /**
  * Turns the AIR document's constraint templates into concrete polynomials over the columns of

@@ -1,7 +1,7 @@
 import { NO_ACCESS_ADDR } from '../air/columns.js';
 import { columnIndex } from '../air/columns.js';
-import type { TraceBatch } from '../trace/reader.js';
-import { ACCESS_WORD_BITS, AccessSpill, accessWord, RecordSpill } from '../trace/spill.js';
+import type { TraceBatch } from '../trace/read/reader.js';
+import { ACCESS_WORD_BITS, AccessSpill, accessWord, RecordSpill } from '../trace/write/spill.js';
 
 /** A failure of a memory argument, located at a row when it has one: its log entry, or (side 'access') its step's access. */
 export interface ArgumentFailure {

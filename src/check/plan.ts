@@ -1,4 +1,4 @@
-import type { ColumnSlot } from '../trace/layout.js';
+import type { ColumnSlot } from '../trace/format/layout.js';
 import type { Cell, Instance, Monomial, RowSet } from './expand.js';
 
 /**

@@ -2,7 +2,7 @@ import type { CompiledProgram } from '../compiler/compile.js';
 import { denseWeights } from '../compiler/dense.js';
 import { INPUT_DIM, OUTPUT_DIM } from '../compiler/layout.js';
 import { opcodeSpec } from '../isa/opcodes.js';
-import type { Claim } from '../trace/metadata.js';
+import type { Claim } from '../trace/format/metadata.js';
 import type { Tables } from './expand.js';
 
 type Table = { values: ArrayLike<number>; shape: number[] };

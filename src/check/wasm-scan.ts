@@ -1,4 +1,4 @@
-import type { ColumnSlot } from '../trace/layout.js';
+import type { ColumnSlot } from '../trace/format/layout.js';
 import type { Cell } from './expand.js';
 import { TYPE_BOUND, type RowSetPlan } from './plan.js';
 import { Code, encodeModule, I32, I64, Op, type ValueType } from '../wasm/encode.js';

@@ -1,5 +1,5 @@
-import type { TraceBatch } from '../trace/reader.js';
-import type { ColumnSlot } from '../trace/layout.js';
+import type { TraceBatch } from '../trace/read/reader.js';
+import type { ColumnSlot } from '../trace/format/layout.js';
 import type { RowSetPlan } from './plan.js';
 import { compileWasmScan } from './wasm-scan.js';
 import { Code, createMemory, encodeModule, I32, I64, instantiate, Op, type WasmMemory } from '../wasm/encode.js';

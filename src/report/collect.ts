@@ -7,8 +7,8 @@
  */
 import { columnIndex } from '../air/columns.js';
 import { In } from '../compiler/layout.js';
-import type { ColumnSlot } from '../trace/layout.js';
-import { readCell, type TraceBatch } from '../trace/reader.js';
+import type { ColumnSlot } from '../trace/format/layout.js';
+import { readCell, type TraceBatch } from '../trace/read/reader.js';
 
 /** Rows up to which the timelines keep every row (bucket size 1). */
 export const RAW_TIMELINE_ROWS = 65_536;

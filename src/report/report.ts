@@ -12,9 +12,9 @@ import { assemble } from '../isa/assemble.js';
 import { OPCODES } from '../isa/opcodes.js';
 import { formatInstruction } from '../isa/print.js';
 import type { Program } from '../isa/program.js';
-import { claimJson, type TraceMetadata } from '../trace/metadata.js';
-import { preflightTrace } from '../trace/preflight.js';
-import { openTrace } from '../trace/reader.js';
+import { claimJson, type TraceMetadata } from '../trace/format/metadata.js';
+import { preflightTrace } from '../trace/read/preflight.js';
+import { openTrace } from '../trace/read/reader.js';
 import { checkTrace, type CheckReport, type Failure } from '../check/check.js';
 import { Collector, detailBudget, type Collected } from './collect.js';
 import { renderPage, type PageArrays } from './page.js';
@@ -170,7 +170,7 @@ export async function buildReport(path: string, options: ReportOptions = {}): Pr
 }
 
 /** Stream a trace's batches until `next` returns false. */
-async function stream(path: string, next: (batch: import('../trace/reader.js').TraceBatch) => boolean): Promise<void> {
+async function stream(path: string, next: (batch: import('../trace/read/reader.js').TraceBatch) => boolean): Promise<void> {
   const trace = await openTrace(path, { readAhead: true });
   try {
     for await (const batch of trace.batches()) {

@@ -33,3 +33,24 @@ describe('the layers of src/', () => {
     expect(reaching).toEqual([]);
   });
 });
+
+/** src/trace/ (README, "Source layout"): format/ is shared, write/ and read/ are the two paths. */
+const TRACE_PARTS: Record<string, string[]> = { format: ['format'], write: ['format', 'write'], read: ['format', 'read'] };
+
+describe('the folders of src/trace/', () => {
+  it('are format, write and read, and hold every file of src/trace/', () => {
+    const entries = readdirSync('src/trace', { withFileTypes: true });
+    expect(entries.filter((entry) => !entry.isDirectory()).map((entry) => entry.name)).toEqual([]);
+    expect(entries.map((entry) => entry.name).sort()).toEqual(Object.keys(TRACE_PARTS).sort());
+  });
+
+  it.each(Object.keys(TRACE_PARTS))('src/trace/%s imports only from the parts it may use (read never imports write)', (part) => {
+    const reaching = sources(join('src/trace', part)).flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/from '(\.{1,2}\/[^']+)'/g)]
+        .map((match) => join(file, '..', match[1]).split('/'))
+        .filter((target) => target[1] === 'trace' && !TRACE_PARTS[part].includes(target[2]))
+        .map((target) => `${file} imports ${target.join('/')}`),
+    );
+    expect(reaching).toEqual([]);
+  });
+});

@@ -10,8 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ARGUMENTS, CONSTRAINTS, OBLIGATIONS } from '../../src/air/definition.js';
 import { checkTrace, type CheckOptions } from '../../src/check/check.js';
 import { assemble } from '../../src/isa/assemble.js';
-import { exportTrace } from '../../src/trace/export.js';
-import { MetaKey } from '../../src/trace/metadata.js';
+import { exportTrace } from '../../src/trace/write/export.js';
+import { MetaKey } from '../../src/trace/format/metadata.js';
 import { TraceEdit } from '../support/trace-edit.js';
 
 const FIXTURES = new URL('../../fixtures/', import.meta.url).pathname;

@@ -18,9 +18,9 @@ import { Code, createMemory, encodeModule, I64, instantiate } from '../../src/wa
 import { WasmScanner } from '../../src/check/wasm-scanner.js';
 import { compileProgram } from '../../src/compiler/compile.js';
 import { assemble } from '../../src/isa/assemble.js';
-import { exportTrace } from '../../src/trace/export.js';
-import { allocateColumn, columnSlots } from '../../src/trace/layout.js';
-import { openTrace, type OpenTrace, type TraceBatch } from '../../src/trace/reader.js';
+import { exportTrace } from '../../src/trace/write/export.js';
+import { allocateColumn, columnSlots } from '../../src/trace/format/layout.js';
+import { openTrace, type OpenTrace, type TraceBatch } from '../../src/trace/read/reader.js';
 import { typeRange, TraceEdit } from '../support/trace-edit.js';
 import { Random } from '../support/random-programs.js';
 

@@ -12,7 +12,7 @@ import { compileProgram } from '../../src/compiler/compile.js';
 import { assemble } from '../../src/isa/assemble.js';
 import { parseRowRange } from '../../src/cli/commands/inspect.js';
 import { hostileFiles } from '../support/hostile-traces.js';
-import { preflightTrace } from '../../src/trace/preflight.js';
+import { preflightTrace } from '../../src/trace/read/preflight.js';
 
 let dir: string;
 let fib: string;

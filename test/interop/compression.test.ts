@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkTrace } from '../../src/check/check.js';
 import { assemble } from '../../src/isa/assemble.js';
-import { exportTrace, exportTraceInterruptible } from '../../src/trace/export.js';
-import { lz4Compress, lz4DecompressInto, loadCodecs, zstdCompress, zstdDecompressInto, CodecError } from '../../src/trace/codecs.js';
-import { preflightTrace } from '../../src/trace/preflight.js';
+import { exportTrace, exportTraceInterruptible } from '../../src/trace/write/export.js';
+import { lz4Compress, lz4DecompressInto, loadCodecs, zstdCompress, zstdDecompressInto, CodecError } from '../../src/trace/format/codecs.js';
+import { preflightTrace } from '../../src/trace/read/preflight.js';
 import { cli } from '../support/cli.js';
 import { python } from '../support/python.js';
 

@@ -13,7 +13,7 @@ import { columnIndex } from '../../src/air/columns.js';
 import { checkTrace } from '../../src/check/check.js';
 import { In } from '../../src/compiler/layout.js';
 import { buildReport } from '../../src/report/report.js';
-import { openTrace, readCell } from '../../src/trace/reader.js';
+import { openTrace, readCell } from '../../src/trace/read/reader.js';
 import { chromiumPath, launchChromium, openReport, type OpenedPage } from './chromium.js';
 
 const GOLDEN = 'fixtures/golden/fibonacci.arrow';

@@ -12,7 +12,7 @@ import { checkTrace } from '../../src/check/check.js';
 import { In } from '../../src/compiler/layout.js';
 import { buildReport } from '../../src/report/report.js';
 import { CLIENT_SCRIPT } from '../../src/report/client.js';
-import { openTrace, readCell } from '../../src/trace/reader.js';
+import { openTrace, readCell } from '../../src/trace/read/reader.js';
 import { hostileFiles } from '../support/hostile-traces.js';
 import { cli } from '../support/cli.js';
 import { pageData } from './page-data.js';

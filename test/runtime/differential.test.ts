@@ -7,7 +7,7 @@ import { lockstep } from '../../src/runtime/lockstep.js';
 import { AccessKind, createAccessTap } from '../../src/runtime/access.js';
 import { controlTable } from '../../src/compiler/control-table.js';
 import { assemble } from '../../src/isa/assemble.js';
-import { accessOf } from '../../src/trace/witness.js';
+import { accessOf } from '../../src/trace/write/witness.js';
 import { NativeMachine } from '../../src/runtime/native/interpreter.js';
 import { Random, randomProgram } from '../support/random-programs.js';
 

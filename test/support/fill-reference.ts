@@ -11,10 +11,10 @@ import { OUTPUT_DIM } from '../../src/compiler/layout.js';
 import { AccessDigest } from '../../src/runtime/access.js';
 import { createTap, FfnMachine } from '../../src/runtime/ffn/engine.js';
 import type { MachineSnapshot } from '../../src/runtime/state.js';
-import { BatchFiller, digestAccesses } from '../../src/trace/batch-filler.js';
-import { FillMemory, fillShape } from '../../src/trace/fill-memory.js';
-import { largestMagnitude, TraceBuffers, type TraceDims } from '../../src/trace/layout.js';
-import { WitnessBuilder } from '../../src/trace/witness.js';
+import { BatchFiller, digestAccesses } from '../../src/trace/write/batch-filler.js';
+import { FillMemory, fillShape } from '../../src/trace/write/fill-memory.js';
+import { largestMagnitude, TraceBuffers, type TraceDims } from '../../src/trace/format/layout.js';
+import { WitnessBuilder } from '../../src/trace/write/witness.js';
 
 export interface FilledBatchCopy {
   rows: number;

@@ -1,6 +1,6 @@
 /**
  * Forged runs for known-bad fixtures and the forgery harness: the same witness export as
- * src/trace/export.ts (one record batch, in memory) of a run a cheating prover makes.
+ * src/trace/write/export.ts (one record batch, in memory) of a run a cheating prover makes.
  *
  * - forgeTrace: the FFN machine's run, where a `tamper` hook may change its registers or memory
  *   between steps. Every row is still computed by the machine, so the row-local constraints
@@ -21,12 +21,12 @@ import { ReadModeCode } from '../../src/isa/opcodes.js';
 import type { Program } from '../../src/isa/program.js';
 import { createTap, FfnMachine, type FfnTap } from '../../src/runtime/ffn/engine.js';
 import type { MachineSnapshot } from '../../src/runtime/state.js';
-import { recordBatch, traceSchema } from '../../src/trace/arrow-batch.js';
-import { traceMetadata } from '../../src/trace/export.js';
-import { largestMagnitude, TraceBuffers } from '../../src/trace/layout.js';
-import { encodeMetadata } from '../../src/trace/metadata.js';
-import { AccessSpill } from '../../src/trace/spill.js';
-import { accessOf, WitnessBuilder } from '../../src/trace/witness.js';
+import { recordBatch, traceSchema } from '../../src/trace/write/arrow-batch.js';
+import { traceMetadata } from '../../src/trace/write/export.js';
+import { largestMagnitude, TraceBuffers } from '../../src/trace/format/layout.js';
+import { encodeMetadata } from '../../src/trace/format/metadata.js';
+import { AccessSpill } from '../../src/trace/write/spill.js';
+import { accessOf, WitnessBuilder } from '../../src/trace/write/witness.js';
 
 export interface ForgeOptions {
   readonly maxSteps: number;

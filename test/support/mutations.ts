@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkTrace } from '../../src/check/check.js';
 import { FAULT_KINDS } from '../../src/runtime/fault.js';
-import { FIELD_NAMES, MetaKey } from '../../src/trace/metadata.js';
-import { TraceFormatError } from '../../src/trace/reader.js';
+import { FIELD_NAMES, MetaKey } from '../../src/trace/format/metadata.js';
+import { TraceFormatError } from '../../src/trace/format/errors.js';
 import { Random } from './random-programs.js';
 import { TraceEdit, typeRange } from './trace-edit.js';
 

@@ -4,12 +4,12 @@
  * and metadata, so that a mutated file is otherwise well-formed and only the edit differs.
  *
  * Cells are held unpacked: one typed-array entry per (row, entry), bool columns as 0/1 bytes.
- * Writing packs bool columns back into LSB-first bitmaps, the way src/trace/layout.ts does.
+ * Writing packs bool columns back into LSB-first bitmaps, the way src/trace/format/layout.ts does.
  */
 import * as arrow from 'apache-arrow';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { COLUMNS, type ColumnSpec } from '../../src/air/columns.js';
-import { MetaKey, metadataDigest } from '../../src/trace/metadata.js';
+import { MetaKey, metadataDigest } from '../../src/trace/format/metadata.js';
 
 export type CellArray = Int8Array | Int16Array | Int32Array | Uint8Array;
 

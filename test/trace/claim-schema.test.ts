@@ -13,9 +13,9 @@ import { MAX_TRACE_ROWS } from '../../src/air/columns.js';
 import { AIR_VERSION } from '../../src/air/definition.js';
 import { main } from '../../src/cli/main.js';
 import { FAULT_KINDS } from '../../src/runtime/fault.js';
-import { CLAIM_SCHEMA_VERSION, claimDocument } from '../../src/trace/claim-file.js';
-import { TRACE_SCHEMA_VERSION } from '../../src/trace/layout.js';
-import { exportTrace } from '../../src/trace/export.js';
+import { CLAIM_SCHEMA_VERSION, claimDocument } from '../../src/trace/format/claim-file.js';
+import { TRACE_SCHEMA_VERSION } from '../../src/trace/format/layout.js';
+import { exportTrace } from '../../src/trace/write/export.js';
 import { assemble } from '../../src/isa/assemble.js';
 
 type Schema = Record<string, unknown>;

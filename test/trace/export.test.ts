@@ -25,13 +25,13 @@ import { createTap, FfnMachine } from '../../src/runtime/ffn/engine.js';
 import { AccessDigest } from '../../src/runtime/access.js';
 import { NativeMachine, runNative } from '../../src/runtime/native/interpreter.js';
 import type { MachineSnapshot } from '../../src/runtime/state.js';
-import { claimDocument } from '../../src/trace/claim-file.js';
-import { exportTrace, exportTraceInterruptible } from '../../src/trace/export.js';
-import { decodeMetadata, encodeMetadata, FIELDS, MetaKey, type FieldName } from '../../src/trace/metadata.js';
-import { BatchFiller, digestAccesses } from '../../src/trace/batch-filler.js';
-import { LogFiller } from '../../src/trace/log-filler.js';
-import { FileSink } from '../../src/trace/sink.js';
-import { WitnessBuilder } from '../../src/trace/witness.js';
+import { claimDocument } from '../../src/trace/format/claim-file.js';
+import { exportTrace, exportTraceInterruptible } from '../../src/trace/write/export.js';
+import { decodeMetadata, encodeMetadata, FIELDS, MetaKey, type FieldName } from '../../src/trace/format/metadata.js';
+import { BatchFiller, digestAccesses } from '../../src/trace/write/batch-filler.js';
+import { LogFiller } from '../../src/trace/write/log-filler.js';
+import { FileSink } from '../../src/trace/write/sink.js';
+import { WitnessBuilder } from '../../src/trace/write/witness.js';
 
 let dir: string;
 beforeAll(() => {
@@ -439,15 +439,15 @@ describe('the output file appears whole or not at all', () => {
   ])('a pass-2 worker that %s fails the export, which removes its partial file', async (_how, source, message) => {
     const { sub, target } = setup('worker-fails');
     vi.resetModules();
-    vi.doMock('../../src/trace/worker-thread.js', async (importOriginal) => ({
-      ...(await importOriginal<typeof import('../../src/trace/worker-thread.js')>()),
+    vi.doMock('../../src/trace/write/worker-thread.js', async (importOriginal) => ({
+      ...(await importOriginal<typeof import('../../src/trace/write/worker-thread.js')>()),
       startModuleWorker: () => new Worker(source, { eval: true }),
     }));
     try {
-      const { exportTraceInterruptible: threadedExport } = await import('../../src/trace/export.js');
+      const { exportTraceInterruptible: threadedExport } = await import('../../src/trace/write/export.js');
       // This thread fills batches too, the first taking a second here and the others 50 ms, so
       // the worker is started (even on a busy machine) and given one.
-      const { BatchFiller: Filler } = await import('../../src/trace/batch-filler.js');
+      const { BatchFiller: Filler } = await import('../../src/trace/write/batch-filler.js');
       const fill = Filler.prototype.fill;
       let here = 0;
       vi.spyOn(Filler.prototype, 'fill').mockImplementation(function (this: BatchFiller, ...args) {
@@ -456,7 +456,7 @@ describe('the output file appears whole or not at all', () => {
       });
       await expect(threadedExport(load('fibonacci'), target, { maxSteps: 1_000_000, batchRows: 10, threads: 1 })).rejects.toThrow(message);
     } finally {
-      vi.doUnmock('../../src/trace/worker-thread.js');
+      vi.doUnmock('../../src/trace/write/worker-thread.js');
       vi.resetModules();
     }
     survives(sub, target);

@@ -12,9 +12,9 @@ import { compileProgram, type CompiledProgram } from '../../src/compiler/compile
 import { assemble } from '../../src/isa/assemble.js';
 import { Op } from '../../src/isa/opcodes.js';
 import { FfnMachine } from '../../src/runtime/ffn/engine.js';
-import { BatchFiller } from '../../src/trace/batch-filler.js';
-import { fillLayout, FillMemory, fillShape } from '../../src/trace/fill-memory.js';
-import { TraceBuffers, type TraceDims } from '../../src/trace/layout.js';
+import { BatchFiller } from '../../src/trace/write/batch-filler.js';
+import { fillLayout, FillMemory, fillShape } from '../../src/trace/write/fill-memory.js';
+import { TraceBuffers, type TraceDims } from '../../src/trace/format/layout.js';
 import { compareFills, compiledBatches } from '../support/fill-reference.js';
 import { Random, randomProgram } from '../support/random-programs.js';
 

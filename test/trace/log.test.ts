@@ -15,12 +15,12 @@ import { assemble } from '../../src/isa/assemble.js';
 import type { Program } from '../../src/isa/program.js';
 import { createAccessTap } from '../../src/runtime/access.js';
 import { NativeMachine } from '../../src/runtime/native/interpreter.js';
-import { exportTrace } from '../../src/trace/export.js';
-import { FillMemory, fillShape } from '../../src/trace/fill-memory.js';
-import { TraceBuffers, type TraceDims } from '../../src/trace/layout.js';
-import { LogFiller } from '../../src/trace/log-filler.js';
-import { AccessSpill } from '../../src/trace/spill.js';
-import { WitnessBuilder } from '../../src/trace/witness.js';
+import { exportTrace } from '../../src/trace/write/export.js';
+import { FillMemory, fillShape } from '../../src/trace/write/fill-memory.js';
+import { TraceBuffers, type TraceDims } from '../../src/trace/format/layout.js';
+import { LogFiller } from '../../src/trace/write/log-filler.js';
+import { AccessSpill } from '../../src/trace/write/spill.js';
+import { WitnessBuilder } from '../../src/trace/write/witness.js';
 import { forgeTrace } from '../support/forge.js';
 import { Random, randomProgram } from '../support/random-programs.js';
 

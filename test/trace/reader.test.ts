@@ -10,9 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { columnIndex } from '../../src/air/columns.js';
 import { checkTrace } from '../../src/check/check.js';
 import { assemble } from '../../src/isa/assemble.js';
-import { exportTrace } from '../../src/trace/export.js';
-import { preflightTrace } from '../../src/trace/preflight.js';
-import { openTrace, readCell, type TraceBatch } from '../../src/trace/reader.js';
+import { exportTrace } from '../../src/trace/write/export.js';
+import { preflightTrace } from '../../src/trace/read/preflight.js';
+import { openTrace, readCell, type TraceBatch } from '../../src/trace/read/reader.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tvm-reader-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AccessSpill, RecordSpill } from '../../src/trace/spill.js';
+import { AccessSpill, RecordSpill } from '../../src/trace/write/spill.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tvm-spill-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
-import { inspectTrace, type RowView, type TraceSummary } from '../../trace/inspect.js';
-import { TraceFormatError } from '../../trace/reader.js';
+import { inspectTrace, type RowView, type TraceSummary } from '../../trace/read/inspect.js';
+import { TraceFormatError } from '../../trace/format/errors.js';
 import { CliError, ExitCode } from '../errors.js';
 import { stateInline, stateRecord } from '../state-format.js';
 import type { Output } from '../options.js';

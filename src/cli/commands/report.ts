@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Argv } from 'yargs';
 import { buildReport, DEFAULT_REPORT_FAILURES } from '../../report/report.js';
-import { TraceFormatError } from '../../trace/reader.js';
+import { TraceFormatError } from '../../trace/format/errors.js';
 import { CliError, ExitCode } from '../errors.js';
 import { writeFileAtomic } from '../io.js';
 import { positiveInteger } from '../options.js';

@@ -1,13 +1,11 @@
 import * as arrow from 'apache-arrow';
 import { open } from 'node:fs/promises';
-import { columnSlots, type ColumnData, type ColumnSlot, type TraceDims } from './layout.js';
-import { decodeMetadata, MetadataError, type TraceMetadata } from './metadata.js';
+import { columnSlots, type ColumnData, type ColumnSlot, type TraceDims } from '../format/layout.js';
+import { decodeMetadata, MetadataError, type TraceMetadata } from '../format/metadata.js';
 import { preflightTrace, type BatchLayout } from './preflight.js';
-import { CodecError, decompressInto, loadCodecs } from './codecs.js';
-import { printable } from '../isa/text.js';
-
-/** The file cannot be used as a trace: not Arrow, truncated, foreign, or of an unknown version. */
-export class TraceFormatError extends Error {}
+import { CodecError, decompressInto, loadCodecs } from '../format/codecs.js';
+import { printable } from '../../isa/text.js';
+import { TraceFormatError } from '../format/errors.js';
 
 /** One record batch's columns: integer columns as typed arrays, bool columns as bitmaps. */
 export interface TraceBatch {

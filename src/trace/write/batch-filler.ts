@@ -1,15 +1,15 @@
-import type { CompiledProgram } from '../compiler/compile.js';
-import type { Program } from '../isa/program.js';
-import { controlTable } from '../compiler/control-table.js';
-import { OUTPUT_DIM } from '../compiler/layout.js';
-import { AccessDigest, AccessKind, createAccessTap } from '../runtime/access.js';
-import { createTap, FfnMachine, flattenUnits, type FfnTap } from '../runtime/ffn/engine.js';
-import { NativeMachine } from '../runtime/native/interpreter.js';
-import { Reg, REG_COUNT, restoreState, snapshot, type MachineSnapshot, type MachineState } from '../runtime/state.js';
-import { compileModule, instantiate, type WasmModule } from '../wasm/encode.js';
+import type { CompiledProgram } from '../../compiler/compile.js';
+import type { Program } from '../../isa/program.js';
+import { controlTable } from '../../compiler/control-table.js';
+import { OUTPUT_DIM } from '../../compiler/layout.js';
+import { AccessDigest, AccessKind, createAccessTap } from '../../runtime/access.js';
+import { createTap, FfnMachine, flattenUnits, type FfnTap } from '../../runtime/ffn/engine.js';
+import { NativeMachine } from '../../runtime/native/interpreter.js';
+import { Reg, REG_COUNT, restoreState, snapshot, type MachineSnapshot, type MachineState } from '../../runtime/state.js';
+import { compileModule, instantiate, type WasmModule } from '../../wasm/encode.js';
 import { compileFill, FillStop } from './fill-code.js';
 import { InstructionField, INSTRUCTION_FIELDS, UnitField, UNIT_FIELDS, type FillMemory } from './fill-memory.js';
-import { largestMagnitude, type TraceBuffers, type TraceDims } from './layout.js';
+import { largestMagnitude, type TraceBuffers, type TraceDims } from '../format/layout.js';
 import { WitnessBuilder } from './witness.js';
 
 /**

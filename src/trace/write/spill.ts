@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AccessTap } from '../runtime/access.js';
+import type { AccessTap } from '../../runtime/access.js';
 
 /**
  * A scratch file in `directory`, opened read-write; its name is removed at once where the OS

@@ -1,12 +1,12 @@
-import { INPUT_WORDS, NO_ACCESS_ADDR } from '../air/columns.js';
-import { In, INPUT_DIM, Out, OUTPUT_DIM, WORD_BITS } from '../compiler/layout.js';
-import { CarryRuleCode, ReadModeCode, StackUseCode, ZeroRuleCode } from '../isa/opcodes.js';
-import { AccessKind, DIGEST } from '../runtime/access.js';
-import { Reg } from '../runtime/state.js';
-import { I32, I64, Op } from '../wasm/encode.js';
+import { INPUT_WORDS, NO_ACCESS_ADDR } from '../../air/columns.js';
+import { In, INPUT_DIM, Out, OUTPUT_DIM, WORD_BITS } from '../../compiler/layout.js';
+import { CarryRuleCode, ReadModeCode, StackUseCode, ZeroRuleCode } from '../../isa/opcodes.js';
+import { AccessKind, DIGEST } from '../../runtime/access.js';
+import { Reg } from '../../runtime/state.js';
+import { I32, I64, Op } from '../../wasm/encode.js';
 import { ColumnCode } from './column-code.js';
 import { InstructionField as F, INSTRUCTION_FIELDS, UnitField as U, UNIT_FIELDS, type FillLayout } from './fill-memory.js';
-import { columnSlots, type TraceDims } from './layout.js';
+import { columnSlots, type TraceDims } from '../format/layout.js';
 
 /** Why a fill call returned. */
 export const FillStop = Object.freeze({

@@ -1,13 +1,14 @@
-import { columnIndex } from '../air/columns.js';
-import { In, Out, OUTPUT_DIM } from '../compiler/layout.js';
-import { assemble } from '../isa/assemble.js';
-import { formatInstruction } from '../isa/print.js';
-import type { Program } from '../isa/program.js';
-import type { ColumnSpec } from '../air/columns.js';
-import type { FieldName } from './metadata.js';
-import type { Claim } from './metadata.js';
+import { columnIndex } from '../../air/columns.js';
+import { In, Out, OUTPUT_DIM } from '../../compiler/layout.js';
+import { assemble } from '../../isa/assemble.js';
+import { formatInstruction } from '../../isa/print.js';
+import type { Program } from '../../isa/program.js';
+import type { ColumnSpec } from '../../air/columns.js';
+import type { FieldName } from '../format/metadata.js';
+import type { Claim } from '../format/metadata.js';
 import { preflightTrace } from './preflight.js';
-import { openTrace, readCell, TraceFormatError, type OpenTrace, type TraceBatch } from './reader.js';
+import { openTrace, readCell, type OpenTrace, type TraceBatch } from './reader.js';
+import { TraceFormatError } from '../format/errors.js';
 
 /** Everything `inspect` says about a trace file as a whole (no row data needed). */
 export interface TraceSummary {

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import type { BodyCodec } from './codecs.js';
-import { TraceFormatError } from './reader.js';
+import type { BodyCodec } from '../format/codecs.js';
+import { TraceFormatError } from '../format/errors.js';
 import { FlatbufferError, verifyFooter, verifyMessage } from './flatbuffers.js';
 
 /**

@@ -1,6 +1,6 @@
 import * as arrow from 'apache-arrow';
-import type { ColumnSpec } from '../air/columns.js';
-import { columnSlots, type ColumnSlot, type TraceBuffers, type TraceDims } from './layout.js';
+import type { ColumnSpec } from '../../air/columns.js';
+import { columnSlots, type ColumnSlot, type TraceBuffers, type TraceDims } from '../format/layout.js';
 
 /**
  * The trace's Arrow side: its schema and record batches over TraceBuffers. Apart from layout.ts

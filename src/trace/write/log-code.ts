@@ -1,8 +1,8 @@
-import { LOG_ADDR_BITS, LOG_GAP_BITS } from '../air/columns.js';
-import { AccessKind } from '../runtime/access.js';
-import { I32, Op } from '../wasm/encode.js';
+import { LOG_ADDR_BITS, LOG_GAP_BITS } from '../../air/columns.js';
+import { AccessKind } from '../../runtime/access.js';
+import { I32, Op } from '../../wasm/encode.js';
 import { ColumnCode } from './column-code.js';
-import { columnSlots, type TraceDims } from './layout.js';
+import { columnSlots, type TraceDims } from '../format/layout.js';
 import { ACCESS_WORD_BITS } from './spill.js';
 
 /**

@@ -1,8 +1,8 @@
-import type { CompiledProgram } from '../compiler/compile.js';
-import { INPUT_DIM, OUTPUT_DIM } from '../compiler/layout.js';
-import { REG_COUNT } from '../runtime/state.js';
-import { createMemory, PAGE_BYTES, type WasmMemory } from '../wasm/encode.js';
-import { columnSlots, TraceBuffers, type ColumnData, type TraceDims } from './layout.js';
+import type { CompiledProgram } from '../../compiler/compile.js';
+import { INPUT_DIM, OUTPUT_DIM } from '../../compiler/layout.js';
+import { REG_COUNT } from '../../runtime/state.js';
+import { createMemory, PAGE_BYTES, type WasmMemory } from '../../wasm/encode.js';
+import { columnSlots, TraceBuffers, type ColumnData, type TraceDims } from '../format/layout.js';
 
 /** Fields of an instruction's record in the fill's table (i32 each). */
 export const InstructionField = Object.freeze({

@@ -1,5 +1,5 @@
-import { Code, encodeModule, I32, Op, type ValueType } from '../wasm/encode.js';
-import type { ColumnSlot } from './layout.js';
+import { Code, encodeModule, I32, Op, type ValueType } from '../../wasm/encode.js';
+import type { ColumnSlot } from '../format/layout.js';
 
 /**
  * A WebAssembly function under construction that writes rows of a batch's columns, whose

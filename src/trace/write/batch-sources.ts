@@ -1,10 +1,10 @@
 import type { Worker } from 'node:worker_threads';
-import type { CompiledProgram } from '../compiler/compile.js';
-import type { MachineSnapshot } from '../runtime/state.js';
+import type { CompiledProgram } from '../../compiler/compile.js';
+import type { MachineSnapshot } from '../../runtime/state.js';
 import { BatchFiller } from './batch-filler.js';
 import type { ExportWorkerData, FillReply, FillRequest } from './export-worker.js';
 import { FillMemory, fillShape } from './fill-memory.js';
-import type { TraceBuffers, TraceDims } from './layout.js';
+import type { TraceBuffers, TraceDims } from '../format/layout.js';
 import { siblingModule, startModuleWorker } from './worker-thread.js';
 
 /** A batch of pass 2 with its execution-side columns filled (log columns still clear). */

@@ -1,11 +1,11 @@
-import { INPUT_WORDS, LOG_ADDR_BITS, LOG_GAP_BITS, NO_ACCESS_ADDR } from '../air/columns.js';
-import type { ControlTable } from '../compiler/control-table.js';
-import { In, INPUT_DIM, Out, OUTPUT_DIM, WORD_BITS } from '../compiler/layout.js';
-import { nextCarry, nextZero } from '../isa/controls.js';
-import { ReadModeCode } from '../isa/opcodes.js';
-import { AccessKind } from '../runtime/access.js';
-import type { FfnTap } from '../runtime/ffn/engine.js';
-import { writeBits, writeShortBits, type TraceBuffers } from './layout.js';
+import { INPUT_WORDS, LOG_ADDR_BITS, LOG_GAP_BITS, NO_ACCESS_ADDR } from '../../air/columns.js';
+import type { ControlTable } from '../../compiler/control-table.js';
+import { In, INPUT_DIM, Out, OUTPUT_DIM, WORD_BITS } from '../../compiler/layout.js';
+import { nextCarry, nextZero } from '../../isa/controls.js';
+import { ReadModeCode } from '../../isa/opcodes.js';
+import { AccessKind } from '../../runtime/access.js';
+import type { FfnTap } from '../../runtime/ffn/engine.js';
+import { writeBits, writeShortBits, type TraceBuffers } from '../format/layout.js';
 import type { SortedSlice } from './spill.js';
 
 // Layout constants copied into module constants: in hot loops a property load through an

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { MAX_TRACE_FF_DIM, MAX_TRACE_INSTRUCTIONS } from '../air/columns.js';
-import { SOUND_FIELDS } from '../air/definition.js';
-import { FAULT_KINDS, type FaultKind } from '../runtime/fault.js';
-import type { MachineSnapshot } from '../runtime/state.js';
+import { MAX_TRACE_FF_DIM, MAX_TRACE_INSTRUCTIONS } from '../../air/columns.js';
+import { SOUND_FIELDS } from '../../air/definition.js';
+import { FAULT_KINDS, type FaultKind } from '../../runtime/fault.js';
+import type { MachineSnapshot } from '../../runtime/state.js';
 import { TRACE_SCHEMA_VERSION } from './layout.js';
-import { printable } from '../isa/text.js';
+import { printable } from '../../isa/text.js';
 
 /** The claimed end of the run: the final state, and the fault that ended it if one did. */
 export type Claim = MachineSnapshot;

@@ -1,9 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { compileProgram } from '../compiler/compile.js';
-import type { Program } from '../isa/program.js';
-import type { MachineSnapshot } from '../runtime/state.js';
+import { compileProgram } from '../../compiler/compile.js';
+import type { Program } from '../../isa/program.js';
+import type { MachineSnapshot } from '../../runtime/state.js';
 import { BatchFiller } from './batch-filler.js';
-import type { WasmMemory } from '../wasm/encode.js';
+import type { WasmMemory } from '../../wasm/encode.js';
 import { FillMemory, fillShape } from './fill-memory.js';
 
 /**

@@ -1,8 +1,8 @@
-import { compileModule, instantiate, type WasmModule } from '../wasm/encode.js';
+import { compileModule, instantiate, type WasmModule } from '../../wasm/encode.js';
 import type { FillMemory } from './fill-memory.js';
-import type { TraceBuffers, TraceDims } from './layout.js';
+import type { TraceBuffers, TraceDims } from '../format/layout.js';
 import { compileLogFill } from './log-code.js';
-import { NO_ACCESS_ADDR } from '../air/columns.js';
+import { NO_ACCESS_ADDR } from '../../air/columns.js';
 import type { AccessSpill } from './spill.js';
 
 type LogRun = (cols: number, records: number, count: number, row: number, addr: number, previousAddr: number, previousStep: number, previousValue: number, ends: number) => void;

@@ -1,4 +1,4 @@
-import { COLUMNS, columnWidth, type ColumnSpec } from '../air/columns.js';
+import { COLUMNS, columnWidth, type ColumnSpec } from '../../air/columns.js';
 
 export const TRACE_SCHEMA_VERSION = 'tvm-trace/trace/v2';
 
