@@ -55,12 +55,17 @@ function report(error: unknown, argv: readonly string[], out: Output): number {
   return failure.exitCode;
 }
 
+/** What a lone `-` argument is while yargs parses (a NUL: no path or option value holds one). */
+const DASH = '\0-';
+
 /** Parse argv and run one command. Returns the exit code; never throws. */
 export async function main(argv: readonly string[], out: Output = processOutput): Promise<number> {
   let exitCode: number = ExitCode.OK;
   let usage: string | null = null;
   let handled = false;
-  const parser = yargs([...argv])
+  // yargs reads a lone `-` positional as '' (or true): it passes through as a stand-in and is
+  // given back as '-' (a program path of '-' is stdin, src/cli/io.ts).
+  const parser = yargs(argv.map((arg) => (arg === '-' ? DASH : arg)))
     .scriptName('tvm-trace')
     .usage('$0 <command> [options]')
     .strict()
@@ -70,7 +75,7 @@ export async function main(argv: readonly string[], out: Output = processOutput)
     .showHelpOnFail(false)
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .fail((message, error) => {
-      usage = message ?? error?.message ?? 'invalid arguments';
+      usage = (message ?? error?.message ?? 'invalid arguments').replaceAll(DASH, '-');
     })
     .help()
     .version();
@@ -79,6 +84,8 @@ export async function main(argv: readonly string[], out: Output = processOutput)
       // yargs still calls the handler after a fail() callback that returns: never run on a usage error.
       if (usage !== null) return;
       handled = true;
+      const given = args as Record<string, unknown>;
+      for (const key of Object.keys(given)) if (given[key] === DASH) given[key] = '-';
       try {
         exitCode = await spec.handler(args as never, out);
       } catch (error) {

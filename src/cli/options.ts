@@ -13,6 +13,13 @@ export const maxStepsOption = {
   coerce: (value: unknown) => positiveInteger('--max-steps', value),
 };
 
+/** `run --max-steps`: 0 as well, which prints the initial state (as the Rust reference does). */
+export const runMaxStepsOption = {
+  ...maxStepsOption,
+  describe: 'stop after this many steps (0: the initial state)',
+  coerce: (value: unknown) => nonNegativeInteger('--max-steps', value),
+};
+
 /** Parse a positive safe integer flag value or throw a usage error naming the flag. */
 export function positiveInteger(flag: string, value: unknown): number {
   const number = typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;

@@ -154,6 +154,27 @@ describe('tvm-trace export: errors', () => {
     expect(readdirSync(sub)).toEqual([]);
   });
 
+  it.skipIf(!existsSync('/proc/version'))('--claim /proc/version (a file where no file can be created): exit 2 with the reason, and no trace', async () => {
+    const sub = path('proc-claim');
+    mkdirSync(sub);
+    const trace = join(sub, 'fib.arrow');
+    expect(await cli('export', FIB, '-o', trace, '--claim', '/proc/version')).toEqual({
+      code: 2,
+      stdout: [],
+      stderr: ['tvm-trace: /proc/version: cannot write: cannot create a file in /proc (ENOENT)'],
+    });
+    expect(readdirSync(sub)).toEqual([]);
+  });
+
+  it('with --claim, both files appear whole and no temporary file stays', async () => {
+    const sub = path('both');
+    mkdirSync(sub);
+    writeFileSync(join(sub, 'fib.claim'), 'an old claim');
+    expect((await cli('export', FIB, '-o', join(sub, 'fib.arrow'), '--claim', join(sub, 'fib.claim'), '--quiet')).code).toBe(0);
+    expect(readdirSync(sub).sort()).toEqual(['fib.arrow', 'fib.claim']);
+    expect(readFileSync(join(sub, 'fib.claim'), 'utf8')).not.toBe('an old claim');
+  });
+
   it('a --claim path that cannot be written: exit 2 before anything is written', async () => {
     const claim = join(dir, 'no-such-dir', 'claim.msgpack');
     const trace = path('with-claim.arrow');

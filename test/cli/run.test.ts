@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../support/cli.js';
+import { MAX_PROGRAM_BYTES } from '../../src/cli/io.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -206,6 +207,41 @@ describe('tvm-trace run: failures and exit codes', () => {
     });
   });
 
+  it('--max-steps 0 prints the initial state (exit 0), as the Rust reference does; every engine, --trace prints no step', async () => {
+    const initial = { program: FIB, engine: 'native', steps: 0, halted: false, pc: 0, acc: 0, sp: 5, zero_flag: true, carry_flag: false, memory: [0, 1, 0, 0, 7] };
+    expect(await cli('run', FIB, '--max-steps', '0', '--json')).toEqual({ code: 0, stdout: [JSON.stringify(initial)], stderr: [] });
+    expect(await cli('run', FIB, '--max-steps', '0', '--engine', 'ffn', '--trace', '--json')).toEqual({ code: 0, stdout: [JSON.stringify({ ...initial, engine: 'ffn' })], stderr: [] });
+    const verified = await cli('run', FIB, '--max-steps', '0', '--verify', '--engines', 'native,ffn', '--json');
+    expect(verified).toEqual({ code: 0, stdout: [JSON.stringify({ ...initial, engine: 'native+ffn' })], stderr: [] });
+    expect((await cli('run', FIB, '--max-steps', '0')).stdout).toEqual([
+      [`program: ${FIB}`, 'engine: native', 'steps: 0', 'halted: false', 'pc: 0', 'acc: 0', 'sp: 5', 'zero_flag: true', 'carry_flag: false', 'memory: [0, 1, 0, 0, 7]'].join('\n'),
+    ]);
+  });
+
+  it('a program file over 1 MiB (MAX_PROGRAM_BYTES) is refused, exit 2; 1 MiB of NOP lines runs', async () => {
+    expect(MAX_PROGRAM_BYTES).toBe(1 << 20);
+    const nops = 'NOP\n'.repeat(MAX_PROGRAM_BYTES / 4);
+    const largest = file('largest.tvm', nops);
+    expect(JSON.parse((await cli('run', largest, '--max-steps', '3', '--json')).stdout[0])).toMatchObject({ steps: 3, pc: 3 });
+    const over = file('over.tvm', `${nops};`);
+    expect(await cli('run', over)).toEqual({ code: 2, stdout: [], stderr: [`tvm-trace: ${over}: larger than 1048576 bytes, the limit for a program`] });
+    expect(await cli('run', over, '--json')).toEqual({
+      code: 2,
+      stdout: [JSON.stringify({ error: 'too_large', message: `${over}: larger than 1048576 bytes, the limit for a program` })],
+      stderr: [`tvm-trace: ${over}: larger than 1048576 bytes, the limit for a program`],
+    });
+  });
+
+  it('run /dev/zero: refused at the size limit (exit 2), not read forever', async () => {
+    expect(await cli('run', '/dev/zero')).toEqual({ code: 2, stdout: [], stderr: ['tvm-trace: /dev/zero: larger than 1048576 bytes, the limit for a program'] });
+  });
+
+  it('a missing program file is named; an empty name too', async () => {
+    const missing = join(dir, 'missing.tvm');
+    expect(await cli('run', missing)).toEqual({ code: 2, stdout: [], stderr: [`tvm-trace: ${missing}: cannot read: no such file`] });
+    expect(await cli('run', dir)).toEqual({ code: 2, stdout: [], stderr: [`tvm-trace: ${dir}: cannot read: is a directory`] });
+  });
+
   it('an empty program is a fault (pc out of bounds), not an assembly error', async () => {
     const empty = file('empty.tvm', '; nothing here\n');
     const result = await cli('run', empty, '--json');
@@ -215,10 +251,9 @@ describe('tvm-trace run: failures and exit codes', () => {
 
   it.each<[string, string[], string]>([
     ['unknown flag', ['run', FIB, '--bogus'], 'Unknown argument: bogus (see tvm-trace --help)'],
-    ['--max-steps 0', ['run', FIB, '--max-steps', '0'], "--max-steps must be a positive integer, got '0' (see tvm-trace --help)"],
-    ['--max-steps abc', ['run', FIB, '--max-steps', 'abc'], "--max-steps must be a positive integer, got 'abc' (see tvm-trace --help)"],
-    ['--max-steps -5', ['run', FIB, '--max-steps', '-5'], "--max-steps must be a positive integer, got '-5' (see tvm-trace --help)"],
-    ['--max-steps 1.5', ['run', FIB, '--max-steps', '1.5'], "--max-steps must be a positive integer, got '1.5' (see tvm-trace --help)"],
+    ['--max-steps abc', ['run', FIB, '--max-steps', 'abc'], "--max-steps must be a non-negative integer, got 'abc' (see tvm-trace --help)"],
+    ['--max-steps -5', ['run', FIB, '--max-steps', '-5'], "--max-steps must be a non-negative integer, got '-5' (see tvm-trace --help)"],
+    ['--max-steps 1.5', ['run', FIB, '--max-steps', '1.5'], "--max-steps must be a non-negative integer, got '1.5' (see tvm-trace --help)"],
     ['--max-steps without a value', ['run', FIB, '--max-steps'], 'Not enough arguments following: max-steps (see tvm-trace --help)'],
     ['missing program', ['run'], 'Missing required argument: program (see tvm-trace --help)'],
     ['extra positional', ['run', FIB, 'extra'], 'Unknown argument: extra (see tvm-trace --help)'],
@@ -242,7 +277,7 @@ describe('tvm-trace run: failures and exit codes', () => {
   it('usage error with --json: one error object', async () => {
     const result = await cli('run', FIB, '--json', '--max-steps', 'x');
     expect(result.code).toBe(64);
-    expect(result.stdout).toEqual([JSON.stringify({ error: 'usage', message: "--max-steps must be a positive integer, got 'x' (see tvm-trace --help)" })]);
+    expect(result.stdout).toEqual([JSON.stringify({ error: 'usage', message: "--max-steps must be a non-negative integer, got 'x' (see tvm-trace --help)" })]);
   });
 });
 
@@ -295,7 +330,7 @@ describe('the built CLI as a process', () => {
     child.stderr.on('data', (chunk) => (stderr += String(chunk)));
     // Interrupt once the export has started writing batches (its temporary file exists).
     const started = Date.now();
-    while (!readdirSync(dir).some((name) => name.startsWith('interrupted.arrow.')) && Date.now() - started < 30_000) {
+    while (!readdirSync(dir).some((name) => name.endsWith('.partial')) && Date.now() - started < 30_000) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     child.kill('SIGINT');
@@ -303,6 +338,45 @@ describe('the built CLI as a process', () => {
     expect(code).toBe(130);
     expect(stderr).toBe(`tvm-trace: export interrupted; ${target} was not written\n`);
     expect(readFileSync(target, 'utf8')).toBe('the user\'s file');
-    expect(readdirSync(dir).filter((name) => name.startsWith('interrupted.arrow'))).toEqual(['interrupted.arrow']);
+    expect(readdirSync(dir).filter((name) => name.includes('interrupted.arrow'))).toEqual(['interrupted.arrow']);
   }, 60_000);
+
+  it('run - reads the program from standard input (up to the same 1 MiB limit); errors name it', () => {
+    const run = (input: string | Buffer, ...args: string[]) => spawnSync(process.execPath, [CLI, 'run', '-', ...args], { cwd: ROOT, input, encoding: 'utf8' });
+    const ok = run('HALT\n', '--json');
+    expect([ok.status, ok.stdout, ok.stderr]).toEqual([
+      0,
+      `${JSON.stringify({ program: '-', engine: 'native', steps: 1, halted: true, pc: 0, acc: 0, sp: 16, zero_flag: true, carry_flag: false, memory: new Array(16).fill(0) })}\n`,
+      '',
+    ]);
+    const bad = run('BOGUS\n');
+    expect([bad.status, bad.stdout, bad.stderr]).toEqual([2, '', "tvm-trace: -:1: unknown mnemonic 'BOGUS'\n"]);
+    const large = run(Buffer.alloc(MAX_PROGRAM_BYTES + 1, 0x20));
+    expect([large.status, large.stdout, large.stderr]).toEqual([2, '', 'tvm-trace: - (standard input): larger than 1048576 bytes, the limit for a program\n']);
+  });
+
+  it('a SIGINT at any moment of an export, the first milliseconds too, leaves nothing: killed before its handler, or exit 130', async () => {
+    const outcomes = new Set<string>();
+    for (const delay of [0, 25, 50, 100, 150, 200, 300, 500]) {
+      const directory = mkdtempSync(join(dir, 'early-'));
+      const target = join(directory, 'early.arrow');
+      const claim = join(directory, 'early.claim');
+      const child = spawn(process.execPath, [CLI, 'export', 'programs/long_loop.tvm', '-o', target, '--claim', claim, '--max-steps', '20000000'], { cwd: ROOT });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+      const exit = new Promise<[number | null, string | null]>((resolve) => child.on('exit', (code, signal) => resolve([code, signal])));
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      child.kill('SIGINT');
+      const [code, signal] = await exit;
+      if (signal !== null) {
+        expect({ delay, signal, stderr }).toEqual({ delay, signal: 'SIGINT', stderr: '' });
+        outcomes.add('killed');
+      } else {
+        expect({ delay, code, stderr }).toEqual({ delay, code: 130, stderr: `tvm-trace: export interrupted; ${target} was not written\n` });
+        outcomes.add('130');
+      }
+      expect({ delay, left: readdirSync(directory) }).toEqual({ delay, left: [] });
+    }
+    expect(outcomes.size).toBeGreaterThan(0);
+  }, 120_000);
 });

@@ -1,5 +1,6 @@
 import { SingleBar } from 'cli-progress';
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import type { TraceMetadata } from '../../trace/format/metadata.js';
 import { dirname } from 'node:path';
 import { Packr } from 'msgpackr';
 import type { Argv } from 'yargs';
@@ -11,7 +12,7 @@ import { BatchMemoryError } from '../../trace/write/fill-memory.js';
 import { COMPRESSIONS, type Compression } from '../../trace/format/codecs.js';
 import { CliError, ExitCode, usageError } from '../errors.js';
 import { stateInline, stateRecord } from '../state-format.js';
-import { loadProgramSource, writeFileAtomic } from '../io.js';
+import { loadProgramSource, temporarySibling } from '../io.js';
 import { maxStepsOption, positiveInteger, threadCount, type Output } from '../options.js';
 
 export interface ExportArgs {
@@ -116,16 +117,42 @@ export async function exportCommand(args: ExportArgs, out: Output): Promise<numb
     throw new CliError('program_too_long', `${args.program}: ${program.instructions.length} instructions; a trace holds programs of at most ${MAX_TRACE_INSTRUCTIONS}`, ExitCode.BAD_INPUT);
 
   const bar = progressBar(!args.quiet && process.stderr.isTTY === true);
-  // Ctrl-C or a kill stops the export between batches: its temporary file is removed and the
-  // target keeps whatever it had.
+  // Ctrl-C or a kill stops the export between batches: its temporary files are removed and the
+  // targets keep whatever they had. Nothing is written before these handlers are installed, so
+  // a signal that comes earlier (and kills the process) leaves nothing either.
   const stop = new AbortController();
   const interrupt = () => stop.abort();
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
+  // The claim is written under a temporary name and renamed just before the trace's own
+  // temporary file is (ExportOptions.beforeRename), so a claim that cannot be written leaves no
+  // trace, and a failed export leaves no claim.
+  const claimOutput = args.claim === undefined ? undefined : { path: args.claim, temp: temporarySibling(args.claim), fd: -1 };
   let result;
   try {
-    result = await exportTraceInterruptible(program, target, { maxSteps, batchRows, ffDim, progress: bar.progress, threads: args.threads, compression: args.compression }, stop.signal);
+    // The claim's file is created first: a path where no file can be made fails before the run.
+    if (claimOutput !== undefined) claimOutput.fd = createOutput(claimOutput.path, claimOutput.temp);
+    const beforeRename =
+      claimOutput === undefined
+        ? undefined
+        : (metadata: TraceMetadata) => {
+            const packr = new Packr({ useRecords: false, variableMapSize: true });
+            writeOutput(claimOutput.path, claimOutput.fd, packr.pack(claimDocument(metadata)));
+            claimOutput.fd = -1;
+            renameOutput(claimOutput.path, claimOutput.temp);
+          };
+    result = await exportTraceInterruptible(
+      program,
+      target,
+      { maxSteps, batchRows, ffDim, progress: bar.progress, threads: args.threads, compression: args.compression, beforeRename },
+      stop.signal,
+    );
   } catch (error) {
+    if (claimOutput !== undefined) {
+      if (claimOutput.fd >= 0) closeSync(claimOutput.fd);
+      rmSync(claimOutput.temp, { force: true });
+    }
+    if (error instanceof CliError) throw error;
     if (error instanceof ExportInterrupted) throw new CliError('interrupted', `export interrupted; ${target} was not written`, ExitCode.INTERRUPTED);
     if (error instanceof BatchMemoryError) throw new CliError('out_of_memory', `${error.message}; ${target} was not written`, ExitCode.BAD_INPUT);
     const code = (error as NodeJS.ErrnoException).code;
@@ -137,10 +164,6 @@ export async function exportCommand(args: ExportArgs, out: Output): Promise<numb
     bar.stop();
   }
   const claim = result.metadata.claim;
-  if (args.claim !== undefined) {
-    const packr = new Packr({ useRecords: false, variableMapSize: true });
-    writeFileAtomic(args.claim, packr.pack(claimDocument(result.metadata)));
-  }
   const summary = {
     program: args.program,
     output: target,
@@ -161,4 +184,33 @@ export async function exportCommand(args: ExportArgs, out: Output): Promise<numb
     out.stdout(`fields: ${summary.fields.join(', ')}`);
   }
   return ExitCode.OK;
+}
+
+/** Create `temp` (beside `target`) for writing; the error says what could not be made, and where. */
+function createOutput(target: string, temp: string): number {
+  try {
+    return openSync(temp, 'wx');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new CliError('io_error', `${target}: cannot write: cannot create a file in ${dirname(temp)} (${code})`, ExitCode.BAD_INPUT);
+  }
+}
+
+function writeOutput(target: string, fd: number, bytes: Uint8Array): void {
+  try {
+    for (let at = 0; at < bytes.byteLength; ) at += writeSync(fd, bytes, at);
+    fsyncSync(fd);
+  } catch (error) {
+    throw new CliError('io_error', `${target}: cannot write: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, ExitCode.BAD_INPUT);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function renameOutput(target: string, temp: string): void {
+  try {
+    renameSync(temp, target);
+  } catch (error) {
+    throw new CliError('io_error', `${target}: cannot write: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, ExitCode.BAD_INPUT);
+  }
 }

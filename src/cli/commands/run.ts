@@ -7,7 +7,7 @@ import type { Engine, MachineSnapshot } from '../../runtime/state.js';
 import { CliError, ExitCode, usageError } from '../errors.js';
 import { stateLines, stateRecord } from '../state-format.js';
 import { loadProgram } from '../io.js';
-import { DEFAULT_MAX_STEPS, maxStepsOption, type Output } from '../options.js';
+import { DEFAULT_MAX_STEPS, runMaxStepsOption, type Output } from '../options.js';
 
 export interface RunArgs {
   program: string;
@@ -23,7 +23,7 @@ export interface RunArgs {
 export function runBuilder(yargs: Argv): Argv<RunArgs> {
   return yargs
     .positional('program', { type: 'string', demandOption: true, describe: 'the .tvm program' })
-    .option('max-steps', maxStepsOption)
+    .option('max-steps', runMaxStepsOption)
     .option('engine', { type: 'string', choices: ENGINE_NAMES as string[], default: 'native', describe: 'execution engine' })
     .option('backend', {
       type: 'string',

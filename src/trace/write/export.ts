@@ -58,6 +58,11 @@ export interface ExportOptions {
    * The sync exportTrace needs loadCodecs() awaited first for 'lz4' and 'zstd'.
    */
   readonly compression?: Compression;
+  /**
+   * Called once the file is whole, before it is renamed onto the target: the CLI writes the
+   * claim here, so both files appear or neither. When it throws, the temporary file is removed.
+   */
+  readonly beforeRename?: (metadata: TraceMetadata) => void;
 }
 
 export interface ExportResult {
@@ -218,6 +223,7 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
     // processes, and forcing gigabytes to disk would dominate the export time.
     closeSync(fd);
     fd = null;
+    options.beforeRename?.(metadata);
     renameSync(temp, target);
     return { rows, bytes: sink.bytesWritten, metadata };
   } catch (error) {
