@@ -3,14 +3,14 @@
  * compression that pyarrow reads (the same table as uncompressed), and `check`/`inspect` read
  * traces pyarrow compressed. Needs .venv (`npm run setup:python`).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkTrace } from '../../src/check/check.js';
 import { assemble } from '../../src/isa/assemble.js';
-import { exportTrace, exportTraceInterruptible } from '../../src/trace/write/export.js';
-import { lz4Compress, lz4DecompressInto, loadCodecs, zstdCompress, zstdDecompressInto, CodecError } from '../../src/trace/format/codecs.js';
+import { ExportInterrupted, exportTrace, exportTraceInterruptible } from '../../src/trace/write/export.js';
+import { framesMissed, lz4Compress, lz4DecompressInto, loadCodecs, zstdCompress, zstdDecompressInto, CodecError } from '../../src/trace/format/codecs.js';
 import { preflightTrace } from '../../src/trace/read/preflight.js';
 import { cli } from '../support/cli.js';
 import { python } from '../support/python.js';
@@ -69,6 +69,35 @@ describe('export --compression', () => {
     const bad = await cli('export', 'programs/fibonacci.tvm', '-o', path('x.arrow'), '--compression', 'brotli');
     expect(bad.code).toBe(64);
     expect(bad.stderr).toEqual(['tvm-trace: Invalid values: Argument: compression, Given: "brotli", Choices: "none", "lz4", "zstd" (see tvm-trace --help)']);
+  });
+});
+
+describe('compression workers (src/trace/write/compressors.ts)', () => {
+  for (const compression of ['lz4', 'zstd'] as const) {
+    it(`${compression}: the same bytes as compressing in this thread, every frame made by a worker (batches of a multiple of 64 rows)`, async () => {
+      const inThread = path(`in-thread-${compression}.arrow`);
+      const byWorkers = path(`workers-${compression}.arrow`);
+      const options = { maxSteps: 64 * 1000, batchRows: 64 * 100, compression };
+      await loadCodecs();
+      exportTrace(longLoop, inThread, options);
+      const missed = framesMissed.count;
+      await exportTraceInterruptible(longLoop, byWorkers, options);
+      expect(framesMissed.count - missed).toBe(0);
+      expect(readFileSync(byWorkers).equals(readFileSync(inThread))).toBe(true);
+      // Batches whose bitmaps apache-arrow pads (rows not a multiple of 64): those compressed here, the same bytes.
+      await exportTraceInterruptible(longLoop, byWorkers, { ...options, maxSteps: 1000, batchRows: 7 });
+      exportTrace(longLoop, inThread, { ...options, maxSteps: 1000, batchRows: 7 });
+      expect(readFileSync(byWorkers).equals(readFileSync(inThread))).toBe(true);
+    });
+  }
+
+  it('an interrupted compressed export leaves no file and stops its workers', async () => {
+    const target = path('interrupted-zstd.arrow');
+    const stop = new AbortController();
+    let batches = 0;
+    const progress = { update: (phase: string) => void (phase === 'write' && ++batches === 3 && stop.abort()) };
+    await expect(exportTraceInterruptible(longLoop, target, { maxSteps: 200_000, batchRows: 4096, compression: 'zstd', progress }, stop.signal)).rejects.toThrow(ExportInterrupted);
+    expect(readdirSync(dir).filter((name) => name.startsWith('interrupted-zstd'))).toEqual([]);
   });
 });
 

@@ -17,7 +17,8 @@ import { TRACE_SCHEMA_VERSION } from '../format/layout.js';
 import { claimOf, encodeMetadata, fieldsHolding, type TraceMetadata } from '../format/metadata.js';
 import { LogFiller } from './log-filler.js';
 import { WitnessBuilder } from './witness.js';
-import { arrowCompressionType, codecsLoaded, CompressingFileWriter, loadCodecs, type Compression } from '../format/codecs.js';
+import { arrowCompressionType, codecsLoaded, CompressingFileWriter, loadCodecs, withFrames, type BodyCodec, type Compression } from '../format/codecs.js';
+import { bodyBuffers, Compressors, sharedCopy } from './compressors.js';
 import { FileSink } from './sink.js';
 import { AccessSpill } from './spill.js';
 import { checkThreads } from './worker-thread.js';
@@ -32,6 +33,8 @@ export const DEFAULT_BATCH_ROWS = 65536;
  */
 export const DEFAULT_THREADS = 1;
 export const THREADS_FROM_ROWS = 4_000_000;
+/** Most compression workers an export starts (one per core past the first). */
+export const COMPRESS_THREADS = 4;
 
 export interface ExportProgress {
   /** Called with (phase, steps done, total or null when unknown). */
@@ -104,26 +107,41 @@ export class ExportInterrupted extends Error {}
 export async function exportTraceInterruptible(program: Program, target: string, options: ExportOptions, signal?: AbortSignal): Promise<ExportResult> {
   if ((options.compression ?? 'none') !== 'none') await loadCodecs();
   if (signal?.aborted) throw new ExportInterrupted('interrupted');
-  const steps = exportSteps(program, target, options);
-  let next = steps.next();
-  for (;;) {
-    if (next.done) return next.value;
-    // A batch from the worker; else a turn of the event loop, so a signal can get in. A
-    // failure goes back into the export, which removes its temporary file and rethrows.
-    let failure: { error: unknown } | null = null;
-    try {
-      await (next.value ?? new Promise((resolve) => setImmediate(resolve)));
-    } catch (error) {
-      failure = { error };
+  const codec = options.compression === undefined || options.compression === 'none' ? null : options.compression;
+  const compressors = codec === null ? null : compressorsFor(codec, options.threads);
+  try {
+    const steps = exportSteps(program, target, options, compressors);
+    let next = steps.next();
+    for (;;) {
+      if (next.done) return next.value;
+      // A batch from the worker; else a turn of the event loop, so a signal can get in. A
+      // failure goes back into the export, which removes its temporary file and rethrows.
+      let failure: { error: unknown } | null = null;
+      try {
+        await (next.value ?? new Promise((resolve) => setImmediate(resolve)));
+      } catch (error) {
+        failure = { error };
+      }
+      if (failure !== null) next = steps.throw(failure.error);
+      else if (signal?.aborted) next = steps.throw(new ExportInterrupted('interrupted'));
+      else next = steps.next();
     }
-    if (failure !== null) next = steps.throw(failure.error);
-    else if (signal?.aborted) next = steps.throw(new ExportInterrupted('interrupted'));
-    else next = steps.next();
+  } finally {
+    compressors?.close();
   }
 }
 
+/**
+ * Compression workers for an export (compressors.ts): every core but the one the main thread
+ * uses, at most COMPRESS_THREADS; none with `threads` 0 (all in this thread) or on one core.
+ */
+function compressorsFor(codec: BodyCodec, threads: number | undefined): Compressors | null {
+  const count = threads === 0 ? 0 : Math.min(COMPRESS_THREADS, availableParallelism() - 1);
+  return count > 0 ? new Compressors(codec, count) : null;
+}
+
 /** The export, one yield per batch of either pass: a promise when waiting on the worker. */
-function* exportSteps(program: Program, target: string, options: ExportOptions): Generator<Promise<void> | undefined, ExportResult> {
+function* exportSteps(program: Program, target: string, options: ExportOptions, compressors: Compressors | null = null): Generator<Promise<void> | undefined, ExportResult> {
   const { maxSteps, progress } = options;
   if (!Number.isSafeInteger(maxSteps) || maxSteps < 1 || maxSteps > MAX_TRACE_ROWS)
     throw new RangeError(`max-steps must be in 1..${MAX_TRACE_ROWS} for a trace (the AIR's log gap bound)`);
@@ -193,6 +211,17 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
     // max(2^15, largest |cell| of the int32 columns: hidden, output, step, log_step); int16 and
     // bool columns stay within 2^15.
     let maxAbs = Math.max(2 ** 15, rows - 1);
+    // With compression workers: batches copied and on their way to a worker, oldest first.
+    const compressing: { batch: arrow.RecordBatch; inputs: Uint8Array[]; frames: Promise<Uint8Array[]> }[] = [];
+    const codec = compression === 'none' ? null : compression;
+    const pool: SharedArrayBuffer[] = [];
+    function* writeOldest(): Generator<Promise<void>, void> {
+      const oldest = compressing.shift()!;
+      let frames: Uint8Array[] = [];
+      yield oldest.frames.then((made) => void (frames = made));
+      withFrames(codec!, oldest.inputs, frames, () => writer.write(oldest.batch));
+      pool.push(oldest.inputs[0].buffer as SharedArrayBuffer);
+    }
     for (let index = 0, written = 0; written < rows; index++) {
       let batch = source.next(index);
       if (batch instanceof Promise) {
@@ -207,12 +236,19 @@ function* exportSteps(program: Program, target: string, options: ExportOptions):
       if (batch.accesses !== accessDigests[index]) throw accessDivergence(program, batch.buffers, batch.rows, boundaries[index]);
       log.fill(batch.buffers, batch.rows);
       if (written + batch.rows === rows) WitnessBuilder.markLastStep(batch.buffers, batch.rows - 1);
-      writer.write(recordBatch(batch.buffers, schema, batch.rows));
+      if (compressors === null) {
+        writer.write(recordBatch(batch.buffers, schema, batch.rows));
+      } else {
+        const copy = sharedCopy(batch.buffers, batch.rows, pool);
+        const inputs = bodyBuffers(copy);
+        compressing.push({ batch: recordBatch(copy, schema, batch.rows), inputs, frames: compressors.compress(inputs) });
+      }
       if (batch.maxAbs > maxAbs) maxAbs = batch.maxAbs;
-      // The sink has written the batch's bytes, so its buffers can be refilled.
+      // The sink has written the batch's bytes (or they were copied), so its buffers can be refilled.
       source.release(batch);
       written += batch.rows;
       progress?.update('write', written, rows);
+      while (compressors !== null && compressing.length > (written < rows ? compressors.depth : 0)) yield* writeOldest();
       yield;
     }
     const metadata = traceMetadata(program, compiled, { maxSteps, ffDim, final, maxAbs });
