@@ -1,6 +1,6 @@
 /**
  * Body compression off the main thread. The export copies each finished batch into shared
- * memory (about 20 ms per million rows), hands its fill buffers back at once, and a worker
+ * memory (pooled: as many as batches in flight), hands its fill buffers back at once, and a worker
  * compresses the copy while the main thread fills the next batches; the batch is written, in
  * order, when its frames are back. apache-arrow's writer still lays out the body: its codec is
  * swapped for a lookup of the frames made for exactly these buffers (withFrames), and any
@@ -9,7 +9,9 @@
  *
  * Why: zstd in WebAssembly compresses a trace at about 0.9 GB/s, 0.13 s of CPU per million
  * rows of long_loop, as long as the rest of the export takes; in the main thread it halved
- * the export's rows/s (bench/RESULTS.md, issue 14).
+ * the export's rows/s. One worker on 2 cores gains 4% at 1M steps and 11% at 10M (the cores
+ * are then both busy); with more cores the bound rises (not measured here; bench/RESULTS.md,
+ * "Compressed traces").
  */
 import type { Worker } from 'node:worker_threads';
 import type { BodyCodec } from '../format/codecs.js';
