@@ -1,20 +1,20 @@
-//! Reads tvm-trace witnesses (trace schema v2) and proves and verifies them against
-//! `schemas/air-v2.json` with Plonky3 over Goldilocks.
+//! Proves and verifies tvm-trace witnesses (trace schema v2) against `schemas/air-v2.json`,
+//! expanded per statement into a circuit, with Plonky3 0.8.0 over Goldilocks.
 
-// Owned by the witness side: reading files, the program's tables, the trace matrix, the Rust check.
+mod air;
 mod check;
+mod circuit;
+mod config;
 mod error;
 mod generation;
-mod program;
-mod tables;
+mod prove;
 mod trace;
 
-// Owned by the proof side: the AIR document, its expansion, the Plonky3 AIR, proving and verifying.
-mod air;
-mod columns;
-mod config;
-mod expand;
-mod memory;
-mod proof;
-mod public;
-mod schema;
+pub use air::TvmAir;
+pub use check::{Failure, check_witness, statement_failures};
+pub use circuit::{Boundary, Circuit, Column, Constraint, Monomial, RowKind, Statement};
+pub use config::{ProofParameters, SECURITY_BITS};
+pub use error::{CircuitError, ProveError, TraceError, VerifyError, exit};
+pub use generation::{Witness, build_witness, log_height};
+pub use prove::{ProofHeader, ProveOptions, prove, read_header, verify};
+pub use trace::{TraceFile, read_trace};

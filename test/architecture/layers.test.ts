@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const LAYERS = ['isa', 'compiler', 'runtime', 'air', 'wasm', 'trace', 'check', 'report', 'cli'];
+const LAYERS = ['isa', 'compiler', 'runtime', 'air', 'wasm', 'trace', 'check', 'report', 'prove', 'cli'];
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>

@@ -1,1 +1,264 @@
-fn main() {}
+//! `tvm-prove`: prove, verify and check tvm-trace witnesses. Each error is one line and an
+//! exit code (0 ok, 1 rejected or failing, 2 unreadable input, 64 usage); no logic here.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tvm_prover::{
+    Circuit, ProofParameters, ProveOptions, build_witness, check_witness, exit, prove, read_trace,
+    statement_failures, verify,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "tvm-prove",
+    version,
+    about = "Prove and verify tvm-trace witnesses (AIR v2, Plonky3, Goldilocks)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Prove TRACE against CIRCUIT (from `tvm-trace`), writing PROOF.
+    Prove {
+        trace: String,
+        #[arg(long)]
+        circuit: String,
+        #[arg(short, long)]
+        output: String,
+        #[arg(long)]
+        json: bool,
+        /// Do not check the trace first (for soundness tests: a forged trace forced through).
+        #[arg(long, hide = true)]
+        unchecked: bool,
+    },
+    /// Verify PROOF against CIRCUIT (built by `tvm-trace` from the program and the claim).
+    Verify {
+        proof: String,
+        #[arg(long)]
+        circuit: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Evaluate CIRCUIT on TRACE (padded as for proving): every constraint and argument.
+    Check {
+        trace: String,
+        #[arg(long)]
+        circuit: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn fail(json: bool, kind: &str, message: &str, code: i32) -> ExitCode {
+    if json {
+        println!("{}", serde_json_line(kind, message));
+    }
+    eprintln!("tvm-prove: {message}");
+    ExitCode::from(u8::try_from(code).unwrap_or(2))
+}
+
+fn serde_json_line(kind: &str, message: &str) -> String {
+    format!(
+        "{{\"ok\":false,\"error\":{},\"message\":{}}}",
+        quote(kind),
+        quote(message)
+    )
+}
+
+fn quote(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error)
+            if matches!(
+                error.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            ) =>
+        {
+            print!("{error}");
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            let message = error.to_string();
+            let first = message
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
+            eprintln!("tvm-prove: {first}");
+            return ExitCode::from(exit::USAGE as u8);
+        }
+    };
+    match cli.command {
+        Command::Prove {
+            trace,
+            circuit,
+            output,
+            json,
+            unchecked,
+        } => {
+            let circuit = match Circuit::read(&circuit) {
+                Ok(c) => c,
+                Err(e) => return fail(json, "bad_circuit", &e.to_string(), exit::BAD_INPUT),
+            };
+            let options = ProveOptions {
+                params: ProofParameters::default(),
+                progress: !json,
+                unchecked,
+            };
+            match prove(&trace, circuit, &output, &options) {
+                Ok(h) => {
+                    if json {
+                        println!(
+                            "{{\"ok\":true,\"proof\":{},\"bytes\":{},\"log_height\":{},\"circuit_sha256\":{},\"security_bits\":{}}}",
+                            quote(&output),
+                            h.proof_bytes,
+                            h.log_height,
+                            quote(&h.circuit_sha256),
+                            h.params.conjectured_bits()
+                        );
+                    } else {
+                        println!(
+                            "proved {trace}: {} steps (height 2^{}), {output}: {} bytes, {} bits conjectured",
+                            h.steps,
+                            h.log_height,
+                            h.proof_bytes,
+                            h.params.conjectured_bits()
+                        );
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(json, "not_proved", &e.to_string(), e.exit_code()),
+            }
+        }
+        Command::Verify {
+            proof,
+            circuit,
+            json,
+        } => {
+            let circuit = match Circuit::read(&circuit) {
+                Ok(c) => c,
+                Err(e) => return fail(json, "bad_circuit", &e.to_string(), exit::BAD_INPUT),
+            };
+            let s = circuit.statement.clone();
+            match verify(&proof, circuit) {
+                Ok(h) => {
+                    let memory: Vec<String> = s.end.memory.iter().map(i64::to_string).collect();
+                    if json {
+                        println!(
+                            "{{\"ok\":true,\"proof\":{},\"weights_sha256\":{},\"max_steps\":{},\"steps\":{},\"pc\":{},\"acc\":{},\"sp\":{},\"zero_flag\":{},\"carry_flag\":{},\"halted\":{},\"memory\":[{}],\"security_bits\":{}}}",
+                            quote(&proof),
+                            quote(&s.weights_sha256),
+                            s.max_steps,
+                            s.end.step,
+                            s.end.pc,
+                            s.end.acc,
+                            s.end.sp,
+                            s.end.zero_flag,
+                            s.end.carry_flag,
+                            s.end.halted,
+                            memory.join(","),
+                            h.params.conjectured_bits()
+                        );
+                    } else {
+                        println!(
+                            "verified {proof}: the program with weights {} runs from its initial state, within max_steps {}, to steps {} pc {} acc {} sp {} zero_flag {} carry_flag {} halted {} memory [{}] ({} bits conjectured)",
+                            &s.weights_sha256[..s.weights_sha256.len().min(12)],
+                            s.max_steps,
+                            s.end.step,
+                            s.end.pc,
+                            s.end.acc,
+                            s.end.sp,
+                            s.end.zero_flag,
+                            s.end.carry_flag,
+                            s.end.halted,
+                            memory.join(" "),
+                            h.params.conjectured_bits()
+                        );
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(json, "rejected", &e.to_string(), e.exit_code()),
+            }
+        }
+        Command::Check {
+            trace,
+            circuit,
+            json,
+        } => {
+            let circuit = match Circuit::read(&circuit) {
+                Ok(c) => c,
+                Err(e) => return fail(json, "bad_circuit", &e.to_string(), exit::BAD_INPUT),
+            };
+            let file = match read_trace(&trace, &circuit.columns) {
+                Ok(f) => f,
+                Err(e) => return fail(json, "bad_trace", &e.to_string(), exit::BAD_INPUT),
+            };
+            let witness = match build_witness(&circuit, &file) {
+                Ok(w) => w,
+                Err(e) => return fail(json, "bad_trace", &e.to_string(), e.exit_code()),
+            };
+            let mut failures = statement_failures(&circuit.statement);
+            failures.extend(check_witness(&circuit, &witness, 10));
+            if json {
+                let list: Vec<String> = failures
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{{\"constraint\":{},\"row\":{}}}",
+                            quote(&f.constraint),
+                            f.row.map_or("null".into(), |r| r.to_string())
+                        )
+                    })
+                    .collect();
+                println!(
+                    "{{\"ok\":{},\"trace\":{},\"rows\":{},\"height\":{},\"failures\":[{}]}}",
+                    failures.is_empty(),
+                    quote(&trace),
+                    file.rows,
+                    witness.height,
+                    list.join(",")
+                );
+            } else if failures.is_empty() {
+                println!(
+                    "ok: {trace}: {} rows (padded to {}), {} constraints and {} arguments hold",
+                    file.rows,
+                    witness.height,
+                    circuit.constraints.len(),
+                    circuit.arguments.len()
+                );
+            } else {
+                println!("FAILED: {trace}");
+                for f in &failures {
+                    println!(
+                        "  {}{}",
+                        f.constraint,
+                        f.row.map_or(String::new(), |r| format!(": row {r}"))
+                    );
+                }
+            }
+            if failures.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(exit::REJECTED as u8)
+            }
+        }
+    }
+}

@@ -1,7 +1,18 @@
-/** `tvm-trace prove TRACE -o PROOF`: the Rust prover's `prove`, with its flags and exit codes. */
+/**
+ * `tvm-trace prove TRACE -o PROOF`: check the trace (a failing one is exit 1, named as `check`
+ * names it, and never proved), build its circuit, and run the Rust prover on it.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Argv } from 'yargs';
+import { checkTrace } from '../../check/check.js';
+import { buildCircuit, circuitBytes } from '../../prove/circuit.js';
+import { statementFromTrace, StatementError } from '../../prove/statement.js';
+import { TraceFormatError } from '../../trace/format/errors.js';
+import { CliError, ExitCode } from '../errors.js';
 import type { Output } from '../options.js';
-import { runProver } from '../prover.js';
+import { proverBinary, runProver } from '../prover.js';
 
 export interface ProveArgs {
   trace: string;
@@ -16,6 +27,28 @@ export function proveBuilder(yargs: Argv): Argv<ProveArgs> {
     .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON object' }) as unknown as Argv<ProveArgs>;
 }
 
-export function proveCommand(args: ProveArgs, out: Output): Promise<number> {
-  return runProver(['prove', args.trace, '-o', args.output, ...(args.json ? ['--json'] : [])], out);
+export async function proveCommand(args: ProveArgs, out: Output): Promise<number> {
+  proverBinary(); // before the check: a missing prover is said at once
+  let statement;
+  try {
+    const report = await checkTrace(args.trace, { maxFailures: 1 });
+    if (!report.ok) {
+      const f = report.failures[0];
+      const where = f.row === null ? '' : ` at row ${f.row}`;
+      throw new CliError('not_proved', `${args.trace}: the trace fails ${f.constraint}${where}: no proof made (tvm-trace check shows every failure)`, ExitCode.CONSTRAINT_FAILED);
+    }
+    statement = await statementFromTrace(args.trace);
+  } catch (error) {
+    if (error instanceof TraceFormatError) throw new CliError('bad_trace', `${args.trace}: ${error.message}`, ExitCode.BAD_INPUT);
+    if (error instanceof StatementError) throw new CliError('not_proved', `${args.trace}: ${error.message}`, ExitCode.CONSTRAINT_FAILED);
+    throw error;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'tvm-prove-'));
+  try {
+    const circuit = join(dir, 'circuit.json');
+    writeFileSync(circuit, circuitBytes(buildCircuit(statement)).bytes);
+    return await runProver(['prove', args.trace, '--circuit', circuit, '-o', args.output, ...(args.json ? ['--json'] : [])], out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

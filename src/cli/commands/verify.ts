@@ -1,17 +1,19 @@
 /**
- * `tvm-trace verify PROOF --program PROG [--claim CLAIM]`: the Rust prover's `verify`. A `.tvm`
- * program is compiled here (the TypeScript compiler is the only one) into a temporary `.tvmc`
- * the verifier rebuilds its tables from; a `.tvmc` is handed over as it is.
+ * `tvm-trace verify PROOF --program PROG [--claim CLAIM]`: build the circuit of the statement —
+ * the program given here (recompiled), its initial state, and the claim (or, without one, the
+ * final state the proof says it proves) — and run the Rust verifier against it. Nothing of
+ * the statement comes from the proof but that final state and ff_dim, both then verified.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { artifactFromCompiled, encodeArtifact } from '../../compiler/artifact.js';
-import { compileProgram } from '../../compiler/compile.js';
-import { loadProgramSource, writeFileAtomic } from '../io.js';
+import { buildCircuit, circuitBytes } from '../../prove/circuit.js';
+import { proofHeader, statementFromClaim, statementFromProof, StatementError, StatementMismatch } from '../../prove/statement.js';
+import { CliError, ExitCode } from '../errors.js';
+import { loadProgram, readInput } from '../io.js';
 import type { Output } from '../options.js';
-import { runProver } from '../prover.js';
+import { proverBinary, runProver } from '../prover.js';
 
 export interface VerifyArgs {
   proof: string;
@@ -29,14 +31,22 @@ export function verifyBuilder(yargs: Argv): Argv<VerifyArgs> {
 }
 
 export async function verifyCommand(args: VerifyArgs, out: Output): Promise<number> {
-  const loaded = loadProgramSource(args.program);
-  const rest = [...(args.claim === undefined ? [] : ['--claim', args.claim]), ...(args.json ? ['--json'] : [])];
-  if (loaded.artifact !== undefined) return runProver(['verify', args.proof, '--program', args.program, ...rest], out);
+  proverBinary();
+  const program = loadProgram(args.program);
+  let statement;
+  try {
+    const header = proofHeader(readInput(args.proof), args.proof);
+    statement = args.claim === undefined ? statementFromProof(program, header) : statementFromClaim(program, readInput(args.claim), header.ff_dim, args.claim);
+  } catch (error) {
+    if (error instanceof StatementMismatch) throw new CliError('rejected', `rejected: ${error.message}`, ExitCode.CONSTRAINT_FAILED);
+    if (error instanceof StatementError) throw new CliError('bad_input', error.message, ExitCode.BAD_INPUT);
+    throw error;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'tvm-verify-'));
   try {
-    const compiled = join(dir, 'program.tvmc');
-    writeFileAtomic(compiled, encodeArtifact(artifactFromCompiled(compileProgram(loaded.program))));
-    return await runProver(['verify', args.proof, '--program', compiled, ...rest], out);
+    const circuit = join(dir, 'circuit.json');
+    writeFileSync(circuit, circuitBytes(buildCircuit(statement)).bytes);
+    return await runProver(['verify', args.proof, '--circuit', circuit, ...(args.json ? ['--json'] : [])], out);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
