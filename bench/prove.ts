@@ -8,10 +8,12 @@
  * slower than TypeScript check.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildCircuit, circuitBytes } from '../src/prove/circuit.js';
+import { statementFromTrace } from '../src/prove/statement.js';
 
 const flag = (name: string, fallback: string) => {
   const at = process.argv.indexOf(name);
@@ -55,13 +57,14 @@ function repeat(label: string, command: string, args: string[], count: number, e
   return { seconds: median(all.map((r) => r.seconds)), maxRssMiB: median(all.map((r) => r.maxRssMiB)) };
 }
 
-function exportTrace(program: string, name: string, maxSteps?: number): { trace: string; claim: string; compiled: string } {
+/** Export a trace and write its circuit (what `tvm-trace prove` hands the binary). */
+async function exportTrace(program: string, name: string, maxSteps?: number): Promise<{ trace: string; claim: string; circuit: string }> {
   const trace = join(directory, `${name}.arrow`);
   const claim = join(directory, `${name}.claim.msgpack`);
-  const compiled = join(directory, `${name}.tvmc`);
+  const circuit = join(directory, `${name}.circuit.json`);
   execFileSync(process.execPath, [cli, 'export', program, '-o', trace, '--claim', claim, '--quiet', ...(maxSteps === undefined ? [] : ['--max-steps', String(maxSteps)])]);
-  execFileSync(process.execPath, [cli, 'compile', program, '-o', compiled]);
-  return { trace, claim, compiled };
+  writeFileSync(circuit, circuitBytes(buildCircuit(await statementFromTrace(trace))).bytes);
+  return { trace, claim, circuit };
 }
 
 console.log(`bench:prove  node ${process.version}  ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}  prover ${prover}`);
@@ -71,13 +74,17 @@ try {
     const fib = workload === 'fibonacci';
     const rows = fib ? undefined : 2 ** Number(workload);
     const name = fib ? 'fibonacci' : `long_loop_2^${workload}`;
-    const { trace, claim, compiled } = exportTrace(join(root, 'programs', fib ? 'fibonacci.tvm' : 'long_loop.tvm'), name, rows);
+    const { trace, claim, circuit } = await exportTrace(join(root, 'programs', fib ? 'fibonacci.tvm' : 'long_loop.tvm'), name, rows);
     const proof = join(directory, `${name}.proof`);
     const count = rows !== undefined && rows >= 2 ** 20 ? 1 : runs;
     console.log(`${name}: trace ${(statSync(trace).size / 1e6).toFixed(2)} MB`);
-    const prove = repeat('prove', prover, ['prove', trace, '-o', proof], count);
+    const prove = repeat('prove', prover, ['prove', trace, '--circuit', circuit, '-o', proof, '--json'], count);
     const bytes = statSync(proof).size;
-    const verify = repeat('verify', prover, ['verify', proof, '--program', compiled, '--claim', claim], Math.max(runs, 3));
+    const verify = repeat('verify', prover, ['verify', proof, '--circuit', circuit], Math.max(runs, 3));
+    if (fib) {
+      const whole = repeat('tvm-trace prove + verify', '/bin/sh', ['-c', `${process.execPath} ${cli} prove ${trace} -o ${proof}.cli --json >/dev/null && ${process.execPath} ${cli} verify ${proof}.cli --program ${join(root, 'programs/fibonacci.tvm')} --claim ${claim} --json >/dev/null`], runs);
+      console.log(`  tvm-trace prove + verify (the CLI: check, circuit, binary): ${whole.seconds.toFixed(2)} s`);
+    }
     console.log(`  ${name}: prove ${prove.seconds.toFixed(2)} s, peak RSS ${prove.maxRssMiB.toFixed(0)} MiB; verify ${(verify.seconds * 1000).toFixed(0)} ms (whole process), peak RSS ${verify.maxRssMiB.toFixed(0)} MiB; proof ${(bytes / 1000).toFixed(1)} KB`);
     const goals: string[] = [];
     let ok = verify.seconds <= 0.05 && bytes <= 600_000;
@@ -95,10 +102,10 @@ try {
     verdicts.push(`${name}: ${ok ? 'goals met' : 'GOAL MISSED'} (${goals.join(', ')})`);
   }
   if (checkRows > 0) {
-    const { trace } = exportTrace(join(root, 'programs/long_loop.tvm'), `check_${checkRows}`, checkRows);
+    const { trace, circuit } = await exportTrace(join(root, 'programs/long_loop.tvm'), `check_${checkRows}`, checkRows);
     console.log(`check, ${checkRows} rows of long_loop:`);
     const ts = repeat('tvm-trace check', process.execPath, [cli, 'check', trace], runs);
-    const rust = repeat('tvm-prove check', prover, ['check', trace], runs);
+    const rust = repeat('tvm-prove check', prover, ['check', trace, '--circuit', circuit], runs);
     console.log(`  TypeScript check ${ts.seconds.toFixed(2)} s (${ts.maxRssMiB.toFixed(0)} MiB); Rust check ${rust.seconds.toFixed(2)} s (${rust.maxRssMiB.toFixed(0)} MiB)`);
     verdicts.push(`check ${checkRows} rows: Rust ${rust.seconds <= ts.seconds ? 'not slower' : 'SLOWER'} than TypeScript (${rust.seconds.toFixed(2)} s against ${ts.seconds.toFixed(2)} s, whole process)`);
   }
