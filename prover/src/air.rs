@@ -1,7 +1,9 @@
-//! `TvmAir`: the circuit's polynomials as a Plonky3 AIR. Every constraint of the circuit is
-//! asserted on its rows (every, transition, first, last); each memory argument is a LogUp
-//! bus inside the AIR (`push_local_interaction`), its public tables (initial and final
-//! memory) preprocessed columns the verifier rebuilds from its own statement.
+//! The AIRs of a proof, two instances of one batch: `Steps`, the circuit's polynomials over
+//! the padded trace (every constraint on its rows, the access/log permutation as a local LogUp
+//! bus), and `MemoryTable`, the public initial and final memory as preprocessed columns of a
+//! 2^8-row instance the verifier commits to itself from its statement. The two memory
+//! arguments with a public table are global buses between them (`push_interaction`), so the
+//! verifier never commits to anything as tall as the trace.
 
 use std::sync::Arc;
 
@@ -10,41 +12,36 @@ use p3_field::{Field, PrimeCharacteristicRing};
 use p3_lookup::{Count, InteractionBuilder};
 use p3_matrix::dense::RowMajorMatrix;
 
-use crate::circuit::{Circuit, Monomial, RowKind, Side};
-use crate::generation::hit_columns;
+use crate::circuit::{Circuit, Monomial, RowKind};
+use crate::generation::{TABLE_LOG_HEIGHT, hit_columns};
 
-/// Preprocessed columns: table address, 1 on a table row, initial and final memory.
+/// Preprocessed columns of the memory table: address, 1 on a table row, initial and final memory.
 const PRE_ADDR: usize = 0;
 const PRE_IS_TABLE: usize = 1;
 const PRE_INITIAL: usize = 2;
 const PRE_FINAL: usize = 3;
 const PRE_WIDTH: usize = 4;
-/// One message on a bus: its tuple and signed count.
-type Message<E> = (Vec<E>, Count<E>);
-
 /// Public values: the circuit's SHA-256 as eight 32-bit limbs (binds the statement into the transcript).
 pub const PUBLIC_VALUES: usize = 8;
 
+/// One message on a bus: its tuple and signed count.
+type Message<E> = (Vec<E>, Count<E>);
+
 #[derive(Clone, Debug)]
-pub struct TvmAir {
-    circuit: Arc<Circuit>,
-    log_height: usize,
-    /// Main column of the hit counts of each lookup argument into a public table, by argument index.
-    hits: Vec<(usize, usize)>,
+pub enum TvmAir {
+    /// The trace: main width = the circuit's cells.
+    Steps(Arc<Circuit>),
+    /// The public memory tables; main columns: one hit count per lookup into a table.
+    MemoryTable(Arc<Circuit>),
 }
 
 impl TvmAir {
-    pub fn new(circuit: Arc<Circuit>, log_height: usize) -> Self {
-        let hits = hit_columns(&circuit)
-            .into_iter()
-            .enumerate()
-            .map(|(h, index)| (index, circuit.width + h))
-            .collect();
-        Self {
-            circuit,
-            log_height,
-            hits,
-        }
+    /// The batch of a proof: the steps, then the memory table.
+    pub fn batch(circuit: &Arc<Circuit>) -> [Self; 2] {
+        [
+            Self::Steps(circuit.clone()),
+            Self::MemoryTable(circuit.clone()),
+        ]
     }
 
     pub fn public_values<F: PrimeCharacteristicRing>(circuit: &Circuit) -> Vec<F> {
@@ -62,11 +59,20 @@ impl TvmAir {
             _ => None,
         }
     }
+
+    fn circuit(&self) -> &Circuit {
+        match self {
+            Self::Steps(c) | Self::MemoryTable(c) => c,
+        }
+    }
 }
 
 impl<F: Field> BaseAir<F> for TvmAir {
     fn width(&self) -> usize {
-        self.circuit.width + self.hits.len()
+        match self {
+            Self::Steps(c) => c.width,
+            Self::MemoryTable(c) => hit_columns(c).len().max(1),
+        }
     }
 
     fn num_public_values(&self) -> usize {
@@ -74,12 +80,15 @@ impl<F: Field> BaseAir<F> for TvmAir {
     }
 
     fn preprocessed_trace(&self) -> Option<RowMajorMatrix<F>> {
-        let height = 1usize << self.log_height;
+        let Self::MemoryTable(circuit) = self else {
+            return None;
+        };
+        let height = 1usize << TABLE_LOG_HEIGHT;
         let mut values = F::zero_vec(height * PRE_WIDTH);
         let empty = Vec::new();
-        let initial = self.circuit.tables.get("initial_memory").unwrap_or(&empty);
-        let end = self.circuit.tables.get("final_memory").unwrap_or(&empty);
-        for a in 0..self.circuit.statement.memory_size.min(height) {
+        let initial = circuit.tables.get("initial_memory").unwrap_or(&empty);
+        let end = circuit.tables.get("final_memory").unwrap_or(&empty);
+        for a in 0..circuit.statement.memory_size.min(height) {
             let row = &mut values[a * PRE_WIDTH..(a + 1) * PRE_WIDTH];
             row[PRE_ADDR] = F::from_usize(a);
             row[PRE_IS_TABLE] = F::ONE;
@@ -90,7 +99,10 @@ impl<F: Field> BaseAir<F> for TvmAir {
     }
 
     fn preprocessed_width(&self) -> usize {
-        PRE_WIDTH
+        match self {
+            Self::Steps(_) => 0,
+            Self::MemoryTable(_) => PRE_WIDTH,
+        }
     }
 
     fn preprocessed_next_row_columns(&self) -> Vec<usize> {
@@ -119,69 +131,78 @@ where
     AB: AirBuilder + PermutationAirBuilder + InteractionBuilder,
 {
     fn eval(&self, builder: &mut AB) {
+        let circuit = self.circuit();
         let main = builder.main();
         let local: Vec<AB::Var> = main.current_slice().to_vec();
         let next: Vec<AB::Var> = main.next_slice().to_vec();
-        for constraint in &self.circuit.constraints {
-            let value = polynomial::<AB>(&constraint.monomials, &local, &next);
-            match constraint.rows {
-                RowKind::Every => builder.assert_zero(value),
-                RowKind::Transition => builder.when_transition().assert_zero(value),
-                RowKind::First => builder.when_first_row().assert_zero(value),
-                RowKind::Last => builder.when_last_row().assert_zero(value),
+        match self {
+            Self::Steps(_) => {
+                for constraint in &circuit.constraints {
+                    let value = polynomial::<AB>(&constraint.monomials, &local, &next);
+                    match constraint.rows {
+                        RowKind::Every => builder.assert_zero(value),
+                        RowKind::Transition => builder.when_transition().assert_zero(value),
+                        RowKind::First => builder.when_first_row().assert_zero(value),
+                        RowKind::Last => builder.when_last_row().assert_zero(value),
+                    }
+                }
+                for argument in &circuit.arguments {
+                    let mut local_bus: Vec<Message<AB::Expr>> = Vec::new();
+                    let global = argument.left.table.is_some() || argument.right.table.is_some();
+                    for (sign, side) in [(1i64, &argument.left), (-1i64, &argument.right)] {
+                        let Some((multiplicity, tuple)) = &side.rows else {
+                            continue;
+                        };
+                        let tuple: Vec<AB::Expr> = tuple.iter().map(|&c| local[c].into()).collect();
+                        let count = polynomial::<AB>(multiplicity, &local, &next);
+                        let count = Count::bounded(if sign < 0 { -count } else { count }, 1);
+                        if global {
+                            builder.push_interaction(&argument.name, tuple, count);
+                        } else {
+                            local_bus.push((tuple, count));
+                        }
+                    }
+                    if !local_bus.is_empty() {
+                        builder.push_local_interaction(local_bus);
+                    }
+                }
+            }
+            Self::MemoryTable(_) => {
+                let pre: Vec<AB::Expr> = (0..PRE_WIDTH)
+                    .map(|i| {
+                        builder
+                            .preprocessed()
+                            .current(i)
+                            .map_or(AB::Expr::ZERO, Into::into)
+                    })
+                    .collect();
+                let hits = hit_columns(circuit);
+                for (index, argument) in circuit.arguments.iter().enumerate() {
+                    for (sign, side) in [(1i64, &argument.left), (-1i64, &argument.right)] {
+                        let Some(column) = side.table.as_deref().and_then(Self::table_column)
+                        else {
+                            continue;
+                        };
+                        let tuple = vec![pre[PRE_ADDR].clone(), pre[column].clone()];
+                        let count = match hits.iter().position(|&i| i == index) {
+                            // A lookup's table: each entry as often as it is hit; only table rows may
+                            // be hit (a hit elsewhere would add entries (0, 0) to the table).
+                            Some(h) if sign < 0 => {
+                                Count::provided(-(pre[PRE_IS_TABLE].clone() * local[h].into()))
+                            }
+                            _ => Count::bounded(
+                                if sign < 0 {
+                                    -pre[PRE_IS_TABLE].clone()
+                                } else {
+                                    pre[PRE_IS_TABLE].clone()
+                                },
+                                1,
+                            ),
+                        };
+                        builder.push_interaction(&argument.name, tuple, count);
+                    }
+                }
             }
         }
-        let pre: Vec<AB::Expr> = (0..PRE_WIDTH)
-            .map(|i| {
-                builder
-                    .preprocessed()
-                    .current(i)
-                    .map_or(AB::Expr::ZERO, Into::into)
-            })
-            .collect();
-        for (index, argument) in self.circuit.arguments.iter().enumerate() {
-            let mut entries: Vec<Message<AB::Expr>> = Vec::new();
-            let hits = self
-                .hits
-                .iter()
-                .find(|(i, _)| *i == index)
-                .map(|&(_, column)| local[column]);
-            for (sign, side) in [(1i64, &argument.left), (-1i64, &argument.right)] {
-                push_side::<AB>(&mut entries, side, sign, &local, &next, &pre, hits);
-            }
-            builder.push_local_interaction(entries);
-        }
-    }
-}
-
-/// One side's messages: rows' tuples with their multiplicity; a public table's entries once
-/// each (or, for a lookup's table, as often as the hit column says).
-fn push_side<AB: AirBuilder>(
-    entries: &mut Vec<Message<AB::Expr>>,
-    side: &Side,
-    sign: i64,
-    local: &[AB::Var],
-    next: &[AB::Var],
-    pre: &[AB::Expr],
-    hits: Option<AB::Var>,
-) {
-    let signed = |e: AB::Expr| if sign < 0 { -e } else { e };
-    if let Some(column) = side.table.as_deref().and_then(TvmAir::table_column) {
-        let tuple = vec![pre[PRE_ADDR].clone(), pre[column].clone()];
-        let count = match hits {
-            // Only table rows may be hit: a hit count elsewhere would add entries (0, 0) to the table.
-            Some(hits) if sign < 0 => {
-                Count::provided(signed(pre[PRE_IS_TABLE].clone() * hits.into()))
-            }
-            _ => Count::bounded(signed(pre[PRE_IS_TABLE].clone()), 1),
-        };
-        entries.push((tuple, count));
-    }
-    if let Some((multiplicity, tuple)) = &side.rows {
-        let tuple = tuple.iter().map(|&c| local[c].into()).collect();
-        entries.push((
-            tuple,
-            Count::bounded(signed(polynomial::<AB>(multiplicity, local, next)), 1),
-        ));
     }
 }

@@ -117,3 +117,14 @@ impl VerifyError {
         }
     }
 }
+
+/// The AIR document cannot be expanded for this program (a schema or table mismatch).
+#[derive(Debug, Error)]
+pub enum AirError {
+    #[error("air-v2.json: {0}")]
+    Schema(String),
+    #[error("AIR expansion: {0}")]
+    Expand(String),
+    #[error("AIR expansion: no table or public value '{0}'")]
+    MissingTable(String),
+}

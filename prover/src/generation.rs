@@ -1,6 +1,6 @@
-//! The trace as the prover's matrix: the file's rows, then padding rows up to a power of two
-//! exactly as `schemas/air-v2.json` (`padding`) describes them, then one column of hit counts
-//! per lookup whose table is public (how often each table entry is looked up).
+//! The trace as the prover's matrices: the file's rows, then padding rows up to a power of two
+//! exactly as `schemas/air-v2.json` (`padding`) describes them; and the memory table's matrix,
+//! one column of hit counts per lookup into a public table (how often each entry is looked up).
 
 use p3_field::PrimeCharacteristicRing;
 use p3_goldilocks::Goldilocks;
@@ -23,7 +23,10 @@ pub fn log_height(rows: usize) -> usize {
         .max(MIN_LOG_HEIGHT as u32) as usize
 }
 
-/// Integer matrix (row-major, the circuit's flat cells, then the hit columns) of the padded trace.
+/// Height of the memory table instance: it holds at most 255 cells.
+pub const TABLE_LOG_HEIGHT: usize = 8;
+
+/// Integer matrix (row-major, the circuit's flat cells) of the padded trace.
 pub struct Witness {
     pub width: usize,
     pub height: usize,
@@ -80,8 +83,7 @@ pub fn build_witness(circuit: &Circuit, trace: &TraceFile) -> Result<Witness, Pr
         return Err(ProveError::TooLong { rows });
     }
     let height = 1usize << log;
-    let lookups = hit_columns(circuit);
-    let width = circuit.width + lookups.len();
+    let width = circuit.width;
     let mut values = vec![0i64; width * height];
     for (k, column) in circuit.columns.iter().enumerate() {
         let data = &trace.columns[k];
@@ -141,12 +143,19 @@ pub fn build_witness(circuit: &Circuit, trace: &TraceFile) -> Result<Witness, Pr
         }
         (prev_addr, prev_step) = (NO_ACCESS_ADDR, s);
     }
-    let mut witness = Witness {
+    Ok(Witness {
         width,
         height,
         values,
-    };
-    // Hits: for each public-table lookup, how often each entry (a, table[a]) is looked up.
+    })
+}
+
+/// The memory table instance's main matrix: per lookup into a public table, each entry's hit count.
+pub fn table_matrix(circuit: &Circuit, witness: &Witness) -> RowMajorMatrix<Goldilocks> {
+    let lookups = hit_columns(circuit);
+    let width = lookups.len().max(1);
+    let height = 1usize << TABLE_LOG_HEIGHT;
+    let mut values = vec![Goldilocks::ZERO; width * height];
     for (h, &index) in lookups.iter().enumerate() {
         let argument = &circuit.arguments[index];
         let Some((multiplicity, tuple)) = &argument.left.rows else {
@@ -160,7 +169,7 @@ pub fn build_witness(circuit: &Circuit, trace: &TraceFile) -> Result<Witness, Pr
             .cloned()
             .unwrap_or_default();
         let mut hits = vec![0i64; table.len()];
-        for r in 0..height {
+        for r in 0..witness.height {
             if witness.eval(multiplicity, r) == 0 || tuple.len() != 2 {
                 continue;
             }
@@ -173,8 +182,10 @@ pub fn build_witness(circuit: &Circuit, trace: &TraceFile) -> Result<Witness, Pr
             }
         }
         for (a, &count) in hits.iter().enumerate() {
-            witness.values[a * width + circuit.width + h] = count;
+            if a < height {
+                values[a * width + h] = Goldilocks::from_i64(count);
+            }
         }
     }
-    Ok(witness)
+    RowMajorMatrix::new(values, width)
 }

@@ -4,17 +4,28 @@
 mod air;
 mod check;
 mod circuit;
+mod columns;
 mod config;
 mod error;
+mod expand;
 mod generation;
 mod prove;
+mod schema;
+mod tables;
 mod trace;
 
 pub use air::TvmAir;
 pub use check::{Failure, check_witness, statement_failures};
 pub use circuit::{Boundary, Circuit, Column, Constraint, Monomial, RowKind, Statement};
+pub use columns::{ColumnMap, ColumnSlot, Dims, INPUT_DIM, OUTPUT_DIM};
 pub use config::{ProofParameters, SECURITY_BITS};
-pub use error::{CircuitError, ProveError, TraceError, VerifyError, exit};
+pub use error::{AirError, CircuitError, ProveError, TraceError, VerifyError, exit};
+pub use expand::{
+    Argument, Cell, ConstraintInstance, Expanded, Monomial as ExpandedMonomial, RowsSide, Side,
+    zero_tables,
+};
 pub use generation::{Witness, build_witness, log_height};
 pub use prove::{ProofHeader, ProveOptions, prove, read_header, verify};
+pub use schema::{AIR_JSON, AIR_VERSION, AirSchema, ArgumentKind};
+pub use tables::{Table, Tables};
 pub use trace::{TraceFile, read_trace};

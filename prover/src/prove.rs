@@ -16,7 +16,9 @@ use crate::check::{check_witness, statement_failures};
 use crate::circuit::{Boundary, Circuit};
 use crate::config::{Config, ProofParameters, SECURITY_BITS, Val};
 use crate::error::{ProveError, VerifyError};
-use crate::generation::{MAX_LOG_HEIGHT, MIN_LOG_HEIGHT, build_witness};
+use crate::generation::{
+    MAX_LOG_HEIGHT, MIN_LOG_HEIGHT, TABLE_LOG_HEIGHT, build_witness, table_matrix,
+};
 use crate::trace::read_trace;
 
 const MAGIC: &[u8] = b"tvm-trace proof v1\n";
@@ -121,16 +123,24 @@ pub fn prove(
     }
     let log_height = witness.height.trailing_zeros() as usize;
     let matrix = witness.to_field();
+    let table = table_matrix(&circuit, &witness);
     drop(witness);
     let circuit = Arc::new(circuit);
-    let air = TvmAir::new(circuit.clone(), log_height);
+    let [steps, memory] = TvmAir::batch(&circuit);
     let config = options.params.config();
     let public_values = TvmAir::public_values::<Val>(&circuit);
-    let instances = [StarkInstance {
-        air: &air,
-        trace: &matrix,
-        public_values,
-    }];
+    let instances = [
+        StarkInstance {
+            air: &steps,
+            trace: &matrix,
+            public_values: public_values.clone(),
+        },
+        StarkInstance {
+            air: &memory,
+            trace: &table,
+            public_values,
+        },
+    ];
     let proof = catch_unwind(AssertUnwindSafe(
         || -> Result<BatchProof<Config>, String> {
             let data =
@@ -261,13 +271,16 @@ pub fn verify(path: &str, circuit: Circuit) -> Result<ProofHeader, VerifyError> 
     let proof: BatchProof<Config> = postcard::from_bytes(body)
         .map_err(|e| VerifyError::Invalid(format!("malformed proof: {e}")))?;
     let circuit = Arc::new(circuit);
-    let air = TvmAir::new(circuit.clone(), header.log_height);
+    let airs = TvmAir::batch(&circuit);
     let config = params.config();
-    let public_values = vec![TvmAir::public_values::<Val>(&circuit)];
-    let airs = [air];
+    let public_values = vec![TvmAir::public_values::<Val>(&circuit); 2];
     let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<(), String> {
-        let data = ProverData::from_airs_and_degrees(&config, &airs, &[header.log_height])
-            .map_err(|e| format!("{e:?}"))?;
+        let data = ProverData::from_airs_and_degrees(
+            &config,
+            &airs,
+            &[header.log_height, TABLE_LOG_HEIGHT],
+        )
+        .map_err(|e| format!("{e:?}"))?;
         verify_batch(&config, &airs, &proof, &public_values, &data.common)
             .map_err(|e| format!("{e:?}"))
     }));
