@@ -7,9 +7,12 @@
 
 use std::collections::HashMap;
 
+use serde::Serialize;
+
 use crate::columns::{ColumnMap, Dims};
 use crate::error::AirError;
-use crate::schema::{AirSchema, ArgumentKind, Coef, Range, RowKind, SideSpec, Term};
+use crate::public::PublicInputs;
+use crate::schema::{AIR_VERSION, AirSchema, ArgumentKind, Coef, Range, RowKind, SideSpec, Term};
 use crate::tables::{Table, Tables};
 
 /// A cell of the row a constraint reads: its flat index in the main matrix's row, and
@@ -17,7 +20,8 @@ use crate::tables::{Table, Tables};
 pub type Cell = (usize, bool);
 
 /// `coef · Π cells` (an empty product is the constant `coef`). Coefficients are integers
-/// (tables hold integers); the field maps a negative one to `p - |coef|`.
+/// (tables hold integers); the field maps a negative one to `p - |coef|`. A constraint's
+/// monomials are merged, nonzero and sorted; a multiplicity's are its terms as written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Monomial {
     pub coef: i64,
@@ -416,11 +420,35 @@ impl<'a> Expander<'a> {
             .collect()
     }
 
+    /// The terms one by one, neither merged nor sorted (as the circuit document lists a
+    /// multiplicity's terms).
+    fn terms(&self, terms: &[Term], env: &Env) -> Result<Vec<Monomial>, AirError> {
+        let mut out = Vec::new();
+        for term in terms {
+            let coef = self.compile_coef(&term.coef)?;
+            let refs = term
+                .vars
+                .iter()
+                .map(|v| self.compile_ref(v))
+                .collect::<Result<Vec<_>, _>>()?;
+            for inner in self.assignments(term.sum.as_ref(), env)? {
+                out.push(Monomial {
+                    coef: self.value(&coef, &inner)?,
+                    cells: refs
+                        .iter()
+                        .map(|r| self.resolve(r, &inner))
+                        .collect::<Result<_, _>>()?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     fn side(&self, spec: &SideSpec) -> Result<Side, AirError> {
         let rows = match &spec.rows {
             None => None,
             Some(rows) => Some(RowsSide {
-                multiplicity: self.polynomial(&rows.multiplicity, &Vec::new())?,
+                multiplicity: self.terms(&rows.multiplicity, &Vec::new())?,
                 tuple: rows
                     .tuple
                     .iter()
@@ -539,5 +567,147 @@ impl Expanded {
             .map(ConstraintInstance::degree)
             .max()
             .unwrap_or(0)
+    }
+}
+
+/// The circuit document's version (`src/prove/circuit.ts` `CIRCUIT_VERSION`).
+pub const CIRCUIT_VERSION: &str = "tvm-trace/circuit/v1";
+
+/// One monomial on the wire: `["coef", [cell, next], …]`.
+fn wire(m: &Monomial) -> serde_json::Value {
+    let mut out = vec![serde_json::Value::String(m.coef.to_string())];
+    out.extend(
+        m.cells
+            .iter()
+            .map(|&(cell, next)| serde_json::json!([cell, u8::from(next)])),
+    );
+    serde_json::Value::Array(out)
+}
+
+#[derive(Serialize)]
+struct WireColumn<'a> {
+    name: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    width: usize,
+    offset: usize,
+}
+
+#[derive(Serialize)]
+struct WireConstraint<'a> {
+    name: &'a str,
+    rows: RowKind,
+    monomials: Vec<serde_json::Value>,
+}
+
+#[derive(Serialize)]
+struct WireRows {
+    multiplicity: Vec<serde_json::Value>,
+    tuple: Vec<usize>,
+}
+
+#[derive(Serialize)]
+struct WireSide<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    table: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rows: Option<WireRows>,
+}
+
+#[derive(Serialize)]
+struct WireArgument<'a> {
+    name: &'a str,
+    kind: ArgumentKind,
+    left: WireSide<'a>,
+    right: WireSide<'a>,
+}
+
+#[derive(Serialize)]
+struct WireTables<'a> {
+    initial_memory: &'a [i64],
+    final_memory: &'a [i64],
+}
+
+#[derive(Serialize)]
+struct WireDocument<'a> {
+    version: &'a str,
+    air: &'a str,
+    statement: &'a PublicInputs,
+    columns: Vec<WireColumn<'a>>,
+    width: usize,
+    constraints: Vec<WireConstraint<'a>>,
+    arguments: Vec<WireArgument<'a>>,
+    tables: WireTables<'a>,
+}
+
+fn wire_side(side: &Side) -> WireSide<'_> {
+    WireSide {
+        table: side.table.as_deref(),
+        rows: side.rows.as_ref().map(|rows| WireRows {
+            multiplicity: rows.multiplicity.iter().map(wire).collect(),
+            tuple: rows.tuple.iter().map(|&(cell, _)| cell).collect(),
+        }),
+    }
+}
+
+impl Expanded {
+    /// The circuit document of this expansion for `statement` (whose public values it was
+    /// expanded with): byte for byte what `tvm-trace` writes (`src/prove/circuit.ts`
+    /// `circuitBytes`), so a circuit built here from a program and a claim has the digest a
+    /// proof made through `tvm-trace prove` commits to.
+    pub fn document(&self, statement: &PublicInputs) -> Result<Vec<u8>, AirError> {
+        if self.arguments.iter().any(|a| {
+            [&a.left, &a.right]
+                .iter()
+                .any(|s| s.rows.as_ref().is_some_and(|r| r.tuple.iter().any(|c| c.1)))
+        }) {
+            return Err(AirError::Expand(
+                "a tuple reads the next row, which the circuit document cannot state".into(),
+            ));
+        }
+        let doc = WireDocument {
+            version: CIRCUIT_VERSION,
+            air: AIR_VERSION,
+            statement,
+            columns: self
+                .columns
+                .slots()
+                .iter()
+                .map(|s| WireColumn {
+                    name: &s.name,
+                    kind: &s.kind,
+                    width: s.range.len(),
+                    offset: s.range.start,
+                })
+                .collect(),
+            width: self.width(),
+            constraints: self
+                .constraints
+                .iter()
+                .map(|c| WireConstraint {
+                    name: &c.name,
+                    rows: c.rows,
+                    monomials: c.monomials.iter().map(wire).collect(),
+                })
+                .collect(),
+            arguments: self
+                .arguments
+                .iter()
+                .map(|a| WireArgument {
+                    name: &a.name,
+                    kind: a.kind,
+                    left: wire_side(&a.left),
+                    right: wire_side(&a.right),
+                })
+                .collect(),
+            tables: WireTables {
+                initial_memory: &statement.initial.memory,
+                final_memory: &statement.end.memory,
+            },
+        };
+        let mut bytes =
+            serde_json::to_vec(&doc).map_err(|e| AirError::Expand(format!("document: {e}")))?;
+        bytes.push(b'\n');
+        Ok(bytes)
     }
 }

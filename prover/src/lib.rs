@@ -10,6 +10,7 @@ mod error;
 mod expand;
 mod generation;
 mod prove;
+mod public;
 mod schema;
 mod tables;
 mod trace;
@@ -21,11 +22,12 @@ pub use columns::{ColumnMap, ColumnSlot, Dims, INPUT_DIM, OUTPUT_DIM};
 pub use config::{ProofParameters, SECURITY_BITS};
 pub use error::{AirError, CircuitError, ProveError, TraceError, VerifyError, exit};
 pub use expand::{
-    Argument, Cell, ConstraintInstance, Expanded, Monomial as ExpandedMonomial, RowsSide, Side,
-    zero_tables,
+    Argument, CIRCUIT_VERSION, Cell, ConstraintInstance, Expanded, Monomial as ExpandedMonomial,
+    RowsSide, Side, zero_tables,
 };
 pub use generation::{Witness, build_witness, log_height};
 pub use prove::{ProofHeader, ProveOptions, prove, read_header, verify};
+pub use public::{BoundaryState, PublicInputs};
 pub use schema::{AIR_JSON, AIR_VERSION, AirSchema, ArgumentKind};
 pub use tables::{Table, Tables};
 pub use trace::{TraceFile, read_trace};

@@ -1,0 +1,127 @@
+//! The AIR expanded in Rust is the circuit `tvm-trace` builds: for every golden run that did
+//! not fault, `Expanded::document` from the program's tables (`tests/data/*.tables.json`,
+//! written by `npx tsx scripts/gen-prover-tables.ts` with the checker's `programTables`) is
+//! byte for byte the circuit document of `src/prove/circuit.ts`, whose SHA-256 the file holds.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use tvm_prover::{Circuit, Expanded, PublicInputs, Table, Tables};
+
+#[derive(Deserialize)]
+struct WireTable {
+    shape: Vec<usize>,
+    values: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Data {
+    statement: PublicInputs,
+    circuit_sha256: String,
+    tables: BTreeMap<String, WireTable>,
+}
+
+fn data_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+fn load(name: &str) -> Data {
+    let text = std::fs::read_to_string(data_dir().join(format!("{name}.tables.json")))
+        .expect("tables file");
+    serde_json::from_str(&text).expect("tables json")
+}
+
+/// Program tables only (the public values come from the statement), values as i64
+/// (pow2[63] = 2^63 wraps; no constraint reads it).
+fn program_tables(data: &Data) -> Tables {
+    let public: Vec<String> = data
+        .statement
+        .values()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let mut tables = Tables::default();
+    for (name, t) in &data.tables {
+        if public.contains(name) {
+            continue;
+        }
+        let values = t
+            .values
+            .iter()
+            .map(|v| v.parse::<i128>().expect("integer") as i64)
+            .collect();
+        tables.by_name.insert(
+            name.clone(),
+            Table {
+                shape: t.shape.clone(),
+                values,
+            },
+        );
+    }
+    tables
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn every_golden_circuit_is_expanded_byte_for_byte() {
+    let mut names: Vec<String> = std::fs::read_dir(data_dir())
+        .expect("tests/data")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|f| f.strip_suffix(".tables.json").map(str::to_string))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 8, "{names:?}");
+    for name in &names {
+        let data = load(name);
+        let mut tables = program_tables(&data);
+        data.statement.insert_into(&mut tables);
+        // The public values the statement gives are the checker's.
+        for (key, table) in data.statement.values() {
+            let theirs = &data.tables[&key];
+            assert_eq!(table.shape, theirs.shape, "{name}: {key}");
+            let values: Vec<String> = table.values.iter().map(i64::to_string).collect();
+            assert_eq!(values, theirs.values, "{name}: {key}");
+        }
+        let expanded = Expanded::new(&data.statement.dims(), &tables).expect("expands");
+        let bytes = expanded.document(&data.statement).expect("document");
+        assert_eq!(
+            hex(&Sha256::digest(&bytes)),
+            data.circuit_sha256,
+            "{name}: the Rust expansion differs from the checker's"
+        );
+        let circuit = Circuit::from_bytes(&bytes, name).expect("a circuit");
+        assert_eq!(circuit.sha256_hex(), data.circuit_sha256);
+        assert_eq!(circuit.width, expanded.width());
+        assert_eq!(expanded.max_degree(), 2, "{name}");
+    }
+}
+
+#[test]
+fn fibonacci_document_equals_the_committed_circuit() {
+    let data = load("fibonacci");
+    let mut tables = program_tables(&data);
+    data.statement.insert_into(&mut tables);
+    let expanded = Expanded::new(&data.statement.dims(), &tables).expect("expands");
+    let ours = expanded.document(&data.statement).expect("document");
+    let theirs = std::fs::read(data_dir().join("fibonacci.circuit.json")).expect("circuit");
+    assert_eq!(
+        String::from_utf8_lossy(&ours),
+        String::from_utf8_lossy(&theirs)
+    );
+}
+
+#[test]
+fn another_statement_is_another_circuit() {
+    let data = load("fibonacci");
+    let mut statement = data.statement.clone();
+    statement.end.acc += 1;
+    let mut tables = program_tables(&data);
+    statement.insert_into(&mut tables);
+    let expanded = Expanded::new(&statement.dims(), &tables).expect("expands");
+    let bytes = expanded.document(&statement).expect("document");
+    assert_ne!(hex(&Sha256::digest(&bytes)), data.circuit_sha256);
+}
