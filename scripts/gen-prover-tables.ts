@@ -1,21 +1,36 @@
-// Writes prover/tests/data/<golden>.tables.json for every golden trace of a run that did not
-// fault: the statement as the circuit document states it, every table and public value the AIR
-// names (programTables: the checker's own), and the SHA-256 of the circuit document
-// tvm-trace builds for it. prover/tests/native.rs expands the AIR in Rust from these tables and
-// must produce that very document. Run: npx tsx scripts/gen-prover-tables.ts
-import { readdirSync, writeFileSync } from 'node:fs';
+// Writes, for every golden trace, prover/tests/data/<golden>.tvmc (its program compiled at the
+// trace's ff_dim) and <golden>.claim.msgpack (its claim, as `export --claim` writes it), and for
+// every run that did not fault <golden>.tables.json: the statement as the circuit document states
+// it, every table and public value the AIR names (programTables: the checker's own) and the
+// SHA-256 of the circuit document tvm-trace builds for it. prover/tests/native.rs rebuilds the
+// tables from the .tvmc and the circuit from them in Rust and must match.
+// Run: npx tsx scripts/gen-prover-tables.ts
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Packr } from 'msgpackr';
+import { programTables, runBoundaries } from '../src/check/tables.js';
+import { compileProgram } from '../src/compiler/compile.js';
+import { artifactFromCompiled, encodeArtifact } from '../src/compiler/artifact.js';
+import { assemble } from '../src/isa/assemble.js';
 import { buildCircuit, circuitBytes } from '../src/prove/circuit.js';
 import { statementFromTrace } from '../src/prove/statement.js';
-import { programTables, runBoundaries } from '../src/check/tables.js';
+import { claimDocument } from '../src/trace/format/claim-file.js';
+import { openTrace } from '../src/trace/read/reader.js';
 
+const packr = new Packr({ useRecords: false, variableMapSize: true });
+const air = JSON.parse(readFileSync('schemas/air-v2.json', 'utf8'));
 const names: string[] = [];
 for (const file of readdirSync('fixtures/golden').filter((f) => f.endsWith('.arrow')).sort()) {
   const name = file.replace(/\.arrow$/, '');
+  const trace = await openTrace(`fixtures/golden/${file}`);
+  const meta = trace.metadata;
+  await trace.close();
+  const compiled = compileProgram(assemble(meta.program));
+  writeFileSync(`prover/tests/data/${name}.tvmc`, encodeArtifact(artifactFromCompiled(compiled, meta.ffDim)));
+  writeFileSync(`prover/tests/data/${name}.claim.msgpack`, packr.pack(claimDocument(meta)));
   const statement = await statementFromTrace(`fixtures/golden/${file}`).catch(() => null);
   if (statement === null) continue; // a faulted run: not proved
   const doc = buildCircuit(statement);
   const tables = programTables(statement.compiled, statement.ffDim, runBoundaries(statement.compiled, statement.claim));
-  const air = JSON.parse((await import('node:fs')).readFileSync('schemas/air-v2.json', 'utf8'));
   const out: Record<string, { shape: number[]; values: string[] }> = {};
   for (const key of [...Object.keys(air.tables), ...Object.keys(air.public_values)]) {
     const t = tables.get(key);
@@ -25,4 +40,4 @@ for (const file of readdirSync('fixtures/golden').filter((f) => f.endsWith('.arr
   writeFileSync(`prover/tests/data/${name}.tables.json`, JSON.stringify({ statement: doc.statement, circuit_sha256: circuitBytes(doc).sha256, tables: out }) + '\n');
   names.push(name);
 }
-console.log(`wrote ${names.length} table files to prover/tests/data/: ${names.join(', ')}`);
+console.log(`wrote .tvmc and claims for every golden, tables for ${names.length}: ${names.join(', ')}`);

@@ -128,3 +128,26 @@ pub enum AirError {
     #[error("AIR expansion: no table or public value '{0}'")]
     MissingTable(String),
 }
+
+/// The verifier's statement cannot be built from the program and claim it is given.
+#[derive(Debug, Error)]
+pub enum StatementError {
+    #[error("{path}: cannot read: {reason}")]
+    Io { path: String, reason: String },
+    #[error("{path}: {reason}")]
+    Format { path: String, reason: String },
+    /// The claim or proof does not fit the program (another program, initial memory, a fault).
+    #[error("rejected: {0}")]
+    Mismatch(String),
+    #[error(transparent)]
+    Air(#[from] AirError),
+}
+
+impl StatementError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::Mismatch(_) => exit::REJECTED,
+            _ => exit::BAD_INPUT,
+        }
+    }
+}

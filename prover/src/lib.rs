@@ -9,9 +9,11 @@ mod config;
 mod error;
 mod expand;
 mod generation;
+mod msgpack;
 mod prove;
 mod public;
 mod schema;
+mod statement;
 mod tables;
 mod trace;
 
@@ -20,7 +22,9 @@ pub use check::{Failure, check_witness, statement_failures};
 pub use circuit::{Boundary, Circuit, Column, Constraint, Monomial, RowKind, Statement};
 pub use columns::{ColumnMap, ColumnSlot, Dims, INPUT_DIM, OUTPUT_DIM};
 pub use config::{ProofParameters, SECURITY_BITS};
-pub use error::{AirError, CircuitError, ProveError, TraceError, VerifyError, exit};
+pub use error::{
+    AirError, CircuitError, ProveError, StatementError, TraceError, VerifyError, exit,
+};
 pub use expand::{
     Argument, CIRCUIT_VERSION, Cell, ConstraintInstance, Expanded, Monomial as ExpandedMonomial,
     RowsSide, Side, zero_tables,
@@ -29,5 +33,6 @@ pub use generation::{Witness, build_witness, log_height};
 pub use prove::{ProofHeader, ProveOptions, prove, read_header, verify};
 pub use public::{BoundaryState, PublicInputs};
 pub use schema::{AIR_JSON, AIR_VERSION, AirSchema, ArgumentKind};
+pub use statement::{Claim, CompiledProgram, Instruction, Unit};
 pub use tables::{Table, Tables};
 pub use trace::{TraceFile, read_trace};

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use tvm_prover::{Circuit, Expanded, PublicInputs, Table, Tables};
+use tvm_prover::{
+    Circuit, Claim, CompiledProgram, Expanded, PublicInputs, StatementError, Table, Tables,
+};
 
 #[derive(Deserialize)]
 struct WireTable {
@@ -124,4 +126,89 @@ fn another_statement_is_another_circuit() {
     let expanded = Expanded::new(&statement.dims(), &tables).expect("expands");
     let bytes = expanded.document(&statement).expect("document");
     assert_ne!(hex(&Sha256::digest(&bytes)), data.circuit_sha256);
+}
+
+fn data_path(file: &str) -> String {
+    data_dir().join(file).to_string_lossy().into_owned()
+}
+
+#[test]
+fn every_golden_program_and_claim_give_the_checkers_circuit() {
+    for name in [
+        "bitwise",
+        "call_chain",
+        "dot_product",
+        "factorial_recursive",
+        "fibonacci",
+        "infinite_loop_20",
+        "stack_roundtrip",
+        "wrap_carry",
+    ] {
+        let data = load(name);
+        let program = CompiledProgram::read(&data_path(&format!("{name}.tvmc"))).expect("tvmc");
+        let ours = program.tables(data.statement.ff_dim).expect("tables");
+        assert_eq!(ours, program_tables(&data), "{name}: program tables");
+        let claim =
+            Claim::read(&data_path(&format!("{name}.claim.msgpack")), &program).expect("claim");
+        let statement = program.statement(data.statement.ff_dim, claim.max_steps, claim.end);
+        assert_eq!(statement, data.statement, "{name}: statement");
+        let circuit = program.circuit(&statement).expect("circuit");
+        assert_eq!(circuit.sha256_hex(), data.circuit_sha256, "{name}: circuit");
+    }
+}
+
+#[test]
+fn a_faulted_claim_or_another_programs_claim_is_rejected() {
+    let program = CompiledProgram::read(&data_path("fault_stack_underflow.tvmc")).expect("tvmc");
+    let faulted = Claim::read(&data_path("fault_stack_underflow.claim.msgpack"), &program);
+    assert!(
+        matches!(faulted, Err(StatementError::Mismatch(_))),
+        "{faulted:?}"
+    );
+    let fibonacci = CompiledProgram::read(&data_path("fibonacci.tvmc")).expect("tvmc");
+    let other = Claim::read(&data_path("wrap_carry.claim.msgpack"), &fibonacci);
+    assert!(
+        matches!(other, Err(StatementError::Mismatch(_))),
+        "{other:?}"
+    );
+    assert_eq!(other.map(|_| ()).unwrap_err().exit_code(), 1);
+}
+
+#[test]
+fn corrupt_programs_and_claims_are_errors_not_panics() {
+    let tvmc = std::fs::read(data_path("fibonacci.tvmc")).expect("tvmc");
+    let claim = std::fs::read(data_path("fibonacci.claim.msgpack")).expect("claim");
+    let program = CompiledProgram::from_bytes(&tvmc, "fib.tvmc").expect("tvmc");
+    for len in 0..tvmc.len() {
+        assert!(
+            CompiledProgram::from_bytes(&tvmc[..len], "t").is_err(),
+            "truncated at {len}"
+        );
+    }
+    for len in 0..claim.len() {
+        assert!(Claim::from_bytes(&claim[..len], "c", &program).is_err());
+    }
+    for i in 0..tvmc.len() {
+        let mut bytes = tvmc.clone();
+        bytes[i] ^= 0x5a;
+        // A flipped weight changes the digest, a flipped key or type is a format error; only
+        // the initial memory and ff_dim (not weights: part of the statement) may change.
+        if let Ok(other) = CompiledProgram::from_bytes(&bytes, "t") {
+            assert_eq!(other.instructions, program.instructions, "flip at {i}");
+            assert_ne!(
+                (&other.initial_memory, other.ff_dim),
+                (&program.initial_memory, program.ff_dim)
+            );
+        }
+    }
+    for i in 0..claim.len() {
+        let mut bytes = claim.clone();
+        bytes[i] ^= 0x5a;
+        let _ = Claim::from_bytes(&bytes, "c", &program);
+    }
+    let garbage = CompiledProgram::from_bytes(b"LOADI 1\nHALT\n", "x.tvm");
+    assert!(
+        matches!(garbage, Err(ref e) if e.exit_code() == 2),
+        "{garbage:?}"
+    );
 }
