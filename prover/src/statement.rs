@@ -604,3 +604,53 @@ impl Claim {
         Self::from_bytes(&read_bounded(path)?, path, program)
     }
 }
+
+/// The verifier's circuit for the proof at `proof_path`: from the program at `program_path`
+/// (a `.tvmc`) and the claim at `claim_path`, or without a claim from the final state and
+/// `max_steps` the proof's header states (then verified like any other statement). Only
+/// `ff_dim` is always taken from the header: a proof at another width is of another circuit.
+pub fn verifier_circuit(
+    proof_path: &str,
+    program_path: &str,
+    claim_path: Option<&str>,
+) -> Result<Circuit, StatementError> {
+    let program = CompiledProgram::read(program_path)?;
+    let bytes = std::fs::read(proof_path).map_err(|e| StatementError::Io {
+        path: proof_path.to_string(),
+        reason: e.kind().to_string(),
+    })?;
+    let (header, _) =
+        crate::prove::read_header(&bytes, proof_path).map_err(|e| StatementError::Format {
+            path: proof_path.to_string(),
+            reason: e.to_string(),
+        })?;
+    let (max_steps, end) = match claim_path {
+        Some(path) => {
+            let claim = Claim::read(path, &program)?;
+            (claim.max_steps, claim.end)
+        }
+        None => {
+            let e = &header.end;
+            (
+                header.max_steps,
+                BoundaryState {
+                    step: e.step,
+                    pc: e.pc,
+                    acc: e.acc,
+                    sp: e.sp,
+                    zero_flag: e.zero_flag,
+                    carry_flag: e.carry_flag,
+                    halted: Some(e.halted),
+                    memory: e.memory.clone(),
+                },
+            )
+        }
+    };
+    if header.ff_dim > MAX_FF_DIM as usize {
+        return Err(StatementError::Mismatch(format!(
+            "the proof states ff_dim {}",
+            header.ff_dim
+        )));
+    }
+    program.circuit(&program.statement(header.ff_dim, max_steps, end))
+}

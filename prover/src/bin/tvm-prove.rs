@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tvm_prover::{
     Circuit, ProofParameters, ProveOptions, build_witness, check_witness, exit, prove, read_trace,
-    statement_failures, verify,
+    statement_failures, verifier_circuit, verify,
 };
 
 #[derive(Parser)]
@@ -35,11 +35,17 @@ enum Command {
         #[arg(long, hide = true)]
         unchecked: bool,
     },
-    /// Verify PROOF against CIRCUIT (built by `tvm-trace` from the program and the claim).
+    /// Verify PROOF against CIRCUIT (built by `tvm-trace` from the program and the claim), or
+    /// against the circuit built here from PROGRAM (a `.tvmc`) and CLAIM (without a claim: the
+    /// final state the proof states, printed once verified).
     Verify {
         proof: String,
+        #[arg(long, required_unless_present = "program", conflicts_with = "program")]
+        circuit: Option<String>,
         #[arg(long)]
-        circuit: String,
+        program: Option<String>,
+        #[arg(long, requires = "program")]
+        claim: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -151,11 +157,36 @@ fn main() -> ExitCode {
         Command::Verify {
             proof,
             circuit,
+            program,
+            claim,
             json,
         } => {
-            let circuit = match Circuit::read(&circuit) {
-                Ok(c) => c,
-                Err(e) => return fail(json, "bad_circuit", &e.to_string(), exit::BAD_INPUT),
+            let circuit = match (circuit, program) {
+                (Some(circuit), _) => match Circuit::read(&circuit) {
+                    Ok(c) => c,
+                    Err(e) => return fail(json, "bad_circuit", &e.to_string(), exit::BAD_INPUT),
+                },
+                (None, Some(program)) => {
+                    match verifier_circuit(&proof, &program, claim.as_deref()) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            let kind = if e.exit_code() == exit::REJECTED {
+                                "rejected"
+                            } else {
+                                "bad_input"
+                            };
+                            return fail(json, kind, &e.to_string(), e.exit_code());
+                        }
+                    }
+                }
+                (None, None) => {
+                    return fail(
+                        json,
+                        "usage",
+                        "verify needs --circuit or --program",
+                        exit::USAGE,
+                    );
+                }
             };
             let s = circuit.statement.clone();
             match verify(&proof, circuit) {
