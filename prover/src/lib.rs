@@ -33,6 +33,8 @@ pub use generation::{Witness, build_witness, log_height};
 pub use prove::{ProofHeader, ProveOptions, prove, read_header, verify};
 pub use public::{BoundaryState, PublicInputs};
 pub use schema::{AIR_JSON, AIR_VERSION, AirSchema, ArgumentKind};
-pub use statement::{Claim, CompiledProgram, Instruction, Unit, verifier_circuit};
+pub use statement::{
+    Claim, CompiledProgram, Instruction, Unit, prover_circuit, read_metadata, verifier_circuit,
+};
 pub use tables::{Table, Tables};
 pub use trace::{TraceFile, read_trace};

@@ -654,3 +654,96 @@ pub fn verifier_circuit(
     }
     program.circuit(&program.statement(header.ff_dim, max_steps, end))
 }
+
+/// The `tvm.*` metadata of a trace file (its schema only: no record batch is read).
+pub fn read_metadata(
+    trace_path: &str,
+) -> Result<std::collections::HashMap<String, String>, StatementError> {
+    let file = std::fs::File::open(trace_path).map_err(|e| StatementError::Io {
+        path: trace_path.to_string(),
+        reason: e.kind().to_string(),
+    })?;
+    let reader =
+        arrow_ipc::reader::FileReader::try_new(file, None).map_err(|e| StatementError::Format {
+            path: trace_path.to_string(),
+            reason: format!(
+                "not a readable Arrow IPC file: {}",
+                e.to_string().lines().next().unwrap_or("")
+            ),
+        })?;
+    Ok(reader.schema().metadata().clone().into())
+}
+
+#[derive(Deserialize)]
+struct MetaClaim {
+    steps: i64,
+    pc: i64,
+    acc: i64,
+    sp: i64,
+    zero_flag: bool,
+    carry_flag: bool,
+    halted: bool,
+    memory: Vec<i64>,
+    fault: Option<serde_json::Value>,
+}
+
+/// The prover's circuit for the trace at `trace_path`: the statement its metadata claims
+/// (`tvm.claim`, `tvm.max_steps`, `tvm.ff_dim`) of the program at `program_path` (a `.tvmc`,
+/// which must be the trace's: `tvm.weights_sha256`, `tvm.initial_memory`). A faulted run is
+/// refused (`Mismatch`, exit 1): only halted runs and runs stopped at `max_steps` are proved.
+pub fn prover_circuit(trace_path: &str, program_path: &str) -> Result<Circuit, StatementError> {
+    let program = CompiledProgram::read(program_path)?;
+    let meta = read_metadata(trace_path)?;
+    let fail = format_error(trace_path);
+    let get = |key: &str| {
+        meta.get(key)
+            .ok_or_else(|| fail(format!("metadata '{key}' is missing")))
+    };
+    let weights = get("tvm.weights_sha256")?;
+    if *weights != program.weights_sha256 {
+        return Err(StatementError::Mismatch(format!(
+            "{trace_path}: the trace is of another program (weights {}…, the program's {}…)",
+            weights.get(..12).unwrap_or(weights),
+            &program.weights_sha256[..12.min(program.weights_sha256.len())]
+        )));
+    }
+    let initial: Vec<i64> = serde_json::from_str(get("tvm.initial_memory")?)
+        .map_err(|_| fail("metadata 'tvm.initial_memory' is not a list of integers".into()))?;
+    if initial != program.initial_memory {
+        return Err(StatementError::Mismatch(format!(
+            "{trace_path}: the trace's initial memory is not the program's"
+        )));
+    }
+    let number = |key: &str| -> Result<i64, StatementError> {
+        get(key)?
+            .parse::<i64>()
+            .map_err(|_| fail(format!("metadata '{key}' is not an integer")))
+    };
+    let max_steps = number("tvm.max_steps")?;
+    let ff_dim = usize::try_from(number("tvm.ff_dim")?)
+        .ok()
+        .filter(|&f| f as i64 <= MAX_FF_DIM)
+        .ok_or_else(|| fail("metadata 'tvm.ff_dim' out of range".into()))?;
+    let claim: MetaClaim = serde_json::from_str(get("tvm.claim")?)
+        .map_err(|e| fail(format!("metadata 'tvm.claim': {e}")))?;
+    if let Some(fault) = claim.fault.filter(|f| !f.is_null()) {
+        let message = fault
+            .get("message")
+            .and_then(|m| m.as_str())
+            .unwrap_or("a fault");
+        return Err(StatementError::Mismatch(format!(
+            "the run faulted ({message}): a faulted run is not proved, only halted runs and runs stopped at max_steps"
+        )));
+    }
+    let end = BoundaryState {
+        step: claim.steps,
+        pc: claim.pc,
+        acc: claim.acc,
+        sp: claim.sp,
+        zero_flag: i64::from(claim.zero_flag),
+        carry_flag: i64::from(claim.carry_flag),
+        halted: Some(i64::from(claim.halted)),
+        memory: claim.memory,
+    };
+    program.circuit(&program.statement(ff_dim, max_steps, end))
+}

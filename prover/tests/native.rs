@@ -212,3 +212,47 @@ fn corrupt_programs_and_claims_are_errors_not_panics() {
         "{garbage:?}"
     );
 }
+
+#[test]
+fn every_golden_trace_and_program_give_the_checkers_circuit() {
+    for name in [
+        "bitwise",
+        "call_chain",
+        "dot_product",
+        "factorial_recursive",
+        "fibonacci",
+        "infinite_loop_20",
+        "stack_roundtrip",
+        "wrap_carry",
+    ] {
+        let trace = format!(
+            "{}/../fixtures/golden/{name}.arrow",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let circuit =
+            tvm_prover::prover_circuit(&trace, &data_path(&format!("{name}.tvmc"))).expect(name);
+        assert_eq!(circuit.sha256_hex(), load(name).circuit_sha256, "{name}");
+    }
+    let faulted = tvm_prover::prover_circuit(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/golden/fault_stack_underflow.arrow"
+        ),
+        &data_path("fault_stack_underflow.tvmc"),
+    );
+    assert!(matches!(faulted, Err(StatementError::Mismatch(_))));
+    let other = tvm_prover::prover_circuit(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/golden/fibonacci.arrow"
+        ),
+        &data_path("bitwise.tvmc"),
+    );
+    assert!(matches!(other, Err(StatementError::Mismatch(_))));
+    let garbage =
+        tvm_prover::prover_circuit(&data_path("fibonacci.tvmc"), &data_path("fibonacci.tvmc"));
+    assert!(
+        matches!(garbage, Err(ref e) if e.exit_code() == 2),
+        "{garbage:?}"
+    );
+}

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tvm_prover::{
-    Circuit, ProofParameters, ProveOptions, build_witness, check_witness, exit, prove, read_trace,
-    statement_failures, verifier_circuit, verify,
+    Circuit, ProofParameters, ProveOptions, build_witness, check_witness, exit, prove,
+    prover_circuit, read_trace, statement_failures, verifier_circuit, verify,
 };
 
 #[derive(Parser)]
@@ -25,8 +25,11 @@ enum Command {
     /// Prove TRACE against CIRCUIT (from `tvm-trace`), writing PROOF.
     Prove {
         trace: String,
+        #[arg(long, required_unless_present = "program", conflicts_with = "program")]
+        circuit: Option<String>,
+        /// The trace's program (`.tvmc`): the circuit is built here from it and the trace's claim.
         #[arg(long)]
-        circuit: String,
+        program: Option<String>,
         #[arg(short, long)]
         output: String,
         #[arg(long)]
@@ -52,8 +55,11 @@ enum Command {
     /// Evaluate CIRCUIT on TRACE (padded as for proving): every constraint and argument.
     Check {
         trace: String,
+        #[arg(long, required_unless_present = "program", conflicts_with = "program")]
+        circuit: Option<String>,
+        /// The trace's program (`.tvmc`): the circuit is built here from it and the trace's claim.
         #[arg(long)]
-        circuit: String,
+        program: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -89,6 +95,32 @@ fn quote(text: &str) -> String {
     out
 }
 
+/// The circuit for a trace: read from `--circuit`, or built from `--program` and the trace's claim.
+fn trace_circuit(
+    trace: &str,
+    circuit: Option<String>,
+    program: Option<String>,
+) -> Result<Circuit, (&'static str, String, i32)> {
+    match (circuit, program) {
+        (Some(circuit), _) => {
+            Circuit::read(&circuit).map_err(|e| ("bad_circuit", e.to_string(), exit::BAD_INPUT))
+        }
+        (None, Some(program)) => prover_circuit(trace, &program).map_err(|e| {
+            let kind = if e.exit_code() == exit::REJECTED {
+                "not_proved"
+            } else {
+                "bad_input"
+            };
+            (kind, e.to_string(), e.exit_code())
+        }),
+        (None, None) => Err((
+            "usage",
+            "--circuit or --program is required".into(),
+            exit::USAGE,
+        )),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -116,13 +148,14 @@ fn main() -> ExitCode {
         Command::Prove {
             trace,
             circuit,
+            program,
             output,
             json,
             unchecked,
         } => {
-            let circuit = match Circuit::read(&circuit) {
+            let circuit = match trace_circuit(&trace, circuit, program) {
                 Ok(c) => c,
-                Err(e) => return fail(json, "bad_circuit", &e.to_string(), exit::BAD_INPUT),
+                Err((kind, message, code)) => return fail(json, kind, &message, code),
             };
             let options = ProveOptions {
                 params: ProofParameters::default(),
@@ -232,11 +265,12 @@ fn main() -> ExitCode {
         Command::Check {
             trace,
             circuit,
+            program,
             json,
         } => {
-            let circuit = match Circuit::read(&circuit) {
+            let circuit = match trace_circuit(&trace, circuit, program) {
                 Ok(c) => c,
-                Err(e) => return fail(json, "bad_circuit", &e.to_string(), exit::BAD_INPUT),
+                Err((kind, message, code)) => return fail(json, kind, &message, code),
             };
             let file = match read_trace(&trace, &circuit.columns) {
                 Ok(f) => f,
