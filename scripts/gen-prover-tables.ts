@@ -3,9 +3,10 @@
 // every run that did not fault <golden>.tables.json: the statement as the circuit document states
 // it, every table and public value the AIR names (programTables: the checker's own) and the
 // SHA-256 of the circuit document tvm-trace builds for it. prover/tests/native.rs rebuilds the
-// tables from the .tvmc and the circuit from them in Rust and must match.
+// tables from the .tvmc and the circuit from them in Rust and must match. Also writes
+// prover/tests/data/bad/<fixture>.tvmc, the program of every fixtures/bad trace.
 // Run: npx tsx scripts/gen-prover-tables.ts
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Packr } from 'msgpackr';
 import { programTables, runBoundaries } from '../src/check/tables.js';
 import { compileProgram } from '../src/compiler/compile.js';
@@ -40,4 +41,16 @@ for (const file of readdirSync('fixtures/golden').filter((f) => f.endsWith('.arr
   writeFileSync(`prover/tests/data/${name}.tables.json`, JSON.stringify({ statement: doc.statement, circuit_sha256: circuitBytes(doc).sha256, tables: out }) + '\n');
   names.push(name);
 }
+// Every known-bad fixture's program (what its tvm.program compiles to, at its ff_dim), for
+// prover/tests/forged.rs, which forces each bad trace through the prover.
+mkdirSync('prover/tests/data/bad', { recursive: true });
+let bad = 0;
+for (const file of readdirSync('fixtures/bad').filter((f) => f.endsWith('.arrow')).sort()) {
+  const trace = await openTrace(`fixtures/bad/${file}`);
+  const meta = trace.metadata;
+  await trace.close();
+  writeFileSync(`prover/tests/data/bad/${file.replace(/\.arrow$/, '')}.tvmc`, encodeArtifact(artifactFromCompiled(compileProgram(assemble(meta.program)), meta.ffDim)));
+  bad++;
+}
+console.log(`wrote the programs of ${bad} bad fixtures to prover/tests/data/bad/`);
 console.log(`wrote .tvmc and claims for every golden, tables for ${names.length}: ${names.join(', ')}`);
