@@ -141,7 +141,8 @@ fn a_constraint_or_argument_left_out_lets_its_forgery_through() {
         unchecked: true,
         ..ProveOptions::default()
     };
-    let cases: [(&str, fn(&mut Circuit)); 2] = [
+    type LeaveOut = fn(&mut Circuit);
+    let cases: [(&str, LeaveOut); 2] = [
         ("ffn.hidden--edited-product", |c| {
             // check: ffn.hidden[k=0] and ffn.output[o=0] at row 1.
             c.constraints
