@@ -183,6 +183,8 @@ pub struct Obligation {
 #[derive(Clone, Debug, Deserialize)]
 pub struct AirSchema {
     pub version: String,
+    #[serde(default)]
+    pub description: String,
     pub sound_fields: Vec<String>,
     pub padding: serde_json::Value,
     pub columns: Vec<Column>,
