@@ -249,6 +249,19 @@ pub fn verify(path: &str, circuit: Circuit) -> Result<ProofHeader, VerifyError> 
             expected: circuit.sha256_hex(),
         });
     }
+    // The header restates the statement for readers: it must be the one verified.
+    let s = &circuit.statement;
+    if header.weights_sha256 != s.weights_sha256
+        || header.ff_dim != s.ff_dim
+        || header.max_steps != s.max_steps
+        || header.end != s.end
+        || header.steps != s.end.step - s.initial.step
+        || header.halted != s.end.halted
+    {
+        return Err(VerifyError::Invalid(
+            "the proof's header states another statement than the one its circuit proves".into(),
+        ));
+    }
     if let Some(failure) = statement_failures(&circuit.statement).first() {
         return Err(VerifyError::Invalid(format!(
             "the statement breaks {}",

@@ -134,3 +134,27 @@ fn another_max_steps_rejected() {
     // A max_steps the run exceeded breaks claim.steps before any proof is read.
     assert_rejected(verify_edited(|_, m, _| *m = 50), "max_steps 50");
 }
+
+#[test]
+fn a_header_restating_another_statement_rejected() {
+    let bytes = std::fs::read(proof()).expect("proof");
+    let text = String::from_utf8_lossy(&bytes);
+    let at = text.find("\"weights_sha256\":\"").expect("header field") + 18;
+    for (offset, what) in [
+        (at, "weights"),
+        (text.find("\"halted\":").expect("halted") + 9, "halted"),
+    ] {
+        let mut edited = bytes.clone();
+        edited[offset] = if edited[offset] == b'1' { b'0' } else { b'1' };
+        let out = format!("{}.edited", proof());
+        std::fs::write(&out, &edited).expect("write");
+        let circuit = verifier_circuit(
+            &out,
+            &data("fibonacci.tvmc"),
+            Some(&data("fibonacci.claim.msgpack")),
+        )
+        .expect("circuit");
+        assert_rejected(verify(&out, circuit).map(|_| ()), what);
+        let _ = std::fs::remove_file(&out);
+    }
+}
