@@ -22,6 +22,17 @@ pub struct Dims {
 }
 
 impl Dims {
+    /// The dimensions a trace file states (`tvm.ff_dim`, `tvm.instructions`,
+    /// `tvm.memory_size`), from its metadata ([`crate::read_metadata`]).
+    pub fn from_metadata(metadata: &std::collections::HashMap<String, String>) -> Option<Self> {
+        let get = |key: &str| metadata.get(key)?.parse::<usize>().ok();
+        Some(Self {
+            ff_dim: get("tvm.ff_dim")?,
+            instructions: get("tvm.instructions")?,
+            memory_size: get("tvm.memory_size")?,
+        })
+    }
+
     /// The value of a dimension name of the AIR grammar (`ff_dim`, `instructions`,
     /// `memory_size`, `input_dim`, `output_dim`, or digits); `None` for an unknown name.
     pub fn resolve(&self, name: &str) -> Option<usize> {
@@ -124,6 +135,34 @@ impl ColumnMap {
     /// Every column in schema order.
     pub fn slots(&self) -> &[ColumnSlot] {
         &self.slots
+    }
+
+    /// The layout [`crate::read_trace`] validates a file against: every column's name, type,
+    /// width and first cell.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use tvm_prover::{ColumnMap, Dims, read_metadata, read_trace};
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/golden/fibonacci.arrow");
+    /// let dims = Dims::from_metadata(&read_metadata(path)?).ok_or("no dimensions")?;
+    /// let map = ColumnMap::new(&dims);
+    /// let trace = read_trace(path, &map.layout())?;
+    /// let pc = map.slots().iter().position(|s| s.name == "pc").ok_or("no pc")?;
+    /// assert_eq!(trace.rows, 103);
+    /// assert_eq!(trace.columns[pc][0], 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn layout(&self) -> Vec<crate::circuit::Column> {
+        self.slots
+            .iter()
+            .map(|s| crate::circuit::Column {
+                name: s.name.clone(),
+                kind: s.kind.clone(),
+                width: s.range.len(),
+                offset: s.range.start,
+            })
+            .collect()
     }
 
     /// Cells in a row of the main matrix.
