@@ -4,7 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::circuit::{Circuit, RowKind, Side, Statement};
+use crate::circuit::{Circuit, Side, Statement};
+use crate::eval::{Evaluator, FastHash};
 use crate::generation::Witness;
 
 /// A constraint or argument that does not hold, and the row where it first fails (none for a whole-trace argument).
@@ -66,27 +67,15 @@ pub fn statement_failures(s: &Statement) -> Vec<Failure> {
 
 /// Up to `max` failures, rows in order, then the arguments.
 pub fn check_witness(circuit: &Circuit, witness: &Witness, max: usize) -> Vec<Failure> {
-    let mut failures = Vec::new();
     let h = witness.height;
-    'rows: for row in 0..h {
-        for constraint in &circuit.constraints {
-            let applies = match constraint.rows {
-                RowKind::Every => true,
-                RowKind::Transition => row + 1 < h,
-                RowKind::First => row == 0,
-                RowKind::Last => row + 1 == h,
-            };
-            if applies && witness.eval(&constraint.monomials, row) != 0 {
-                failures.push(Failure {
-                    constraint: constraint.name.clone(),
-                    row: Some(row),
-                });
-                if failures.len() >= max {
-                    break 'rows;
-                }
-            }
-        }
-    }
+    let mut failures: Vec<Failure> = Evaluator::new(circuit)
+        .failures(&witness.values, h, max)
+        .into_iter()
+        .map(|(k, row)| Failure {
+            constraint: circuit.constraints[k].name.clone(),
+            row: Some(row),
+        })
+        .collect();
     for argument in &circuit.arguments {
         if failures.len() >= max {
             break;
@@ -103,23 +92,25 @@ pub fn check_witness(circuit: &Circuit, witness: &Witness, max: usize) -> Vec<Fa
                         .collect()
                 })
         };
-        let mut balance: HashMap<Vec<i64>, i128> = HashMap::new();
-        let mut first_row: HashMap<Vec<i64>, usize> = HashMap::new();
-        let mut add_rows = |side: &Side, sign: i128, balance: &mut HashMap<Vec<i64>, i128>| {
-            if let Some((multiplicity, tuple)) = &side.rows {
-                for row in 0..h {
-                    let m = witness.eval(multiplicity, row);
-                    if m != 0 {
-                        let key: Vec<i64> = tuple.iter().map(|&c| witness.get(row, c)).collect();
-                        first_row.entry(key.clone()).or_insert(row);
-                        *balance.entry(key).or_default() += sign * m;
+        let mut balance: HashMap<Vec<i64>, i128, FastHash> = HashMap::default();
+        let mut first_row: HashMap<Vec<i64>, usize, FastHash> = HashMap::default();
+        let mut add_rows =
+            |side: &Side, sign: i128, balance: &mut HashMap<Vec<i64>, i128, FastHash>| {
+                if let Some((multiplicity, tuple)) = &side.rows {
+                    for row in 0..h {
+                        let m = witness.eval(multiplicity, row);
+                        if m != 0 {
+                            let key: Vec<i64> =
+                                tuple.iter().map(|&c| witness.get(row, c)).collect();
+                            first_row.entry(key.clone()).or_insert(row);
+                            *balance.entry(key).or_default() += sign * m;
+                        }
                     }
                 }
-            }
-        };
+            };
         let fail = if argument.kind == "lookup" {
             add_rows(&argument.left, 1, &mut balance);
-            let entries: HashSet<Vec<i64>> = table(&argument.right).into_iter().collect();
+            let entries: HashSet<Vec<i64>, FastHash> = table(&argument.right).into_iter().collect();
             let mut missing: Vec<(usize, Vec<i64>)> = balance
                 .keys()
                 .filter(|k| !entries.contains(*k))

@@ -7,6 +7,7 @@ mod circuit;
 mod columns;
 mod config;
 mod error;
+mod eval;
 mod expand;
 mod generation;
 mod msgpack;
@@ -25,6 +26,7 @@ pub use config::{ProofParameters, SECURITY_BITS};
 pub use error::{
     AirError, CircuitError, ProveError, StatementError, TraceError, VerifyError, exit,
 };
+pub use eval::Evaluator;
 pub use expand::{
     Argument, CIRCUIT_VERSION, Cell, ConstraintInstance, Expanded, Monomial as ExpandedMonomial,
     RowsSide, Side, zero_tables,
