@@ -22,7 +22,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Prove TRACE against CIRCUIT (from `tvm-trace`), writing PROOF.
+    /// Prove TRACE against CIRCUIT (from `tvm-trace`) or the circuit built here from PROGRAM
+    /// (`.tvmc`) and the trace's claim, writing PROOF.
     Prove {
         trace: String,
         #[arg(long, required_unless_present = "program", conflicts_with = "program")]
@@ -52,7 +53,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Evaluate CIRCUIT on TRACE (padded as for proving): every constraint and argument.
+    /// Evaluate CIRCUIT (or the circuit of PROGRAM and the trace's claim) on TRACE, padded as
+    /// for proving: every constraint and argument.
     Check {
         trace: String,
         #[arg(long, required_unless_present = "program", conflicts_with = "program")]
@@ -100,6 +102,7 @@ fn trace_circuit(
     trace: &str,
     circuit: Option<String>,
     program: Option<String>,
+    refused: &'static str,
 ) -> Result<Circuit, (&'static str, String, i32)> {
     match (circuit, program) {
         (Some(circuit), _) => {
@@ -107,7 +110,7 @@ fn trace_circuit(
         }
         (None, Some(program)) => prover_circuit(trace, &program).map_err(|e| {
             let kind = if e.exit_code() == exit::REJECTED {
-                "not_proved"
+                refused
             } else {
                 "bad_input"
             };
@@ -153,7 +156,7 @@ fn main() -> ExitCode {
             json,
             unchecked,
         } => {
-            let circuit = match trace_circuit(&trace, circuit, program) {
+            let circuit = match trace_circuit(&trace, circuit, program, "not_proved") {
                 Ok(c) => c,
                 Err((kind, message, code)) => return fail(json, kind, &message, code),
             };
@@ -268,7 +271,7 @@ fn main() -> ExitCode {
             program,
             json,
         } => {
-            let circuit = match trace_circuit(&trace, circuit, program) {
+            let circuit = match trace_circuit(&trace, circuit, program, "failed") {
                 Ok(c) => c,
                 Err((kind, message, code)) => return fail(json, kind, &message, code),
             };
