@@ -52,5 +52,7 @@ for (const file of readdirSync('fixtures/bad').filter((f) => f.endsWith('.arrow'
   writeFileSync(`prover/tests/data/bad/${file.replace(/\.arrow$/, '')}.tvmc`, encodeArtifact(artifactFromCompiled(compileProgram(assemble(meta.program)), meta.ffDim)));
   bad++;
 }
+// Fibonacci compiled wider than its trace: the verifier refuses a proof at another ff_dim.
+writeFileSync('prover/tests/data/fibonacci.ff7.tvmc', encodeArtifact(artifactFromCompiled(compileProgram(assemble(readFileSync('programs/fibonacci.tvm', 'utf8'))), 7)));
 console.log(`wrote the programs of ${bad} bad fixtures to prover/tests/data/bad/`);
 console.log(`wrote .tvmc and claims for every golden, tables for ${names.length}: ${names.join(', ')}`);

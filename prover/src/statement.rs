@@ -607,8 +607,9 @@ impl Claim {
 
 /// The verifier's circuit for the proof at `proof_path`: from the program at `program_path`
 /// (a `.tvmc`) and the claim at `claim_path`, or without a claim from the final state and
-/// `max_steps` the proof's header states (then verified like any other statement). Only
-/// `ff_dim` is always taken from the header: a proof at another width is of another circuit.
+/// `max_steps` the proof's header states (then verified like any other statement). The width
+/// is the `.tvmc`'s `ff_dim`; a proof at another width is refused (exit 1) rather than have a
+/// header choose how large a circuit the verifier builds.
 pub fn verifier_circuit(
     proof_path: &str,
     program_path: &str,
@@ -646,10 +647,14 @@ pub fn verifier_circuit(
             )
         }
     };
-    if header.ff_dim > MAX_FF_DIM as usize {
+    // The width is the .tvmc's: a proof's header (untrusted) cannot make the verifier build
+    // tables of instructions × 65536 × 41 cells.
+    if header.ff_dim != program.ff_dim {
         return Err(StatementError::Mismatch(format!(
-            "the proof states ff_dim {}",
-            header.ff_dim
+            "the proof is at ff_dim {}, {program_path} at {} (compile it with --ff-dim {})",
+            header.ff_dim.min(MAX_FF_DIM as usize + 1),
+            program.ff_dim,
+            header.ff_dim.min(MAX_FF_DIM as usize + 1)
         )));
     }
     program.circuit(&program.statement(header.ff_dim, max_steps, end))
@@ -688,8 +693,8 @@ struct MetaClaim {
 }
 
 /// The prover's circuit for the trace at `trace_path`: the statement its metadata claims
-/// (`tvm.claim`, `tvm.max_steps`, `tvm.ff_dim`) of the program at `program_path` (a `.tvmc`,
-/// which must be the trace's: `tvm.weights_sha256`, `tvm.initial_memory`). A faulted run is
+/// (`tvm.claim`, `tvm.max_steps`) of the program at `program_path` (a `.tvmc`, which must be
+/// the trace's: `tvm.weights_sha256`, `tvm.initial_memory`, and at its `tvm.ff_dim`). A faulted run is
 /// refused (`Mismatch`, exit 1): only halted runs and runs stopped at `max_steps` are proved.
 pub fn prover_circuit(trace_path: &str, program_path: &str) -> Result<Circuit, StatementError> {
     let program = CompiledProgram::read(program_path)?;
@@ -724,6 +729,12 @@ pub fn prover_circuit(trace_path: &str, program_path: &str) -> Result<Circuit, S
         .ok()
         .filter(|&f| f as i64 <= MAX_FF_DIM)
         .ok_or_else(|| fail("metadata 'tvm.ff_dim' out of range".into()))?;
+    if ff_dim != program.ff_dim {
+        return Err(StatementError::Mismatch(format!(
+            "{trace_path}: the trace is at ff_dim {ff_dim}, {program_path} at {} (compile it with --ff-dim {ff_dim})",
+            program.ff_dim
+        )));
+    }
     let claim: MetaClaim = serde_json::from_str(get("tvm.claim")?)
         .map_err(|e| fail(format!("metadata 'tvm.claim': {e}")))?;
     if let Some(fault) = claim.fault.filter(|f| !f.is_null()) {

@@ -158,3 +158,16 @@ fn a_header_restating_another_statement_rejected() {
         let _ = std::fs::remove_file(&out);
     }
 }
+
+#[test]
+fn a_program_at_another_width_is_refused() {
+    // The header cannot choose the circuit's size: the width is the .tvmc's.
+    for claim in [None, Some(data("fibonacci.claim.msgpack"))] {
+        let refused = verifier_circuit(proof(), &data("fibonacci.ff7.tvmc"), claim.as_deref());
+        assert!(
+            matches!(refused, Err(ref e) if e.exit_code() == 1),
+            "{:?}",
+            refused.map(|c| c.sha256_hex())
+        );
+    }
+}
