@@ -29,6 +29,9 @@ pub struct Evaluator {
 
 const NO_FACTOR: u32 = u32::MAX;
 
+/// A term summed over a block: coefficient and up to two window cells (`NO_FACTOR`: none).
+type Term = (i64, u32, u32);
+
 impl Evaluator {
     /// Compile the constraints of `circuit`.
     pub fn new(circuit: &Circuit) -> Self {
@@ -145,45 +148,144 @@ impl Evaluator {
     /// Up to `max` failing (constraint index, row) pairs of the row-major `values` (`height`
     /// rows of the circuit's width), rows in order and, within a row, constraints in order;
     /// the next row of the last is row 0 (only `transition` constraints read it, never there).
+    ///
+    /// Blocks of rows are transposed into columns and each constraint is summed over the whole
+    /// block in wrapping i64 — exact, because it is done only for constraints whose sum is
+    /// bounded below 2^62 by the largest magnitude each column actually holds (measured first);
+    /// the others, and the first and last rows, go through the exact per-row evaluation.
     pub fn failures(&self, values: &[i64], height: usize, max: usize) -> Vec<(usize, usize)> {
         let w = self.width;
         let mut out = Vec::new();
         if height == 0 || values.len() < w * height || max == 0 {
             return out;
         }
-        let every: Vec<usize> = (0..self.rows.len())
-            .filter(|&k| matches!(self.rows[k], RowKind::Every | RowKind::Transition))
-            .collect();
-        for row in 0..height {
-            let local = &values[row * w..(row + 1) * w];
-            let next_row = if row + 1 == height { 0 } else { row + 1 };
-            let next = &values[next_row * w..(next_row + 1) * w];
-            let edge = row == 0 || row + 1 == height;
-            let mut check = |k: usize| {
-                let applies = match self.rows[k] {
-                    RowKind::Every => true,
-                    RowKind::Transition => row + 1 < height,
-                    RowKind::First => row == 0,
-                    RowKind::Last => row + 1 == height,
-                };
-                if applies && !self.holds(k, local, next) {
-                    out.push((k, row));
+        let mut largest = vec![0u64; w];
+        for row in values[..w * height].chunks_exact(w) {
+            for (m, &v) in largest.iter_mut().zip(row) {
+                *m = (*m).max(v.unsigned_abs());
+            }
+        }
+        let column_max: Vec<f64> = largest.iter().map(|&m| m as f64).collect();
+        let window_max = |c: u32| column_max[c as usize % w];
+        // Constraints summed by blocks: (k, terms as (coef, a, b), NO_FACTOR for absent cells).
+        let mut blocked: Vec<(usize, Vec<Term>)> = Vec::new();
+        let mut per_row: Vec<usize> = Vec::new();
+        for k in 0..self.rows.len() {
+            if !matches!(self.rows[k], RowKind::Every | RowKind::Transition) {
+                continue;
+            }
+            let mut terms = Vec::new();
+            let mut bound = 0f64;
+            let mut fits = true;
+            for g in self.starts[k] as usize..self.starts[k + 1] as usize {
+                let f = self.factor[g];
+                for t in self.group_starts[g] as usize..self.group_starts[g + 1] as usize {
+                    let rest =
+                        &self.cells[self.cell_starts[t] as usize..self.cell_starts[t + 1] as usize];
+                    let mut cells: Vec<u32> = rest.to_vec();
+                    if f != NO_FACTOR {
+                        cells.insert(0, f);
+                    }
+                    if cells.len() > 2 {
+                        fits = false;
+                        continue;
+                    }
+                    let m: f64 = cells.iter().map(|&c| window_max(c)).product();
+                    bound += (self.coefs[t] as f64).abs() * m;
+                    terms.push((
+                        self.coefs[t],
+                        cells.first().copied().unwrap_or(NO_FACTOR),
+                        cells.get(1).copied().unwrap_or(NO_FACTOR),
+                    ));
                 }
-                out.len() >= max
+            }
+            if fits && bound < 2f64.powi(62) {
+                blocked.push((k, terms));
+            } else {
+                per_row.push(k);
+            }
+        }
+        const BLOCK: usize = 256;
+        let stride = BLOCK + 1;
+        let mut scratch = vec![0i64; w * stride];
+        let mut acc = vec![0i64; BLOCK];
+        let mut found: Vec<(usize, usize)> = Vec::new();
+        let mut start = 0;
+        while start < height {
+            let n = BLOCK.min(height - start);
+            for r in 0..=n {
+                let row = (start + r) % height;
+                let src = &values[row * w..(row + 1) * w];
+                for (c, &v) in src.iter().enumerate() {
+                    scratch[c * stride + r] = v;
+                }
+            }
+            let column = |c: u32| {
+                let c = c as usize;
+                let (col, shift) = if c < w { (c, 0) } else { (c - w, 1) };
+                &scratch[col * stride + shift..col * stride + shift + n]
             };
-            if edge {
-                for k in 0..self.rows.len() {
-                    if check(k) {
-                        return out;
+            found.clear();
+            for (k, terms) in &blocked {
+                let acc = &mut acc[..n];
+                acc.fill(0);
+                for &(coef, a, b) in terms {
+                    match (a == NO_FACTOR, b == NO_FACTOR) {
+                        (true, _) => acc.iter_mut().for_each(|x| *x = x.wrapping_add(coef)),
+                        (false, true) => {
+                            for (x, &va) in acc.iter_mut().zip(column(a)) {
+                                *x = x.wrapping_add(coef.wrapping_mul(va));
+                            }
+                        }
+                        (false, false) => {
+                            for ((x, &va), &vb) in acc.iter_mut().zip(column(a)).zip(column(b)) {
+                                *x = x.wrapping_add(coef.wrapping_mul(va).wrapping_mul(vb));
+                            }
+                        }
                     }
                 }
-            } else {
-                for &k in &every {
-                    if check(k) {
-                        return out;
+                for (r, &x) in acc.iter().enumerate() {
+                    let row = start + r;
+                    let applies = row != 0
+                        && row + 1 != height
+                        && (self.rows[*k] == RowKind::Every || row + 1 < height);
+                    if x != 0 && applies {
+                        found.push((row, *k));
                     }
                 }
             }
+            for r in 0..n {
+                let row = start + r;
+                let local = &values[row * w..(row + 1) * w];
+                let next_row = if row + 1 == height { 0 } else { row + 1 };
+                let next = &values[next_row * w..(next_row + 1) * w];
+                if row == 0 || row + 1 == height {
+                    for k in 0..self.rows.len() {
+                        let applies = match self.rows[k] {
+                            RowKind::Every => true,
+                            RowKind::Transition => row + 1 < height,
+                            RowKind::First => row == 0,
+                            RowKind::Last => row + 1 == height,
+                        };
+                        if applies && !self.holds(k, local, next) {
+                            found.push((row, k));
+                        }
+                    }
+                } else {
+                    for &k in &per_row {
+                        if !self.holds(k, local, next) {
+                            found.push((row, k));
+                        }
+                    }
+                }
+            }
+            found.sort_unstable();
+            out.extend(found.iter().map(|&(row, k)| (k, row)));
+            if out.len() >= max {
+                out.truncate(max);
+                return out;
+            }
+            start += n;
         }
         out
     }
