@@ -2,10 +2,8 @@
 //! on its rows and every memory argument as multisets. The prover runs it first, so that a
 //! trace that fails is named (constraint and row, as `tvm-trace check` names it) and never proved.
 
-use std::collections::{HashMap, HashSet};
-
 use crate::circuit::{Circuit, Side, Statement};
-use crate::eval::{Evaluator, FastHash};
+use crate::eval::Evaluator;
 use crate::generation::Witness;
 
 /// A constraint or argument that does not hold, and the row where it first fails (none for a whole-trace argument).
@@ -80,62 +78,7 @@ pub fn check_witness(circuit: &Circuit, witness: &Witness, max: usize) -> Vec<Fa
         if failures.len() >= max {
             break;
         }
-        let table = |side: &Side| -> Vec<Vec<i64>> {
-            side.table
-                .as_deref()
-                .and_then(|t| circuit.tables.get(t))
-                .map_or_else(Vec::new, |values| {
-                    values
-                        .iter()
-                        .enumerate()
-                        .map(|(a, &v)| vec![a as i64, v])
-                        .collect()
-                })
-        };
-        let mut balance: HashMap<Vec<i64>, i128, FastHash> = HashMap::default();
-        let mut first_row: HashMap<Vec<i64>, usize, FastHash> = HashMap::default();
-        let mut add_rows =
-            |side: &Side, sign: i128, balance: &mut HashMap<Vec<i64>, i128, FastHash>| {
-                if let Some((multiplicity, tuple)) = &side.rows {
-                    for row in 0..h {
-                        let m = witness.eval(multiplicity, row);
-                        if m != 0 {
-                            let key: Vec<i64> =
-                                tuple.iter().map(|&c| witness.get(row, c)).collect();
-                            first_row.entry(key.clone()).or_insert(row);
-                            *balance.entry(key).or_default() += sign * m;
-                        }
-                    }
-                }
-            };
-        let fail = if argument.kind == "lookup" {
-            add_rows(&argument.left, 1, &mut balance);
-            let entries: HashSet<Vec<i64>, FastHash> = table(&argument.right).into_iter().collect();
-            let mut missing: Vec<(usize, Vec<i64>)> = balance
-                .keys()
-                .filter(|k| !entries.contains(*k))
-                .map(|k| (first_row[k], k.clone()))
-                .collect();
-            missing.sort();
-            missing.first().map(|(row, _)| Some(*row))
-        } else {
-            add_rows(&argument.left, 1, &mut balance);
-            add_rows(&argument.right, -1, &mut balance);
-            for entry in table(&argument.left) {
-                *balance.entry(entry).or_default() += 1;
-            }
-            for entry in table(&argument.right) {
-                *balance.entry(entry).or_default() -= 1;
-            }
-            let mut unbalanced: Vec<Option<usize>> = balance
-                .iter()
-                .filter(|(_, n)| **n != 0)
-                .map(|(k, _)| first_row.get(k).copied())
-                .collect();
-            unbalanced.sort();
-            unbalanced.first().copied()
-        };
-        if let Some(row) = fail {
+        if let Some(row) = argument_failure(circuit, witness, argument) {
             failures.push(Failure {
                 constraint: argument.name.clone(),
                 row,
@@ -143,4 +86,114 @@ pub fn check_witness(circuit: &Circuit, witness: &Witness, max: usize) -> Vec<Fa
         }
     }
     failures
+}
+
+/// One tuple of an argument's multiset: its cells, signed count and where it was first seen
+/// (left rows before right rows, as the checker reports it; `None` for a table entry).
+struct Entry {
+    key: std::ops::Range<usize>,
+    delta: i128,
+    seen: Option<(u8, usize)>,
+}
+
+/// An argument's tuples, flat.
+#[derive(Default)]
+struct Multiset {
+    keys: Vec<i64>,
+    entries: Vec<Entry>,
+}
+
+impl Multiset {
+    fn push(&mut self, values: impl Iterator<Item = i64>, delta: i128, seen: Option<(u8, usize)>) {
+        let start = self.keys.len();
+        self.keys.extend(values);
+        self.entries.push(Entry {
+            key: start..self.keys.len(),
+            delta,
+            seen,
+        });
+    }
+
+    /// Every row's tuple with its (signed) nonzero multiplicity.
+    fn add_rows(&mut self, witness: &Witness, side: &Side, order: u8, sign: i128) {
+        if let Some((multiplicity, tuple)) = &side.rows {
+            for row in 0..witness.height {
+                let m = witness.eval(multiplicity, row);
+                if m != 0 {
+                    let values = tuple.iter().map(|&c| witness.get(row, c));
+                    self.push(values, sign * m, Some((order, row)));
+                }
+            }
+        }
+    }
+}
+
+/// Where an argument fails: `None` if it holds, `Some(row)` with the first row of an offending
+/// tuple (`Some(None)` when the imbalance is a table entry no row has). Sorting flat tuples
+/// instead of hashing a `Vec` per row: 1M-row traces hold a million distinct tuples.
+fn argument_failure(
+    circuit: &Circuit,
+    witness: &Witness,
+    argument: &crate::circuit::Argument,
+) -> Option<Option<usize>> {
+    let table_of = |side: &Side| -> &[i64] {
+        side.table
+            .as_deref()
+            .and_then(|t| circuit.tables.get(t))
+            .map_or(&[], Vec::as_slice)
+    };
+    if argument.kind == "lookup" {
+        let mut table: Vec<(i64, i64)> = table_of(&argument.right)
+            .iter()
+            .enumerate()
+            .map(|(a, &v)| (a as i64, v))
+            .collect();
+        table.sort_unstable();
+        let (multiplicity, tuple) = argument.left.rows.as_ref()?;
+        for row in 0..witness.height {
+            if witness.eval(multiplicity, row) == 0 {
+                continue;
+            }
+            let found = tuple.len() == 2
+                && table
+                    .binary_search(&(witness.get(row, tuple[0]), witness.get(row, tuple[1])))
+                    .is_ok();
+            if !found {
+                return Some(Some(row));
+            }
+        }
+        return None;
+    }
+    let mut set = Multiset::default();
+    set.add_rows(witness, &argument.left, 0, 1);
+    set.add_rows(witness, &argument.right, 1, -1);
+    for (side, sign) in [(&argument.left, 1), (&argument.right, -1)] {
+        for (a, &v) in table_of(side).iter().enumerate() {
+            set.push([a as i64, v].into_iter(), sign, None);
+        }
+    }
+    let Multiset { keys, mut entries } = set;
+    let key = |e: &Entry| &keys[e.key.clone()];
+    entries.sort_unstable_by(|x, y| key(x).cmp(key(y)));
+    let mut unbalanced: Vec<Option<usize>> = Vec::new();
+    let mut i = 0;
+    while i < entries.len() {
+        let mut j = i;
+        let mut sum: i128 = 0;
+        let mut seen: Option<(u8, usize)> = None;
+        while j < entries.len() && key(&entries[j]) == key(&entries[i]) {
+            sum += entries[j].delta;
+            seen = match (seen, entries[j].seen) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            j += 1;
+        }
+        if sum != 0 {
+            unbalanced.push(seen.map(|(_, row)| row));
+        }
+        i = j;
+    }
+    unbalanced.sort();
+    unbalanced.first().copied()
 }

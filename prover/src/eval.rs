@@ -291,40 +291,6 @@ impl Evaluator {
     }
 }
 
-/// FxHash (rustc's): a fast hasher for the argument multisets' integer tuples (keys are trace
-/// values, not attacker-chosen strings; a collision costs time, never a wrong answer).
-#[derive(Clone, Copy, Default)]
-pub struct FxHasher(u64);
-
-impl std::hash::Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-    #[inline]
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    #[inline]
-    fn write_i64(&mut self, n: i64) {
-        self.write_u64(n as u64);
-    }
-    #[inline]
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// A `HashMap` / `HashSet` with [`FxHasher`].
-pub type FastHash = std::hash::BuildHasherDefault<FxHasher>;
-
 #[cfg(test)]
 mod tests {
     use super::*;
