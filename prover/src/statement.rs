@@ -285,6 +285,12 @@ impl CompiledProgram {
     /// weights this file holds, named by their digest.)
     pub fn from_bytes(bytes: &[u8], path: &str) -> Result<Self, StatementError> {
         let fail = format_error(path);
+        if !matches!(bytes.first(), Some(0x80..=0x8f | 0xde | 0xdf)) {
+            return Err(fail(
+                "not a .tvmc file (a compiled program: tvm-trace compile PROG.tvm -o PROG.tvmc)"
+                    .into(),
+            ));
+        }
         let root = msgpack::decode(bytes).map_err(|e| fail(format!("not a .tvmc file: {e}")))?;
         let f = fields(
             &root,
