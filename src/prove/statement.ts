@@ -6,6 +6,7 @@
  */
 import { Unpackr } from 'msgpackr';
 import { compileProgram } from '../compiler/compile.js';
+import { INPUT_DIM } from '../compiler/layout.js';
 import { assemble } from '../isa/assemble.js';
 import type { Program } from '../isa/program.js';
 import { CLAIM_SCHEMA_VERSION } from '../trace/format/claim-file.js';
@@ -76,7 +77,15 @@ export function statementFromProof(program: Program, header: ProofHeaderDocument
   return statementFor(compileProgram(program), header.ff_dim, header.max_steps, claim);
 }
 
+/**
+ * Most dense weights a verifier expands (instructions × ff_dim × 41): ff_dim comes from a proof's
+ * untrusted header, and 65536 units would make a circuit of gigabytes before any check.
+ */
+export const MAX_CIRCUIT_WEIGHTS = 1 << 22;
+
 function statementFor(compiled: ReturnType<typeof compileProgram>, ffDim: number, maxSteps: number, claim: Claim): Statement {
+  if (compiled.instructions.length * ffDim * INPUT_DIM > MAX_CIRCUIT_WEIGHTS)
+    throw new StatementError(`ff_dim ${ffDim} with ${compiled.instructions.length} instructions is ${compiled.instructions.length * ffDim * INPUT_DIM} weights, more than the ${MAX_CIRCUIT_WEIGHTS} a circuit may hold`);
   if (claim.fault !== null) throw new StatementMismatch(`the run faulted (${claim.fault.message}): a faulted run is not proved, only halted runs and runs stopped at max_steps`);
   if (ffDim < compiled.minFfDim) throw new StatementError(`ff_dim ${ffDim} is narrower than the program's widest instruction (${compiled.minFfDim})`);
   return { compiled, ffDim, maxSteps, claim };

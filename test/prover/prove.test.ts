@@ -171,6 +171,18 @@ describe('the statement is bound', () => {
     expect(result.code).toBe(1);
   });
 
+  it('a header claiming a huge ff_dim is refused before any circuit is built (exit 2, one line)', async () => {
+    await ready;
+    const bytes = readFileSync(fib.proof);
+    const text = bytes.toString('latin1');
+    const forged = Buffer.from(text.replace('"ff_dim":5', '"ff_dim":65536'), 'latin1');
+    expect(forged.equals(bytes)).toBe(false);
+    const file = path('wide.proof');
+    writeFileSync(file, forged);
+    const result = await cli('verify', file, '--program', 'programs/fibonacci.tvm');
+    expect(result).toEqual({ code: 2, stdout: [], stderr: ['tvm-trace: ff_dim 65536 with 16 instructions is 42991616 weights, more than the 4194304 a circuit may hold'] });
+  });
+
   it('flipped or truncated proof bytes are rejected with exit 1 or 2, one line, never a panic', async () => {
     await ready;
     const bytes = readFileSync(fib.proof);
