@@ -13,15 +13,7 @@ use crate::error::CircuitError;
 pub const CIRCUIT_VERSION: &str = "tvm-trace/circuit/v1";
 pub const AIR_VERSION: &str = "tvm-trace/air/v2";
 
-/// Which rows a constraint holds on (air-v2 `rows`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RowKind {
-    Every,
-    Transition,
-    First,
-    Last,
-}
+pub use crate::schema::RowKind;
 
 /// One term: coefficient × product of cells (flat index, read on the next row?).
 #[derive(Clone, Debug)]

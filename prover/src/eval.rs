@@ -261,12 +261,7 @@ impl Evaluator {
                 let next = &values[next_row * w..(next_row + 1) * w];
                 if row == 0 || row + 1 == height {
                     for k in 0..self.rows.len() {
-                        let applies = match self.rows[k] {
-                            RowKind::Every => true,
-                            RowKind::Transition => row + 1 < height,
-                            RowKind::First => row == 0,
-                            RowKind::Last => row + 1 == height,
-                        };
+                        let applies = self.rows[k].holds_on(row, height);
                         if applies && !self.holds(k, local, next) {
                             found.push((row, k));
                         }
@@ -319,12 +314,7 @@ mod tests {
             let mut out = Vec::new();
             for row in 0..w.height {
                 for (k, c) in circuit.constraints.iter().enumerate() {
-                    let applies = match c.rows {
-                        RowKind::Every => true,
-                        RowKind::Transition => row + 1 < w.height,
-                        RowKind::First => row == 0,
-                        RowKind::Last => row + 1 == w.height,
-                    };
+                    let applies = c.rows.holds_on(row, w.height);
                     if applies && w.eval(&c.monomials, row) != 0 {
                         out.push((k, row));
                     }

@@ -82,6 +82,18 @@ pub enum RowKind {
     Last,
 }
 
+impl RowKind {
+    /// Whether a constraint of this kind holds on `row` of a trace of `height` rows.
+    pub const fn holds_on(self, row: usize, height: usize) -> bool {
+        match self {
+            Self::Every => true,
+            Self::Transition => row + 1 < height,
+            Self::First => row == 0,
+            Self::Last => row + 1 == height,
+        }
+    }
+}
+
 /// A trace column: its name, Arrow type and width.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct Column {
