@@ -4,8 +4,11 @@
  * commands; the TypeScript side adds only what needs the TypeScript compiler (a `.tvm`).
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildCircuit, circuitBytes, type Statement } from '../prove/circuit.js';
 import { CliError, ExitCode } from './errors.js';
 import type { Output } from './options.js';
 
@@ -54,4 +57,19 @@ export function runProver(args: readonly string[], out: Output): Promise<number>
     child.on('error', (error) => reject(new CliError('prover_failed', `cannot run ${binary}: ${error.message}`, ExitCode.BAD_INPUT)));
     child.on('close', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? ExitCode.INTERRUPTED : 70)));
   });
+}
+
+/**
+ * Run the prover with the circuit of `statement` written to a temporary file, whose path
+ * `args` receives; the file is removed afterwards, whatever the outcome.
+ */
+export async function runProverOnCircuit(statement: Statement, args: (circuit: string) => readonly string[], out: Output): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'tvm-circuit-'));
+  try {
+    const circuit = join(dir, 'circuit.json');
+    writeFileSync(circuit, circuitBytes(buildCircuit(statement)).bytes);
+    return await runProver(args(circuit), out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

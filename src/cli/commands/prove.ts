@@ -2,17 +2,13 @@
  * `tvm-trace prove TRACE -o PROOF`: check the trace (a failing one is exit 1, named as `check`
  * names it, and never proved), build its circuit, and run the Rust prover on it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { checkTrace } from '../../check/check.js';
-import { buildCircuit, circuitBytes } from '../../prove/circuit.js';
 import { statementFromTrace, StatementError } from '../../prove/statement.js';
 import { TraceFormatError } from '../../trace/format/errors.js';
 import { CliError, ExitCode } from '../errors.js';
 import type { Output } from '../options.js';
-import { proverBinary, runProver } from '../prover.js';
+import { proverBinary, runProverOnCircuit } from '../prover.js';
 
 export interface ProveArgs {
   trace: string;
@@ -43,12 +39,5 @@ export async function proveCommand(args: ProveArgs, out: Output): Promise<number
     if (error instanceof StatementError) throw new CliError('not_proved', `${args.trace}: ${error.message}`, ExitCode.CONSTRAINT_FAILED);
     throw error;
   }
-  const dir = mkdtempSync(join(tmpdir(), 'tvm-prove-'));
-  try {
-    const circuit = join(dir, 'circuit.json');
-    writeFileSync(circuit, circuitBytes(buildCircuit(statement)).bytes);
-    return await runProver(['prove', args.trace, '--circuit', circuit, '-o', args.output, ...(args.json ? ['--json'] : [])], out);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return runProverOnCircuit(statement, (circuit) => ['prove', args.trace, '--circuit', circuit, '-o', args.output, ...(args.json ? ['--json'] : [])], out);
 }

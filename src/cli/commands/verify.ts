@@ -4,16 +4,12 @@
  * final state the proof says it proves) — and run the Rust verifier against it. Nothing of
  * the statement comes from the proof but that final state and ff_dim, both then verified.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { buildCircuit, circuitBytes } from '../../prove/circuit.js';
 import { proofHeader, statementFromClaim, statementFromProof, StatementError, StatementMismatch } from '../../prove/statement.js';
 import { CliError, ExitCode } from '../errors.js';
 import { loadProgram, readInput } from '../io.js';
 import type { Output } from '../options.js';
-import { proverBinary, runProver } from '../prover.js';
+import { proverBinary, runProverOnCircuit } from '../prover.js';
 
 export interface VerifyArgs {
   proof: string;
@@ -42,12 +38,5 @@ export async function verifyCommand(args: VerifyArgs, out: Output): Promise<numb
     if (error instanceof StatementError) throw new CliError('bad_input', error.message, ExitCode.BAD_INPUT);
     throw error;
   }
-  const dir = mkdtempSync(join(tmpdir(), 'tvm-verify-'));
-  try {
-    const circuit = join(dir, 'circuit.json');
-    writeFileSync(circuit, circuitBytes(buildCircuit(statement)).bytes);
-    return await runProver(['verify', args.proof, '--circuit', circuit, ...(args.json ? ['--json'] : [])], out);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return runProverOnCircuit(statement, (circuit) => ['verify', args.proof, '--circuit', circuit, ...(args.json ? ['--json'] : [])], out);
 }
