@@ -42,7 +42,8 @@ function compiledRun(): { steps: number; halted: boolean } {
   const filler = new BatchFiller(compiled, dims, TAP_ROWS, BUDGET, [memory]);
   for (;;) {
     const { rows, state } = filler.fill(memory.buffers);
-    if (rows === 0 || state.halted || state.fault !== null || state.steps >= BUDGET) return { steps: state.steps, halted: state.halted };
+    if (rows === 0 || state.halted || state.fault !== null || state.steps >= BUDGET)
+      return { steps: state.steps, halted: state.halted };
   }
 }
 
@@ -69,14 +70,18 @@ function once(mode: Mode): Run {
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const used = process.cpuUsage(cpu);
-  if (machine.fault !== null || !machine.snapshot().halted) throw new Error('long_loop.tvm did not halt');
+  if (machine.fault !== null || !machine.snapshot().halted)
+    throw new Error('long_loop.tvm did not halt');
   return { steps: machine.steps, seconds, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
 const fmt = (rate: number) => `${(rate / 1e6).toFixed(1)}M steps/s`;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-console.log(`bench:ffn  programs/long_loop.tvm  ff_dim ${compiled.minFfDim}  node ${process.version}`);
+console.log(
+  `bench:ffn  programs/long_loop.tvm  ff_dim ${compiled.minFfDim}  node ${process.version}`,
+);
 const modes: [string, Mode][] = [
   ['without tap', 'plain'],
   [`with tap (${TAP_ROWS} rows, reset when full)`, 'tap'],
@@ -91,7 +96,11 @@ for (const [label, mode] of modes) {
     steps = run.steps;
     rates.push(run.steps / run.seconds);
     cpuRates.push(run.steps / run.cpuSeconds);
-    console.log(`${label} run ${i}: ${run.steps} steps in ${(run.seconds * 1000).toFixed(1)} ms = ${fmt(run.steps / run.seconds)} (per CPU second: ${fmt(run.steps / run.cpuSeconds)})`);
+    console.log(
+      `${label} run ${i}: ${run.steps} steps in ${(run.seconds * 1000).toFixed(1)} ms = ${fmt(run.steps / run.seconds)} (per CPU second: ${fmt(run.steps / run.cpuSeconds)})`,
+    );
   }
-  console.log(`${label}: steps ${steps}, median ${fmt(median(rates))} (per CPU second: ${fmt(median(cpuRates))})`);
+  console.log(
+    `${label}: steps ${steps}, median ${fmt(median(rates))} (per CPU second: ${fmt(median(cpuRates))})`,
+  );
 }

@@ -20,7 +20,14 @@ import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { CheckField } from '../src/check/check.js';
-import { classSchedule, FORGERY_CLASSES, judge, makeForgery, reproducer, scratchDir } from '../test/support/forgery.js';
+import {
+  classSchedule,
+  FORGERY_CLASSES,
+  judge,
+  makeForgery,
+  reproducer,
+  scratchDir,
+} from '../test/support/forgery.js';
 
 const flag = (name: string, fallback: string) => {
   const at = process.argv.indexOf(name);
@@ -33,7 +40,8 @@ const fields = flag('--fields', 'goldilocks,int').split(',') as CheckField[];
 /** Fields after the first are checked on every K-th forgery only (see the header). */
 const otherEvery = Number(flag('--other-every', '10'));
 const only = flag('--classes', '');
-const classes = only === '' ? FORGERY_CLASSES : FORGERY_CLASSES.filter((c) => only.split(',').includes(c.name));
+const classes =
+  only === '' ? FORGERY_CLASSES : FORGERY_CLASSES.filter((c) => only.split(',').includes(c.name));
 
 interface ClassTally {
   made: number;
@@ -63,11 +71,20 @@ async function worker(shard: number, shards: number): Promise<void> {
     for (let i = shard; i < count; i += shards) {
       const cls = schedule[i % schedule.length];
       const spec = classes.find((c) => c.name === cls)!;
-      const tally = (tallies[cls] ??= { made: 0, skipped: 0, accepted: 0, first: {}, named: 0, opcodes: {}, ms: 0 });
+      const tally = (tallies[cls] ??= {
+        made: 0,
+        skipped: 0,
+        accepted: 0,
+        first: {},
+        named: 0,
+        opcodes: {},
+        ms: 0,
+      });
       const t0 = performance.now();
       // A draw that finds nothing to forge (e.g. no random program halted) is redrawn, at most 4 times.
       let forgery = makeForgery(cls, seed * 1_000_003 + i, dir);
-      for (let k = 1; forgery === null && k <= 4; k++) forgery = makeForgery(cls, seed * 1_000_003 + i + k * 7_919_000, dir);
+      for (let k = 1; forgery === null && k <= 4; k++)
+        forgery = makeForgery(cls, seed * 1_000_003 + i + k * 7_919_000, dir);
       if (forgery === null) {
         tally.skipped++;
         continue;
@@ -75,15 +92,21 @@ async function worker(shard: number, shards: number): Promise<void> {
       const verdict = await judge(forgery, dir, i % otherEvery === 0 ? fields : fields.slice(0, 1));
       tally.ms += performance.now() - t0;
       tally.made++;
-      if (forgery.opcode !== null) tally.opcodes[forgery.opcode] = (tally.opcodes[forgery.opcode] ?? 0) + 1;
+      if (forgery.opcode !== null)
+        tally.opcodes[forgery.opcode] = (tally.opcodes[forgery.opcode] ?? 0) + 1;
       const first = verdict.first[fields[0]] ?? 'none';
       tally.first[first] = (tally.first[first] ?? 0) + 1;
-      if (spec.caughtBy.length === 0 || verdict.rules.some((r) => spec.caughtBy.includes(r))) tally.named++;
+      if (spec.caughtBy.length === 0 || verdict.rules.some((r) => spec.caughtBy.includes(r)))
+        tally.named++;
       if (verdict.acceptedIn.length > 0) {
         tally.accepted++;
-        if (accepted.length < 5) accepted.push(`accepted in ${verdict.acceptedIn.join(', ')}: ${reproducer(forgery)}`);
+        if (accepted.length < 5)
+          accepted.push(`accepted in ${verdict.acceptedIn.join(', ')}: ${reproducer(forgery)}`);
       }
-      if ((i - shard) % (shards * 5000) === 0 && i > shard) process.stderr.write(`  shard ${shard}: ${i}/${count} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+      if ((i - shard) % (shards * 5000) === 0 && i > shard)
+        process.stderr.write(
+          `  shard ${shard}: ${i}/${count} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`,
+        );
     }
   } finally {
     dispose();
@@ -100,23 +123,59 @@ async function main(): Promise<void> {
       const chunks: Buffer[] = [];
       child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
       child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`worker exited with ${code}`))));
+      child.on('close', (code) =>
+        code === 0
+          ? resolve(Buffer.concat(chunks).toString('utf8'))
+          : reject(new Error(`worker exited with ${code}`)),
+      );
     });
   const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
   const self = fileURLToPath(import.meta.url);
-  console.log(`bench:forgery  node ${process.version}  ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}  forgeries ${count}  seed ${seed}  fields ${fields.join(',')}  workers ${workers}`);
+  console.log(
+    `bench:forgery  node ${process.version}  ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}  forgeries ${count}  seed ${seed}  fields ${fields.join(',')}  workers ${workers}`,
+  );
   const started = performance.now();
-  const args = (shard: number) => [self, '--worker', String(shard), String(workers), '--count', String(count), '--seed', String(seed), '--fields', fields.join(','), '--other-every', String(otherEvery), ...(only ? ['--classes', only] : [])];
+  const args = (shard: number) => [
+    self,
+    '--worker',
+    String(shard),
+    String(workers),
+    '--count',
+    String(count),
+    '--seed',
+    String(seed),
+    '--fields',
+    fields.join(','),
+    '--other-every',
+    String(otherEvery),
+    ...(only ? ['--classes', only] : []),
+  ];
   const shards = await Promise.all(
     Array.from({ length: workers }, (_, shard) =>
       run(tsx, args(shard)).then((stdout) => JSON.parse(stdout) as ShardResult),
     ),
   );
   const seconds = (performance.now() - started) / 1000;
-  const total: ClassTally = { made: 0, skipped: 0, accepted: 0, first: {}, named: 0, opcodes: {}, ms: 0 };
+  const total: ClassTally = {
+    made: 0,
+    skipped: 0,
+    accepted: 0,
+    first: {},
+    named: 0,
+    opcodes: {},
+    ms: 0,
+  };
   const rows: string[] = [];
   for (const spec of classes) {
-    const t: ClassTally = { made: 0, skipped: 0, accepted: 0, first: {}, named: 0, opcodes: {}, ms: 0 };
+    const t: ClassTally = {
+      made: 0,
+      skipped: 0,
+      accepted: 0,
+      first: {},
+      named: 0,
+      opcodes: {},
+      ms: 0,
+    };
     for (const s of shards) {
       const x = s.tallies[spec.name];
       if (x === undefined) continue;
@@ -140,9 +199,13 @@ async function main(): Promise<void> {
       `${spec.name.padEnd(28)} ${String(t.made).padStart(7)} ${String(t.accepted).padStart(8)} ${String(t.named).padStart(7)} ${String(t.skipped).padStart(5)} ${(t.made ? t.ms / t.made : 0).toFixed(1).padStart(6)}  ${String(Object.keys(t.opcodes).length).padStart(3)}  ${firsts}`,
     );
   }
-  console.log(`${'class'.padEnd(28)} ${'forged'.padStart(7)} ${'accepted'.padStart(8)} ${'named'.padStart(7)} ${'skip'.padStart(5)} ${'ms/f'.padStart(6)}  ops  first failure (${fields[0]}): count`);
+  console.log(
+    `${'class'.padEnd(28)} ${'forged'.padStart(7)} ${'accepted'.padStart(8)} ${'named'.padStart(7)} ${'skip'.padStart(5)} ${'ms/f'.padStart(6)}  ops  first failure (${fields[0]}): count`,
+  );
   for (const row of rows) console.log(row);
-  console.log(`total: ${total.made} forged runs (${total.skipped} draws found nothing to forge), ${total.accepted} accepted, ${total.named} caught by their class's named rule, in ${seconds.toFixed(1)} s (${(total.made / seconds).toFixed(0)} forgeries/s, each checked in ${fields[0]}${fields.length > 1 ? `, every ${otherEvery}th also in ${fields.slice(1).join(', ')}` : ''})`);
+  console.log(
+    `total: ${total.made} forged runs (${total.skipped} draws found nothing to forge), ${total.accepted} accepted, ${total.named} caught by their class's named rule, in ${seconds.toFixed(1)} s (${(total.made / seconds).toFixed(0)} forgeries/s, each checked in ${fields[0]}${fields.length > 1 ? `, every ${otherEvery}th also in ${fields.slice(1).join(', ')}` : ''})`,
+  );
   const accepted = shards.flatMap((s) => s.accepted);
   if (accepted.length > 0) {
     console.log(`\naccepted forgeries (first ${accepted.length}):`);

@@ -18,7 +18,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { FIXTURES_DIR, GOLDEN } from '../scripts/make-fixtures.js';
-import { cellMutations, metadataMutations, resealedMutations, rowMutations, runMutations, type Mutation, type Verdict } from '../test/support/mutations.js';
+import {
+  cellMutations,
+  metadataMutations,
+  resealedMutations,
+  rowMutations,
+  runMutations,
+  type Mutation,
+  type Verdict,
+} from '../test/support/mutations.js';
 import { Random } from '../test/support/random-programs.js';
 import { TraceEdit } from '../test/support/trace-edit.js';
 
@@ -33,20 +41,36 @@ const randomValues = Number(flag('--random', '3'));
 const seed = Number(flag('--seed', '1'));
 const workers = Number(flag('--workers', String(Math.min(2, cpus().length))));
 
-type Group = 'cells' | 'rows' | 'metadata' | 'metadata, digest recomputed' | 'neutral, digest recomputed';
+type Group =
+  | 'cells'
+  | 'rows'
+  | 'metadata'
+  | 'metadata, digest recomputed'
+  | 'neutral, digest recomputed';
 
 /** The full, deterministic mutation list of one trace, with the group of each. */
-function mutationsOf(name: string): { base: TraceEdit; list: Array<{ group: Group; mutation: Mutation }> } {
+function mutationsOf(name: string): {
+  base: TraceEdit;
+  list: Array<{ group: Group; mutation: Mutation }>;
+} {
   const base = TraceEdit.read(join(FIXTURES_DIR, 'golden', `${name}.arrow`));
   const random = new Random(seed);
   const all = Array.from({ length: base.rows }, (_, r) => r);
   const metadata = metadataMutations(base, random);
   const resealed = resealedMutations(metadata);
   const list: Array<{ group: Group; mutation: Mutation }> = [
-    ...cellMutations(base, { rows: all, randomValues, random }).map((mutation) => ({ group: 'cells' as const, mutation })),
+    ...cellMutations(base, { rows: all, randomValues, random }).map((mutation) => ({
+      group: 'cells' as const,
+      mutation,
+    })),
     ...rowMutations(base, all, random).map((mutation) => ({ group: 'rows' as const, mutation })),
     ...metadata.map((mutation) => ({ group: 'metadata' as const, mutation })),
-    ...resealed.map((mutation) => ({ group: mutation.neutral ? ('neutral, digest recomputed' as const) : ('metadata, digest recomputed' as const), mutation })),
+    ...resealed.map((mutation) => ({
+      group: mutation.neutral
+        ? ('neutral, digest recomputed' as const)
+        : ('metadata, digest recomputed' as const),
+      mutation,
+    })),
   ];
   return { base, list };
 }
@@ -60,8 +84,14 @@ interface ShardResult {
 async function worker(name: string, shard: number, shards: number): Promise<void> {
   const { base, list } = mutationsOf(name);
   const mine = list.map((m, index) => ({ ...m, index })).filter((m) => m.index % shards === shard);
-  const run = await runMutations(base, mine.map((m) => m.mutation));
-  const results: ShardResult[] = run.verdicts.map((v, i) => ({ index: mine[i].index, verdict: v.verdict }));
+  const run = await runMutations(
+    base,
+    mine.map((m) => m.mutation),
+  );
+  const results: ShardResult[] = run.verdicts.map((v, i) => ({
+    index: mine[i].index,
+    verdict: v.verdict,
+  }));
   process.stdout.write(JSON.stringify(results));
 }
 
@@ -69,7 +99,9 @@ async function main(): Promise<void> {
   const run = promisify(execFile);
   const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
   const self = fileURLToPath(import.meta.url);
-  console.log(`bench:mutation  node ${process.version}  ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}  traces ${traces.join(',')}  random values per int cell ${randomValues}  seed ${seed}  workers ${workers}`);
+  console.log(
+    `bench:mutation  node ${process.version}  ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}  traces ${traces.join(',')}  random values per int cell ${randomValues}  seed ${seed}  workers ${workers}`,
+  );
   const totals = new Map<Group, { total: number; detected: number }>();
   const survivors: string[] = [];
   const neutralRejected: string[] = [];
@@ -79,10 +111,29 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const { base, list } = mutationsOf(name);
     const outputs = await Promise.all(
-      Array.from({ length: workers }, (_, shard) => run(tsx, [self, '--worker', name, String(shard), String(workers), '--random', String(randomValues), '--seed', String(seed)], { maxBuffer: 1 << 28 })),
+      Array.from({ length: workers }, (_, shard) =>
+        run(
+          tsx,
+          [
+            self,
+            '--worker',
+            name,
+            String(shard),
+            String(workers),
+            '--random',
+            String(randomValues),
+            '--seed',
+            String(seed),
+          ],
+          { maxBuffer: 1 << 28 },
+        ),
+      ),
     );
-    const results = outputs.flatMap((o) => JSON.parse(o.stdout) as ShardResult[]).sort((a, b) => a.index - b.index);
-    if (results.length !== list.length) throw new Error(`${name}: ${results.length} verdicts for ${list.length} mutations`);
+    const results = outputs
+      .flatMap((o) => JSON.parse(o.stdout) as ShardResult[])
+      .sort((a, b) => a.index - b.index);
+    if (results.length !== list.length)
+      throw new Error(`${name}: ${results.length} verdicts for ${list.length} mutations`);
     const per = new Map<Group, { total: number; detected: number }>();
     for (const { index, verdict } of results) {
       const { group, mutation } = list[index];
@@ -91,18 +142,23 @@ async function main(): Promise<void> {
       if (verdict.detected) count.detected++;
       per.set(group, count);
       if (group === 'neutral, digest recomputed') {
-        if (verdict.detected) neutralRejected.push(`${name}: ${mutation.name}: ${JSON.stringify(verdict)}`);
+        if (verdict.detected)
+          neutralRejected.push(`${name}: ${mutation.name}: ${JSON.stringify(verdict)}`);
         continue;
       }
       if (verdict.detected) {
         const rule = verdict.how === 'failure' ? verdict.constraint.replace(/\[.*$/, '') : 'format';
         rules.set(rule, (rules.get(rule) ?? 0) + 1);
       } else {
-        survivors.push(`${name}: ${mutation.name}: ${verdict.how === 'crash' ? `checker crashed: ${verdict.message}` : 'accepted'}`);
+        survivors.push(
+          `${name}: ${mutation.name}: ${verdict.how === 'crash' ? `checker crashed: ${verdict.message}` : 'accepted'}`,
+        );
       }
     }
     const line = [...per].map(([group, c]) => `${group} ${c.detected}/${c.total}`).join(', ');
-    console.log(`${name} (${base.rows} rows, ${base.column('selector').width} instructions, ff_dim ${base.column('gate').width}): ${line}  [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
+    console.log(
+      `${name} (${base.rows} rows, ${base.column('selector').width} instructions, ff_dim ${base.column('gate').width}): ${line}  [${((performance.now() - t0) / 1000).toFixed(0)} s]`,
+    );
     for (const [group, c] of per) {
       const total = totals.get(group) ?? { total: 0, detected: 0 };
       total.total += c.total;
@@ -120,14 +176,24 @@ async function main(): Promise<void> {
   const neutral = totals.get('neutral, digest recomputed') ?? { total: 0, detected: 0 };
   console.log('');
   for (const [group, c] of totals) console.log(`${group}: ${c.detected}/${c.total} detected`);
-  console.log(`first failing rule of the detected mutations: ${[...rules].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`).join(', ')}`);
-  console.log(`neutral metadata edits with the digest recomputed: ${neutral.total - neutral.detected}/${neutral.total} accepted (valid traces)${neutralRejected.length > 0 ? `; rejected: ${neutralRejected.join('; ')}` : ''}`);
-  console.log(`detection rate: ${detected}/${total} = ${((100 * detected) / total).toFixed(2)}%  (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+  console.log(
+    `first failing rule of the detected mutations: ${[...rules]
+      .sort((a, b) => b[1] - a[1])
+      .map(([r, n]) => `${r} ${n}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `neutral metadata edits with the digest recomputed: ${neutral.total - neutral.detected}/${neutral.total} accepted (valid traces)${neutralRejected.length > 0 ? `; rejected: ${neutralRejected.join('; ')}` : ''}`,
+  );
+  console.log(
+    `detection rate: ${detected}/${total} = ${((100 * detected) / total).toFixed(2)}%  (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+  );
   console.log(`survivors: ${survivors.length === 0 ? 'none' : ''}`);
   for (const s of survivors) console.log(`  ${s}`);
   if (survivors.length > 0 || neutralRejected.length > 0) process.exitCode = 1;
 }
 
 const at = process.argv.indexOf('--worker');
-if (at >= 0) await worker(process.argv[at + 1], Number(process.argv[at + 2]), Number(process.argv[at + 3]));
+if (at >= 0)
+  await worker(process.argv[at + 1], Number(process.argv[at + 2]), Number(process.argv[at + 3]));
 else await main();

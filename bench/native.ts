@@ -26,7 +26,8 @@ function once(): { steps: number; seconds: number; cpuSeconds: number } {
   machine.advance(BUDGET);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const used = process.cpuUsage(cpu);
-  if (machine.fault !== null || !machine.snapshot().halted) throw new Error('long_loop.tvm did not halt');
+  if (machine.fault !== null || !machine.snapshot().halted)
+    throw new Error('long_loop.tvm did not halt');
   return { steps: machine.steps, seconds, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
@@ -42,8 +43,11 @@ for (let i = 1; i <= runs; i++) {
   const rate = run.steps / run.seconds;
   rates.push(rate);
   cpuRates.push(run.steps / run.cpuSeconds);
-  console.log(`run ${i}: ${run.steps} steps in ${(run.seconds * 1000).toFixed(1)} ms = ${fmt(rate)} (per CPU second: ${fmt(run.steps / run.cpuSeconds)})`);
+  console.log(
+    `run ${i}: ${run.steps} steps in ${(run.seconds * 1000).toFixed(1)} ms = ${fmt(rate)} (per CPU second: ${fmt(run.steps / run.cpuSeconds)})`,
+  );
 }
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 console.log(`steps: ${steps}`);
 console.log(`median: ${fmt(median(rates))} (per CPU second: ${fmt(median(cpuRates))})`);

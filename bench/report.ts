@@ -40,19 +40,34 @@ function measure(args: string[]): Run {
     'const seconds = Number(process.hrtime.bigint() - start) / 1e9; const used = process.cpuUsage(cpu);',
     'console.log(JSON.stringify({ code, seconds, cpuSeconds: (used.user + used.system) / 1e6, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));',
   ].join('\n');
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
   return JSON.parse(out.trim().split('\n').pop()!) as Run;
 }
-const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
+const median = (values: number[]) =>
+  [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
 const mb = (bytes: number) => (bytes / 1e6).toFixed(2);
 
-console.log(`bench:report  programs/long_loop.tvm  node ${process.version}  ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}  chromium ${chromiumPath()}`);
+console.log(
+  `bench:report  programs/long_loop.tvm  node ${process.version}  ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}  chromium ${chromiumPath()}`,
+);
 const browser = await launchChromium();
 const verdicts: string[] = [];
 try {
   for (const size of sizes) {
     const trace = join(directory, `long_loop_${size}.arrow`);
-    execFileSync(process.execPath, [cli, 'export', program, '-o', trace, '--max-steps', String(size), '--quiet']);
+    execFileSync(process.execPath, [
+      cli,
+      'export',
+      program,
+      '-o',
+      trace,
+      '--max-steps',
+      String(size),
+      '--quiet',
+    ]);
     console.log(`${size} steps: trace ${mb(statSync(trace).size)} MB`);
     for (const check of [false, true]) {
       const page = join(directory, `report_${size}${check ? '_check' : ''}.html`);
@@ -65,19 +80,26 @@ try {
         if (run.code !== 0) throw new Error(`report exited ${run.code}`);
         results.push(run);
         const opened = await openReport(browser, page);
-        if (opened.errors.length > 0) throw new Error(`the page logged errors: ${opened.errors.join('; ')}`);
+        if (opened.errors.length > 0)
+          throw new Error(`the page logged errors: ${opened.errors.join('; ')}`);
         ready.push(opened.readyMs);
         await opened.page.close();
-        console.log(`  ${check ? 'report --check' : 'report'} run ${i}: ${run.seconds.toFixed(2)} s (CPU ${run.cpuSeconds.toFixed(2)} s), peak RSS ${run.maxRssMiB.toFixed(0)} MiB, first view in Chromium ${opened.readyMs} ms`);
+        console.log(
+          `  ${check ? 'report --check' : 'report'} run ${i}: ${run.seconds.toFixed(2)} s (CPU ${run.cpuSeconds.toFixed(2)} s), peak RSS ${run.maxRssMiB.toFixed(0)} MiB, first view in Chromium ${opened.readyMs} ms`,
+        );
       }
       const bytes = statSync(page).size;
       const seconds = median(results.map((r) => r.seconds));
       const rss = median(results.map((r) => r.maxRssMiB));
       const view = median(ready);
-      console.log(`  ${check ? 'report --check' : 'report'}: median ${seconds.toFixed(2)} s, peak RSS ${rss.toFixed(0)} MiB, page ${mb(bytes)} MB, first view ${view} ms (median of ${runs})`);
+      console.log(
+        `  ${check ? 'report --check' : 'report'}: median ${seconds.toFixed(2)} s, peak RSS ${rss.toFixed(0)} MiB, page ${mb(bytes)} MB, first view ${view} ms (median of ${runs})`,
+      );
       if (size >= 10_000_000) {
         const ok = seconds <= 10 && rss * 1.048576 <= 512 && bytes <= 5e6 && view <= 1000;
-        verdicts.push(`${size} steps${check ? ' --check' : ''}: ${ok ? 'goals met' : 'GOAL MISSED'} (≤ 10 s, ≤ 512 MB RSS, page ≤ 5 MB, first view ≤ 1 s)`);
+        verdicts.push(
+          `${size} steps${check ? ' --check' : ''}: ${ok ? 'goals met' : 'GOAL MISSED'} (≤ 10 s, ≤ 512 MB RSS, page ≤ 5 MB, first view ≤ 1 s)`,
+        );
       }
       rmSync(page, { force: true });
     }

@@ -41,17 +41,30 @@ for (let n = 0; n < programs; n++) {
   steps += result.steps;
   if (result.divergence !== null || !isDeepStrictEqual(native.snapshot(), ffn.snapshot())) {
     const why = result.divergence?.message ?? 'final snapshots differ';
-    failures.push(`program ${n}: ${why}\n  ${program.instructions.map(formatInstruction).join('; ')}`);
+    failures.push(
+      `program ${n}: ${why}\n  ${program.instructions.map(formatInstruction).join('; ')}`,
+    );
     if (failures.length >= 5) break;
     continue;
   }
   if (fills) {
     const compiled = compileProgram(program);
-    const dims = { ffDim: Math.max(1, compiled.minFfDim) + r.int(0, 2), instructions: program.instructions.length };
-    const { differences, rows } = compareFills(compiled, dims, r.pick([1, 2, 7, 64, 1000]), maxSteps, { reversed: r.chance(0.5) });
+    const dims = {
+      ffDim: Math.max(1, compiled.minFfDim) + r.int(0, 2),
+      instructions: program.instructions.length,
+    };
+    const { differences, rows } = compareFills(
+      compiled,
+      dims,
+      r.pick([1, 2, 7, 64, 1000]),
+      maxSteps,
+      { reversed: r.chance(0.5) },
+    );
     filledRows += rows;
     if (differences.length > 0) {
-      failures.push(`program ${n}: the compiled fill differs: ${differences.slice(0, 3).join('; ')}\n  ${program.instructions.map(formatInstruction).join('; ')}`);
+      failures.push(
+        `program ${n}: the compiled fill differs: ${differences.slice(0, 3).join('; ')}\n  ${program.instructions.map(formatInstruction).join('; ')}`,
+      );
       if (failures.length >= 5) break;
       continue;
     }
@@ -63,7 +76,14 @@ for (let n = 0; n < programs; n++) {
 
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 console.log(`bench:soak  seed ${seed}  node ${process.version}`);
-console.log(`compared ${compared} programs (${steps} steps in lockstep${fills ? `, ${filledRows} rows filled both ways` : ''}) in ${seconds.toFixed(1)} s: ${failures.length} divergences`);
-console.log(`endings: ${[...endings].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+console.log(
+  `compared ${compared} programs (${steps} steps in lockstep${fills ? `, ${filledRows} rows filled both ways` : ''}) in ${seconds.toFixed(1)} s: ${failures.length} divergences`,
+);
+console.log(
+  `endings: ${[...endings]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}`,
+);
 for (const failure of failures) console.log(failure);
 process.exitCode = failures.length === 0 ? 0 : 1;

@@ -34,8 +34,10 @@ const rows = Number(argValue('--rows', '1000000'));
 const chunkRows = Number(argValue('--chunk', '65536'));
 const backends = argValue('--backends', 'cpu,wasm').split(',');
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const fmt = (rate: number, unit: string) => (rate >= 1e6 ? `${(rate / 1e6).toFixed(2)}M ${unit}/s` : `${(rate / 1e3).toFixed(1)}K ${unit}/s`);
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const fmt = (rate: number, unit: string) =>
+  rate >= 1e6 ? `${(rate / 1e6).toFixed(2)}M ${unit}/s` : `${(rate / 1e3).toFixed(1)}K ${unit}/s`;
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 const cpuSeconds = (start: NodeJS.CpuUsage) => {
   const used = process.cpuUsage(start);
@@ -47,7 +49,9 @@ const compiled = compileProgram(program);
 const F = MAX_UNITS;
 const dense = denseWeights(compiled.instructions, F);
 
-console.log(`bench:tensor  programs/long_loop.tvm  node ${process.version}  ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}`);
+console.log(
+  `bench:tensor  programs/long_loop.tvm  node ${process.version}  ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}`,
+);
 
 // The recording: `rows` FFN rows of long_loop (it runs 10M steps, so any rows <= 10M fit).
 const recordStart = process.hrtime.bigint();
@@ -57,7 +61,9 @@ recorder.advance(rows, tap);
 if (tap.row !== rows) throw new Error(`recorded ${tap.row} rows, wanted ${rows}`);
 const pcs = new Int32Array(rows);
 for (let r = 0; r < rows; r++) pcs[r] = tap.input[r * INPUT_DIM + In.PC];
-console.log(`recorded ${rows} rows (ff_dim ${F}) in ${seconds(recordStart).toFixed(2)} s; replay chunk ${chunkRows} rows`);
+console.log(
+  `recorded ${rows} rows (ff_dim ${F}) in ${seconds(recordStart).toFixed(2)} s; replay chunk ${chunkRows} rows`,
+);
 
 const summary: string[] = [];
 for (const backend of backends) {
@@ -74,7 +80,8 @@ for (const backend of backends) {
     const t = seconds(start);
     const c = cpuSeconds(cpu);
     machine.dispose();
-    if (machine.steps !== stepBudget || machine.fault !== null) throw new Error(`per-step run stopped at ${machine.steps}`);
+    if (machine.steps !== stepBudget || machine.fault !== null)
+      throw new Error(`per-step run stopped at ${machine.steps}`);
     stepRates.push(stepBudget / t);
     stepCpuRates.push(stepBudget / c);
     console.log(
@@ -89,13 +96,21 @@ for (const backend of backends) {
   for (let i = 1; i <= runs; i++) {
     const cpu = process.cpuUsage();
     const start = process.hrtime.bigint();
-    const mismatch = replayer.replay({ pcs, input: tap.input, hidden: tap.hidden, output: tap.output, rows });
+    const mismatch = replayer.replay({
+      pcs,
+      input: tap.input,
+      hidden: tap.hidden,
+      output: tap.output,
+      rows,
+    });
     const t = seconds(start);
     const c = cpuSeconds(cpu);
     if (mismatch !== null) throw new Error(`replay mismatch: ${JSON.stringify(mismatch)}`);
     replayRates.push(rows / t);
     replayCpuRates.push(rows / c);
-    console.log(`${name} replay run ${i}: ${rows} rows in ${t.toFixed(2)} s = ${fmt(rows / t, 'rows')} (per CPU second: ${fmt(rows / c, 'rows')})`);
+    console.log(
+      `${name} replay run ${i}: ${rows} rows in ${t.toFixed(2)} s = ${fmt(rows / t, 'rows')} (per CPU second: ${fmt(rows / c, 'rows')})`,
+    );
   }
   replayer.dispose();
   summary.push(

@@ -15,7 +15,7 @@ let rows = 0;
 let bytes = 0;
 let ok;
 if (mode === 'export') {
-  const result = await exportTraceInterruptible(assemble(readFileSync(a, "utf8")), b, {
+  const result = await exportTraceInterruptible(assemble(readFileSync(a, 'utf8')), b, {
     maxSteps: Number(c),
     threads: d === undefined || d === '-' ? undefined : Number(d),
     compression: e ?? 'none',
@@ -30,4 +30,13 @@ if (mode === 'export') {
 }
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
 const used = process.cpuUsage(cpu);
-console.log(JSON.stringify({ rows, seconds, cpuSeconds: (used.user + used.system) / 1e6, bytes, maxRssMiB: process.resourceUsage().maxRSS / 1024, ok }));
+console.log(
+  JSON.stringify({
+    rows,
+    seconds,
+    cpuSeconds: (used.user + used.system) / 1e6,
+    bytes,
+    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    ok,
+  }),
+);

@@ -24,7 +24,9 @@ const runs = Number(flag('--runs', '5'));
 const warmup = Number(flag('--warmup', '1'));
 const sizes = flag('--sizes', '1000000,10000000').split(',').map(Number);
 const compressions = flag('--compression', 'none').split(',');
-for (const compression of compressions) if (!['none', 'lz4', 'zstd'].includes(compression)) throw new Error(`--compression: none, lz4 or zstd, got '${compression}'`);
+for (const compression of compressions)
+  if (!['none', 'lz4', 'zstd'].includes(compression))
+    throw new Error(`--compression: none, lz4 or zstd, got '${compression}'`);
 const program = fileURLToPath(new URL('../programs/long_loop.tvm', import.meta.url));
 const worker = fileURLToPath(new URL('./trace-worker.mjs', import.meta.url));
 const directory = mkdtempSync(join(tmpdir(), 'tvm-bench-'));
@@ -37,24 +39,45 @@ interface Run {
   maxRssMiB: number;
   ok?: boolean;
 }
-const measure = (args: string[]): Run => JSON.parse(execFileSync(process.execPath, [worker, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 }).trim().split('\n').pop()!);
-const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
+const measure = (args: string[]): Run =>
+  JSON.parse(
+    execFileSync(process.execPath, [worker, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 })
+      .trim()
+      .split('\n')
+      .pop()!,
+  );
+const median = (values: number[]) =>
+  [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
 
-console.log(`bench:${mode}  programs/long_loop.tvm  node ${process.version}  ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
+console.log(
+  `bench:${mode}  programs/long_loop.tvm  node ${process.version}  ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+);
 try {
   for (const size of sizes) {
-    const traces = new Map(compressions.map((compression) => [compression, join(directory, `long_loop_${size}_${compression}.arrow`)]));
-    if (mode === 'check') for (const [compression, trace] of traces) measure(['export', program, trace, String(size), '-', compression]);
+    const traces = new Map(
+      compressions.map((compression) => [
+        compression,
+        join(directory, `long_loop_${size}_${compression}.arrow`),
+      ]),
+    );
+    if (mode === 'check')
+      for (const [compression, trace] of traces)
+        measure(['export', program, trace, String(size), '-', compression]);
     const results = new Map<string, Run[]>(compressions.map((compression) => [compression, []]));
     for (let i = 1 - warmup; i <= runs; i++) {
       for (const compression of compressions) {
         const trace = traces.get(compression)!;
         // Each export writes a new file (the usual case), so the previous run's is removed first.
         if (mode === 'export') rmSync(trace, { force: true });
-        const run = mode === 'export' ? measure(['export', program, trace, String(size), '-', compression]) : measure(['check', trace]);
+        const run =
+          mode === 'export'
+            ? measure(['export', program, trace, String(size), '-', compression])
+            : measure(['check', trace]);
         if (run.ok === false) throw new Error('check failed on a trace it should accept');
         if (i < 1) {
-          console.log(`${size} steps, ${compression}, warm-up run (not counted): ${run.seconds.toFixed(2)} s`);
+          console.log(
+            `${size} steps, ${compression}, warm-up run (not counted): ${run.seconds.toFixed(2)} s`,
+          );
           continue;
         }
         results.get(compression)!.push(run);

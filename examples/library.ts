@@ -17,10 +17,14 @@ const pc = trace.slots.findIndex((slot) => slot.spec.name === 'pc');
 const active = trace.slots.findIndex((slot) => slot.spec.name === 'active');
 for await (const batch of trace.batches()) {
   const pcs = Array.from({ length: batch.rows }, (_, row) => readCell(batch, trace.slots, pc, row));
-  console.log(`pc by step: ${pcs.join(' ')}; active on row 0: ${readCell(batch, trace.slots, active, 0)}`);
+  console.log(
+    `pc by step: ${pcs.join(' ')}; active on row 0: ${readCell(batch, trace.slots, active, 0)}`,
+  );
   trace.release(batch);
 }
 await trace.close();
 
 const report = await checkTrace(path);
-console.log(report.ok ? `check: ok, ${report.rows} rows` : `check: ${report.failures[0].constraint}`);
+console.log(
+  report.ok ? `check: ok, ${report.rows} rows` : `check: ${report.failures[0].constraint}`,
+);

@@ -14,6 +14,7 @@ export async function proverTestCircuit(trace: string): Promise<Buffer> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const [name, trace] of Object.entries(PROVER_TEST_TRACES)) writeFileSync(`prover/tests/data/${name}.circuit.json`, await proverTestCircuit(trace));
+  for (const [name, trace] of Object.entries(PROVER_TEST_TRACES))
+    writeFileSync(`prover/tests/data/${name}.circuit.json`, await proverTestCircuit(trace));
   console.log(`wrote ${Object.keys(PROVER_TEST_TRACES).length} circuits to prover/tests/data/`);
 }

@@ -10,7 +10,12 @@ describe('programs/*.tvm reach exactly the state their expect header states', ()
   it('has the required set of programs', () => {
     const names = programs.map(([name]) => name);
     expect(names.length).toBeGreaterThanOrEqual(15);
-    for (const required of ['fibonacci.tvm', 'factorial_recursive.tvm', 'long_loop.tvm', 'infinite_loop.tvm']) {
+    for (const required of [
+      'fibonacci.tvm',
+      'factorial_recursive.tvm',
+      'long_loop.tvm',
+      'infinite_loop.tvm',
+    ]) {
       expect(names).toContain(required);
     }
     expect(names.filter((name) => name.startsWith('fault_')).length).toBeGreaterThanOrEqual(2);
@@ -18,7 +23,8 @@ describe('programs/*.tvm reach exactly the state their expect header states', ()
 
   it('together use all 26 instructions', () => {
     const used = new Set<number>();
-    for (const [, source] of programs) for (const instruction of assemble(source).instructions) used.add(instruction.opcode);
+    for (const [, source] of programs)
+      for (const instruction of assemble(source).instructions) used.add(instruction.opcode);
     const missing = OPCODES.filter((spec) => !used.has(spec.code)).map((spec) => spec.mnemonic);
     expect(missing).toEqual([]);
   });
@@ -28,7 +34,11 @@ describe('programs/*.tvm reach exactly the state their expect header states', ()
     const program = assemble(source);
     const got = runNative(program, want.maxSteps);
 
-    expect({ steps: got.steps, halted: got.halted, acc: got.acc }).toEqual({ steps: want.steps, halted: want.halted, acc: want.acc });
+    expect({ steps: got.steps, halted: got.halted, acc: got.acc }).toEqual({
+      steps: want.steps,
+      halted: want.halted,
+      acc: want.acc,
+    });
     if (want.pc !== undefined) expect(got.pc).toBe(want.pc);
     if (want.sp !== undefined) expect(got.sp).toBe(want.sp);
     if (want.zero !== undefined) expect(got.zero).toBe(want.zero);
@@ -77,15 +87,32 @@ describe('programs/*.tvm reach exactly the state their expect header states', ()
 describe('the expect-header parser', () => {
   it('parses every field', () => {
     expect(
-      parseExpectation('; title\n; expect: max_steps=9 steps=3 halted=false acc=-5 pc=1 sp=2 zero=true carry=false memory=[1,-2] fault=stack_overflow\nHALT\n'),
-    ).toEqual({ maxSteps: 9, steps: 3, halted: false, acc: -5, pc: 1, sp: 2, zero: true, carry: false, memory: [1, -2], fault: 'stack_overflow' });
+      parseExpectation(
+        '; title\n; expect: max_steps=9 steps=3 halted=false acc=-5 pc=1 sp=2 zero=true carry=false memory=[1,-2] fault=stack_overflow\nHALT\n',
+      ),
+    ).toEqual({
+      maxSteps: 9,
+      steps: 3,
+      halted: false,
+      acc: -5,
+      pc: 1,
+      sp: 2,
+      zero: true,
+      carry: false,
+      memory: [1, -2],
+      fault: 'stack_overflow',
+    });
   });
 
   it('rejects missing, unknown and malformed fields', () => {
     expect(() => parseExpectation('HALT\n')).toThrow(/no `; expect:`/);
     expect(() => parseExpectation('; expect: steps=1 halted=true\n')).toThrow(/missing 'acc'/);
-    expect(() => parseExpectation('; expect: steps=1 halted=true acc=0 color=red\n')).toThrow(/unknown key 'color'/);
+    expect(() => parseExpectation('; expect: steps=1 halted=true acc=0 color=red\n')).toThrow(
+      /unknown key 'color'/,
+    );
     expect(() => parseExpectation('; expect: steps=1 halted=yes acc=0\n')).toThrow(/true\/false/);
-    expect(() => parseExpectation('; expect: steps=1 halted=true acc=0 fault=oops\n')).toThrow(/unknown fault kind/);
+    expect(() => parseExpectation('; expect: steps=1 halted=true acc=0 fault=oops\n')).toThrow(
+      /unknown fault kind/,
+    );
   });
 });

@@ -4,12 +4,24 @@ import type { Cell } from './expand.js';
 
 export { readCell };
 
-export function cellValue(batch: TraceBatch, slots: readonly ColumnSlot[], cell: Cell, row: number, next: number): number {
+export function cellValue(
+  batch: TraceBatch,
+  slots: readonly ColumnSlot[],
+  cell: Cell,
+  row: number,
+  next: number,
+): number {
   return readCell(batch, slots, cell.column, cell.next ? next : row, cell.entry);
 }
 
 /** A two-row batch holding row `ra` of `a` then row `rb` of `b`: transitions across batches. */
-export function joinRows(slots: readonly ColumnSlot[], a: TraceBatch, ra: number, b: TraceBatch, rb: number): TraceBatch {
+export function joinRows(
+  slots: readonly ColumnSlot[],
+  a: TraceBatch,
+  ra: number,
+  b: TraceBatch,
+  rb: number,
+): TraceBatch {
   const data: ColumnData[] = slots.map((slot) => {
     if (slot.spec.type === 'bool') return new Uint8Array(Math.ceil((2 * slot.width) / 8) + 1);
     const Type = (a.data[slot.index] as Int32Array).constructor as Int32ArrayConstructor;

@@ -18,9 +18,21 @@ import { planRowSet, TYPE_BOUND, type BitRun, type OrCheck, type RowSetPlan } fr
  */
 
 /** Scan rows [start, end): writes the rows with a non-zero (or inexact) residual, returns how many. */
-export type RangeEvaluator = (D: ArrayLike<number>[], O: readonly number[], start: number, end: number, failedRows: Int32Array) => number;
+export type RangeEvaluator = (
+  D: ArrayLike<number>[],
+  O: readonly number[],
+  start: number,
+  end: number,
+  failedRows: Int32Array,
+) => number;
 /** One row (n = next row): writes failing instance ids, returns their count, or -1 when inexact. */
-export type RowEvaluator = (D: ArrayLike<number>[], O: readonly number[], r: number, n: number, failed: Int32Array) => number;
+export type RowEvaluator = (
+  D: ArrayLike<number>[],
+  O: readonly number[],
+  r: number,
+  n: number,
+  failed: Int32Array,
+) => number;
 
 export interface CompiledRowSet {
   readonly plan: RowSetPlan;
@@ -79,18 +91,23 @@ class Loader {
       const D = `D${run.column}`;
       const q = `O[${run.column}] + ${row} * ${slot.width} + ${run.start}`;
       // Four bytes from bit q hold q's 25 bits (q & 7 ≤ 7); wider words join two 16-bit halves.
-      const bytes = (at: string) => `((${D}[${at}] | (${D}[${at} + 1] << 8) | (${D}[${at} + 2] << 16) | (${D}[${at} + 3] << 24)) >>> (q${name} & 7))`;
+      const bytes = (at: string) =>
+        `((${D}[${at}] | (${D}[${at} + 1] << 8) | (${D}[${at} + 2] << 16) | (${D}[${at} + 3] << 24)) >>> (q${name} & 7))`;
       this.lines.push(`const q${name} = ${q}; const y${name} = q${name} >> 3;`);
       if (run.bits <= 25) {
         const shift = 32 - run.bits;
         this.lines.push(
-          run.signed ? `const ${name} = (${bytes(`y${name}`)} << ${shift}) >> ${shift};` : `const ${name} = ${bytes(`y${name}`)} & ${2 ** run.bits - 1};`,
+          run.signed
+            ? `const ${name} = (${bytes(`y${name}`)} << ${shift}) >> ${shift};`
+            : `const ${name} = ${bytes(`y${name}`)} & ${2 ** run.bits - 1};`,
         );
       } else {
         const top = 2 ** run.bits;
         this.lines.push(
           `const t${name} = (${bytes(`y${name}`)} & 65535) + (${bytes(`y${name} + 2`)} & ${2 ** (run.bits - 16) - 1}) * 65536;`,
-          run.signed ? `const ${name} = t${name} >= ${top / 2} ? t${name} - ${top} : t${name};` : `const ${name} = t${name};`,
+          run.signed
+            ? `const ${name} = t${name} >= ${top / 2} ? t${name} - ${top} : t${name};`
+            : `const ${name} = t${name};`,
         );
       }
     }
@@ -137,7 +154,12 @@ function sum(terms: readonly SignedTerm[], start: string | null): string {
   let code = start ?? '';
   for (const t of terms) {
     if (t.expr === '') continue;
-    code = code === '' ? (t.negative ? `0 - ${t.expr}` : t.expr) : `${code} ${t.negative ? '-' : '+'} ${t.expr}`;
+    code =
+      code === ''
+        ? t.negative
+          ? `0 - ${t.expr}`
+          : t.expr
+        : `${code} ${t.negative ? '-' : '+'} ${t.expr}`;
   }
   if (code === '') return String(constant);
   return constant === 0 ? code : `${code} ${constant < 0 ? '-' : '+'} ${Math.abs(constant)}`;
@@ -146,7 +168,12 @@ function sum(terms: readonly SignedTerm[], start: string | null): string {
 /** A product of two int32 cells at or above this flags the row for BigInt (keeps sums < 2^53). */
 const PRODUCT_GUARD = 2 ** 48;
 
-export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: readonly ColumnSlot[], selectColumn: number): CompiledRowSet {
+export function compileRowSet(
+  rows: RowSet,
+  all: readonly Instance[],
+  slots: readonly ColumnSlot[],
+  selectColumn: number,
+): CompiledRowSet {
   const plan = planRowSet(rows, all, slots, selectColumn);
   const { instances, vacuous, parts, tableSlots, S, table, P } = plan;
   const isWide = (cell: Cell) => slots[cell.column].spec.type === 'int32';
@@ -155,10 +182,17 @@ export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: rea
   let unsafe = false;
   parts.forEach(({ plain, slots: own }) => {
     let largest = 0;
-    for (const m of plain) largest += Math.abs(m.coef) * (m.cells.length === 2 && isWide(m.cells[0]) && isWide(m.cells[1]) ? PRODUCT_GUARD : m.cells.reduce((x, c) => x * bound(c), 1));
+    for (const m of plain)
+      largest +=
+        Math.abs(m.coef) *
+        (m.cells.length === 2 && isWide(m.cells[0]) && isWide(m.cells[1])
+          ? PRODUCT_GUARD
+          : m.cells.reduce((x, c) => x * bound(c), 1));
     for (const s of own) {
       const cell = tableSlots[s].cell;
-      largest += Math.max(0, ...[...tableSlots[s].coefs.values()].map(Math.abs)) * (cell === null ? 1 : bound(cell));
+      largest +=
+        Math.max(0, ...[...tableSlots[s].coefs.values()].map(Math.abs)) *
+        (cell === null ? 1 : bound(cell));
     }
     if (largest >= SAFE) unsafe = true;
   });
@@ -180,17 +214,27 @@ export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: rea
       let product = vars.join(' * ');
       if (cells.length === 2 && isWide(cells[0]) && isWide(cells[1])) {
         const p = `p${guarded++}`;
-        prelude.push(`const ${p} = ${product}; if (${p} >= ${PRODUCT_GUARD} || ${p} <= -${PRODUCT_GUARD}) inexact = true;`);
+        prelude.push(
+          `const ${p} = ${product}; if (${p} >= ${PRODUCT_GUARD} || ${p} <= -${PRODUCT_GUARD}) inexact = true;`,
+        );
         product = p;
       }
       const magnitude = Math.abs(coef);
-      return { constant: 0, negative: coef < 0, expr: magnitude === 1 ? product : `${magnitude} * ${product}` };
+      return {
+        constant: 0,
+        negative: coef < 0,
+        expr: magnitude === 1 ? product : `${magnitude} * ${product}`,
+      };
     };
     const lines: string[] = [];
     for (const k of residual) {
       const terms: SignedTerm[] = parts[k].runs.map((run) => {
         const magnitude = Math.abs(run.coef);
-        return { constant: 0, negative: run.coef < 0, expr: magnitude === 1 ? load.word(run) : `${magnitude} * ${load.word(run)}` };
+        return {
+          constant: 0,
+          negative: run.coef < 0,
+          expr: magnitude === 1 ? load.word(run) : `${magnitude} * ${load.word(run)}`,
+        };
       });
       for (const m of parts[k].rest) terms.push(term(m.coef, m.cells));
       let code = sum(terms, null);
@@ -200,13 +244,26 @@ export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: rea
       }
       lines.push(`const c${k} = ${code};`);
     }
-    const word = (cell: Cell, bits: number) => load.word({ column: cell.column, next: cell.next, start: cell.entry, bits, signed: false, coef: 1 });
+    const word = (cell: Cell, bits: number) =>
+      load.word({
+        column: cell.column,
+        next: cell.next,
+        start: cell.entry,
+        bits,
+        signed: false,
+        coef: 1,
+      });
     runs.forEach((run, i) => {
       const [{ o, x, y }] = run;
-      lines.push(`const g${i} = ${word(o, run.length)} ^ (${word(x, run.length)} | ${word(y, run.length)});`);
+      lines.push(
+        `const g${i} = ${word(o, run.length)} ^ (${word(x, run.length)} | ${word(y, run.length)});`,
+      );
     });
     const failing = [...residual.map((k) => `c${k} !== 0`), ...runs.map((_, i) => `g${i} !== 0`)];
-    return { body: [...load.lines, ...prelude, ...lines], anyFailure: failing.length === 0 ? 'false' : failing.join(' || ') };
+    return {
+      body: [...load.lines, ...prelude, ...lines],
+      anyFailure: failing.length === 0 ? 'false' : failing.join(' || '),
+    };
   };
 
   // The scan only decides whether a row fails: OR instances (no selector cells) are checked a
@@ -224,7 +281,10 @@ export function compileRowSet(rows: RowSet, all: readonly Instance[], slots: rea
   if (S > 0) {
     // The selected instruction: the row's selector bitmap, 24 bits at a time.
     const D = `D${selectColumn}`;
-    selectorCode.push(`const sb = O[${selectColumn}] + r * ${P}; let selected = -1;`, `for (let q = sb, e = sb + ${P}; q < e; q += 24) {`);
+    selectorCode.push(
+      `const sb = O[${selectColumn}] + r * ${P}; let selected = -1;`,
+      `for (let q = sb, e = sb + ${P}; q < e; q += 24) {`,
+    );
     selectorCode.push(
       `  const y = q >> 3; let w = ((${D}[y] | (${D}[y + 1] << 8) | (${D}[y + 2] << 16) | (${D}[y + 3] << 24)) >>> (q & 7)) & 16777215;`,
       `  if (e - q < 24) w &= (1 << (e - q)) - 1;`,

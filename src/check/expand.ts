@@ -89,7 +89,11 @@ function rangeOf(range: Range, dims: TraceDims): [number, number] {
 }
 
 /** Every assignment of the given index variables over their ranges, into one reused env. */
-function* assignments(vars: Record<string, Range> | undefined, dims: TraceDims, env: Record<string, number>): Generator<Record<string, number>> {
+function* assignments(
+  vars: Record<string, Range> | undefined,
+  dims: TraceDims,
+  env: Record<string, number>,
+): Generator<Record<string, number>> {
   const names = Object.keys(vars ?? {});
   if (names.length === 0) {
     yield env;
@@ -184,19 +188,23 @@ export class Expander {
   private compileRef(text: string): CompiledRef {
     const next = text.startsWith('next.');
     const { name, indices } = parseRef(next ? text.slice(5) : text);
-    if (indices.length > 1) throw new AirError(`column reference '${text}' has more than one index`);
+    if (indices.length > 1)
+      throw new AirError(`column reference '${text}' has more than one index`);
     return { next, name, indices: indices.map(parseIndex), text };
   }
 
   private compileCoef(coef: number | string): CompiledCoef {
-    if (typeof coef === 'number') return { negative: false, constant: coef, table: null, indices: [], text: String(coef) };
+    if (typeof coef === 'number')
+      return { negative: false, constant: coef, table: null, indices: [], text: String(coef) };
     const negative = coef.startsWith('-');
     const body = negative ? coef.slice(1) : coef;
-    if (/^[0-9]+$/.test(body)) return { negative, constant: Number(body), table: null, indices: [], text: coef };
+    if (/^[0-9]+$/.test(body))
+      return { negative, constant: Number(body), table: null, indices: [], text: coef };
     const { name, indices } = parseRef(body);
     const table = this.tables.get(name);
     if (table === undefined) throw new AirError(`unknown table '${name}'`);
-    if (indices.length !== table.shape.length) throw new AirError(`table '${name}' needs ${table.shape.length} indices, got '${coef}'`);
+    if (indices.length !== table.shape.length)
+      throw new AirError(`table '${name}' needs ${table.shape.length} indices, got '${coef}'`);
     return { negative, constant: null, table, indices: indices.map(parseIndex), text: coef };
   }
 
@@ -207,7 +215,8 @@ export class Expander {
       let rest = entry;
       for (const part of vector.parts) {
         const info = this.columns.get(part);
-        if (info === undefined) throw new AirError(`vector '${ref.name}' names unknown column '${part}'`);
+        if (info === undefined)
+          throw new AirError(`vector '${ref.name}' names unknown column '${part}'`);
         if (rest < info.width) return { column: info.index, entry: rest, next: ref.next };
         rest -= info.width;
       }
@@ -215,7 +224,8 @@ export class Expander {
     }
     const info = this.columns.get(ref.name);
     if (info === undefined) throw new AirError(`unknown column '${ref.name}' in '${ref.text}'`);
-    if (entry < 0 || entry >= info.width) throw new AirError(`'${ref.text}' is outside column '${ref.name}' (width ${info.width})`);
+    if (entry < 0 || entry >= info.width)
+      throw new AirError(`'${ref.text}' is outside column '${ref.name}' (width ${info.width})`);
     return { column: info.index, entry, next: ref.next };
   }
 
@@ -232,7 +242,8 @@ export class Expander {
       const shape = coef.table.shape;
       for (let k = 0; k < shape.length; k++) {
         const index = indexValue(coef.indices[k], env);
-        if (index < 0 || index >= shape[k]) throw new AirError(`'${coef.text}' is outside its table`);
+        if (index < 0 || index >= shape[k])
+          throw new AirError(`'${coef.text}' is outside its table`);
         flat = flat * shape[k] + index;
       }
       value = coef.table.values[flat];
@@ -248,7 +259,11 @@ export class Expander {
   instances(): Instance[] {
     const out: Instance[] = [];
     for (const constraint of this.air.constraints) {
-      const terms = constraint.terms.map((term) => ({ coef: this.compileCoef(term.coef), refs: term.vars.map((v) => this.compileRef(v)), sum: term.sum }));
+      const terms = constraint.terms.map((term) => ({
+        coef: this.compileCoef(term.coef),
+        refs: term.vars.map((v) => this.compileRef(v)),
+        sum: term.sum,
+      }));
       const target = constraint.target === undefined ? null : this.compileRef(constraint.target);
       for (const outer of assignments(constraint.for, this.dims, {})) {
         const env = { ...outer };
@@ -258,7 +273,9 @@ export class Expander {
             const coef = this.value(term.coef, inner);
             if (coef === 0) continue;
             const cells = term.refs.map((ref) => this.resolve(ref, inner));
-            cells.sort((a, b) => a.column - b.column || a.entry - b.entry || Number(a.next) - Number(b.next));
+            cells.sort(
+              (a, b) => a.column - b.column || a.entry - b.entry || Number(a.next) - Number(b.next),
+            );
             const key = cells.map((c) => `${c.next ? 'n' : ''}${c.column}:${c.entry}`).join('*');
             const existing = merged.get(key);
             if (existing) existing.coef += coef;
@@ -266,7 +283,9 @@ export class Expander {
           }
         }
         const monomials = [...merged.values()].filter((m) => m.coef !== 0);
-        const suffix = Object.keys(constraint.for ?? {}).map((k) => `${k}=${env[k]}`).join(',');
+        const suffix = Object.keys(constraint.for ?? {})
+          .map((k) => `${k}=${env[k]}`)
+          .join(',');
         out.push({
           id: out.length,
           name: suffix === '' ? constraint.name : `${constraint.name}[${suffix}]`,

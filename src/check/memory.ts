@@ -25,9 +25,11 @@ const ENTRY_MASK = FIRST_BIT - 1;
 const BAD_ADDR = 511;
 
 const kindName = (kind: number) => ['none', 'read', 'write', 'read+write'][kind] ?? `kind ${kind}`;
-const tuple = (step: number, addr: number, value: number, kind: number) => `(step ${step}, addr ${addr}, value ${value}, ${kindName(kind)})`;
+const tuple = (step: number, addr: number, value: number, kind: number) =>
+  `(step ${step}, addr ${addr}, value ${value}, ${kindName(kind)})`;
 /** An entry's fields from its packed word (addr from bits 18.., or given for an access word). */
-const unpack = (step: number, word: number, addr = (word >>> ADDR_SHIFT) & 511) => tuple(step, addr, (word << 16) >> 16, (word >>> 16) & 3);
+const unpack = (step: number, word: number, addr = (word >>> ADDR_SHIFT) & 511) =>
+  tuple(step, addr, (word << 16) >> 16, (word >>> 16) & 3);
 
 /**
  * The memory arguments of the AIR, checked exactly and in bounded memory: the steps'
@@ -49,7 +51,21 @@ export class MemoryArguments {
   ) {
     this.exec = new AccessSpill(directory);
     this.log = new RecordSpill(LOG_WIDTH, 65536, directory);
-    const names = ['step', 'access_addr', 'access_value', 'access_read', 'access_write', 'log_step', 'log_addr', 'log_value', 'log_prev', 'log_read', 'log_write', 'log_first', 'log_last'];
+    const names = [
+      'step',
+      'access_addr',
+      'access_value',
+      'access_read',
+      'access_write',
+      'log_step',
+      'log_addr',
+      'log_value',
+      'log_prev',
+      'log_read',
+      'log_write',
+      'log_first',
+      'log_last',
+    ];
     this.col = Object.fromEntries(names.map((n) => [n, columnIndex(n)]));
   }
 
@@ -71,30 +87,64 @@ export class MemoryArguments {
     const logAddr = int('log_addr');
     const logValue = int('log_value');
     const logPrev = int('log_prev');
-    const [accessRead, accessWrite, logRead, logWrite, logFirst, logLast] = ['access_read', 'access_write', 'log_read', 'log_write', 'log_first', 'log_last'].map(bits);
-    const [oAccessRead, oAccessWrite, oLogRead, oLogWrite, oLogFirst, oLogLast] = ['access_read', 'access_write', 'log_read', 'log_write', 'log_first', 'log_last'].map(offset);
-    if (this.records.length < batch.rows * LOG_WIDTH) this.records = new Int32Array(batch.rows * LOG_WIDTH);
+    const [accessRead, accessWrite, logRead, logWrite, logFirst, logLast] = [
+      'access_read',
+      'access_write',
+      'log_read',
+      'log_write',
+      'log_first',
+      'log_last',
+    ].map(bits);
+    const [oAccessRead, oAccessWrite, oLogRead, oLogWrite, oLogFirst, oLogLast] = [
+      'access_read',
+      'access_write',
+      'log_read',
+      'log_write',
+      'log_first',
+      'log_last',
+    ].map(offset);
+    if (this.records.length < batch.rows * LOG_WIDTH)
+      this.records = new Int32Array(batch.rows * LOG_WIDTH);
     const records = this.records;
     for (let r = 0; r < batch.rows; r++) {
       const addr = accessAddr[r];
       const ar = oAccessRead + r;
       const aw = oAccessWrite + r;
-      const kind = ((accessRead[ar >> 3] >> (ar & 7)) & 1) | (((accessWrite[aw >> 3] >> (aw & 7)) & 1) << 1);
+      const kind =
+        ((accessRead[ar >> 3] >> (ar & 7)) & 1) | (((accessWrite[aw >> 3] >> (aw & 7)) & 1) << 1);
       if (addr >= 0 && addr <= NO_ACCESS_ADDR) exec.push(addr, step[r], accessValue[r], kind);
-      else this.fail({ argument: 'memory.permutation', row: batch.firstRow + r, side: 'access', message: `access_addr ${addr} is outside 0..${NO_ACCESS_ADDR}`, expected: null, actual: String(addr) });
+      else
+        this.fail({
+          argument: 'memory.permutation',
+          row: batch.firstRow + r,
+          side: 'access',
+          message: `access_addr ${addr} is outside 0..${NO_ACCESS_ADDR}`,
+          expected: null,
+          actual: String(addr),
+        });
       let logAddress = logAddr[r];
       if (logAddress < 0 || logAddress > NO_ACCESS_ADDR) {
-        this.fail({ argument: 'memory.permutation', row: batch.firstRow + r, message: `log_addr ${logAddress} is outside 0..${NO_ACCESS_ADDR}`, expected: null, actual: String(logAddress) });
+        this.fail({
+          argument: 'memory.permutation',
+          row: batch.firstRow + r,
+          message: `log_addr ${logAddress} is outside 0..${NO_ACCESS_ADDR}`,
+          expected: null,
+          actual: String(logAddress),
+        });
         logAddress = BAD_ADDR;
       }
       const lr = oLogRead + r;
       const lw = oLogWrite + r;
       const lf = oLogFirst + r;
       const ll = oLogLast + r;
-      const logKind = ((logRead[lr >> 3] >> (lr & 7)) & 1) | (((logWrite[lw >> 3] >> (lw & 7)) & 1) << 1);
+      const logKind =
+        ((logRead[lr >> 3] >> (lr & 7)) & 1) | (((logWrite[lw >> 3] >> (lw & 7)) & 1) << 1);
       records[r * LOG_WIDTH] = logStep[r];
       records[r * LOG_WIDTH + 1] =
-        accessWord(logValue[r], logKind) | (logAddress << ADDR_SHIFT) | (((logFirst[lf >> 3] >> (lf & 7)) & 1) * FIRST_BIT) | (((logLast[ll >> 3] >> (ll & 7)) & 1) * LAST_BIT);
+        accessWord(logValue[r], logKind) |
+        (logAddress << ADDR_SHIFT) |
+        (((logFirst[lf >> 3] >> (lf & 7)) & 1) * FIRST_BIT) |
+        (((logLast[ll >> 3] >> (ll & 7)) & 1) * LAST_BIT);
       records[r * LOG_WIDTH + 2] = logPrev[r];
     }
     this.log.push(records, batch.rows);
@@ -105,7 +155,10 @@ export class MemoryArguments {
    * initial-value lookup of every first cell entry, and the final memory's multiset equality
    * {(a, initial[a])} ⊎ {last entries} = {(a, final[a])} ⊎ {first entries' (a, log_prev)}.
    */
-  finish(initialMemory: readonly number[], finalMemory: readonly number[]): { failures: ArgumentFailure[]; count: number } {
+  finish(
+    initialMemory: readonly number[],
+    finalMemory: readonly number[],
+  ): { failures: ArgumentFailure[]; count: number } {
     const N = initialMemory.length;
     // The steps' accesses in (address, step) order, a chunk at a time.
     const accesses = this.exec.chunks();
@@ -118,7 +171,12 @@ export class MemoryArguments {
       const next = accesses.next();
       at = 0;
       if (next.done) [accessesLeft, accessCount] = [false, 0];
-      else [accessAddrBits, access, accessCount] = [next.value[0] << ADDR_SHIFT, next.value[1], next.value[2]];
+      else
+        [accessAddrBits, access, accessCount] = [
+          next.value[0] << ADDR_SHIFT,
+          next.value[1],
+          next.value[2],
+        ];
     };
     let row = 0;
     let permutationOk = true;
@@ -146,7 +204,13 @@ export class MemoryArguments {
         if (permutationOk) {
           while (at === accessCount && accessesLeft) nextAccesses();
           if (at === accessCount) {
-            this.fail({ argument: 'memory.permutation', row, message: `log entry ${unpack(step, word)} has no matching step access`, expected: null, actual: unpack(step, word) });
+            this.fail({
+              argument: 'memory.permutation',
+              row,
+              message: `log entry ${unpack(step, word)} has no matching step access`,
+              expected: null,
+              actual: unpack(step, word),
+            });
             permutationOk = false;
           } else {
             const accessStep = access[at * 2];
@@ -193,14 +257,21 @@ export class MemoryArguments {
     }
     if (permutationOk) {
       while (at === accessCount && accessesLeft) nextAccesses();
-      if (at < accessCount) this.fail({ argument: 'memory.permutation', row: null, message: 'the steps have more accesses than the log has entries', expected: null, actual: null });
+      if (at < accessCount)
+        this.fail({
+          argument: 'memory.permutation',
+          row: null,
+          message: 'the steps have more accesses than the log has entries',
+          expected: null,
+          actual: null,
+        });
     }
     // Unbalanced (address, value) pairs, by address: what the log and initial memory leave
     // (left) against what the final memory and the first entries say (right).
     const byAddress = new Map<number, { left: number[]; right: number[] }>();
     for (const [key, count] of [...balance].sort(([a], [b]) => a - b)) {
       const addr = Math.floor(key / 65536);
-      const value = ((key % 65536) << 16) >> 16;
+      const value = (key % 65536 << 16) >> 16;
       const entry = byAddress.get(addr) ?? { left: [], right: [] };
       for (let k = 0; k < Math.abs(count); k++) (count > 0 ? entry.left : entry.right).push(value);
       byAddress.set(addr, entry);

@@ -18,11 +18,19 @@ import type { Cell, Instance, Monomial, RowSet } from './expand.js';
  */
 
 /** Rewrite b·b → b for bool cells, merge equal monomials and drop zeros. */
-export function simplifyForTypes(monomials: readonly Monomial[], slots: readonly ColumnSlot[]): Monomial[] {
+export function simplifyForTypes(
+  monomials: readonly Monomial[],
+  slots: readonly ColumnSlot[],
+): Monomial[] {
   const merged = new Map<string, Monomial>();
   for (const m of monomials) {
     let cells = m.cells;
-    if (cells.length === 2 && sameCell(cells[0], cells[1]) && slots[cells[0].column].spec.type === 'bool') cells = [cells[0]];
+    if (
+      cells.length === 2 &&
+      sameCell(cells[0], cells[1]) &&
+      slots[cells[0].column].spec.type === 'bool'
+    )
+      cells = [cells[0]];
     const key = cells.map((c) => `${c.next ? 'n' : ''}${c.column}:${c.entry}`).join('*');
     const existing = merged.get(key);
     if (existing) existing.coef += m.coef;
@@ -49,7 +57,10 @@ export interface BitRun {
 }
 
 /** Split monomials into bit runs (length ≥ 4) and the rest. Exact: Σ c·2^i·b_i is the word. */
-export function foldBitRuns(monomials: readonly Monomial[], slots: readonly ColumnSlot[]): { runs: BitRun[]; rest: Monomial[] } {
+export function foldBitRuns(
+  monomials: readonly Monomial[],
+  slots: readonly ColumnSlot[],
+): { runs: BitRun[]; rest: Monomial[] } {
   const singles = new Map<string, Monomial[]>();
   const rest: Monomial[] = [];
   for (const m of monomials) {
@@ -86,7 +97,14 @@ export function foldBitRuns(monomials: readonly Monomial[], slots: readonly Colu
       }
       const bits = j - i;
       if (bits >= 4 && bits <= 31) {
-        runs.push({ column: first.cells[0].column, next: first.cells[0].next, start: first.cells[0].entry, bits, signed, coef });
+        runs.push({
+          column: first.cells[0].column,
+          next: first.cells[0].next,
+          start: first.cells[0].entry,
+          bits,
+          signed,
+          coef,
+        });
       } else {
         rest.push(...list.slice(i, j));
       }
@@ -103,10 +121,14 @@ export interface OrCheck {
   readonly y: Cell;
 }
 
-const cellOrder = (a: Cell, b: Cell) => a.column - b.column || Number(a.next) - Number(b.next) || a.entry - b.entry;
+const cellOrder = (a: Cell, b: Cell) =>
+  a.column - b.column || Number(a.next) - Number(b.next) || a.entry - b.entry;
 
 /** The instance as o = x ∨ y when its monomials are exactly c·(o + x·y - x - y) over bool cells, else null. */
-export function asOr(monomials: readonly Monomial[], isBool: (cell: Cell) => boolean): OrCheck | null {
+export function asOr(
+  monomials: readonly Monomial[],
+  isBool: (cell: Cell) => boolean,
+): OrCheck | null {
   if (monomials.length !== 4 || !monomials.every((m) => m.cells.every(isBool))) return null;
   const pair = monomials.find((m) => m.cells.length === 2);
   if (pair === undefined || sameCell(pair.cells[0], pair.cells[1])) return null;
@@ -114,8 +136,11 @@ export function asOr(monomials: readonly Monomial[], isBool: (cell: Cell) => boo
   const [x, y] = [...pair.cells].sort(cellOrder);
   const singles = monomials.filter((m) => m !== pair);
   if (!singles.every((m) => m.cells.length === 1)) return null;
-  const find = (cell: Cell, coef: number) => singles.some((m) => sameCell(m.cells[0], cell) && m.coef === coef);
-  const o = singles.find((m) => m.coef === c && !sameCell(m.cells[0], x) && !sameCell(m.cells[0], y));
+  const find = (cell: Cell, coef: number) =>
+    singles.some((m) => sameCell(m.cells[0], cell) && m.coef === coef);
+  const o = singles.find(
+    (m) => m.coef === c && !sameCell(m.cells[0], x) && !sameCell(m.cells[0], y),
+  );
   if (o === undefined || !find(x, -c) || !find(y, -c)) return null;
   return { o: o.cells[0], x, y };
 }
@@ -149,7 +174,6 @@ export function orRuns(checks: ReadonlyArray<OrCheck>): OrCheck[][] {
   }
   return runs;
 }
-
 
 /** Largest |value| a cell of each column type can hold (the evaluators' exactness bounds). */
 export const TYPE_BOUND = { bool: 1, int8: 2 ** 7, int16: 2 ** 15, int32: 2 ** 31 } as const;
@@ -186,8 +210,15 @@ export interface RowSetPlan {
   readonly orRuns: OrCheck[][];
 }
 
-export function planRowSet(rows: RowSet, all: readonly Instance[], slots: readonly ColumnSlot[], selectColumn: number): RowSetPlan {
-  const candidates = all.filter((i) => i.rows === rows).map((i) => ({ ...i, monomials: simplifyForTypes(i.monomials, slots) }));
+export function planRowSet(
+  rows: RowSet,
+  all: readonly Instance[],
+  slots: readonly ColumnSlot[],
+  selectColumn: number,
+): RowSetPlan {
+  const candidates = all
+    .filter((i) => i.rows === rows)
+    .map((i) => ({ ...i, monomials: simplifyForTypes(i.monomials, slots) }));
   const instances = candidates.filter((i) => i.monomials.length > 0);
   const vacuous = candidates.length - instances.length;
   const isBool = (cell: Cell) => slots[cell.column].spec.type === 'bool';
@@ -204,7 +235,10 @@ export function planRowSet(rows: RowSet, all: readonly Instance[], slots: readon
       const at = m.cells.findIndex(isSelector);
       if (at < 0) continue;
       const rest = m.cells.filter((_, i) => i !== at);
-      if (rest.length > 1) throw new Error(`internal error: ${instance.name} has a selector term of degree ${m.cells.length}`);
+      if (rest.length > 1)
+        throw new Error(
+          `internal error: ${instance.name} has a selector term of degree ${m.cells.length}`,
+        );
       const key = rest.length === 0 ? 'one' : `${rest[0].column}:${rest[0].entry}:${rest[0].next}`;
       let s = own.get(key);
       if (s === undefined) {
@@ -216,7 +250,13 @@ export function planRowSet(rows: RowSet, all: readonly Instance[], slots: readon
       coefs.set(m.cells[at].entry, (coefs.get(m.cells[at].entry) ?? 0) + m.coef);
     }
     const { runs, rest } = foldBitRuns(plain, slots);
-    return { plain, runs, rest, slots: [...own.values()], or: own.size === 0 ? asOr(plain, isBool) : null };
+    return {
+      plain,
+      runs,
+      rest,
+      slots: [...own.values()],
+      or: own.size === 0 ? asOr(plain, isBool) : null,
+    };
   });
   const S = tableSlots.length;
   const table = new Float64Array(P * S);

@@ -20,11 +20,32 @@ export interface BoundaryState {
 }
 
 /** The public values of a whole run: the program's initial state, and the claim's final state. */
-export function runBoundaries(compiled: CompiledProgram, claim: Claim): { initial: BoundaryState; final: BoundaryState } {
+export function runBoundaries(
+  compiled: CompiledProgram,
+  claim: Claim,
+): { initial: BoundaryState; final: BoundaryState } {
   const program = compiled.program;
   return {
-    initial: { step: 0, pc: 0, acc: 0, sp: program.memorySize, zero: true, carry: false, halted: false, memory: [...program.initialMemory] },
-    final: { step: claim.steps, pc: claim.pc, acc: claim.acc, sp: claim.sp, zero: claim.zero, carry: claim.carry, halted: claim.halted, memory: [...claim.memory] },
+    initial: {
+      step: 0,
+      pc: 0,
+      acc: 0,
+      sp: program.memorySize,
+      zero: true,
+      carry: false,
+      halted: false,
+      memory: [...program.initialMemory],
+    },
+    final: {
+      step: claim.steps,
+      pc: claim.pc,
+      acc: claim.acc,
+      sp: claim.sp,
+      zero: claim.zero,
+      carry: claim.carry,
+      halted: claim.halted,
+      memory: [...claim.memory],
+    },
   };
 }
 
@@ -32,11 +53,18 @@ export function runBoundaries(compiled: CompiledProgram, claim: Claim): { initia
  * The AIR's per-program constant tables (its preprocessed data), built from the recompiled
  * program — never from the trace file — and the public values (the boundary states).
  */
-export function programTables(compiled: CompiledProgram, ffDim: number, boundaries: { initial: BoundaryState; final: BoundaryState }): Tables {
+export function programTables(
+  compiled: CompiledProgram,
+  ffDim: number,
+  boundaries: { initial: BoundaryState; final: BoundaryState },
+): Tables {
   const P = compiled.instructions.length;
   const N = compiled.program.memorySize;
   const dense = denseWeights(compiled.instructions, ffDim);
-  const perInstruction = (f: (j: number) => number): Table => ({ values: Float64Array.from({ length: P }, (_, j) => f(j)), shape: [P] });
+  const perInstruction = (f: (j: number) => number): Table => ({
+    values: Float64Array.from({ length: P }, (_, j) => f(j)),
+    shape: [P],
+  });
   const ins = compiled.instructions;
   const map = new Map<string, Table>([
     ['W_gate', { values: dense.wGate, shape: [P, ffDim, INPUT_DIM] }],
@@ -51,11 +79,16 @@ export function programTables(compiled: CompiledProgram, ffDim: number, boundari
     [
       'invalid',
       // An address operand (LOAD, STORE, ADDM, …) at or past memory size can only fault; pc never reaches 256.
-      perInstruction((j) => (j >= 256 || (opcodeSpec(ins[j].opcode).operand === 'address' && ins[j].arg >= N) ? 1 : 0)),
+      perInstruction((j) =>
+        j >= 256 || (opcodeSpec(ins[j].opcode).operand === 'address' && ins[j].arg >= N) ? 1 : 0,
+      ),
     ],
     ['wraps', perInstruction((j) => (j === 255 ? 1 : 0))],
     ['read_any', perInstruction((j) => (ins[j].read.mode === 'none' ? 0 : 1))],
-    ['read_direct_addr', perInstruction((j) => (ins[j].read.mode === 'direct' ? ins[j].read.addr : 0))],
+    [
+      'read_direct_addr',
+      perInstruction((j) => (ins[j].read.mode === 'direct' ? ins[j].read.addr : 0)),
+    ],
     ['read_stack', perInstruction((j) => (ins[j].read.mode === 'stack_top' ? 1 : 0))],
     ['zero_result', perInstruction((j) => (ins[j].controls.zero === 'result' ? 1 : 0))],
     ['zero_keep', perInstruction((j) => (ins[j].controls.zero === 'keep' ? 1 : 0))],

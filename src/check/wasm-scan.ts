@@ -24,13 +24,23 @@ export interface WasmScanCode {
 
 const PARAMS: readonly ValueType[] = [I32, I32, I32, I32, I32];
 const [COLS, START, END, OUT, CAP] = [0, 1, 2, 3, 4];
-const LOAD = { int8: [Op.i64Load8S, 0, 1], int16: [Op.i64Load16S, 1, 2], int32: [Op.i64Load32S, 2, 4] } as const;
+const LOAD = {
+  int8: [Op.i64Load8S, 0, 1],
+  int16: [Op.i64Load16S, 1, 2],
+  int32: [Op.i64Load32S, 2, 4],
+} as const;
 /** Below 2^63 with room for the rounding of the bound's own sum (in doubles). */
 const EXACT_BOUND = 2 ** 63 - 2 ** 20;
 /** Bits of a 64-bit window usable after its shift by up to 7. */
 const WINDOW_BITS = 56;
 
-export function compileWasmScan(plan: RowSetPlan, slots: readonly ColumnSlot[], selectColumn: number, tableBase: number, memoryPages: number): WasmScanCode {
+export function compileWasmScan(
+  plan: RowSetPlan,
+  slots: readonly ColumnSlot[],
+  selectColumn: number,
+  tableBase: number,
+  memoryPages: number,
+): WasmScanCode {
   const { parts, tableSlots, P, S } = plan;
   const columnCount = slots.length;
   const locals: ValueType[] = [];
@@ -53,7 +63,10 @@ export function compileWasmScan(plan: RowSetPlan, slots: readonly ColumnSlot[], 
   const base = (column: number) =>
     once(`base${column}`, () => {
       const index = local(I32);
-      prologue.get(COLS).memory(Op.i32Load, 2, 4 * column).set(index);
+      prologue
+        .get(COLS)
+        .memory(Op.i32Load, 2, 4 * column)
+        .set(index);
       return index;
     });
   /** The row's position in a column: its byte address (integers) or its first bit (bool), advanced every row. */
@@ -94,7 +107,10 @@ export function compileWasmScan(plan: RowSetPlan, slots: readonly ColumnSlot[], 
       const index = local(I64);
       const k = Math.floor(start / WINDOW_BITS);
       if (Math.floor((start + bits - 1) / WINDOW_BITS) === k) {
-        loads.get(window(column, next, k)).i64(start - k * WINDOW_BITS).op(Op.i64ShrU);
+        loads
+          .get(window(column, next, k))
+          .i64(start - k * WINDOW_BITS)
+          .op(Op.i64ShrU);
       } else {
         const bit = position(column, next);
         loads
@@ -111,7 +127,12 @@ export function compileWasmScan(plan: RowSetPlan, slots: readonly ColumnSlot[], 
           .i32(7)
           .op(Op.i32And, Op.i64ExtendI32U, Op.i64ShrU);
       }
-      if (signed) loads.i64(64 - bits).op(Op.i64Shl).i64(64 - bits).op(Op.i64ShrS);
+      if (signed)
+        loads
+          .i64(64 - bits)
+          .op(Op.i64Shl)
+          .i64(64 - bits)
+          .op(Op.i64ShrS);
       else loads.i64(2n ** BigInt(bits) - 1n).op(Op.i64And);
       loads.set(index);
       return index;
@@ -134,16 +155,30 @@ export function compileWasmScan(plan: RowSetPlan, slots: readonly ColumnSlot[], 
   let unsafe = false;
   for (const part of parts) {
     let largest = 0;
-    for (const m of part.plain) largest += Math.abs(m.coef) * m.cells.reduce((x, c) => x * bound(c), 1);
-    for (const s of part.slots) largest += Math.max(0, ...[...tableSlots[s].coefs.values()].map(Math.abs)) * (tableSlots[s].cell === null ? 1 : bound(tableSlots[s].cell!));
-    if (largest >= EXACT_BOUND || !part.plain.every((m) => Number.isSafeInteger(m.coef))) unsafe = true;
+    for (const m of part.plain)
+      largest += Math.abs(m.coef) * m.cells.reduce((x, c) => x * bound(c), 1);
+    for (const s of part.slots)
+      largest +=
+        Math.max(0, ...[...tableSlots[s].coefs.values()].map(Math.abs)) *
+        (tableSlots[s].cell === null ? 1 : bound(tableSlots[s].cell!));
+    if (largest >= EXACT_BOUND || !part.plain.every((m) => Number.isSafeInteger(m.coef)))
+      unsafe = true;
   }
   if (!plan.table.every((coef) => Number.isSafeInteger(coef))) unsafe = true;
 
   const evals = new Code();
   const record = (code: Code) => {
     code.get(OUT).get(f).i32(4).op(Op.i32Mul, Op.i32Add).get(r).memory(Op.i32Store, 2, 0);
-    code.get(f).i32(1).op(Op.i32Add).tee(f).get(CAP).op(Op.i32Eq).open(Op.if).get(f).op(Op.return, Op.end);
+    code
+      .get(f)
+      .i32(1)
+      .op(Op.i32Add)
+      .tee(f)
+      .get(CAP)
+      .op(Op.i32Eq)
+      .open(Op.if)
+      .get(f)
+      .op(Op.return, Op.end);
   };
   // The selected instruction: the selector's only set bit, else the row is reported.
   if (S > 0) {
@@ -153,15 +188,33 @@ export function compileWasmScan(plan: RowSetPlan, slots: readonly ColumnSlot[], 
     for (let k = 0; k * WINDOW_BITS < P; k++) {
       const bits = Math.min(WINDOW_BITS, P - k * WINDOW_BITS);
       const masked = local(I64);
-      evals.get(window(selectColumn, false, k)).i64(2n ** BigInt(bits) - 1n).op(Op.i64And).tee(masked);
+      evals
+        .get(window(selectColumn, false, k))
+        .i64(2n ** BigInt(bits) - 1n)
+        .op(Op.i64And)
+        .tee(masked);
       evals.op(Op.i64Popcnt, Op.i32WrapI64).get(count).op(Op.i32Add).set(count);
       // selected = masked ≠ 0 ? 56k + ctz(masked) : selected
-      evals.get(masked).op(Op.i64Ctz, Op.i32WrapI64).i32(k * WINDOW_BITS).op(Op.i32Add).get(selected).get(masked).op(Op.i64Eqz, Op.i32Eqz, Op.select).set(selected);
+      evals
+        .get(masked)
+        .op(Op.i64Ctz, Op.i32WrapI64)
+        .i32(k * WINDOW_BITS)
+        .op(Op.i32Add)
+        .get(selected)
+        .get(masked)
+        .op(Op.i64Eqz, Op.i32Eqz, Op.select)
+        .set(selected);
     }
     evals.get(count).i32(1).op(Op.i32Ne).open(Op.if);
     record(evals);
     evals.branch(Op.br, 1).op(Op.end);
-    evals.get(selected).i32(S * 8).op(Op.i32Mul).i32(tableBase).op(Op.i32Add).set(tb);
+    evals
+      .get(selected)
+      .i32(S * 8)
+      .op(Op.i32Mul)
+      .i32(tableBase)
+      .op(Op.i32Add)
+      .set(tb);
   }
   evals.i64(unsafe ? 1 : 0).set(acc);
   for (const part of parts) {
@@ -216,15 +269,35 @@ export function compileWasmScan(plan: RowSetPlan, slots: readonly ColumnSlot[], 
   evals.op(Op.end);
 
   const body = new Code();
-  body.op(...prologue.bytes).get(START).set(r).i32(0).set(f);
+  body
+    .op(...prologue.bytes)
+    .get(START)
+    .set(r)
+    .i32(0)
+    .set(f);
   body.open(Op.block).open(Op.loop);
   body.get(r).get(END).op(Op.i32GeS).branch(Op.brIf, 1);
   body.open(Op.block).op(...loads.bytes, ...evals.bytes, Op.end);
-  body.op(...advance.bytes).get(r).i32(1).op(Op.i32Add).set(r);
+  body
+    .op(...advance.bytes)
+    .get(r)
+    .i32(1)
+    .op(Op.i32Add)
+    .set(r);
   body.branch(Op.br, 0).op(Op.end, Op.end);
   body.get(f);
 
   const table = new BigInt64Array(P * S);
   if (!unsafe) plan.table.forEach((coef, i) => (table[i] = BigInt(coef)));
-  return { bytes: encodeModule({ params: PARAMS, results: [I32], locals, body, exportName: 'scan', memoryPages }), table };
+  return {
+    bytes: encodeModule({
+      params: PARAMS,
+      results: [I32],
+      locals,
+      body,
+      exportName: 'scan',
+      memoryPages,
+    }),
+    table,
+  };
 }

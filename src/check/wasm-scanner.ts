@@ -2,7 +2,16 @@ import type { TraceBatch } from '../trace/read/reader.js';
 import type { ColumnSlot } from '../trace/format/layout.js';
 import type { RowSetPlan } from './plan.js';
 import { compileWasmScan } from './wasm-scan.js';
-import { Code, createMemory, encodeModule, I32, I64, instantiate, Op, type WasmMemory } from '../wasm/encode.js';
+import {
+  Code,
+  createMemory,
+  encodeModule,
+  I32,
+  I64,
+  instantiate,
+  Op,
+  type WasmMemory,
+} from '../wasm/encode.js';
 
 const PAGE = 65536;
 /** Memory layout: the column table, the found rows, the coefficient tables, then the batch. */
@@ -27,8 +36,20 @@ function largestModule(pages: number): Uint8Array {
   body.get(FROM).i32(4).op(Op.i32Add).set(FROM).branch(Op.br, 0).op(Op.end, Op.end);
   // max(high, -low) in i64
   body.get(HIGH).op(Op.i64ExtendI32S).i64(0).get(LOW).op(Op.i64ExtendI32S, Op.i64Sub);
-  body.get(HIGH).op(Op.i64ExtendI32S).i64(0).get(LOW).op(Op.i64ExtendI32S, Op.i64Sub, Op.i64GtS, Op.select);
-  return encodeModule({ params: [I32, I32], results: [I64], locals: [I32, I32, I32], body, exportName: 'largest', memoryPages: pages });
+  body
+    .get(HIGH)
+    .op(Op.i64ExtendI32S)
+    .i64(0)
+    .get(LOW)
+    .op(Op.i64ExtendI32S, Op.i64Sub, Op.i64GtS, Op.select);
+  return encodeModule({
+    params: [I32, I32],
+    results: [I64],
+    locals: [I32, I32, I32],
+    body,
+    exportName: 'largest',
+    memoryPages: pages,
+  });
 }
 
 const align = (at: number, to: number) => Math.ceil(at / to) * to;
@@ -55,9 +76,15 @@ export class WasmScanner {
   private readonly columns: number;
 
   /** `batchBytes`: the largest batch body, with its slack. */
-  constructor(plans: readonly RowSetPlan[], slots: readonly ColumnSlot[], selectColumn: number, batchBytes: number) {
+  constructor(
+    plans: readonly RowSetPlan[],
+    slots: readonly ColumnSlot[],
+    selectColumn: number,
+    batchBytes: number,
+  ) {
     this.columns = slots.length;
-    if (8 * this.columns > OUT_AT - COLS_AT) throw new Error(`internal error: ${this.columns} columns overflow the scan's column table`);
+    if (8 * this.columns > OUT_AT - COLS_AT)
+      throw new Error(`internal error: ${this.columns} columns overflow the scan's column table`);
     let at = TABLES_AT;
     const tables = plans.map((plan) => {
       const base = at;
@@ -102,7 +129,9 @@ export class WasmScanner {
       data.forEach((column, c) => (table[c] = column.byteOffset));
     } else {
       const inStorage = storage !== undefined && data.every((column) => column.buffer === storage);
-      const bytes = inStorage ? Math.max(...data.map((column) => column.byteOffset + column.byteLength)) : data.reduce((sum, column) => sum + align(column.byteLength, 8), 0);
+      const bytes = inStorage
+        ? Math.max(...data.map((column) => column.byteOffset + column.byteLength))
+        : data.reduce((sum, column) => sum + align(column.byteLength, 8), 0);
       this.reserve(this.copyAt + bytes + READ_SLACK);
       const memory = new Uint8Array(this.memory.buffer);
       if (inStorage) {
@@ -130,7 +159,8 @@ export class WasmScanner {
   /** Rows r in [0, end) of the loaded batch where the set may fail, ascending. */
   rows(plan: RowSetPlan, end: number): Int32Array {
     const scan = this.scans.get(plan);
-    if (scan === undefined) throw new Error('internal error: the row set was not compiled for this scanner');
+    if (scan === undefined)
+      throw new Error('internal error: the row set was not compiled for this scanner');
     const found: number[] = [];
     for (let from = 0; from < end; ) {
       const count = scan(COLS_AT, from, end, OUT_AT, OUT_CAP);

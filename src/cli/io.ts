@@ -1,6 +1,21 @@
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { ArtifactError, artifactProgram, decodeArtifact, looksLikeArtifact, type CompiledArtifact } from '../compiler/artifact.js';
+import {
+  ArtifactError,
+  artifactProgram,
+  decodeArtifact,
+  looksLikeArtifact,
+  type CompiledArtifact,
+} from '../compiler/artifact.js';
 import { AssemblyError, assemble } from '../isa/assemble.js';
 import type { Program } from '../isa/program.js';
 import { CliError, ExitCode } from './errors.js';
@@ -14,7 +29,11 @@ import { CliError, ExitCode } from './errors.js';
  */
 export const MAX_PROGRAM_BYTES = 1 << 20;
 
-const READ_REASONS: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'is a directory', EACCES: 'permission denied' };
+const READ_REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'is a directory',
+  EACCES: 'permission denied',
+};
 
 /**
  * Read a program file (`-`: standard input), at most `limit` bytes, or fail with a one-line error
@@ -25,7 +44,8 @@ export function readInput(path: string, limit = MAX_PROGRAM_BYTES): Buffer {
   let fd: number | undefined;
   try {
     fd = path === '-' ? 0 : openSync(path, 'r');
-    if (path !== '-' && fstatSync(fd).isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+    if (path !== '-' && fstatSync(fd).isDirectory())
+      throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
@@ -42,7 +62,12 @@ export function readInput(path: string, limit = MAX_PROGRAM_BYTES): Buffer {
       if (got === 0) break;
       chunks.push(chunk.subarray(0, got));
       total += got;
-      if (total > limit) throw new CliError('too_large', `${name}: larger than ${limit} bytes, the limit for a program`, ExitCode.BAD_INPUT);
+      if (total > limit)
+        throw new CliError(
+          'too_large',
+          `${name}: larger than ${limit} bytes, the limit for a program`,
+          ExitCode.BAD_INPUT,
+        );
     }
     return Buffer.concat(chunks, total);
   } catch (error) {
@@ -80,7 +105,8 @@ export function loadProgramSource(path: string): LoadedProgram {
       const artifact = decodeArtifact(bytes, path);
       return { program: artifactProgram(artifact), artifact };
     } catch (error) {
-      if (error instanceof ArtifactError) throw new CliError('bad_artifact', error.message, ExitCode.BAD_INPUT);
+      if (error instanceof ArtifactError)
+        throw new CliError('bad_artifact', error.message, ExitCode.BAD_INPUT);
       throw error;
     }
   }
@@ -89,7 +115,9 @@ export function loadProgramSource(path: string): LoadedProgram {
     return { program: assemble(sourceText), sourceText };
   } catch (error) {
     if (error instanceof AssemblyError) {
-      throw new CliError('assembly_error', error.format(path), ExitCode.ASSEMBLY_ERROR, { line: error.line });
+      throw new CliError('assembly_error', error.format(path), ExitCode.ASSEMBLY_ERROR, {
+        line: error.line,
+      });
     }
     throw error;
   }
@@ -123,6 +151,10 @@ export function writeFileAtomic(target: string, bytes: Uint8Array): void {
   } catch (error) {
     rmSync(temp, { force: true });
     const code = (error as NodeJS.ErrnoException).code;
-    throw new CliError('io_error', `${target}: cannot write: ${code ?? String(error)}`, ExitCode.BAD_INPUT);
+    throw new CliError(
+      'io_error',
+      `${target}: cannot write: ${code ?? String(error)}`,
+      ExitCode.BAD_INPUT,
+    );
   }
 }

@@ -24,19 +24,54 @@ interface CommandSpec {
 
 /** Every subcommand, in the order `--help` lists them. */
 const COMMANDS: CommandSpec[] = [
-  { command: 'run <program>', describe: 'execute a program and print its final state', builder: runBuilder, handler: runCommand as Handler },
+  {
+    command: 'run <program>',
+    describe: 'execute a program and print its final state',
+    builder: runBuilder,
+    handler: runCommand as Handler,
+  },
   {
     command: 'compile <program>',
     describe: 'compile a program to FFN weights: write a .tvmc (-o) or print them (--print)',
     builder: compileBuilder,
     handler: compileCommand as Handler,
   },
-  { command: 'export <program>', describe: 'execute and write every step as an Arrow witness (-o trace.arrow)', builder: exportBuilder, handler: exportCommand as Handler },
-  { command: 'check <trace>', describe: 're-verify every constraint of a trace; exit 0 only if all hold', builder: checkBuilder, handler: checkCommand as Handler },
-  { command: 'inspect <trace>', describe: 'summarize a trace and show some of its rows (--rows A:B)', builder: inspectBuilder, handler: inspectCommand as Handler },
-  { command: 'report <trace>', describe: 'write a self-contained HTML page of a trace (-o report.html, --check)', builder: reportBuilder, handler: reportCommand as Handler },
-  { command: 'prove <trace>', describe: 'prove a trace with the Rust STARK prover (-o PROOF)', builder: proveBuilder, handler: proveCommand as Handler },
-  { command: 'verify <proof>', describe: 'verify a proof against a program (--program) and a claim (--claim)', builder: verifyBuilder, handler: verifyCommand as Handler },
+  {
+    command: 'export <program>',
+    describe: 'execute and write every step as an Arrow witness (-o trace.arrow)',
+    builder: exportBuilder,
+    handler: exportCommand as Handler,
+  },
+  {
+    command: 'check <trace>',
+    describe: 're-verify every constraint of a trace; exit 0 only if all hold',
+    builder: checkBuilder,
+    handler: checkCommand as Handler,
+  },
+  {
+    command: 'inspect <trace>',
+    describe: 'summarize a trace and show some of its rows (--rows A:B)',
+    builder: inspectBuilder,
+    handler: inspectCommand as Handler,
+  },
+  {
+    command: 'report <trace>',
+    describe: 'write a self-contained HTML page of a trace (-o report.html, --check)',
+    builder: reportBuilder,
+    handler: reportCommand as Handler,
+  },
+  {
+    command: 'prove <trace>',
+    describe: 'prove a trace with the Rust STARK prover (-o PROOF)',
+    builder: proveBuilder,
+    handler: proveCommand as Handler,
+  },
+  {
+    command: 'verify <proof>',
+    describe: 'verify a proof against a program (--program) and a claim (--claim)',
+    builder: verifyBuilder,
+    handler: verifyCommand as Handler,
+  },
 ];
 
 function wantsJson(argv: readonly string[]): boolean {
@@ -47,10 +82,15 @@ function report(error: unknown, argv: readonly string[], out: Output): number {
   const failure =
     error instanceof CliError
       ? error
-      : new CliError('internal_error', `internal error: ${error instanceof Error ? error.message : String(error)}`, 70);
+      : new CliError(
+          'internal_error',
+          `internal error: ${error instanceof Error ? error.message : String(error)}`,
+          70,
+        );
   // One line always, whatever a message quotes (a file's bytes, yargs' multi-line usage text).
   const message = oneLine(failure.message);
-  if (wantsJson(argv)) out.stdout(JSON.stringify({ error: failure.kind, message, ...failure.fields }));
+  if (wantsJson(argv))
+    out.stdout(JSON.stringify({ error: failure.kind, message, ...failure.fields }));
   out.stderr(`tvm-trace: ${message}`);
   return failure.exitCode;
 }
@@ -98,13 +138,21 @@ export async function main(argv: readonly string[], out: Output = processOutput)
   } catch (error) {
     if (!handled) usage ??= error instanceof Error ? error.message : String(error);
   }
-  if (usage !== null) return report(new CliError('usage', `${usage} (see tvm-trace --help)`, ExitCode.USAGE), argv, out);
+  if (usage !== null)
+    return report(
+      new CliError('usage', `${usage} (see tvm-trace --help)`, ExitCode.USAGE),
+      argv,
+      out,
+    );
   return exitCode;
 }
 
 function invokedDirectly(): boolean {
   try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+    return (
+      process.argv[1] !== undefined &&
+      realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)
+    );
   } catch {
     return false;
   }

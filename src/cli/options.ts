@@ -31,13 +31,15 @@ export function positiveInteger(flag: string, value: unknown): number {
 
 export function nonNegativeInteger(flag: string, value: unknown): number {
   const number = typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(number)) throw new Error(`${flag} must be a non-negative integer, got '${String(value)}'`);
+  if (!Number.isSafeInteger(number))
+    throw new Error(`${flag} must be a non-negative integer, got '${String(value)}'`);
   return number;
 }
 
 export function threadCount(value: unknown): number {
   const threads = nonNegativeInteger('--threads', value);
-  if (threads > MAX_THREADS) throw new Error(`--threads must be at most ${MAX_THREADS}, got '${String(value)}'`);
+  if (threads > MAX_THREADS)
+    throw new Error(`--threads must be at most ${MAX_THREADS}, got '${String(value)}'`);
   return threads;
 }
 

@@ -54,8 +54,14 @@ export function runProver(args: readonly string[], out: Output): Promise<number>
     forward(child.stdout, (line) => out.stdout(line));
     forward(child.stderr, (line) => out.stderr(line));
     // Ctrl-C reaches the child too (same process group); it removes its own temporary file.
-    child.on('error', (error) => reject(new CliError('prover_failed', `cannot run ${binary}: ${error.message}`, ExitCode.BAD_INPUT)));
-    child.on('close', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? ExitCode.INTERRUPTED : 70)));
+    child.on('error', (error) =>
+      reject(
+        new CliError('prover_failed', `cannot run ${binary}: ${error.message}`, ExitCode.BAD_INPUT),
+      ),
+    );
+    child.on('close', (code, signal) =>
+      resolve(code ?? (signal === 'SIGINT' ? ExitCode.INTERRUPTED : 70)),
+    );
   });
 }
 
@@ -63,7 +69,11 @@ export function runProver(args: readonly string[], out: Output): Promise<number>
  * Run the prover with the circuit of `statement` written to a temporary file, whose path
  * `args` receives; the file is removed afterwards, whatever the outcome.
  */
-export async function runProverOnCircuit(statement: Statement, args: (circuit: string) => readonly string[], out: Output): Promise<number> {
+export async function runProverOnCircuit(
+  statement: Statement,
+  args: (circuit: string) => readonly string[],
+  out: Output,
+): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'tvm-circuit-'));
   try {
     const circuit = join(dir, 'circuit.json');

@@ -1,10 +1,21 @@
 import { Packr, Unpackr } from 'msgpackr';
-import { OPCODES, READ_MODES, type CarryRule, type ReadMode, type ZeroRule } from '../isa/opcodes.js';
+import {
+  OPCODES,
+  READ_MODES,
+  type CarryRule,
+  type ReadMode,
+  type ZeroRule,
+} from '../isa/opcodes.js';
 import { formatInstruction } from '../isa/print.js';
 import type { Program } from '../isa/program.js';
 import { I16_MAX, I16_MIN, MAX_MEMORY, U8_LIMIT } from '../isa/words.js';
 import { GATE_CONSTANT, type Unit } from './builder.js';
-import { compileInstruction, weightsDigest, type CompiledInstruction, type CompiledProgram } from './compile.js';
+import {
+  compileInstruction,
+  weightsDigest,
+  type CompiledInstruction,
+  type CompiledProgram,
+} from './compile.js';
 import { INPUT_DIM, OUTPUT_DIM } from './layout.js';
 
 /**
@@ -52,7 +63,10 @@ function widestUnits(instructions: readonly CompiledInstruction[]): number {
 }
 
 /** Build the artifact of a compiled program; ff_dim defaults to its minFfDim. Throws RangeError on a bad ff_dim. */
-export function artifactFromCompiled(compiled: CompiledProgram, ffDim: number = compiled.minFfDim): CompiledArtifact {
+export function artifactFromCompiled(
+  compiled: CompiledProgram,
+  ffDim: number = compiled.minFfDim,
+): CompiledArtifact {
   const widest = widestUnits(compiled.instructions);
   if (!Number.isSafeInteger(ffDim) || ffDim < widest || ffDim > MAX_FF_DIM) {
     throw new RangeError(
@@ -129,7 +143,10 @@ function describeType(value: unknown): string {
   if (Array.isArray(value)) return 'array';
   if (value instanceof Uint8Array) return 'binary';
   if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'float';
-  if (typeof value === 'object') return value.constructor === Object || Object.getPrototypeOf(value) === null ? 'map' : 'extension value';
+  if (typeof value === 'object')
+    return value.constructor === Object || Object.getPrototypeOf(value) === null
+      ? 'map'
+      : 'extension value';
   if (typeof value === 'bigint') return 'integer';
   return typeof value;
 }
@@ -146,7 +163,8 @@ class Reader {
     if (!isMap(value)) this.fail(`field '${path}' must be a map, got ${describeType(value)}`);
     const map = value as Record<string, unknown>;
     for (const key of keys) {
-      if (!Object.prototype.hasOwnProperty.call(map, key)) this.fail(`missing field '${join(path, key)}'`);
+      if (!Object.prototype.hasOwnProperty.call(map, key))
+        this.fail(`missing field '${join(path, key)}'`);
     }
     for (const key of Object.keys(map)) {
       if (!keys.includes(key)) this.fail(`unexpected field '${join(path, key)}'`);
@@ -155,25 +173,31 @@ class Reader {
   }
 
   int(value: unknown, path: string, min: number, max: number): number {
-    if (typeof value !== 'number' || !Number.isInteger(value)) this.fail(`field '${path}' must be an integer, got ${describeType(value)}`);
+    if (typeof value !== 'number' || !Number.isInteger(value))
+      this.fail(`field '${path}' must be an integer, got ${describeType(value)}`);
     const n = value as number;
-    if (n < min || n > max) this.fail(`field '${path}' must be an integer ${min}..${max}, got ${n}`);
+    if (n < min || n > max)
+      this.fail(`field '${path}' must be an integer ${min}..${max}, got ${n}`);
     return n + 0; // no -0
   }
 
   array(value: unknown, path: string): unknown[] {
-    if (!Array.isArray(value)) this.fail(`field '${path}' must be an array, got ${describeType(value)}`);
+    if (!Array.isArray(value))
+      this.fail(`field '${path}' must be an array, got ${describeType(value)}`);
     return value as unknown[];
   }
 
   bool(value: unknown, path: string): boolean {
-    if (typeof value !== 'boolean') this.fail(`field '${path}' must be a boolean, got ${describeType(value)}`);
+    if (typeof value !== 'boolean')
+      this.fail(`field '${path}' must be a boolean, got ${describeType(value)}`);
     return value as boolean;
   }
 
   oneOf<T extends string>(value: unknown, path: string, choices: readonly T[]): T {
-    if (typeof value !== 'string') this.fail(`field '${path}' must be a string, got ${describeType(value)}`);
-    if (!choices.includes(value as T)) this.fail(`field '${path}' must be one of ${choices.join(', ')}, got '${String(value)}'`);
+    if (typeof value !== 'string')
+      this.fail(`field '${path}' must be a string, got ${describeType(value)}`);
+    if (!choices.includes(value as T))
+      this.fail(`field '${path}' must be one of ${choices.join(', ')}, got '${String(value)}'`);
     return value as T;
   }
 }
@@ -182,7 +206,14 @@ function join(path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`;
 }
 
-const TOP_KEYS = ['schema', 'memory_size', 'initial_memory', 'ff_dim', 'weights_digest', 'instructions'] as const;
+const TOP_KEYS = [
+  'schema',
+  'memory_size',
+  'initial_memory',
+  'ff_dim',
+  'weights_digest',
+  'instructions',
+] as const;
 const INSTRUCTION_KEYS = ['opcode', 'arg', 'read', 'units', 'bias', 'controls'] as const;
 const ZERO_RULES: readonly ZeroRule[] = ['keep', 'result'];
 const CARRY_RULES: readonly CarryRule[] = ['keep', 'clear', 'overflow', 'signed_less'];
@@ -196,8 +227,10 @@ function parseMsgpack(bytes: Uint8Array, fail: Fail): unknown {
     return unpackr.unpack(bytes);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (/end of buffer not reached/i.test(message)) fail('not a .tvmc file: trailing bytes after the msgpack value');
-    if (/unexpected end/i.test(message)) fail('not a .tvmc file: msgpack data ends early (truncated?)');
+    if (/end of buffer not reached/i.test(message))
+      fail('not a .tvmc file: trailing bytes after the msgpack value');
+    if (/unexpected end/i.test(message))
+      fail('not a .tvmc file: msgpack data ends early (truncated?)');
     fail(`not a .tvmc file: invalid msgpack (${message.split('\n')[0]})`);
   }
 }
@@ -213,7 +246,10 @@ function readInstruction(value: unknown, path: string, r: Reader): CompiledInstr
         ? r.int(map.arg, `${path}.arg`, I16_MIN, I16_MAX)
         : r.int(map.arg, `${path}.arg`, 0, U8_LIMIT - 1);
   const readMap = r.map(map.read, `${path}.read`, ['mode', 'addr']);
-  const read = { mode: r.oneOf(readMap.mode, `${path}.read.mode`, READ_MODES), addr: r.int(readMap.addr, `${path}.read.addr`, 0, U8_LIMIT - 1) };
+  const read = {
+    mode: r.oneOf(readMap.mode, `${path}.read.mode`, READ_MODES),
+    addr: r.int(readMap.addr, `${path}.read.addr`, 0, U8_LIMIT - 1),
+  };
   const units: Unit[] = r.array(map.units, `${path}.units`).map((u, k) => {
     const p = `${path}.units[${k}]`;
     const unit = r.map(u, p, ['gate', 'value', 'out', 'coeff']);
@@ -225,7 +261,8 @@ function readInstruction(value: unknown, path: string, r: Reader): CompiledInstr
     };
   });
   const biasList = r.array(map.bias, `${path}.bias`);
-  if (biasList.length !== OUTPUT_DIM) r.fail(`field '${path}.bias' must have ${OUTPUT_DIM} entries, got ${biasList.length}`);
+  if (biasList.length !== OUTPUT_DIM)
+    r.fail(`field '${path}.bias' must have ${OUTPUT_DIM} entries, got ${biasList.length}`);
   const bias = biasList.map((b, o) => r.int(b, `${path}.bias[${o}]`, I32_MIN, I32_MAX));
   const controlsMap = r.map(map.controls, `${path}.controls`, ['zero', 'carry', 'halts']);
   const controls = {
@@ -237,21 +274,31 @@ function readInstruction(value: unknown, path: string, r: Reader): CompiledInstr
 }
 
 /** The first place two compiled instructions differ, as `field stored X, expected Y`; null when equal. */
-export function instructionDifference(stored: CompiledInstruction, expected: CompiledInstruction): string | null {
-  const differ = (field: string, a: unknown, b: unknown) => `${field} stored ${String(a)}, expected ${String(b)}`;
-  if (stored.read.mode !== expected.read.mode) return differ('read.mode', stored.read.mode, expected.read.mode);
-  if (stored.read.addr !== expected.read.addr) return differ('read.addr', stored.read.addr, expected.read.addr);
-  if (stored.units.length !== expected.units.length) return `${stored.units.length} units stored, ${expected.units.length} expected`;
+export function instructionDifference(
+  stored: CompiledInstruction,
+  expected: CompiledInstruction,
+): string | null {
+  const differ = (field: string, a: unknown, b: unknown) =>
+    `${field} stored ${String(a)}, expected ${String(b)}`;
+  if (stored.read.mode !== expected.read.mode)
+    return differ('read.mode', stored.read.mode, expected.read.mode);
+  if (stored.read.addr !== expected.read.addr)
+    return differ('read.addr', stored.read.addr, expected.read.addr);
+  if (stored.units.length !== expected.units.length)
+    return `${stored.units.length} units stored, ${expected.units.length} expected`;
   for (let k = 0; k < stored.units.length; k++) {
     for (const key of ['gate', 'value', 'out', 'coeff'] as const) {
-      if (stored.units[k][key] !== expected.units[k][key]) return differ(`units[${k}].${key}`, stored.units[k][key], expected.units[k][key]);
+      if (stored.units[k][key] !== expected.units[k][key])
+        return differ(`units[${k}].${key}`, stored.units[k][key], expected.units[k][key]);
     }
   }
   for (let o = 0; o < OUTPUT_DIM; o++) {
-    if (stored.bias[o] !== expected.bias[o]) return differ(`bias[${o}]`, stored.bias[o], expected.bias[o]);
+    if (stored.bias[o] !== expected.bias[o])
+      return differ(`bias[${o}]`, stored.bias[o], expected.bias[o]);
   }
   for (const key of ['zero', 'carry', 'halts'] as const) {
-    if (stored.controls[key] !== expected.controls[key]) return differ(`controls.${key}`, stored.controls[key], expected.controls[key]);
+    if (stored.controls[key] !== expected.controls[key])
+      return differ(`controls.${key}`, stored.controls[key], expected.controls[key]);
   }
   return null;
 }
@@ -266,34 +313,57 @@ export function decodeArtifact(bytes: Uint8Array, source = 'artifact'): Compiled
   };
   const r = new Reader(fail);
   const root = parseMsgpack(bytes, fail);
-  if (!isMap(root)) fail(`not a .tvmc file: expected a msgpack map at the top level, got ${describeType(root)}`);
+  if (!isMap(root))
+    fail(`not a .tvmc file: expected a msgpack map at the top level, got ${describeType(root)}`);
   const top = root as Record<string, unknown>;
   // The schema first: an unknown version is reported as such, not as its first odd field.
   if (!Object.prototype.hasOwnProperty.call(top, 'schema')) fail("missing field 'schema'");
-  if (typeof top.schema !== 'string') fail(`field 'schema' must be a string, got ${describeType(top.schema)}`);
-  if (top.schema !== COMPILED_PROGRAM_SCHEMA) fail(`unknown schema version '${String(top.schema)}' (expected ${COMPILED_PROGRAM_SCHEMA})`);
+  if (typeof top.schema !== 'string')
+    fail(`field 'schema' must be a string, got ${describeType(top.schema)}`);
+  if (top.schema !== COMPILED_PROGRAM_SCHEMA)
+    fail(`unknown schema version '${String(top.schema)}' (expected ${COMPILED_PROGRAM_SCHEMA})`);
   r.map(top, '', TOP_KEYS);
 
   const memorySize = r.int(top.memory_size, 'memory_size', 0, MAX_MEMORY);
   const memoryList = r.array(top.initial_memory, 'initial_memory');
-  if (memoryList.length !== memorySize) fail(`field 'initial_memory' must have memory_size (${memorySize}) entries, got ${memoryList.length}`);
-  const initialMemory = memoryList.map((v, i) => r.int(v, `initial_memory[${i}]`, I16_MIN, I16_MAX));
+  if (memoryList.length !== memorySize)
+    fail(
+      `field 'initial_memory' must have memory_size (${memorySize}) entries, got ${memoryList.length}`,
+    );
+  const initialMemory = memoryList.map((v, i) =>
+    r.int(v, `initial_memory[${i}]`, I16_MIN, I16_MAX),
+  );
   const ffDim = r.int(top.ff_dim, 'ff_dim', 0, MAX_FF_DIM);
   const digestValue = top.weights_digest;
-  if (typeof digestValue !== 'string') fail(`field 'weights_digest' must be a string, got ${describeType(digestValue)}`);
+  if (typeof digestValue !== 'string')
+    fail(`field 'weights_digest' must be a string, got ${describeType(digestValue)}`);
   const stored = digestValue as string;
-  if (!/^[0-9a-f]{64}$/.test(stored)) fail(`field 'weights_digest' must be 64 lowercase hex digits, got '${stored}'`);
-  const instructions = r.array(top.instructions, 'instructions').map((value, j) => readInstruction(value, `instructions[${j}]`, r));
+  if (!/^[0-9a-f]{64}$/.test(stored))
+    fail(`field 'weights_digest' must be 64 lowercase hex digits, got '${stored}'`);
+  const instructions = r
+    .array(top.instructions, 'instructions')
+    .map((value, j) => readInstruction(value, `instructions[${j}]`, r));
 
   const widest = widestUnits(instructions);
-  if (ffDim < widest) fail(`field 'ff_dim' (${ffDim}) is narrower than the widest instruction (${widest} units)`);
+  if (ffDim < widest)
+    fail(`field 'ff_dim' (${ffDim}) is narrower than the widest instruction (${widest} units)`);
   const computed = weightsDigest(instructions);
   if (computed !== stored) fail(`weights digest mismatch (stored ${stored}, computed ${computed})`);
   instructions.forEach((c, j) => {
     const difference = instructionDifference(c, compileInstruction(c));
-    if (difference !== null) fail(`instruction ${j} (${formatInstruction(c)}): weights differ from compiling it (${difference})`);
+    if (difference !== null)
+      fail(
+        `instruction ${j} (${formatInstruction(c)}): weights differ from compiling it (${difference})`,
+      );
   });
-  return { schema: COMPILED_PROGRAM_SCHEMA, memorySize, initialMemory, ffDim, weightsDigest: stored, instructions };
+  return {
+    schema: COMPILED_PROGRAM_SCHEMA,
+    memorySize,
+    initialMemory,
+    ffDim,
+    weightsDigest: stored,
+    instructions,
+  };
 }
 
 /** The program an artifact holds (no labels or source lines: those are not part of the artifact). */
@@ -320,5 +390,7 @@ export function artifactCompiled(artifact: CompiledArtifact): CompiledProgram {
 /** True when the bytes look like a msgpack map (a `.tvmc`) rather than `.tvm` text. */
 export function looksLikeArtifact(bytes: Uint8Array): boolean {
   const first = bytes[0];
-  return first !== undefined && ((first >= 0x80 && first <= 0x8f) || first === 0xde || first === 0xdf);
+  return (
+    first !== undefined && ((first >= 0x80 && first <= 0x8f) || first === 0xde || first === 0xdf)
+  );
 }

@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { CarryRuleCode, opcodeSpec, ReadModeCode, ZeroRuleCode, type OpcodeSpec } from '../isa/opcodes.js';
+import {
+  CarryRuleCode,
+  opcodeSpec,
+  ReadModeCode,
+  ZeroRuleCode,
+  type OpcodeSpec,
+} from '../isa/opcodes.js';
 import type { Instruction, Program } from '../isa/program.js';
 import { FeedForwardBuilder, type MemoryRead, type Unit } from './builder.js';
 import { OUTPUT_DIM } from './layout.js';
@@ -65,7 +71,12 @@ export function weightsBytes(instructions: readonly CompiledInstruction[]): Uint
   const words: number[] = [WEIGHTS_TAG, instructions.length];
   for (const c of instructions) {
     words.push(c.opcode, c.arg, ReadModeCode[c.read.mode], c.read.addr);
-    words.push(ZeroRuleCode[c.controls.zero], CarryRuleCode[c.controls.carry], c.controls.halts ? 1 : 0, c.units.length);
+    words.push(
+      ZeroRuleCode[c.controls.zero],
+      CarryRuleCode[c.controls.carry],
+      c.controls.halts ? 1 : 0,
+      c.units.length,
+    );
     for (const u of c.units) words.push(u.gate, u.value, u.out, u.coeff);
     for (let o = 0; o < OUTPUT_DIM; o++) words.push(c.bias[o]);
   }

@@ -18,9 +18,15 @@ export interface DenseWeights {
   readonly bOut: Int32Array;
 }
 
-export function denseWeights(instructions: readonly CompiledInstruction[], ffDim: number): DenseWeights {
+export function denseWeights(
+  instructions: readonly CompiledInstruction[],
+  ffDim: number,
+): DenseWeights {
   const widest = instructions.reduce((w, c) => Math.max(w, c.units.length), 0);
-  if (!Number.isInteger(ffDim) || ffDim < widest) throw new RangeError(`ff_dim ${ffDim} is narrower than the widest instruction (${widest} units)`);
+  if (!Number.isInteger(ffDim) || ffDim < widest)
+    throw new RangeError(
+      `ff_dim ${ffDim} is narrower than the widest instruction (${widest} units)`,
+    );
   const count = instructions.length;
   const F = ffDim;
   const dense: DenseWeights = {

@@ -24,7 +24,8 @@ export function describeUnit(unit: Unit, index: number): string {
 /** One `b[NAME] = v` line per non-zero output bias. */
 export function describeBias(bias: readonly number[]): string[] {
   const lines: string[] = [];
-  for (let o = 0; o < OUTPUT_DIM; o++) if (bias[o] !== 0) lines.push(`b[${OUTPUT_NAMES[o]}] = ${bias[o]}`);
+  for (let o = 0; o < OUTPUT_DIM; o++)
+    if (bias[o] !== 0) lines.push(`b[${OUTPUT_NAMES[o]}] = ${bias[o]}`);
   return lines;
 }
 
@@ -47,9 +48,14 @@ export interface InstructionSource {
 }
 
 /** The lines of one instruction: header, read mode, units, non-zero biases, controls. */
-export function describeInstruction(c: CompiledInstruction, index: number, source: InstructionSource = {}): string[] {
+export function describeInstruction(
+  c: CompiledInstruction,
+  index: number,
+  source: InstructionSource = {},
+): string[] {
   let header = `#${index} ${formatInstruction(c)}`;
-  if (source.line !== undefined && source.line > 0) header += source.text ? `  ; line ${source.line}: ${source.text}` : `  ; line ${source.line}`;
+  if (source.line !== undefined && source.line > 0)
+    header += source.text ? `  ; line ${source.line}: ${source.text}` : `  ; line ${source.line}`;
   return [
     header,
     `  read: ${describeRead(c.read)}`,
@@ -79,7 +85,10 @@ export interface DescribeOptions {
 }
 
 /** The whole program: a header, the memory directives, then every instruction with its labels. */
-export function describeCompiled(compiled: CompiledProgram, options: DescribeOptions = {}): string[] {
+export function describeCompiled(
+  compiled: CompiledProgram,
+  options: DescribeOptions = {},
+): string[] {
   const { program } = compiled;
   const sourceLines = options.sourceText?.split(/\r\n|\n|\r/);
   const ffDim = options.ffDim ?? compiled.minFfDim;
@@ -93,11 +102,13 @@ export function describeCompiled(compiled: CompiledProgram, options: DescribeOpt
     if (value !== 0) lines.push(`.init ${addr} ${value}`);
   });
   const labelsAt = new Map<number, string[]>();
-  for (const [name, index] of program.labels) labelsAt.set(index, [...(labelsAt.get(index) ?? []), name]);
+  for (const [name, index] of program.labels)
+    labelsAt.set(index, [...(labelsAt.get(index) ?? []), name]);
   compiled.instructions.forEach((c, index) => {
     for (const name of labelsAt.get(index) ?? []) lines.push(`${name}:`);
     const line = program.sourceLines[index] ?? 0;
-    const text = sourceLines !== undefined && line > 0 ? codeOf(sourceLines[line - 1] ?? '') : undefined;
+    const text =
+      sourceLines !== undefined && line > 0 ? codeOf(sourceLines[line - 1] ?? '') : undefined;
     lines.push(...describeInstruction(c, index, { line, text }));
   });
   return lines;

@@ -41,4 +41,11 @@ export const INPUT_NAMES: readonly string[] = [
   ...Array.from({ length: WORD_BITS }, (_, i) => `OP_${i}`),
 ];
 
-export const OUTPUT_NAMES: readonly string[] = ['NEXT_PC', 'RAW_ACC', 'NEXT_SP', 'WRITE_ENABLE', 'WRITE_ADDR', 'WRITE_VALUE'];
+export const OUTPUT_NAMES: readonly string[] = [
+  'NEXT_PC',
+  'RAW_ACC',
+  'NEXT_SP',
+  'WRITE_ENABLE',
+  'WRITE_ADDR',
+  'WRITE_VALUE',
+];

@@ -97,7 +97,9 @@ export const RECIPES: Readonly<Record<string, Recipe>> = Object.freeze({
   },
   JNZ: (b, t) => {
     keepSp(b);
-    b.addBias(Out.NEXT_PC, t).linear(Out.NEXT_PC, -t, In.ZERO).product(Out.NEXT_PC, 1, In.ZERO, In.PC_NEXT);
+    b.addBias(Out.NEXT_PC, t)
+      .linear(Out.NEXT_PC, -t, In.ZERO)
+      .product(Out.NEXT_PC, 1, In.ZERO, In.PC_NEXT);
     keepAcc(b);
   },
   HALT: (b) => (keepSp(b), b.linear(Out.NEXT_PC, 1, In.PC), keepAcc(b)),

@@ -73,23 +73,44 @@ export function assemble(source: string): Program {
       const [name, ...args] = operandTokens(text);
       const directive = name.toLowerCase(); // directives are case-insensitive, like mnemonics
       if (directive === '.memory') {
-        if (args.length !== 1) throw new AssemblyError(lineNo, `.memory expects 1 argument (cells), got ${args.length}`);
+        if (args.length !== 1)
+          throw new AssemblyError(lineNo, `.memory expects 1 argument (cells), got ${args.length}`);
         const size = parseDecimal(args[0]);
-        if (size === undefined) throw new AssemblyError(lineNo, `invalid memory size '${args[0]}' (expected a decimal 0..${MAX_MEMORY})`);
-        if (size > MAX_MEMORY) throw new AssemblyError(lineNo, `memory size '${args[0]}' over ${MAX_MEMORY}`);
+        if (size === undefined)
+          throw new AssemblyError(
+            lineNo,
+            `invalid memory size '${args[0]}' (expected a decimal 0..${MAX_MEMORY})`,
+          );
+        if (size > MAX_MEMORY)
+          throw new AssemblyError(lineNo, `memory size '${args[0]}' over ${MAX_MEMORY}`);
         if (size < 0) throw new AssemblyError(lineNo, `memory size '${args[0]}' is negative`);
         memorySize = size;
         memory = new Array(size).fill(0);
       } else if (directive === '.init') {
-        if (args.length !== 2) throw new AssemblyError(lineNo, `.init expects 2 arguments (address value), got ${args.length}`);
+        if (args.length !== 2)
+          throw new AssemblyError(
+            lineNo,
+            `.init expects 2 arguments (address value), got ${args.length}`,
+          );
         const addr = parseDecimal(args[0]);
-        if (addr === undefined) throw new AssemblyError(lineNo, `invalid .init address '${args[0]}'`);
+        if (addr === undefined)
+          throw new AssemblyError(lineNo, `invalid .init address '${args[0]}'`);
         if (addr < 0 || addr >= memorySize)
-          throw new AssemblyError(lineNo, `.init address '${args[0]}' out of range (memory has ${memorySize} cells)`);
+          throw new AssemblyError(
+            lineNo,
+            `.init address '${args[0]}' out of range (memory has ${memorySize} cells)`,
+          );
         const value = parseDecimal(args[1]);
-        if (value === undefined) throw new AssemblyError(lineNo, `invalid .init value '${args[1]}' (expected a decimal ${I16_MIN}..${I16_MAX})`);
+        if (value === undefined)
+          throw new AssemblyError(
+            lineNo,
+            `invalid .init value '${args[1]}' (expected a decimal ${I16_MIN}..${I16_MAX})`,
+          );
         if (value < I16_MIN || value > I16_MAX)
-          throw new AssemblyError(lineNo, `.init value '${args[1]}' out of range (${I16_MIN}..${I16_MAX})`);
+          throw new AssemblyError(
+            lineNo,
+            `.init value '${args[1]}' out of range (${I16_MIN}..${I16_MAX})`,
+          );
         memory[addr] = value;
       } else {
         throw new AssemblyError(lineNo, `bad directive '${name}' (expected .memory or .init)`);
@@ -101,7 +122,11 @@ export function assemble(source: string): Program {
     if (label) {
       const name = label[1];
       const first = labelLines.get(name);
-      if (first !== undefined) throw new AssemblyError(lineNo, `duplicate label '${name}' (first defined on line ${first})`);
+      if (first !== undefined)
+        throw new AssemblyError(
+          lineNo,
+          `duplicate label '${name}' (first defined on line ${first})`,
+        );
       labels.set(name, instructions.length);
       labelLines.set(name, lineNo);
       text = label[2].trim();
@@ -131,10 +156,19 @@ export function assemble(source: string): Program {
   return { instructions: resolved, memorySize, initialMemory: memory, labels, sourceLines };
 }
 
-function parseOperand(spec: OpcodeSpec, operands: string[], line: number, index: number, pending: PendingTarget[]): number {
+function parseOperand(
+  spec: OpcodeSpec,
+  operands: string[],
+  line: number,
+  index: number,
+  pending: PendingTarget[],
+): number {
   if (spec.operand === 'none') {
     if (operands.length !== 0)
-      throw new AssemblyError(line, `${spec.mnemonic} takes no operand, got ${operands.length} ('${operands.join(' ')}')`);
+      throw new AssemblyError(
+        line,
+        `${spec.mnemonic} takes no operand, got ${operands.length} ('${operands.join(' ')}')`,
+      );
     return 0;
   }
   if (operands.length !== 1) {
@@ -145,12 +179,25 @@ function parseOperand(spec: OpcodeSpec, operands: string[], line: number, index:
   const value = parseDecimal(token);
   switch (spec.operand) {
     case 'immediate':
-      if (value === undefined) throw new AssemblyError(line, `invalid immediate '${token}' (expected a decimal ${I16_MIN}..${I16_MAX})`);
-      if (value < I16_MIN || value > I16_MAX) throw new AssemblyError(line, `immediate out of range (${I16_MIN}..${I16_MAX}): '${token}'`);
+      if (value === undefined)
+        throw new AssemblyError(
+          line,
+          `invalid immediate '${token}' (expected a decimal ${I16_MIN}..${I16_MAX})`,
+        );
+      if (value < I16_MIN || value > I16_MAX)
+        throw new AssemblyError(
+          line,
+          `immediate out of range (${I16_MIN}..${I16_MAX}): '${token}'`,
+        );
       return value;
     case 'address':
-      if (value === undefined) throw new AssemblyError(line, `invalid address '${token}' (expected a decimal 0..${U8_LIMIT - 1})`);
-      if (value < 0 || value >= U8_LIMIT) throw new AssemblyError(line, `address out of range (0..${U8_LIMIT - 1}): '${token}'`);
+      if (value === undefined)
+        throw new AssemblyError(
+          line,
+          `invalid address '${token}' (expected a decimal 0..${U8_LIMIT - 1})`,
+        );
+      if (value < 0 || value >= U8_LIMIT)
+        throw new AssemblyError(line, `address out of range (0..${U8_LIMIT - 1}): '${token}'`);
       return value;
     case 'target':
       // A target is a number 0..255 first, and only otherwise a label (SPEC §2).

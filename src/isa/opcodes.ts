@@ -30,7 +30,15 @@ export interface OpcodeSpec {
   readonly writesMemory: boolean;
 }
 
-type Row = [mnemonic: string, operand: OperandKind, read: ReadMode, zero: ZeroRule, carry: CarryRule, stack: StackUse, writes: boolean];
+type Row = [
+  mnemonic: string,
+  operand: OperandKind,
+  read: ReadMode,
+  zero: ZeroRule,
+  carry: CarryRule,
+  stack: StackUse,
+  writes: boolean,
+];
 
 // Order fixes the numeric opcode (the index); it is part of the trace format, never reorder.
 const ROWS: readonly Row[] = [
@@ -62,8 +70,19 @@ const ROWS: readonly Row[] = [
   ['HALT', 'none', 'none', 'keep', 'keep', 'none', false],
 ];
 
-export const OPCODES: readonly OpcodeSpec[] = ROWS.map(([mnemonic, operand, read, zero, carry, stack, writes], code) =>
-  Object.freeze({ code, mnemonic, operand, read, zero, carry, stack, halts: mnemonic === 'HALT', writesMemory: writes }),
+export const OPCODES: readonly OpcodeSpec[] = ROWS.map(
+  ([mnemonic, operand, read, zero, carry, stack, writes], code) =>
+    Object.freeze({
+      code,
+      mnemonic,
+      operand,
+      read,
+      zero,
+      carry,
+      stack,
+      halts: mnemonic === 'HALT',
+      writesMemory: writes,
+    }),
 );
 
 const BY_MNEMONIC = new Map(OPCODES.map((spec) => [spec.mnemonic, spec]));
@@ -81,17 +100,48 @@ export function opcodeSpec(code: number): OpcodeSpec {
 }
 
 /** Numeric opcodes by mnemonic, for code that switches on them in hot loops. */
-export const Op = Object.freeze(Object.fromEntries(OPCODES.map((s) => [s.mnemonic, s.code]))) as Readonly<
+export const Op = Object.freeze(
+  Object.fromEntries(OPCODES.map((s) => [s.mnemonic, s.code])),
+) as Readonly<
   Record<
-    | 'NOP' | 'LOADI' | 'LOAD' | 'STORE' | 'PUSH' | 'POP' | 'ADD' | 'ADDM' | 'SUB' | 'SUBM' | 'MUL' | 'MULM'
-    | 'AND' | 'ANDM' | 'OR' | 'ORM' | 'XOR' | 'XORM' | 'CMP' | 'CMPM' | 'CALL' | 'RET' | 'JMP' | 'JZ' | 'JNZ' | 'HALT',
+    | 'NOP'
+    | 'LOADI'
+    | 'LOAD'
+    | 'STORE'
+    | 'PUSH'
+    | 'POP'
+    | 'ADD'
+    | 'ADDM'
+    | 'SUB'
+    | 'SUBM'
+    | 'MUL'
+    | 'MULM'
+    | 'AND'
+    | 'ANDM'
+    | 'OR'
+    | 'ORM'
+    | 'XOR'
+    | 'XORM'
+    | 'CMP'
+    | 'CMPM'
+    | 'CALL'
+    | 'RET'
+    | 'JMP'
+    | 'JZ'
+    | 'JNZ'
+    | 'HALT',
     number
   >
 >;
 
 const READ_MODE_CODES: Record<ReadMode, number> = { none: 0, direct: 1, stack_top: 2 };
 const ZERO_RULE_CODES: Record<ZeroRule, number> = { keep: 0, result: 1 };
-const CARRY_RULE_CODES: Record<CarryRule, number> = { keep: 0, clear: 1, overflow: 2, signed_less: 3 };
+const CARRY_RULE_CODES: Record<CarryRule, number> = {
+  keep: 0,
+  clear: 1,
+  overflow: 2,
+  signed_less: 3,
+};
 const STACK_USE_CODES: Record<StackUse, number> = { none: 0, push: 1, pop: 2 };
 
 export const ReadModeCode = READ_MODE_CODES;

@@ -30,6 +30,9 @@ export function printProgram(program: Program): string {
     emitLabels(index);
     out.push(`  ${formatInstruction(instruction)}`);
   });
-  for (const [index] of [...labelsAt].filter(([i]) => i >= program.instructions.length).sort((a, b) => a[0] - b[0])) emitLabels(index);
+  for (const [index] of [...labelsAt]
+    .filter(([i]) => i >= program.instructions.length)
+    .sort((a, b) => a[0] - b[0]))
+    emitLabels(index);
   return out.join('\n') + '\n';
 }

@@ -18,12 +18,18 @@ export interface Program {
 
 /** Semantic equality: same instructions, memory and labels (source lines ignored). */
 export function programsEqual(a: Program, b: Program): boolean {
-  if (a.memorySize !== b.memorySize || a.instructions.length !== b.instructions.length) return false;
+  if (a.memorySize !== b.memorySize || a.instructions.length !== b.instructions.length)
+    return false;
   for (let i = 0; i < a.instructions.length; i++) {
-    if (a.instructions[i].opcode !== b.instructions[i].opcode || a.instructions[i].arg !== b.instructions[i].arg) return false;
+    if (
+      a.instructions[i].opcode !== b.instructions[i].opcode ||
+      a.instructions[i].arg !== b.instructions[i].arg
+    )
+      return false;
   }
   if (a.initialMemory.length !== b.initialMemory.length) return false;
-  for (let i = 0; i < a.initialMemory.length; i++) if (a.initialMemory[i] !== b.initialMemory[i]) return false;
+  for (let i = 0; i < a.initialMemory.length; i++)
+    if (a.initialMemory[i] !== b.initialMemory[i]) return false;
   if (a.labels.size !== b.labels.size) return false;
   for (const [name, index] of a.labels) if (b.labels.get(name) !== index) return false;
   return true;

@@ -59,7 +59,8 @@ export function buildCircuit(statement: Statement): CircuitDocument {
   const expander = new Expander(air, dims, programTables(compiled, ffDim, boundaries));
   const flat = (cell: Cell): number => offsets[cell.column] + cell.entry;
   const wire = (m: Monomial): WireMonomial => {
-    if (!Number.isSafeInteger(m.coef)) throw new RangeError(`coefficient ${m.coef} is not an exact integer`);
+    if (!Number.isSafeInteger(m.coef))
+      throw new RangeError(`coefficient ${m.coef} is not an exact integer`);
     return [String(m.coef), ...m.cells.map((c): [number, 0 | 1] => [flat(c), c.next ? 1 : 0])];
   };
   const side = (s: Argument['left']): WireSide => ({
@@ -86,7 +87,15 @@ export function buildCircuit(statement: Statement): CircuitDocument {
       instructions: compiled.instructions.length,
       memory_size: compiled.program.memorySize,
       max_steps: maxSteps,
-      initial: { step: initial.step, pc: initial.pc, acc: initial.acc, sp: initial.sp, zero_flag: initial.zero ? 1 : 0, carry_flag: initial.carry ? 1 : 0, memory: [...initial.memory] },
+      initial: {
+        step: initial.step,
+        pc: initial.pc,
+        acc: initial.acc,
+        sp: initial.sp,
+        zero_flag: initial.zero ? 1 : 0,
+        carry_flag: initial.carry ? 1 : 0,
+        memory: [...initial.memory],
+      },
       final: {
         step: final.step,
         pc: final.pc,
@@ -98,10 +107,24 @@ export function buildCircuit(statement: Statement): CircuitDocument {
         memory: [...final.memory],
       },
     },
-    columns: slots.map((slot, i) => ({ name: slot.spec.name, type: slot.spec.type, width: slot.width, offset: offsets[i] })),
+    columns: slots.map((slot, i) => ({
+      name: slot.spec.name,
+      type: slot.spec.type,
+      width: slot.width,
+      offset: offsets[i],
+    })),
     width,
-    constraints: expander.instances().map((instance) => ({ name: instance.name, rows: instance.rows, monomials: instance.monomials.map(wire) })),
-    arguments: ARGUMENTS.map((argument) => ({ name: argument.name, kind: argument.kind, left: side(argument.left), right: side(argument.right) })),
+    constraints: expander.instances().map((instance) => ({
+      name: instance.name,
+      rows: instance.rows,
+      monomials: instance.monomials.map(wire),
+    })),
+    arguments: ARGUMENTS.map((argument) => ({
+      name: argument.name,
+      kind: argument.kind,
+      left: side(argument.left),
+      right: side(argument.right),
+    })),
     tables: { initial_memory: [...initial.memory], final_memory: [...final.memory] },
   };
 }

@@ -24,37 +24,75 @@ export async function statementFromTrace(path: string): Promise<Statement> {
   const trace = await openTrace(path);
   try {
     const meta = trace.metadata;
-    return statementFor(compileProgram(assemble(meta.program)), meta.ffDim, meta.maxSteps, meta.claim);
+    return statementFor(
+      compileProgram(assemble(meta.program)),
+      meta.ffDim,
+      meta.maxSteps,
+      meta.claim,
+    );
   } finally {
     await trace.close();
   }
 }
 
-const CLAIM_STATE_KEYS = ['steps', 'pc', 'acc', 'sp', 'zero_flag', 'carry_flag', 'halted', 'memory', 'fault'] as const;
+const CLAIM_STATE_KEYS = [
+  'steps',
+  'pc',
+  'acc',
+  'sp',
+  'zero_flag',
+  'carry_flag',
+  'halted',
+  'memory',
+  'fault',
+] as const;
 
 /** A claim file (schemas/claim-v2.json) for `program`. */
-export function statementFromClaim(program: Program, bytes: Uint8Array, ffDim: number, where: string): Statement {
+export function statementFromClaim(
+  program: Program,
+  bytes: Uint8Array,
+  ffDim: number,
+  where: string,
+): Statement {
   let doc: unknown;
   try {
     doc = new Unpackr({ mapsAsObjects: true, useRecords: false }).unpack(bytes);
   } catch {
     throw new StatementError(`${where}: not a msgpack claim`);
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new StatementError(`${where}: not a claim (a msgpack map)`);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new StatementError(`${where}: not a claim (a msgpack map)`);
   const c = doc as Record<string, unknown>;
-  if (c.schema !== CLAIM_SCHEMA_VERSION) throw new StatementError(`${where}: claim schema '${String(c.schema).slice(0, 40)}', expected ${CLAIM_SCHEMA_VERSION}`);
+  if (c.schema !== CLAIM_SCHEMA_VERSION)
+    throw new StatementError(
+      `${where}: claim schema '${String(c.schema).slice(0, 40)}', expected ${CLAIM_SCHEMA_VERSION}`,
+    );
   const compiled = compileProgram(program);
-  if (c.weights_sha256 !== compiled.digest) throw new StatementMismatch(`${where}: the claim is of another program (weights ${String(c.weights_sha256).slice(0, 12)}…, the program's ${compiled.digest.slice(0, 12)}…)`);
+  if (c.weights_sha256 !== compiled.digest)
+    throw new StatementMismatch(
+      `${where}: the claim is of another program (weights ${String(c.weights_sha256).slice(0, 12)}…, the program's ${compiled.digest.slice(0, 12)}…)`,
+    );
   const initial = c.initial_memory;
-  if (c.memory_size !== program.memorySize || !Array.isArray(initial) || initial.length !== program.memorySize || initial.some((v, i) => v !== program.initialMemory[i]))
+  if (
+    c.memory_size !== program.memorySize ||
+    !Array.isArray(initial) ||
+    initial.length !== program.memorySize ||
+    initial.some((v, i) => v !== program.initialMemory[i])
+  )
     throw new StatementMismatch(`${where}: the claim's initial memory is not the program's`);
   const maxSteps = c.max_steps;
-  if (typeof maxSteps !== 'number' || !Number.isSafeInteger(maxSteps) || maxSteps < 1) throw new StatementError(`${where}: 'max_steps' must be a positive integer`);
+  if (typeof maxSteps !== 'number' || !Number.isSafeInteger(maxSteps) || maxSteps < 1)
+    throw new StatementError(`${where}: 'max_steps' must be a positive integer`);
   let claim: Claim;
   try {
-    claim = parseClaim(Object.fromEntries(CLAIM_STATE_KEYS.map((k) => [k, c[k]])), program.memorySize);
+    claim = parseClaim(
+      Object.fromEntries(CLAIM_STATE_KEYS.map((k) => [k, c[k]])),
+      program.memorySize,
+    );
   } catch (error) {
-    throw new StatementError(`${where}: ${(error instanceof Error ? error.message : String(error)).replace(/^tvm\.claim: /, '')}`);
+    throw new StatementError(
+      `${where}: ${(error instanceof Error ? error.message : String(error)).replace(/^tvm\.claim: /, '')}`,
+    );
   }
   return statementFor(compiled, ffDim, maxSteps, claim);
 }
@@ -62,7 +100,10 @@ export function statementFromClaim(program: Program, bytes: Uint8Array, ffDim: n
 /** The statement a proof's header states (the verifier then checks the proof is of it). */
 export function statementFromProof(program: Program, header: ProofHeaderDocument): Statement {
   const end = header.final;
-  if (end.memory.length !== program.memorySize) throw new StatementMismatch(`the proof is of a program with ${end.memory.length} memory cells, this one has ${program.memorySize}`);
+  if (end.memory.length !== program.memorySize)
+    throw new StatementMismatch(
+      `the proof is of a program with ${end.memory.length} memory cells, this one has ${program.memorySize}`,
+    );
   const claim: Claim = {
     steps: end.step,
     pc: end.pc,
@@ -83,11 +124,24 @@ export function statementFromProof(program: Program, header: ProofHeaderDocument
  */
 export const MAX_CIRCUIT_WEIGHTS = 1 << 22;
 
-function statementFor(compiled: ReturnType<typeof compileProgram>, ffDim: number, maxSteps: number, claim: Claim): Statement {
+function statementFor(
+  compiled: ReturnType<typeof compileProgram>,
+  ffDim: number,
+  maxSteps: number,
+  claim: Claim,
+): Statement {
   if (compiled.instructions.length * ffDim * INPUT_DIM > MAX_CIRCUIT_WEIGHTS)
-    throw new StatementError(`ff_dim ${ffDim} with ${compiled.instructions.length} instructions is ${compiled.instructions.length * ffDim * INPUT_DIM} weights, more than the ${MAX_CIRCUIT_WEIGHTS} a circuit may hold`);
-  if (claim.fault !== null) throw new StatementMismatch(`the run faulted (${claim.fault.message}): a faulted run is not proved, only halted runs and runs stopped at max_steps`);
-  if (ffDim < compiled.minFfDim) throw new StatementError(`ff_dim ${ffDim} is narrower than the program's widest instruction (${compiled.minFfDim})`);
+    throw new StatementError(
+      `ff_dim ${ffDim} with ${compiled.instructions.length} instructions is ${compiled.instructions.length * ffDim * INPUT_DIM} weights, more than the ${MAX_CIRCUIT_WEIGHTS} a circuit may hold`,
+    );
+  if (claim.fault !== null)
+    throw new StatementMismatch(
+      `the run faulted (${claim.fault.message}): a faulted run is not proved, only halted runs and runs stopped at max_steps`,
+    );
+  if (ffDim < compiled.minFfDim)
+    throw new StatementError(
+      `ff_dim ${ffDim} is narrower than the program's widest instruction (${compiled.minFfDim})`,
+    );
   return { compiled, ffDim, maxSteps, claim };
 }
 
@@ -97,7 +151,16 @@ export interface ProofHeaderDocument {
   log_height: number;
   ff_dim: number;
   max_steps: number;
-  final: { step: number; pc: number; acc: number; sp: number; zero_flag: number; carry_flag: number; halted: number; memory: number[] };
+  final: {
+    step: number;
+    pc: number;
+    acc: number;
+    sp: number;
+    zero_flag: number;
+    carry_flag: number;
+    halted: number;
+    memory: number[];
+  };
 }
 
 const PROOF_MAGIC = 'tvm-trace proof v1\n';
@@ -105,13 +168,27 @@ const PROOF_MAGIC = 'tvm-trace proof v1\n';
 /** The header of a proof file's first bytes (untrusted: it only says which statement to verify against). */
 export function proofHeader(bytes: Uint8Array, where: string): ProofHeaderDocument {
   const head = Buffer.from(bytes.subarray(0, 1 << 16)).toString('latin1');
-  if (!head.startsWith(PROOF_MAGIC)) throw new StatementError(`${where}: not a tvm-trace proof (it does not start with 'tvm-trace proof v1')`);
+  if (!head.startsWith(PROOF_MAGIC))
+    throw new StatementError(
+      `${where}: not a tvm-trace proof (it does not start with 'tvm-trace proof v1')`,
+    );
   const end = head.indexOf('\n', PROOF_MAGIC.length);
   if (end < 0) throw new StatementError(`${where}: not a tvm-trace proof (no header line)`);
   try {
     const header = JSON.parse(head.slice(PROOF_MAGIC.length, end)) as ProofHeaderDocument;
     const f = header.final;
-    const ints = [header.ff_dim, header.max_steps, f.step, f.pc, f.acc, f.sp, f.zero_flag, f.carry_flag, f.halted, ...f.memory];
+    const ints = [
+      header.ff_dim,
+      header.max_steps,
+      f.step,
+      f.pc,
+      f.acc,
+      f.sp,
+      f.zero_flag,
+      f.carry_flag,
+      f.halted,
+      ...f.memory,
+    ];
     if (!ints.every((v) => Number.isSafeInteger(v))) throw new Error('bad field');
     return header;
   } catch {

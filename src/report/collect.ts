@@ -109,7 +109,14 @@ const C = {
 };
 
 /** Write every cell of batch row r into out at `at`. */
-export function extractRow(batch: TraceBatch, slots: readonly ColumnSlot[], columns: readonly DetailColumn[], r: number, out: Int32Array, at: number): void {
+export function extractRow(
+  batch: TraceBatch,
+  slots: readonly ColumnSlot[],
+  columns: readonly DetailColumn[],
+  r: number,
+  out: Int32Array,
+  at: number,
+): void {
   for (const slot of slots) {
     const column = columns[slot.index];
     const base = at + column.offset;
@@ -218,16 +225,27 @@ export class Collector {
     const cells = initialMemory.length;
     const memBucket = Math.max(1, Math.ceil(rows / MEMORY_BUCKETS));
     const memCount = Math.ceil(rows / memBucket);
-    this.memory = { bucket: memBucket, count: memCount, cells, values: new Int16Array(memCount * cells), marks: new Uint8Array(memCount * cells) };
+    this.memory = {
+      bucket: memBucket,
+      count: memCount,
+      cells,
+      values: new Int16Array(memCount * cells),
+      marks: new Uint8Array(memCount * cells),
+    };
     this.cell = Int16Array.from(initialMemory);
     this.pcCounts = new Float64Array(instructions);
     const columns = detailColumns(slots);
-    this.store = new DetailStore(columns, detailWidth(columns), Math.min(selection.to - selection.from, rows) + 16);
+    this.store = new DetailStore(
+      columns,
+      detailWidth(columns),
+      Math.min(selection.to - selection.from, rows) + 16,
+    );
   }
 
   /** Take one batch (in order; batches of 0 rows may be skipped). */
   add(batch: TraceBatch): void {
-    if (batch.firstRow !== this.seen) throw new Error(`internal error: batch at row ${batch.firstRow}, expected ${this.seen}`);
+    if (batch.firstRow !== this.seen)
+      throw new Error(`internal error: batch at row ${batch.firstRow}, expected ${this.seen}`);
     const n = Math.min(batch.rows, this.rows - batch.firstRow);
     this.timelineRows(batch, n);
     this.memoryRows(batch, n);
@@ -314,7 +332,13 @@ export class Collector {
         t.flagsAnd[b] = t.flagsOr[b] = 0;
       }
     }
-    return { rows: this.rows, timeline: t, memory: this.memory, pcCounts: this.pcCounts, pcOther: this.pcOther, detail: this.store.finish() };
+    return {
+      rows: this.rows,
+      timeline: t,
+      memory: this.memory,
+      pcCounts: this.pcCounts,
+      pcOther: this.pcOther,
+      detail: this.store.finish(),
+    };
   }
 }
-

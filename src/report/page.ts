@@ -28,24 +28,35 @@ export function plotLibrary(): { script: string; style: string; version: string 
   if (library === undefined) {
     const require = createRequire(import.meta.url);
     const dir = require.resolve('uplot/package.json').replace(/package\.json$/, '');
-    const version = (JSON.parse(readFileSync(`${dir}package.json`, 'utf8')) as { version: string }).version;
-    library = { script: readFileSync(`${dir}dist/uPlot.iife.min.js`, 'utf8'), style: readFileSync(`${dir}dist/uPlot.min.css`, 'utf8'), version };
+    const version = (JSON.parse(readFileSync(`${dir}package.json`, 'utf8')) as { version: string })
+      .version;
+    library = {
+      script: readFileSync(`${dir}dist/uPlot.iife.min.js`, 'utf8'),
+      style: readFileSync(`${dir}dist/uPlot.min.css`, 'utf8'),
+      version,
+    };
   }
   return library;
 }
 
 /** Every array in one buffer (each 8-byte aligned), gzip-compressed; where each one lies. */
-export function packArrays(arrays: PageArrays): { base64: string; layout: Record<string, [string, number, number]>; rawBytes: number } {
+export function packArrays(arrays: PageArrays): {
+  base64: string;
+  layout: Record<string, [string, number, number]>;
+  rawBytes: number;
+} {
   const layout: Record<string, [string, number, number]> = {};
   let size = 0;
   for (const [name, array] of Object.entries(arrays)) {
     const type = TYPE_NAMES.get(array.constructor);
-    if (type === undefined) throw new Error(`internal error: array ${name} has an unsupported type`);
+    if (type === undefined)
+      throw new Error(`internal error: array ${name} has an unsupported type`);
     layout[name] = [type, size, array.length];
     size += Math.ceil(array.byteLength / 8) * 8;
   }
   const buffer = new Uint8Array(size);
-  for (const [name, array] of Object.entries(arrays)) buffer.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), layout[name][1]);
+  for (const [name, array] of Object.entries(arrays))
+    buffer.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), layout[name][1]);
   // Typed arrays are little-endian on every platform a browser runs this page on (as here).
   return { base64: gzipSync(buffer, { level: 6 }).toString('base64'), layout, rawBytes: size };
 }
@@ -60,7 +71,8 @@ export function scriptJson(value: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /** A script body that cannot close its element early. */
 const inlineScript = (code: string) => code.replace(/<\/script/gi, '<\\/script');

@@ -6,7 +6,12 @@
  */
 import { GATE_CONSTANT } from '../compiler/builder.js';
 import { compileProgram, type CompiledProgram } from '../compiler/compile.js';
-import { describeBias, describeControls, describeRead, describeUnit } from '../compiler/describe.js';
+import {
+  describeBias,
+  describeControls,
+  describeRead,
+  describeUnit,
+} from '../compiler/describe.js';
 import { INPUT_NAMES, OUTPUT_NAMES } from '../compiler/layout.js';
 import { assemble } from '../isa/assemble.js';
 import { OPCODES } from '../isa/opcodes.js';
@@ -59,7 +64,8 @@ interface InstructionInfo {
 
 function instructionInfo(program: Program, compiled: CompiledProgram): InstructionInfo[] {
   const labelsAt = new Map<number, string[]>();
-  for (const [name, index] of program.labels) labelsAt.set(index, [...(labelsAt.get(index) ?? []), name]);
+  for (const [name, index] of program.labels)
+    labelsAt.set(index, [...(labelsAt.get(index) ?? []), name]);
   return compiled.instructions.map((c, pc) => ({
     pc,
     text: formatInstruction(c),
@@ -89,7 +95,10 @@ const failureJson = (f: Failure) => ({
  * Build the page for a trace. Throws TraceFormatError (from the reader) when the file is not
  * a readable v2 trace, before any page exists.
  */
-export async function buildReport(path: string, options: ReportOptions = {}): Promise<ReportResult> {
+export async function buildReport(
+  path: string,
+  options: ReportOptions = {},
+): Promise<ReportResult> {
   const { batchRows } = preflightTrace(path);
   const rows = batchRows.reduce((sum, n) => sum + n, 0);
   const trace = await openTrace(path);
@@ -110,7 +119,10 @@ export async function buildReport(path: string, options: ReportOptions = {}): Pr
 
   const budget = detailBudget(slots);
   const wanted = options.rows ?? { from: 0, to: budget };
-  const window = { from: Math.min(wanted.from, rows), to: Math.min(wanted.to, rows, wanted.from + budget) };
+  const window = {
+    from: Math.min(wanted.from, rows),
+    to: Math.min(wanted.to, rows, wanted.from + budget),
+  };
   const make = () => new Collector(rows, slots, meta.instructions, meta.initialMemory, window);
 
   let collector = make();
@@ -144,13 +156,26 @@ export async function buildReport(path: string, options: ReportOptions = {}): Pr
     const last = missing[missing.length - 1];
     const need = new Set(missing);
     await stream(path, (batch) => {
-      for (let r = 0; r < batch.rows; r++) if (need.has(batch.firstRow + r)) collector.keep(batch, r);
+      for (let r = 0; r < batch.rows; r++)
+        if (need.has(batch.firstRow + r)) collector.keep(batch, r);
       return batch.firstRow + batch.rows <= last;
     });
   }
   const collected = collector.finish();
 
-  const page = pageMeta(path, options, meta, fileBytes, rows, program, programError, compiled, collected, report, window);
+  const page = pageMeta(
+    path,
+    options,
+    meta,
+    fileBytes,
+    rows,
+    program,
+    programError,
+    compiled,
+    collected,
+    report,
+    window,
+  );
   const arrays: PageArrays = {
     pcMin: collected.timeline.pcMin,
     pcMax: collected.timeline.pcMax,
@@ -166,11 +191,21 @@ export async function buildReport(path: string, options: ReportOptions = {}): Pr
     detailCells: collected.detail.cells,
   };
   const html = renderPage(page, arrays);
-  return { html, rows, keptRows: collected.detail.rows.length, window, bucket: collected.timeline.bucket, check: report };
+  return {
+    html,
+    rows,
+    keptRows: collected.detail.rows.length,
+    window,
+    bucket: collected.timeline.bucket,
+    check: report,
+  };
 }
 
 /** Stream a trace's batches until `next` returns false. */
-async function stream(path: string, next: (batch: import('../trace/read/reader.js').TraceBatch) => boolean): Promise<void> {
+async function stream(
+  path: string,
+  next: (batch: import('../trace/read/reader.js').TraceBatch) => boolean,
+): Promise<void> {
   const trace = await openTrace(path, { readAhead: true });
   try {
     for await (const batch of trace.batches()) {
@@ -221,7 +256,11 @@ function pageMeta(
     pcCounts: Array.from(collected.pcCounts),
     pcOther: collected.pcOther,
     timeline: { bucket: collected.timeline.bucket, count: collected.timeline.count },
-    memory: { bucket: collected.memory.bucket, count: collected.memory.count, cells: collected.memory.cells },
+    memory: {
+      bucket: collected.memory.bucket,
+      count: collected.memory.count,
+      cells: collected.memory.cells,
+    },
     detail: { columns: collected.detail.columns, width: collected.detail.width, window },
     check:
       report === null

@@ -18,14 +18,28 @@ export interface AccessTap {
 }
 
 export function createAccessTap(capacity: number): AccessTap {
-  return { capacity, addr: new Int32Array(capacity), value: new Int32Array(capacity), kind: new Int8Array(capacity), row: 0 };
+  return {
+    capacity,
+    addr: new Int32Array(capacity),
+    value: new Int32Array(capacity),
+    kind: new Int8Array(capacity),
+    row: 0,
+  };
 }
 
 /**
  * The digest's lanes: start values and multipliers (the compiled batch fill of the export
  * computes the same digest in WebAssembly from these).
  */
-export const DIGEST = Object.freeze({ A0: 0x243f6a88, B0: 0x85a308d3, MUL_A: 0x9e3779b1, MUL_B: 0x85ebca6b, MUL_B2: 0xc2b2ae35, SHIFT_A: 15, SHIFT_B: 13 });
+export const DIGEST = Object.freeze({
+  A0: 0x243f6a88,
+  B0: 0x85a308d3,
+  MUL_A: 0x9e3779b1,
+  MUL_B: 0x85ebca6b,
+  MUL_B2: 0xc2b2ae35,
+  SHIFT_A: 15,
+  SHIFT_B: 13,
+});
 
 /** An access packed exactly: address (9 bits) | value (16) | kind (2). */
 export function digestWord(addr: number, value: number, kind: number): number {

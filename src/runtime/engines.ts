@@ -16,13 +16,24 @@ const FACTORIES = new Map<string, EngineFactory>([
   ['native', (program) => new NativeMachine(program)],
   ['ffn', (program) => FfnMachine.fromProgram(program)],
   // Loaded lazily: tfjs is only imported when the tensor engine is asked for.
-  ['tensor', async (program, options) => (await import('./tensor/engine.js')).TensorMachine.create(program, { backend: options.backend })],
+  [
+    'tensor',
+    async (program, options) =>
+      (await import('./tensor/engine.js')).TensorMachine.create(program, {
+        backend: options.backend,
+      }),
+  ],
 ]);
 
 export const ENGINE_NAMES: readonly string[] = [...FACTORIES.keys()];
 
-export async function createEngine(name: string, program: Program, options: EngineOptions = {}): Promise<Engine> {
+export async function createEngine(
+  name: string,
+  program: Program,
+  options: EngineOptions = {},
+): Promise<Engine> {
   const factory = FACTORIES.get(name);
-  if (factory === undefined) throw new RangeError(`unknown engine '${name}' (expected one of ${ENGINE_NAMES.join(', ')})`);
+  if (factory === undefined)
+    throw new RangeError(`unknown engine '${name}' (expected one of ${ENGINE_NAMES.join(', ')})`);
   return factory(program, options);
 }

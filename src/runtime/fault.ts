@@ -1,5 +1,10 @@
 /** Why a run stopped before halting or reaching max-steps. */
-export type FaultKind = 'stack_overflow' | 'stack_underflow' | 'pc_out_of_bounds' | 'memory_out_of_bounds' | 'bad_return_address';
+export type FaultKind =
+  | 'stack_overflow'
+  | 'stack_underflow'
+  | 'pc_out_of_bounds'
+  | 'memory_out_of_bounds'
+  | 'bad_return_address';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'stack_overflow',
@@ -18,5 +23,10 @@ export interface Fault {
 }
 
 export function makeFault(kind: FaultKind, step: number, pc: number, detail: string): Fault {
-  return { kind, step, pc, message: `${kind.replace(/_/g, ' ')} at step ${step}, pc ${pc}: ${detail}` };
+  return {
+    kind,
+    step,
+    pc,
+    message: `${kind.replace(/_/g, ' ')} at step ${step}, pc ${pc}: ${detail}`,
+  };
 }

@@ -65,7 +65,14 @@ function firstDifference(a: Engine, b: Engine): string | null {
   if (a.steps !== b.steps) return 'steps';
   const ra = a.regs;
   const rb = b.regs;
-  if (ra[0] !== rb[0] || ra[1] !== rb[1] || ra[2] !== rb[2] || ra[3] !== rb[3] || ra[4] !== rb[4] || ra[5] !== rb[5]) {
+  if (
+    ra[0] !== rb[0] ||
+    ra[1] !== rb[1] ||
+    ra[2] !== rb[2] ||
+    ra[3] !== rb[3] ||
+    ra[4] !== rb[4] ||
+    ra[5] !== rb[5]
+  ) {
     for (const [field, slot] of REGISTER_FIELDS) if (ra[slot] !== rb[slot]) return field;
   }
   const ma = a.memory;
@@ -88,19 +95,38 @@ function fieldValue(engine: Engine, field: string): LockstepValue {
   return register[2] ? value === 1 : value;
 }
 
-function compareAll(engines: readonly Engine[], labels: readonly string[], program: Program, step: number, pc: number, initial: boolean): Divergence | null {
+function compareAll(
+  engines: readonly Engine[],
+  labels: readonly string[],
+  program: Program,
+  step: number,
+  pc: number,
+  initial: boolean,
+): Divergence | null {
   const reference = engines[0];
   for (let i = 1; i < engines.length; i++) {
     const field = firstDifference(reference, engines[i]);
     if (field === null) continue;
     const values: Record<string, LockstepValue> = {};
     engines.forEach((e, j) => (values[labels[j]] = fieldValue(e, field)));
-    const instruction = !initial && pc < program.instructions.length ? formatInstruction(program.instructions[pc]) : null;
-    const where = initial ? 'in the initial state' : `at step ${step} (pc ${pc}${instruction === null ? '' : `: ${instruction}`})`;
+    const instruction =
+      !initial && pc < program.instructions.length
+        ? formatInstruction(program.instructions[pc])
+        : null;
+    const where = initial
+      ? 'in the initial state'
+      : `at step ${step} (pc ${pc}${instruction === null ? '' : `: ${instruction}`})`;
     const shown = Object.entries(values)
       .map(([name, value]) => `${name}=${value === null ? 'none' : String(value)}`)
       .join(' ');
-    return { step, pc, instruction, field, values, message: `divergence ${where}: ${field} ${shown}` };
+    return {
+      step,
+      pc,
+      instruction,
+      field,
+      values,
+      message: `divergence ${where}: ${field} ${shown}`,
+    };
   }
   return null;
 }
@@ -112,12 +138,28 @@ function compareAll(engines: readonly Engine[], labels: readonly string[], progr
  * cell) is compared with the first engine's; the run stops at the first difference.
  * Cost per step: one advance(1) per engine plus O(memory cells) comparisons (≤ 255).
  */
-export function lockstep(program: Program, engines: readonly Engine[], maxSteps: number, options: LockstepOptions = {}): LockstepResult {
+export function lockstep(
+  program: Program,
+  engines: readonly Engine[],
+  maxSteps: number,
+  options: LockstepOptions = {},
+): LockstepResult {
   if (engines.length === 0) throw new RangeError('lockstep needs at least one engine');
   const labels = engineLabels(engines);
   const reference = engines[0];
-  const result = (steps: number, divergence: Divergence | null): LockstepResult => ({ steps, divergence, snapshot: reference.snapshot() });
-  const initial = compareAll(engines, labels, program, reference.steps, reference.regs[Reg.PC], true);
+  const result = (steps: number, divergence: Divergence | null): LockstepResult => ({
+    steps,
+    divergence,
+    snapshot: reference.snapshot(),
+  });
+  const initial = compareAll(
+    engines,
+    labels,
+    program,
+    reference.steps,
+    reference.regs[Reg.PC],
+    true,
+  );
   if (initial !== null) return result(reference.steps, initial);
   const { onStep } = options;
   let agreed = reference.steps;

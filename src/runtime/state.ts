@@ -26,7 +26,12 @@ export function initialRegisters(program: Program): Int32Array {
   return regs;
 }
 
-export function snapshot(regs: Int32Array, memory: ArrayLike<number>, steps: number, fault: Fault | null): MachineSnapshot {
+export function snapshot(
+  regs: Int32Array,
+  memory: ArrayLike<number>,
+  steps: number,
+  fault: Fault | null,
+): MachineSnapshot {
   return {
     steps,
     pc: regs[Reg.PC],
@@ -51,7 +56,10 @@ export interface MachineState {
 /** Put an engine back into `state` (a state some run reached, not a fault): the inverse of snapshot(). */
 export function restoreState(machine: MachineState, state: MachineSnapshot): void {
   if (state.fault !== null) throw new RangeError('cannot resume from a fault');
-  if (state.memory.length !== machine.memory.length) throw new RangeError(`a state of ${state.memory.length} memory cells for a program of ${machine.memory.length}`);
+  if (state.memory.length !== machine.memory.length)
+    throw new RangeError(
+      `a state of ${state.memory.length} memory cells for a program of ${machine.memory.length}`,
+    );
   const { regs } = machine;
   regs[Reg.PC] = state.pc;
   regs[Reg.ACC] = state.acc;

@@ -239,13 +239,18 @@ export interface WasmMemory {
 interface WasmApi {
   Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: { env: { memory: WasmMemory } }) => { exports: Record<string, unknown> };
+  Instance: new (
+    module: object,
+    imports: { env: { memory: WasmMemory } },
+  ) => { exports: Record<string, unknown> };
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 /** WebAssembly memory of `pages` 64 KiB pages; `shared`: of exactly that size, over a SharedArrayBuffer. */
 export function createMemory(pages: number, shared = false): WasmMemory {
-  return shared ? new wasmApi.Memory({ initial: pages, maximum: pages, shared: true }) : new wasmApi.Memory({ initial: pages });
+  return shared
+    ? new wasmApi.Memory({ initial: pages, maximum: pages, shared: true })
+    : new wasmApi.Memory({ initial: pages });
 }
 
 export const PAGE_BYTES = 65536;
@@ -259,6 +264,11 @@ export function compileModule(bytes: Uint8Array): WasmModule {
 }
 
 /** Instantiate a module (compiled here from its bytes, when given those) over `memory`: its exports. */
-export function instantiate(module: Uint8Array | WasmModule, memory: WasmMemory): Record<string, unknown> {
-  return new wasmApi.Instance(module instanceof Uint8Array ? new wasmApi.Module(module) : module, { env: { memory } }).exports;
+export function instantiate(
+  module: Uint8Array | WasmModule,
+  memory: WasmMemory,
+): Record<string, unknown> {
+  return new wasmApi.Instance(module instanceof Uint8Array ? new wasmApi.Module(module) : module, {
+    env: { memory },
+  }).exports;
 }

@@ -6,19 +6,38 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const LAYERS = ['isa', 'compiler', 'runtime', 'air', 'wasm', 'trace', 'check', 'report', 'prove', 'cli'];
+const LAYERS = [
+  'isa',
+  'compiler',
+  'runtime',
+  'air',
+  'wasm',
+  'trace',
+  'check',
+  'report',
+  'prove',
+  'cli',
+];
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? sources(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+    entry.isDirectory()
+      ? sources(join(dir, entry.name))
+      : entry.name.endsWith('.ts')
+        ? [join(dir, entry.name)]
+        : [],
   );
 }
 
 describe('the layers of src/', () => {
   it('are the folders the README lists, in its order', () => {
-    const folders = readdirSync('src', { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+    const folders = readdirSync('src', { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
     expect([...folders].sort()).toEqual([...LAYERS].sort());
-    const table = readFileSync('README.md', 'utf8').match(/^\| `src\/(\w+)\/` \|/gm)!.map((row) => row.slice(7, -4));
+    const table = readFileSync('README.md', 'utf8')
+      .match(/^\| `src\/(\w+)\/` \|/gm)!
+      .map((row) => row.slice(7, -4));
     expect(table).toEqual(LAYERS);
   });
 
@@ -35,7 +54,11 @@ describe('the layers of src/', () => {
 });
 
 /** src/trace/ (README, "Source layout"): format/ is shared, write/ and read/ are the two paths. */
-const TRACE_PARTS: Record<string, string[]> = { format: ['format'], write: ['format', 'write'], read: ['format', 'read'] };
+const TRACE_PARTS: Record<string, string[]> = {
+  format: ['format'],
+  write: ['format', 'write'],
+  read: ['format', 'read'],
+};
 
 describe('the folders of src/trace/', () => {
   it('are format, write and read, and hold every file of src/trace/', () => {
@@ -44,13 +67,16 @@ describe('the folders of src/trace/', () => {
     expect(entries.map((entry) => entry.name).sort()).toEqual(Object.keys(TRACE_PARTS).sort());
   });
 
-  it.each(Object.keys(TRACE_PARTS))('src/trace/%s imports only from the parts it may use (read never imports write)', (part) => {
-    const reaching = sources(join('src/trace', part)).flatMap((file) =>
-      [...readFileSync(file, 'utf8').matchAll(/from '(\.{1,2}\/[^']+)'/g)]
-        .map((match) => join(file, '..', match[1]).split('/'))
-        .filter((target) => target[1] === 'trace' && !TRACE_PARTS[part].includes(target[2]))
-        .map((target) => `${file} imports ${target.join('/')}`),
-    );
-    expect(reaching).toEqual([]);
-  });
+  it.each(Object.keys(TRACE_PARTS))(
+    'src/trace/%s imports only from the parts it may use (read never imports write)',
+    (part) => {
+      const reaching = sources(join('src/trace', part)).flatMap((file) =>
+        [...readFileSync(file, 'utf8').matchAll(/from '(\.{1,2}\/[^']+)'/g)]
+          .map((match) => join(file, '..', match[1]).split('/'))
+          .filter((target) => target[1] === 'trace' && !TRACE_PARTS[part].includes(target[2]))
+          .map((target) => `${file} imports ${target.join('/')}`),
+      );
+      expect(reaching).toEqual([]);
+    },
+  );
 });

@@ -10,13 +10,18 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { checkTrace } from '../../src/check/check.js';
 import { BAD, FIXTURES_DIR, GOLDEN, makeFixtures, ruleOf } from '../../scripts/make-fixtures.js';
 
-const golden = readdirSync(join(FIXTURES_DIR, 'golden')).filter((f) => f.endsWith('.arrow')).sort();
-const bad = readdirSync(join(FIXTURES_DIR, 'bad')).filter((f) => f.endsWith('.arrow')).sort();
+const golden = readdirSync(join(FIXTURES_DIR, 'golden'))
+  .filter((f) => f.endsWith('.arrow'))
+  .sort();
+const bad = readdirSync(join(FIXTURES_DIR, 'bad'))
+  .filter((f) => f.endsWith('.arrow'))
+  .sort();
 
 describe('golden fixtures', () => {
   it('are the ones the script makes, at most 100 KB each', () => {
     expect(golden).toEqual(GOLDEN.map((g) => `${g.name}.arrow`).sort());
-    for (const file of golden) expect(readFileSync(join(FIXTURES_DIR, 'golden', file)).length, file).toBeLessThan(100_000);
+    for (const file of golden)
+      expect(readFileSync(join(FIXTURES_DIR, 'golden', file)).length, file).toBeLessThan(100_000);
   });
 
   it.each(golden)('%s checks ok', async (file) => {
@@ -40,15 +45,22 @@ describe('known-bad fixtures', () => {
     expect(report.ok).toBe(false);
     expect(report.failureCount).toBeGreaterThan(0);
     const first = report.failures[0];
-    expect(first.constraint.replace(/\[.*$/, ''), `${file}: first failure ${first.message}`).toBe(rule);
+    expect(first.constraint.replace(/\[.*$/, ''), `${file}: first failure ${first.message}`).toBe(
+      rule,
+    );
   });
 
-  it.each(bad)('%s breaks its rule and exactly the rules listed with it (most: no other)', async (file) => {
-    const fixture = BAD.find((b) => `${b.name}.arrow` === file)!;
-    const report = await checkTrace(join(FIXTURES_DIR, 'bad', file), { maxFailures: 1000 });
-    const rules = new Set(report.failures.map((f) => f.constraint.replace(/\[.*$/, '')));
-    expect([...rules].sort()).toEqual([ruleOf(fixture.name), ...(fixture.alsoFails ?? [])].sort());
-  });
+  it.each(bad)(
+    '%s breaks its rule and exactly the rules listed with it (most: no other)',
+    async (file) => {
+      const fixture = BAD.find((b) => `${b.name}.arrow` === file)!;
+      const report = await checkTrace(join(FIXTURES_DIR, 'bad', file), { maxFailures: 1000 });
+      const rules = new Set(report.failures.map((f) => f.constraint.replace(/\[.*$/, '')));
+      expect([...rules].sort()).toEqual(
+        [ruleOf(fixture.name), ...(fixture.alsoFails ?? [])].sort(),
+      );
+    },
+  );
 });
 
 describe('fixtures are up to date', () => {
@@ -57,12 +69,19 @@ describe('fixtures are up to date', () => {
 
   it('regenerating them gives byte-identical files (run `npm run fixtures` after changing the trace format)', () => {
     const written = makeFixtures(out);
-    const committed = [...golden.map((f) => `golden/${f}`), ...bad.map((f) => `bad/${f}`), 'README.md'].sort();
+    const committed = [
+      ...golden.map((f) => `golden/${f}`),
+      ...bad.map((f) => `bad/${f}`),
+      'README.md',
+    ].sort();
     expect([...written].sort()).toEqual(committed);
     for (const file of written) {
       const fresh = readFileSync(join(out, file));
       const stored = readFileSync(join(FIXTURES_DIR, file));
-      expect(Buffer.compare(fresh, stored), `${file} differs from a fresh \`npm run fixtures\``).toBe(0);
+      expect(
+        Buffer.compare(fresh, stored),
+        `${file} differs from a fresh \`npm run fixtures\``,
+      ).toBe(0);
     }
   });
 });

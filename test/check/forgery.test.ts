@@ -28,7 +28,7 @@ afterAll(() => scratch.dispose());
 /** Opcodes each class exercised, for the coverage test at the end. */
 const covered = new Map<string, Set<string>>();
 
-describe('forgery harness: every forged run is rejected, by its class\'s rule', () => {
+describe("forgery harness: every forged run is rejected, by its class's rule", () => {
   it.each(FORGERY_CLASSES.map((c) => [c.name, c] as const))('%s', async (name, spec) => {
     const count = SAMPLE[name] ?? DEFAULT_SAMPLE;
     const opcodes = new Set<string>();
@@ -41,8 +41,13 @@ describe('forgery harness: every forged run is rejected, by its class\'s rule', 
       made++;
       if (forgery.opcode !== null) opcodes.add(forgery.opcode);
       const verdict = await judge(forgery, scratch.dir, FIELDS);
-      if (verdict.acceptedIn.length > 0) accepted.push(`accepted in ${verdict.acceptedIn.join(', ')}:\n${reproducer(forgery)}`);
-      else if (spec.caughtBy.length > 0 && !verdict.rules.some((rule) => spec.caughtBy.includes(rule))) unnamed.push(`caught by ${verdict.rules.join(', ')} only:\n${reproducer(forgery)}`);
+      if (verdict.acceptedIn.length > 0)
+        accepted.push(`accepted in ${verdict.acceptedIn.join(', ')}:\n${reproducer(forgery)}`);
+      else if (
+        spec.caughtBy.length > 0 &&
+        !verdict.rules.some((rule) => spec.caughtBy.includes(rule))
+      )
+        unnamed.push(`caught by ${verdict.rules.join(', ')} only:\n${reproducer(forgery)}`);
     }
     covered.set(name, opcodes);
     expect(made, `${name}: forgeries made`).toBeGreaterThanOrEqual(Math.ceil(count * 0.9));
@@ -52,9 +57,12 @@ describe('forgery harness: every forged run is rejected, by its class\'s rule', 
 
   it('covers every instruction: at pc 255, and as the step a register or memory tamper follows', () => {
     const all = OPCODES.map((s) => s.mnemonic).sort();
-    expect([...(covered.get('wrap255.every_opcode') ?? [])].sort(), 'wrap255.every_opcode').toEqual(all);
+    expect([...(covered.get('wrap255.every_opcode') ?? [])].sort(), 'wrap255.every_opcode').toEqual(
+      all,
+    );
     const tampered = new Set<string>();
-    for (const [name, ops] of covered) if (name.startsWith('tamper.')) for (const op of ops) tampered.add(op);
+    for (const [name, ops] of covered)
+      if (name.startsWith('tamper.')) for (const op of ops) tampered.add(op);
     expect([...tampered].sort()).toEqual(all);
   });
 
@@ -62,7 +70,10 @@ describe('forgery harness: every forged run is rejected, by its class\'s rule', 
     for (const spec of FORGERY_CLASSES) {
       const a = makeForgery(spec.name, 99, scratch.dir);
       const b = makeForgery(spec.name, 99, scratch.dir);
-      expect(a === null ? null : Buffer.from(a.bytes).equals(Buffer.from(b!.bytes)), spec.name).not.toBe(false);
+      expect(
+        a === null ? null : Buffer.from(a.bytes).equals(Buffer.from(b!.bytes)),
+        spec.name,
+      ).not.toBe(false);
     }
   });
 });

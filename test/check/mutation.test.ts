@@ -10,7 +10,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkTrace } from '../../src/check/check.js';
 import { FIXTURES_DIR } from '../../scripts/make-fixtures.js';
-import { cellMutations, metadataMutations, resealedMutations, rowMutations, runMutations, type Mutation, type MutationRun } from '../support/mutations.js';
+import {
+  cellMutations,
+  metadataMutations,
+  resealedMutations,
+  rowMutations,
+  runMutations,
+  type Mutation,
+  type MutationRun,
+} from '../support/mutations.js';
 import { Random } from '../support/random-programs.js';
 import { TraceEdit } from '../support/trace-edit.js';
 
@@ -22,11 +30,18 @@ const path = (name: string) => join(FIXTURES_DIR, 'golden', `${name}.arrow`);
 const sampleRows = (rows: number) => [...new Set([0, Math.floor(rows / 2), rows - 1])];
 
 function survivorsMessage(name: string, run: MutationRun): string {
-  const lines = run.survivors.map(({ mutation, verdict }) => `  ${mutation}: ${verdict.how === 'crash' ? `checker crashed (${verdict.message})` : 'accepted by the checker'}`);
+  const lines = run.survivors.map(
+    ({ mutation, verdict }) =>
+      `  ${mutation}: ${verdict.how === 'crash' ? `checker crashed (${verdict.message})` : 'accepted by the checker'}`,
+  );
   return `${run.survivors.length} of ${run.total} mutations of ${name} survived:\n${lines.join('\n')}`;
 }
 
-async function expectAllRejected(name: string, base: TraceEdit, mutations: Mutation[]): Promise<MutationRun> {
+async function expectAllRejected(
+  name: string,
+  base: TraceEdit,
+  mutations: Mutation[],
+): Promise<MutationRun> {
   expect(mutations.length).toBeGreaterThan(0);
   const run = await runMutations(base, mutations);
   expect(run.survivors, survivorsMessage(name, run)).toEqual([]);
@@ -54,24 +69,43 @@ describe.each(TRACES)('mutations of golden/%s.arrow', (name) => {
   }, 180_000);
 
   it('every row deletion, duplication and swap is rejected', async () => {
-    await expectAllRejected(name, base, rowMutations(base, sampleRows(base.rows), new Random(SEED + 1)));
+    await expectAllRejected(
+      name,
+      base,
+      rowMutations(base, sampleRows(base.rows), new Random(SEED + 1)),
+    );
   }, 120_000);
 
   it('every metadata edit (each key, each claim field, deleted keys, a foreign key) is rejected', async () => {
     const mutations = metadataMutations(base, new Random(SEED + 2));
     const keys = [...base.metadata.keys()];
-    for (const key of keys) expect(mutations.some((m) => m.name.startsWith(`metadata ${key}: `) && !m.name.endsWith('deleted')), `no edit of ${key}`).toBe(true);
+    for (const key of keys)
+      expect(
+        mutations.some(
+          (m) => m.name.startsWith(`metadata ${key}: `) && !m.name.endsWith('deleted'),
+        ),
+        `no edit of ${key}`,
+      ).toBe(true);
     await expectAllRejected(name, base, mutations);
   }, 120_000);
 
   it('with tvm.metadata_sha256 recomputed, every edit that changes the statement is still rejected, by what it means', async () => {
     const mutations = resealedMutations(metadataMutations(base, new Random(SEED + 2)));
-    const run = await expectAllRejected(name, base, mutations.filter((m) => !m.neutral));
+    const run = await expectAllRejected(
+      name,
+      base,
+      mutations.filter((m) => !m.neutral),
+    );
     expect(run.byRule.get('metadata.metadata_sha256') ?? 0).toBe(0);
     // Neutral edits keep the statement true (generator, label names, a max_steps the claim
     // fits): only the digest binds them, so with the digest recomputed they are valid traces.
-    const neutral = await runMutations(base, mutations.filter((m) => m.neutral));
-    const rejected = neutral.verdicts.filter((v) => v.verdict.detected).map((v) => `${v.mutation}: ${JSON.stringify(v.verdict)}`);
+    const neutral = await runMutations(
+      base,
+      mutations.filter((m) => m.neutral),
+    );
+    const rejected = neutral.verdicts
+      .filter((v) => v.verdict.detected)
+      .map((v) => `${v.mutation}: ${JSON.stringify(v.verdict)}`);
     expect(rejected, `neutral metadata edits rejected:\n${rejected.join('\n')}`).toEqual([]);
   }, 120_000);
 });

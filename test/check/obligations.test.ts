@@ -18,7 +18,11 @@ const FIXTURES = new URL('../../fixtures/', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'tvm-obligations-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const NAMES = new Set([...CONSTRAINTS.map((c) => c.name), ...ARGUMENTS.map((a) => a.name), ...OBLIGATIONS.map((o) => o.name)]);
+const NAMES = new Set([
+  ...CONSTRAINTS.map((c) => c.name),
+  ...ARGUMENTS.map((a) => a.name),
+  ...OBLIGATIONS.map((o) => o.name),
+]);
 
 /** A golden trace with its metadata edited (digest resealed), written to a temporary file. */
 function edited(golden: string, change: (edit: TraceEdit) => void): string {
@@ -45,20 +49,49 @@ function emptyRunClaimingAcc5(): string {
 /** Traces (and options) that each break an obligation the bad fixtures do not. */
 const CASES: Array<[obligation: string, trace: () => string, options?: CheckOptions]> = [
   ['statement.field', () => join(FIXTURES, 'golden', 'fibonacci.arrow'), { field: 'm31' }],
-  ['metadata.air', () => edited('fibonacci.arrow', (e) => e.setMeta(MetaKey.air, 'tvm-trace/air/v1'))],
-  ['metadata.initial_memory', () => edited('dot_product.arrow', (e) => e.setMeta(MetaKey.initialMemory, JSON.stringify([4, -2, 5, 1, 4, 7, -1, 6, 0])))],
-  ['metadata.program', () => edited('fibonacci.arrow', (e) => e.setMeta(MetaKey.program, 'NOT AN INSTRUCTION\n'))],
+  [
+    'metadata.air',
+    () => edited('fibonacci.arrow', (e) => e.setMeta(MetaKey.air, 'tvm-trace/air/v1')),
+  ],
+  [
+    'metadata.initial_memory',
+    () =>
+      edited('dot_product.arrow', (e) =>
+        e.setMeta(MetaKey.initialMemory, JSON.stringify([4, -2, 5, 1, 4, 7, -1, 6, 0])),
+      ),
+  ],
+  [
+    'metadata.program',
+    () => edited('fibonacci.arrow', (e) => e.setMeta(MetaKey.program, 'NOT AN INSTRUCTION\n')),
+  ],
   ['claim.initial_state', emptyRunClaimingAcc5],
-  ['metadata.instructions', () => edited('fibonacci.arrow', (e) => e.setMeta(MetaKey.program, `${e.getMeta(MetaKey.program)}  NOP\n`))],
+  [
+    'metadata.instructions',
+    () =>
+      edited('fibonacci.arrow', (e) =>
+        e.setMeta(MetaKey.program, `${e.getMeta(MetaKey.program)}  NOP\n`),
+      ),
+  ],
   // ff_dim 5 against a program whose widest instruction has 50 units (ORM).
-  ['metadata.ff_dim', () => join(FIXTURES, 'golden', 'fibonacci.arrow'), { program: assemble(readFileSync(new URL('../../programs/bitwise.tvm', import.meta.url), 'utf8')) }],
+  [
+    'metadata.ff_dim',
+    () => join(FIXTURES, 'golden', 'fibonacci.arrow'),
+    {
+      program: assemble(
+        readFileSync(new URL('../../programs/bitwise.tvm', import.meta.url), 'utf8'),
+      ),
+    },
+  ],
 ];
 
 describe('what the checker checks is what the AIR lists', () => {
   it('every failure of every known-bad fixture and case is named in schemas/air-v2.json; every obligation the checker makes is exercised', async () => {
     const seen = new Set<string>();
     const traces: Array<[string, CheckOptions | undefined]> = [
-      ...readdirSync(join(FIXTURES, 'bad')).map((f): [string, undefined] => [join(FIXTURES, 'bad', f), undefined]),
+      ...readdirSync(join(FIXTURES, 'bad')).map((f): [string, undefined] => [
+        join(FIXTURES, 'bad', f),
+        undefined,
+      ]),
       ...CASES.map(([, make, options]): [string, CheckOptions | undefined] => [make(), options]),
     ];
     for (const [path, options] of traces) {

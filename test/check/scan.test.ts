@@ -26,14 +26,21 @@ import { Random } from '../support/random-programs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tvm-scan-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const program = (name: string) => assemble(readFileSync(new URL(`../../programs/${name}.tvm`, import.meta.url), 'utf8'));
+const program = (name: string) =>
+  assemble(readFileSync(new URL(`../../programs/${name}.tvm`, import.meta.url), 'utf8'));
 
 /** Rows [0, end) the JavaScript scan of a set flags in a batch. */
 function javascriptRows(set: CompiledRowSet, batch: TraceBatch, end: number): number[] {
   const found: number[] = [];
   const out = new Int32Array(4096);
   for (let from = 0; from < end; ) {
-    const count = set.scan(batch.data as unknown as ArrayLike<number>[], batch.bitOffset, from, end, out);
+    const count = set.scan(
+      batch.data as unknown as ArrayLike<number>[],
+      batch.bitOffset,
+      from,
+      end,
+      out,
+    );
     found.push(...out.subarray(0, count));
     if (count < out.length) break;
     from = out[count - 1] + 1;
@@ -44,24 +51,41 @@ function javascriptRows(set: CompiledRowSet, batch: TraceBatch, end: number): nu
 /** A trace's every-row and transition sets, compiled both ways (as the check compiles them), and a WebAssembly scanner of both. */
 function compileSets(trace: OpenTrace) {
   const compiled = compileProgram(assemble(trace.metadata.program));
-  const instances = new Expander(loadAir(), trace.dims, programTables(compiled, trace.metadata.ffDim, runBoundaries(compiled, trace.metadata.claim))).instances();
+  const instances = new Expander(
+    loadAir(),
+    trace.dims,
+    programTables(compiled, trace.metadata.ffDim, runBoundaries(compiled, trace.metadata.claim)),
+  ).instances();
   const select = columnIndex('selector');
   const every = compileRowSet('every', instances, trace.slots, select);
   const transition = compileRowSet('transition', instances, trace.slots, select);
-  return { every, transition, wasm: new WasmScanner([every.plan, transition.plan], trace.slots, select, trace.maxBatchBytes) };
+  return {
+    every,
+    transition,
+    wasm: new WasmScanner([every.plan, transition.plan], trace.slots, select, trace.maxBatchBytes),
+  };
 }
 
 /** A copy of the trace with one cell changed in about 3 rows of 4 (any cell of the row alike, a random in-range value). */
 function tamper(path: string, seed: number): string {
   const edit = TraceEdit.read(path);
   const random = new Random(seed);
-  const cells = edit.columns.flatMap((column) => Array.from({ length: column.width }, (_, entry) => ({ column, entry })));
+  const cells = edit.columns.flatMap((column) =>
+    Array.from({ length: column.width }, (_, entry) => ({ column, entry })),
+  );
   for (let row = 0; row < edit.rows; row++) {
     if (random.chance(0.25)) continue;
     const { column, entry } = random.pick(cells);
     const original = edit.get(column.name, row, entry);
     const [lo, hi] = typeRange(column.type);
-    const value = column.type === 'bool' ? 1 - original : random.chance(0.5) ? (original + 1 <= hi ? original + 1 : original - 1) : random.int(lo, hi);
+    const value =
+      column.type === 'bool'
+        ? 1 - original
+        : random.chance(0.5)
+          ? original + 1 <= hi
+            ? original + 1
+            : original - 1
+          : random.int(lo, hi);
     edit.set(column.name, row, value, entry);
   }
   const target = path.replace(/\.arrow$/, `-tampered-${seed}.arrow`);
@@ -70,7 +94,14 @@ function tamper(path: string, seed: number): string {
 }
 
 describe('the WebAssembly scan', () => {
-  it.each(['fibonacci', 'factorial_recursive', 'bitwise', 'wrap_carry', 'dot_product', 'call_chain'])('flags the rows the JavaScript scan flags: %s', async (name) => {
+  it.each([
+    'fibonacci',
+    'factorial_recursive',
+    'bitwise',
+    'wrap_carry',
+    'dot_product',
+    'call_chain',
+  ])('flags the rows the JavaScript scan flags: %s', async (name) => {
     const clean = join(dir, `${name}.arrow`);
     exportTrace(program(name), clean, { maxSteps: 3000, batchRows: 64 });
     for (const path of [clean, tamper(clean, 1), tamper(clean, 2)]) {
@@ -82,7 +113,9 @@ describe('the WebAssembly scan', () => {
         wasm.load(batch);
         const wasmEvery = [...wasm.rows(every.plan, batch.rows)];
         expect(wasmEvery).toEqual(javascriptRows(every, batch, batch.rows));
-        expect([...wasm.rows(transition.plan, batch.rows - 1)]).toEqual(javascriptRows(transition, batch, batch.rows - 1));
+        expect([...wasm.rows(transition.plan, batch.rows - 1)]).toEqual(
+          javascriptRows(transition, batch, batch.rows - 1),
+        );
         flagged += wasmEvery.length;
         rows += batch.rows;
         trace.release(batch);
@@ -96,8 +129,12 @@ describe('the WebAssembly scan', () => {
 
   it('finds the selected instruction among more than 56 (selector words beyond the first)', async () => {
     // 129 instructions, a loop through all of them: selectors past bit 56 and 112 are set.
-    const body = Array.from({ length: 126 }, (_, i) => (i % 3 === 0 ? 'ADDM 0' : i % 3 === 1 ? 'STORE 1' : 'XOR 5'));
-    const source = ['.memory 2', '.init 0 3', 'loop:', ...body, 'LOAD 1', 'JNZ loop', 'HALT'].join('\n');
+    const body = Array.from({ length: 126 }, (_, i) =>
+      i % 3 === 0 ? 'ADDM 0' : i % 3 === 1 ? 'STORE 1' : 'XOR 5',
+    );
+    const source = ['.memory 2', '.init 0 3', 'loop:', ...body, 'LOAD 1', 'JNZ loop', 'HALT'].join(
+      '\n',
+    );
     const path = join(dir, 'wide.arrow');
     exportTrace(assemble(source), path, { maxSteps: 3000, batchRows: 500 });
     for (const file of [path, tamper(path, 4)]) {
@@ -123,9 +160,15 @@ describe('the WebAssembly scan', () => {
     const { every, wasm } = compileSets(trace);
     for await (const batch of trace.batches()) {
       // The same rows as arrays of their own, with a bit offset of 0.
-      const copy: TraceBatch = { ...batch, storage: undefined, data: batch.data.map((column) => column.slice()) };
+      const copy: TraceBatch = {
+        ...batch,
+        storage: undefined,
+        data: batch.data.map((column) => column.slice()),
+      };
       wasm.load(copy);
-      expect([...wasm.rows(every.plan, batch.rows)]).toEqual(javascriptRows(every, batch, batch.rows));
+      expect([...wasm.rows(every.plan, batch.rows)]).toEqual(
+        javascriptRows(every, batch, batch.rows),
+      );
       trace.release(batch);
     }
     await trace.close();
@@ -142,7 +185,11 @@ describe('the WebAssembly largest |value|', () => {
     const dims = { ffDim: 2, instructions: 3 };
     const slots = columnSlots(dims);
     const step = columnIndex('step');
-    const data = slots.map((slot, c) => (c === step ? Int32Array.from(values) : allocateColumn(slot.spec.type, values.length * slot.width)));
+    const data = slots.map((slot, c) =>
+      c === step
+        ? Int32Array.from(values)
+        : allocateColumn(slot.spec.type, values.length * slot.width),
+    );
     const wasm = new WasmScanner([], slots, columnIndex('selector'), 1 << 16);
     wasm.load({ rows: values.length, firstRow: 0, data, bitOffset: slots.map(() => 0) });
     expect(wasm.largest(step, values.length)).toBe(expected);
@@ -155,10 +202,37 @@ describe('the WebAssembly encoder', () => {
   /** A module whose function returns the i64 constant `value`. */
   const constant = (value: bigint) => {
     const body = new Code().i64(value);
-    return instantiate(encodeModule({ params: [], results: [I64], locals: [], body, exportName: 'f', memoryPages: 1 }), createMemory(1)).f as () => bigint;
+    return instantiate(
+      encodeModule({
+        params: [],
+        results: [I64],
+        locals: [],
+        body,
+        exportName: 'f',
+        memoryPages: 1,
+      }),
+      createMemory(1),
+    ).f as () => bigint;
   };
 
-  it.each([0n, 1n, -1n, 63n, 64n, -64n, -65n, 127n, 128n, 8191n, -8192n, 2n ** 31n, -(2n ** 31n), 2n ** 62n, 2n ** 63n - 1n, -(2n ** 63n)])('encodes i64.const %s', (value) => {
+  it.each([
+    0n,
+    1n,
+    -1n,
+    63n,
+    64n,
+    -64n,
+    -65n,
+    127n,
+    128n,
+    8191n,
+    -8192n,
+    2n ** 31n,
+    -(2n ** 31n),
+    2n ** 62n,
+    2n ** 63n - 1n,
+    -(2n ** 63n),
+  ])('encodes i64.const %s', (value) => {
     expect(constant(value)()).toBe(value);
   });
 });
@@ -182,7 +256,17 @@ describe('OR recognition', () => {
   it('rejects anything else', () => {
     expect(asOr(or(1).slice(0, 3), bool)).toBeNull();
     expect(asOr([...or(1).slice(0, 3), { coef: 1, cells: [y] }], bool)).toBeNull();
-    expect(asOr([{ coef: 1, cells: [o] }, { coef: 2, cells: [x, y] }, { coef: -1, cells: [x] }, { coef: -1, cells: [y] }], bool)).toBeNull();
+    expect(
+      asOr(
+        [
+          { coef: 1, cells: [o] },
+          { coef: 2, cells: [x, y] },
+          { coef: -1, cells: [x] },
+          { coef: -1, cells: [y] },
+        ],
+        bool,
+      ),
+    ).toBeNull();
     expect(asOr(or(1), (c) => c.column !== 1)).toBeNull();
   });
 });
@@ -204,7 +288,9 @@ describe('failures located by the scan', () => {
     expect(names).toContain('7:ffn.hidden[k=0]');
     expect(names).toContain('8:controls.next_acc_bits');
     expect(names).toContain('19:continuity.step');
-    const rows = report.failures.flatMap((f) => (f.row === null || f.constraint.startsWith('memory.') ? [] : [f.row]));
+    const rows = report.failures.flatMap((f) =>
+      f.row === null || f.constraint.startsWith('memory.') ? [] : [f.row],
+    );
     expect(rows).toEqual([...rows].sort((a, b) => a - b));
   });
 
@@ -218,7 +304,9 @@ describe('failures located by the scan', () => {
     edit.write(tampered);
     const report = await checkTrace(tampered, { maxFailures: 50 });
     expect(report.ok).toBe(false);
-    const memory = report.failures.filter((f) => f.constraint === 'memory.permutation').map((f) => f.message);
+    const memory = report.failures
+      .filter((f) => f.constraint === 'memory.permutation')
+      .map((f) => f.message);
     expect(memory).toContain('row 5: access_addr -2 is outside 0..256');
     expect(memory).toContain('log row 3: log_addr 300 is outside 0..256');
   });

@@ -19,7 +19,9 @@ beforeAll(async () => {
   fib = path('fib.arrow');
   fibBatched = path('fib-batched.arrow');
   expect((await cli('export', 'programs/fibonacci.tvm', '-o', fib)).code).toBe(0);
-  expect((await cli('export', 'programs/fibonacci.tvm', '-o', fibBatched, '--batch-rows', '40')).code).toBe(0);
+  expect(
+    (await cli('export', 'programs/fibonacci.tvm', '-o', fibBatched, '--batch-rows', '40')).code,
+  ).toBe(0);
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -38,7 +40,9 @@ describe('tvm-trace check: valid traces', () => {
   it('a valid trace: one ok line, exit 0', async () => {
     expect(await cli('check', fib)).toEqual({
       code: 0,
-      stdout: [`ok: ${fib}: 103 rows, 263 constraints per row and the memory arguments hold (field int)`],
+      stdout: [
+        `ok: ${fib}: 103 rows, 263 constraints per row and the memory arguments hold (field int)`,
+      ],
       stderr: [],
     });
   });
@@ -46,7 +50,9 @@ describe('tvm-trace check: valid traces', () => {
   it('in several record batches, and in Goldilocks', async () => {
     expect(await cli('check', fibBatched, '--field', 'goldilocks')).toEqual({
       code: 0,
-      stdout: [`ok: ${fibBatched}: 103 rows, 263 constraints per row and the memory arguments hold (field goldilocks)`],
+      stdout: [
+        `ok: ${fibBatched}: 103 rows, 263 constraints per row and the memory arguments hold (field goldilocks)`,
+      ],
       stderr: [],
     });
   });
@@ -56,7 +62,11 @@ describe('tvm-trace check: valid traces', () => {
       const result = await cli('check', fibBatched, '--field', field);
       expect(result.code).toBe(1);
       expect(result.stdout[0]).toBe(`FAILED: ${fibBatched}: 1 failure`);
-      expect(result.stdout[1]).toMatch(new RegExp(`^  statement\\.field: the AIR is not sound in ${field} \\(only in goldilocks\\): in a 31-bit field RAW_ACC`));
+      expect(result.stdout[1]).toMatch(
+        new RegExp(
+          `^  statement\\.field: the AIR is not sound in ${field} \\(only in goldilocks\\): in a 31-bit field RAW_ACC`,
+        ),
+      );
       expect(result.stderr).toEqual([`tvm-trace: ${fibBatched}: 1 constraint failure`]);
     }
   });
@@ -67,8 +77,26 @@ describe('tvm-trace check: valid traces', () => {
     expect(result.stderr).toEqual([]);
     expect(result.stdout).toHaveLength(1);
     const report = JSON.parse(result.stdout[0]);
-    expect(Object.keys(report)).toEqual(['ok', 'trace', 'rows', 'field', 'constraints_per_row', 'tensor', 'failure_count', 'failures']);
-    expect(report).toEqual({ ok: true, trace: fib, rows: 103, field: 'int', constraints_per_row: 263, tensor: null, failure_count: 0, failures: [] });
+    expect(Object.keys(report)).toEqual([
+      'ok',
+      'trace',
+      'rows',
+      'field',
+      'constraints_per_row',
+      'tensor',
+      'failure_count',
+      'failures',
+    ]);
+    expect(report).toEqual({
+      ok: true,
+      trace: fib,
+      rows: 103,
+      field: 'int',
+      constraints_per_row: 263,
+      tensor: null,
+      failure_count: 0,
+      failures: [],
+    });
   });
 
   it('--program with the same program: exit 0', async () => {
@@ -78,10 +106,14 @@ describe('tvm-trace check: valid traces', () => {
   it('--tensor replays every row on the cpu backend: exit 0', async () => {
     expect(await cli('check', fibBatched, '--tensor', '--backend', 'cpu')).toEqual({
       code: 0,
-      stdout: [`ok: ${fibBatched}: 103 rows, 263 constraints per row and the memory arguments hold (field int); tensor replay (cpu) agrees`],
+      stdout: [
+        `ok: ${fibBatched}: 103 rows, 263 constraints per row and the memory arguments hold (field int); tensor replay (cpu) agrees`,
+      ],
       stderr: [],
     });
-    const json = JSON.parse((await cli('check', fib, '--tensor', '--backend', 'cpu', '--json')).stdout[0]);
+    const json = JSON.parse(
+      (await cli('check', fib, '--tensor', '--backend', 'cpu', '--json')).stdout[0],
+    );
     expect(json.tensor).toEqual({ backend: 'cpu', ok: true });
   });
 });
@@ -109,11 +141,11 @@ describe('tvm-trace check: failing traces (exit 1)', () => {
     writeFileSync(target, arrow.tableToIPC(table, 'file'));
     const result = await cli('check', target, '--json');
     expect(result.code).toBe(1);
-    expect(JSON.parse(result.stdout.join('\n')).failures.map((f: { row: number; constraint: string }) => `${f.row}:${f.constraint}`)).toEqual([
-      '43:controls.next_acc_bits',
-      '43:controls.wrap',
-      '43:continuity.acc',
-    ]);
+    expect(
+      JSON.parse(result.stdout.join('\n')).failures.map(
+        (f: { row: number; constraint: string }) => `${f.row}:${f.constraint}`,
+      ),
+    ).toEqual(['43:controls.next_acc_bits', '43:controls.wrap', '43:continuity.acc']);
     expect((await cli('check', fibBatched)).code).toBe(0);
   });
 
@@ -121,7 +153,10 @@ describe('tvm-trace check: failing traces (exit 1)', () => {
     const target = tampered();
     const result = await cli('check', target, '--max-failures', '1');
     expect(result.code).toBe(1);
-    expect(result.stdout).toEqual([`FAILED: ${target}: 3 failures (first 1 shown)`, '  controls.next_acc_bits: row 5 (step 5, pc 5: STORE 2): controls.next_acc_bits fails: expected 1, actual 99']);
+    expect(result.stdout).toEqual([
+      `FAILED: ${target}: 3 failures (first 1 shown)`,
+      '  controls.next_acc_bits: row 5 (step 5, pc 5: STORE 2): controls.next_acc_bits fails: expected 1, actual 99',
+    ]);
   });
 
   it('--json for a failing trace', async () => {
@@ -141,16 +176,36 @@ describe('tvm-trace check: failing traces (exit 1)', () => {
       actual: '99',
       message: 'row 5: controls.next_acc_bits fails: expected 1, actual 99',
     });
-    for (const failure of report.failures) expect(Object.keys(failure)).toEqual(['constraint', 'row', 'step', 'pc', 'instruction', 'expected', 'actual', 'message']);
+    for (const failure of report.failures)
+      expect(Object.keys(failure)).toEqual([
+        'constraint',
+        'row',
+        'step',
+        'pc',
+        'instruction',
+        'expected',
+        'actual',
+        'message',
+      ]);
   });
 
   it('--program with a different program', async () => {
     const result = await cli('check', fib, '--program', 'programs/gcd.tvm');
     expect(result.code).toBe(1);
     expect(result.stdout[0]).toBe(`FAILED: ${fib}: 4 failures`);
-    expect(result.stdout).toContain('  metadata.program: the embedded program differs from the one given with --program');
-    expect(result.stdout).toContain('  metadata.instructions: the file says 16 instructions, the program has 15');
-    expect(result.stdout.some((line) => line.startsWith('  metadata.weights_sha256: weights digest mismatch: recompiling the program gives '))).toBe(true);
+    expect(result.stdout).toContain(
+      '  metadata.program: the embedded program differs from the one given with --program',
+    );
+    expect(result.stdout).toContain(
+      '  metadata.instructions: the file says 16 instructions, the program has 15',
+    );
+    expect(
+      result.stdout.some((line) =>
+        line.startsWith(
+          '  metadata.weights_sha256: weights digest mismatch: recompiling the program gives ',
+        ),
+      ),
+    ).toBe(true);
     expect(result.stderr).toEqual([`tvm-trace: ${fib}: 4 constraint failures`]);
   });
 });
@@ -171,31 +226,65 @@ describe('tvm-trace check: unusable input (exit 2 or 64)', () => {
       expect(result.stdout, context).toEqual([]);
       expect(result.stderr, context).toHaveLength(1);
       expect(result.stderr[0], context).not.toMatch(/\n|\.[jt]s:\d+|internal error/);
-      if (file.message !== undefined) expect(result.stderr[0], context).toBe(`tvm-trace: ${target}: ${file.message}`);
+      if (file.message !== undefined)
+        expect(result.stderr[0], context).toBe(`tvm-trace: ${target}: ${file.message}`);
       else expect(result.stderr[0].startsWith(`tvm-trace: ${target}: `), context).toBe(true);
       const json = await cli('check', target, '--json');
       expect(json.code).toBe(2);
-      expect(JSON.parse(json.stdout[0])).toEqual({ error: 'bad_trace', message: result.stderr[0].slice('tvm-trace: '.length) });
+      expect(JSON.parse(json.stdout[0])).toEqual({
+        error: 'bad_trace',
+        message: result.stderr[0].slice('tvm-trace: '.length),
+      });
     }
   });
 
   it('a missing file and a directory', async () => {
-    expect(await cli('check', path('none.arrow'))).toEqual({ code: 2, stdout: [], stderr: [`tvm-trace: ${path('none.arrow')}: cannot read: no such file`] });
-    expect(await cli('check', dir)).toEqual({ code: 2, stdout: [], stderr: [`tvm-trace: ${dir}: cannot read: is a directory`] });
+    expect(await cli('check', path('none.arrow'))).toEqual({
+      code: 2,
+      stdout: [],
+      stderr: [`tvm-trace: ${path('none.arrow')}: cannot read: no such file`],
+    });
+    expect(await cli('check', dir)).toEqual({
+      code: 2,
+      stdout: [],
+      stderr: [`tvm-trace: ${dir}: cannot read: is a directory`],
+    });
   });
 
   it('a --program that does not assemble is exit 2', async () => {
     const bad = path('bad.tvm');
     writeFileSync(bad, 'LOADI 1\nFROB 2\n');
-    expect(await cli('check', fib, '--program', bad)).toEqual({ code: 2, stdout: [], stderr: [`tvm-trace: ${bad}:2: unknown mnemonic 'FROB'`] });
+    expect(await cli('check', fib, '--program', bad)).toEqual({
+      code: 2,
+      stdout: [],
+      stderr: [`tvm-trace: ${bad}:2: unknown mnemonic 'FROB'`],
+    });
   });
 
   it('usage errors are exit 64', async () => {
-    expect(await cli('check')).toEqual({ code: 64, stdout: [], stderr: ['tvm-trace: Missing required argument: trace (see tvm-trace --help)'] });
-    expect(await cli('check', fib, '--max-failures', '0')).toEqual({ code: 64, stdout: [], stderr: ["tvm-trace: --max-failures must be a positive integer, got '0' (see tvm-trace --help)"] });
+    expect(await cli('check')).toEqual({
+      code: 64,
+      stdout: [],
+      stderr: ['tvm-trace: Missing required argument: trace (see tvm-trace --help)'],
+    });
+    expect(await cli('check', fib, '--max-failures', '0')).toEqual({
+      code: 64,
+      stdout: [],
+      stderr: [
+        "tvm-trace: --max-failures must be a positive integer, got '0' (see tvm-trace --help)",
+      ],
+    });
     expect((await cli('check', fib, '--field', 'q')).code).toBe(64);
-    expect(await cli('check', fib, '--threads', '2')).toEqual({ code: 64, stdout: [], stderr: ['tvm-trace: Unknown argument: threads (see tvm-trace --help)'] });
+    expect(await cli('check', fib, '--threads', '2')).toEqual({
+      code: 64,
+      stdout: [],
+      stderr: ['tvm-trace: Unknown argument: threads (see tvm-trace --help)'],
+    });
     expect((await cli('check', fib, '--tensor', '--backend', 'bogus')).code).toBe(64);
-    expect(await cli('check', fib, '--frob')).toEqual({ code: 64, stdout: [], stderr: ['tvm-trace: Unknown argument: frob (see tvm-trace --help)'] });
+    expect(await cli('check', fib, '--frob')).toEqual({
+      code: 64,
+      stdout: [],
+      stderr: ['tvm-trace: Unknown argument: frob (see tvm-trace --help)'],
+    });
   });
 });

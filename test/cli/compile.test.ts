@@ -46,7 +46,9 @@ describe('tvm-trace compile', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toEqual([]);
     const bytes = readFileSync(out);
-    expect(result.stdout).toEqual([`wrote ${out} (16 instructions, ff_dim 5, ${bytes.length} bytes, weights sha256 ${FIB_DIGEST})`]);
+    expect(result.stdout).toEqual([
+      `wrote ${out} (16 instructions, ff_dim 5, ${bytes.length} bytes, weights sha256 ${FIB_DIGEST})`,
+    ]);
     const artifact = decodeArtifact(bytes, out);
     expect(artifact.ffDim).toBe(5);
     expect(artifact.weightsDigest).toBe(FIB_DIGEST);
@@ -68,7 +70,13 @@ describe('tvm-trace compile', () => {
     const result = await cli('compile', FIB, '-o', out, '--ff-dim', '64', '--json');
     expect(result.code).toBe(0);
     const bytes = readFileSync(out);
-    expect(JSON.parse(result.stdout[0])).toEqual({ output: out, instructions: 16, ff_dim: 64, bytes: bytes.length, weights_digest: FIB_DIGEST });
+    expect(JSON.parse(result.stdout[0])).toEqual({
+      output: out,
+      instructions: 16,
+      ff_dim: 64,
+      bytes: bytes.length,
+      weights_digest: FIB_DIGEST,
+    });
     expect(decodeArtifact(bytes).ffDim).toBe(64);
   });
 
@@ -126,7 +134,9 @@ describe('tvm-trace compile', () => {
     await cli('compile', source, '-o', path('reads.tvmc'));
     const fromArtifact = (await cli('compile', path('reads.tvmc'), '--print')).stdout;
     expect(fromArtifact).toContain('#0 LOAD 2');
-    expect(fromArtifact.slice(2)).toEqual(text.slice(2).map((line) => line.replace(/  ; line \d+: .*$/, '')));
+    expect(fromArtifact.slice(2)).toEqual(
+      text.slice(2).map((line) => line.replace(/  ; line \d+: .*$/, '')),
+    );
   });
 
   it('--print --json prints the artifact document', async () => {
@@ -142,13 +152,17 @@ describe('tvm-trace compile', () => {
     it('needs -o or --print (usage, 64)', async () => {
       const result = await cli('compile', FIB);
       expect(result.code).toBe(64);
-      expect(result.stderr).toEqual(['tvm-trace: compile needs -o FILE (write a .tvmc) or --print (see tvm-trace --help)']);
+      expect(result.stderr).toEqual([
+        'tvm-trace: compile needs -o FILE (write a .tvmc) or --print (see tvm-trace --help)',
+      ]);
     });
 
     it('rejects an ff_dim narrower than the widest instruction, or not a positive integer (64)', async () => {
       const narrow = await cli('compile', FIB, '-o', path('x.tvmc'), '--ff-dim', '4');
       expect(narrow.code).toBe(64);
-      expect(narrow.stderr).toEqual([`tvm-trace: --ff-dim 4 is narrower than the widest instruction of ${FIB} (5 units)`]);
+      expect(narrow.stderr).toEqual([
+        `tvm-trace: --ff-dim 4 is narrower than the widest instruction of ${FIB} (5 units)`,
+      ]);
       for (const bad of ['0', '-3', 'x', '2.5']) {
         const result = await cli('compile', FIB, '--print', '--ff-dim', bad);
         expect(result.code, bad).toBe(64);
@@ -164,7 +178,10 @@ describe('tvm-trace compile', () => {
       expect(asm.stderr).toEqual([`tvm-trace: ${bad}:2: unknown mnemonic 'FROB'`]);
       const missing = await cli('compile', path('nope.tvm'), '--print', '--json');
       expect(missing.code).toBe(2);
-      expect(JSON.parse(missing.stdout[0])).toEqual({ error: 'io_error', message: `${path('nope.tvm')}: cannot read: no such file` });
+      expect(JSON.parse(missing.stdout[0])).toEqual({
+        error: 'io_error',
+        message: `${path('nope.tvm')}: cannot read: no such file`,
+      });
     });
 
     it('rejects a tampered .tvmc with exit code 2, for compile and for run', async () => {
@@ -176,7 +193,10 @@ describe('tvm-trace compile', () => {
       const stored = tampered.subarray(at, at + 64).toString('ascii');
       const bad = file('tampered.tvmc', tampered);
       const message = `${bad}: weights digest mismatch (stored ${stored}, computed ${FIB_DIGEST})`;
-      for (const argv of [['compile', bad, '--print'], ['run', bad]]) {
+      for (const argv of [
+        ['compile', bad, '--print'],
+        ['run', bad],
+      ]) {
         const result = await cli(...argv);
         expect(result.code, argv[0]).toBe(2);
         expect(result.stderr).toEqual([`tvm-trace: ${message}`]);
@@ -184,7 +204,9 @@ describe('tvm-trace compile', () => {
       const json = await cli('run', bad, '--json');
       expect(JSON.parse(json.stdout[0])).toEqual({ error: 'bad_artifact', message });
       const truncated = file('truncated.tvmc', bytes.subarray(0, 40));
-      expect((await cli('run', truncated)).stderr).toEqual([`tvm-trace: ${truncated}: not a .tvmc file: msgpack data ends early (truncated?)`]);
+      expect((await cli('run', truncated)).stderr).toEqual([
+        `tvm-trace: ${truncated}: not a .tvmc file: msgpack data ends early (truncated?)`,
+      ]);
     });
   });
 });
@@ -193,7 +215,9 @@ describe('tvm-trace run with a .tvmc and --verify', () => {
   it('runs a .tvmc like its source', async () => {
     await cli('compile', FIB, '-o', path('run.tvmc'));
     const fromSource = JSON.parse((await cli('run', FIB, '--json', '--engine', 'ffn')).stdout[0]);
-    const fromArtifact = JSON.parse((await cli('run', path('run.tvmc'), '--json', '--engine', 'ffn')).stdout[0]);
+    const fromArtifact = JSON.parse(
+      (await cli('run', path('run.tvmc'), '--json', '--engine', 'ffn')).stdout[0],
+    );
     expect({ ...fromArtifact, program: FIB }).toEqual(fromSource);
   });
 
@@ -221,20 +245,40 @@ describe('tvm-trace run with a .tvmc and --verify', () => {
   });
 
   it('--verify: an agreed fault is a fault (exit 3), --trace prints every agreed step', async () => {
-    const fault = await cli('run', 'programs/fault_stack_overflow.tvm', '--verify', '--engines', 'native,ffn');
+    const fault = await cli(
+      'run',
+      'programs/fault_stack_overflow.tvm',
+      '--verify',
+      '--engines',
+      'native,ffn',
+    );
     expect(fault.code).toBe(3);
     expect(fault.stdout.join('\n').split('\n')[1]).toBe('engine: native+ffn');
-    expect(fault.stderr).toEqual([expect.stringMatching(/^tvm-trace: stack overflow at step \d+, pc \d+: sp is 0$/)]);
-    const traced = await cli('run', FIB, '--verify', '--engines', 'ffn,native', '--trace', '--json');
+    expect(fault.stderr).toEqual([
+      expect.stringMatching(/^tvm-trace: stack overflow at step \d+, pc \d+: sp is 0$/),
+    ]);
+    const traced = await cli(
+      'run',
+      FIB,
+      '--verify',
+      '--engines',
+      'ffn,native',
+      '--trace',
+      '--json',
+    );
     expect(traced.stdout).toHaveLength(104);
     expect(JSON.parse(traced.stdout[102])).toMatchObject({ step: 103, halted: true, acc: 21 });
     expect(JSON.parse(traced.stdout[103]).engine).toBe('ffn+native');
   });
 
   it('--engines is checked', async () => {
-    expect((await cli('run', FIB, '--verify', '--engines', 'native,warp')).stderr[0]).toMatch(/--engines: unknown engine 'warp'/);
+    expect((await cli('run', FIB, '--verify', '--engines', 'native,warp')).stderr[0]).toMatch(
+      /--engines: unknown engine 'warp'/,
+    );
     expect((await cli('run', FIB, '--verify', '--engines', 'native')).code).toBe(64);
-    expect((await cli('run', FIB, '--engines', 'native,ffn')).stderr).toEqual(['tvm-trace: --engines applies only with --verify']);
+    expect((await cli('run', FIB, '--engines', 'native,ffn')).stderr).toEqual([
+      'tvm-trace: --engines applies only with --verify',
+    ]);
   });
 });
 
@@ -306,19 +350,46 @@ describe('lockstep', () => {
   });
 
   it('names memory cells, flags and faults', () => {
-    const memory = lockstep(fib, [new NativeMachine(fib), new BrokenEngine(fib, 5, (m) => (m.memory[4] = 9))], 1000);
-    expect(memory.divergence?.message).toBe('divergence at step 5 (pc 5: STORE 2): memory[4] native=7 broken=9');
-    const flag = lockstep(fib, [new BrokenEngine(fib, 0, (m) => (m.regs[Reg.CARRY] = 1)), new NativeMachine(fib)], 1000);
-    expect(flag.divergence).toMatchObject({ field: 'carry_flag', values: { broken: true, native: false } });
-    const fault = lockstep(fib, [
-      new NativeMachine(fib),
-      new BrokenEngine(fib, 9, (m) => {
-        m.fault = { kind: 'stack_overflow', step: 10, pc: 10, message: 'forced' };
-      }),
-    ], 1000);
-    expect(fault.divergence?.message).toBe('divergence at step 9 (pc 9: STORE 1): fault native=none broken=stack_overflow');
+    const memory = lockstep(
+      fib,
+      [new NativeMachine(fib), new BrokenEngine(fib, 5, (m) => (m.memory[4] = 9))],
+      1000,
+    );
+    expect(memory.divergence?.message).toBe(
+      'divergence at step 5 (pc 5: STORE 2): memory[4] native=7 broken=9',
+    );
+    const flag = lockstep(
+      fib,
+      [new BrokenEngine(fib, 0, (m) => (m.regs[Reg.CARRY] = 1)), new NativeMachine(fib)],
+      1000,
+    );
+    expect(flag.divergence).toMatchObject({
+      field: 'carry_flag',
+      values: { broken: true, native: false },
+    });
+    const fault = lockstep(
+      fib,
+      [
+        new NativeMachine(fib),
+        new BrokenEngine(fib, 9, (m) => {
+          m.fault = { kind: 'stack_overflow', step: 10, pc: 10, message: 'forced' };
+        }),
+      ],
+      1000,
+    );
+    expect(fault.divergence?.message).toBe(
+      'divergence at step 9 (pc 9: STORE 1): fault native=none broken=stack_overflow',
+    );
     // Two engines of the same name are told apart by index.
-    const twins = lockstep(fib, [new NativeMachine(fib), new NativeMachine(fib), new BrokenEngine(fib, 0, (m) => (m.regs[Reg.SP] = 0))], 10);
+    const twins = lockstep(
+      fib,
+      [
+        new NativeMachine(fib),
+        new NativeMachine(fib),
+        new BrokenEngine(fib, 0, (m) => (m.regs[Reg.SP] = 0)),
+      ],
+      10,
+    );
     expect(twins.divergence?.values).toEqual({ 'native#0': 5, 'native#1': 5, broken: 0 });
   });
 
@@ -326,14 +397,22 @@ describe('lockstep', () => {
     const other = new NativeMachine(fib);
     other.memory[0] = 1;
     const result = lockstep(fib, [new NativeMachine(fib), other], 1000);
-    expect(result.divergence?.message).toBe('divergence in the initial state: memory[0] native#0=0 native#1=1');
+    expect(result.divergence?.message).toBe(
+      'divergence in the initial state: memory[0] native#0=0 native#1=1',
+    );
     expect(result.steps).toBe(0);
   });
 
   it('verifies a million steps in a few seconds', () => {
-    const loop = assemble('.memory 4\nloop: LOAD 0\nADD 1\nSTORE 0\nLOAD 2\nADDM 1\nSTORE 2\nPUSH\nPOP\nJMP loop\n');
+    const loop = assemble(
+      '.memory 4\nloop: LOAD 0\nADD 1\nSTORE 0\nLOAD 2\nADDM 1\nSTORE 2\nPUSH\nPOP\nJMP loop\n',
+    );
     const started = performance.now();
-    const result = lockstep(loop, [new NativeMachine(loop), FfnMachine.fromProgram(loop)], 1_000_000);
+    const result = lockstep(
+      loop,
+      [new NativeMachine(loop), FfnMachine.fromProgram(loop)],
+      1_000_000,
+    );
     expect(result.divergence).toBeNull();
     expect(result.steps).toBe(1_000_000);
     expect(performance.now() - started).toBeLessThan(10_000);
@@ -345,7 +424,10 @@ describe('encodeArtifact/decodeArtifact via files', () => {
     const { compileProgram } = await import('../../src/compiler/compile.js');
     const { artifactFromCompiled } = await import('../../src/compiler/artifact.js');
     const program = assemble('LOADI 7\nMUL 6\nHALT\n');
-    const artifactPath = file('api.tvmc', encodeArtifact(artifactFromCompiled(compileProgram(program))));
+    const artifactPath = file(
+      'api.tvmc',
+      encodeArtifact(artifactFromCompiled(compileProgram(program))),
+    );
     const result = await cli('run', artifactPath, '--json', '--engine', 'ffn');
     expect(JSON.parse(result.stdout[0])).toMatchObject({ acc: 42, halted: true, steps: 3 });
   });

@@ -25,7 +25,10 @@ beforeAll(async () => {
   fib = path('fib.arrow');
   fibSmallBatches = path('fib-10.arrow');
   expect((await cli('export', 'programs/fibonacci.tvm', '-o', fib)).code).toBe(0);
-  expect((await cli('export', 'programs/fibonacci.tvm', '-o', fibSmallBatches, '--batch-rows', '10')).code).toBe(0);
+  expect(
+    (await cli('export', 'programs/fibonacci.tvm', '-o', fibSmallBatches, '--batch-rows', '10'))
+      .code,
+  ).toBe(0);
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -34,7 +37,8 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const TABLE_NOTE = '(acc, flags, sp: the state before the step; memory: its read R or write W; units: the non-zero hidden products):';
+const TABLE_NOTE =
+  '(acc, flags, sp: the state before the step; memory: its read R or write W; units: the non-zero hidden products):';
 
 function fibSummary(path: string, batches: string): string[] {
   const bytes = statSync(path).size;
@@ -94,7 +98,9 @@ describe('tvm-trace inspect: output', () => {
   it('the default is the first 10 rows; writes and batches show', async () => {
     const result = await cli('inspect', fibSmallBatches);
     expect(result.code).toBe(0);
-    expect(result.stdout.slice(0, -12)).toEqual(fibSummary(fibSmallBatches, 'batches: 11 (rows: 10, 10, 10, 10, 10, 10, 10, 10, …)'));
+    expect(result.stdout.slice(0, -12)).toEqual(
+      fibSummary(fibSmallBatches, 'batches: 11 (rows: 10, 10, 10, 10, 10, 10, 10, 10, …)'),
+    );
     expect(result.stdout.slice(-12)).toEqual([
       `rows 0:10 of 103 ${TABLE_NOTE}`,
       'step   pc  instruction     acc  flags   sp  memory         units',
@@ -123,8 +129,12 @@ describe('tvm-trace inspect: output', () => {
       ' 101   14  LOAD 1            0  Z-       5  R[1]=21        h0=5 h1=15 h2=21',
       ' 102   15  HALT             21  --       5  -              h0=5 h1=15 h2=21',
     ]);
-    expect((await cli('inspect', fib, '--rows', '100:')).stdout.slice(-5, -4)).toEqual([`rows 100:103 of 103 ${TABLE_NOTE}`]);
-    expect((await cli('inspect', fib, '--rows', ':2')).stdout.slice(-4, -3)).toEqual([`rows 0:2 of 103 ${TABLE_NOTE}`]);
+    expect((await cli('inspect', fib, '--rows', '100:')).stdout.slice(-5, -4)).toEqual([
+      `rows 100:103 of 103 ${TABLE_NOTE}`,
+    ]);
+    expect((await cli('inspect', fib, '--rows', ':2')).stdout.slice(-4, -3)).toEqual([
+      `rows 0:2 of 103 ${TABLE_NOTE}`,
+    ]);
     for (const range of ['200:210', '103:103', '5:5']) {
       const empty = await cli('inspect', fib, '--rows', range);
       expect(empty.code).toBe(0);
@@ -139,8 +149,28 @@ describe('tvm-trace inspect: output', () => {
     expect(result.stdout).toHaveLength(1);
     const { summary, rows } = JSON.parse(result.stdout[0]);
     expect(Object.keys(summary)).toEqual([
-      'trace', 'rows', 'bytes', 'bytes_per_row', 'columns', 'cells_per_row', 'schema', 'air', 'generator', 'program', 'program_error', 'instructions',
-      'memory_size', 'initial_memory', 'max_steps', 'ff_dim', 'weights_sha256', 'claim', 'fields', 'max_abs_value', 'batches', 'batch_rows',
+      'trace',
+      'rows',
+      'bytes',
+      'bytes_per_row',
+      'columns',
+      'cells_per_row',
+      'schema',
+      'air',
+      'generator',
+      'program',
+      'program_error',
+      'instructions',
+      'memory_size',
+      'initial_memory',
+      'max_steps',
+      'ff_dim',
+      'weights_sha256',
+      'claim',
+      'fields',
+      'max_abs_value',
+      'batches',
+      'batch_rows',
     ]);
     const bytes = statSync(fibSmallBatches).size;
     expect(summary).toMatchObject({
@@ -159,16 +189,32 @@ describe('tvm-trace inspect: output', () => {
       max_steps: 1000000,
       ff_dim: 5,
       weights_sha256: FIB_DIGEST,
-      claim: { steps: 103, halted: true, pc: 15, acc: 21, sp: 5, zero_flag: false, carry_flag: false, memory: [13, 21, 21, 7, 7], fault: null },
+      claim: {
+        steps: 103,
+        halted: true,
+        pc: 15,
+        acc: 21,
+        sp: 5,
+        zero_flag: false,
+        carry_flag: false,
+        memory: [13, 21, 21, 7, 7],
+        fault: null,
+      },
       fields: ['goldilocks'],
       max_abs_value: 32768,
       batches: 11,
       batch_rows: [10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 3],
     });
-    expect(summary.program).toBe(arrow.tableFromIPC(readFileSync(fibSmallBatches)).schema.metadata.get('tvm.program'));
+    expect(summary.program).toBe(
+      arrow.tableFromIPC(readFileSync(fibSmallBatches)).schema.metadata.get('tvm.program'),
+    );
     expect(summary.columns).toHaveLength(37);
     expect(summary.columns[0]).toEqual({ name: 'step', type: 'int32', width: 1 });
-    expect(summary.columns.find((c: { name: string }) => c.name === 'hidden')).toEqual({ name: 'hidden', type: 'int32', width: 5 });
+    expect(summary.columns.find((c: { name: string }) => c.name === 'hidden')).toEqual({
+      name: 'hidden',
+      type: 'int32',
+      width: 5,
+    });
     expect(rows).toHaveLength(3);
     expect(rows[0]).toEqual({
       row: 0,
@@ -187,12 +233,30 @@ describe('tvm-trace inspect: output', () => {
         { unit: 0, gate: 1, value: 5, hidden: 5 },
         { unit: 1, gate: 1, value: 1, hidden: 1 },
       ],
-      output: { next_pc: 1, raw_acc: 0, next_sp: 5, write_enable: 0, write_addr: 0, write_value: 0 },
+      output: {
+        next_pc: 1,
+        raw_acc: 0,
+        next_sp: 5,
+        write_enable: 0,
+        write_addr: 0,
+        write_value: 0,
+      },
       next: { pc: 1, acc: 0, zero_flag: true, carry_flag: false, halted: false, sp: 5 },
       log: { addr: 0, step: 3, value: 0, read: true, write: false, first: true },
     });
-    expect(rows[1]).toMatchObject({ step: 1, instruction: 'SUBM 4', operand: 7, access: { kind: 'read', addr: 4, value: 7 }, next: { acc: -7, zero_flag: false } });
-    expect(rows[2]).toMatchObject({ step: 2, instruction: 'JZ 14', access: { kind: 'none', addr: 256, value: 0 }, output: { next_pc: 3 } });
+    expect(rows[1]).toMatchObject({
+      step: 1,
+      instruction: 'SUBM 4',
+      operand: 7,
+      access: { kind: 'read', addr: 4, value: 7 },
+      next: { acc: -7, zero_flag: false },
+    });
+    expect(rows[2]).toMatchObject({
+      step: 2,
+      instruction: 'JZ 14',
+      access: { kind: 'none', addr: 256, value: 0 },
+      output: { next_pc: 3 },
+    });
   });
 
   it('a zero-row trace', async () => {
@@ -204,11 +268,20 @@ describe('tvm-trace inspect: output', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('rows: 0');
     expect(result.stdout).toContain('batches: 0');
-    expect(result.stdout).toContain('fault: pc out of bounds at step 0, pc 0: program has 0 instructions');
+    expect(result.stdout).toContain(
+      'fault: pc out of bounds at step 0, pc 0: program has 0 instructions',
+    );
     expect(result.stdout.at(-1)).toBe('rows 0:10: none (the trace has 0 rows)');
-    expect(result.stdout.find((line) => line.startsWith('bytes: '))).toBe(`bytes: ${statSync(trace).size} (no rows)`);
+    expect(result.stdout.find((line) => line.startsWith('bytes: '))).toBe(
+      `bytes: ${statSync(trace).size} (no rows)`,
+    );
     const json = JSON.parse((await cli('inspect', trace, '--json')).stdout[0]);
-    expect(json.summary).toMatchObject({ rows: 0, bytes_per_row: null, batches: 0, batch_rows: [] });
+    expect(json.summary).toMatchObject({
+      rows: 0,
+      bytes_per_row: null,
+      batches: 0,
+      batch_rows: [],
+    });
     expect(json.rows).toEqual([]);
   });
 });
@@ -216,7 +289,9 @@ describe('tvm-trace inspect: output', () => {
 describe('tvm-trace inspect: streaming', () => {
   it('reads record batches only up to the end of the range', async () => {
     // A batch is read by reading its body: map file reads at body offsets to batch numbers.
-    const bodies = new Map(preflightTrace(fibSmallBatches).batches.map((layout, b) => [layout.bodyOffset, b]));
+    const bodies = new Map(
+      preflightTrace(fibSmallBatches).batches.map((layout, b) => [layout.bodyOffset, b]),
+    );
     const handle = await open(fibSmallBatches, 'r');
     const reads = vi.spyOn(Object.getPrototypeOf(handle) as FileHandle, 'read');
     await handle.close();
@@ -239,7 +314,11 @@ describe('tvm-trace inspect: streaming', () => {
 describe('tvm-trace inspect: errors', () => {
   it('bad ranges are usage errors (exit 64)', async () => {
     const bad = async (range: string, message: string) => {
-      expect(await cli('inspect', fib, '--rows', range), range).toEqual({ code: 64, stdout: [], stderr: [`tvm-trace: ${message} (see tvm-trace --help)`] });
+      expect(await cli('inspect', fib, '--rows', range), range).toEqual({
+        code: 64,
+        stdout: [],
+        stderr: [`tvm-trace: ${message} (see tvm-trace --help)`],
+      });
     };
     await bad('5:3', '--rows 5:3 is reversed: A must not exceed B');
     await bad('x', "--rows must be A:B (rows A to B-1), got 'x'");
@@ -247,12 +326,28 @@ describe('tvm-trace inspect: errors', () => {
     await bad('1:2:3', "--rows must be A:B (rows A to B-1), got '1:2:3'");
     await bad('-1:3', "--rows must be A:B (rows A to B-1), got '-1:3'");
     await bad('1.5:3', "--rows must be A:B (rows A to B-1), got '1.5:3'");
-    await bad('99999999999999999999:1', '--rows 99999999999999999999:1: a bound is over 9007199254740991');
-    expect(await cli('inspect', fib, '--rows')).toEqual({ code: 64, stdout: [], stderr: ['tvm-trace: Not enough arguments following: rows (see tvm-trace --help)'] });
-    expect(await cli('inspect')).toEqual({ code: 64, stdout: [], stderr: ['tvm-trace: Missing required argument: trace (see tvm-trace --help)'] });
+    await bad(
+      '99999999999999999999:1',
+      '--rows 99999999999999999999:1: a bound is over 9007199254740991',
+    );
+    expect(await cli('inspect', fib, '--rows')).toEqual({
+      code: 64,
+      stdout: [],
+      stderr: ['tvm-trace: Not enough arguments following: rows (see tvm-trace --help)'],
+    });
+    expect(await cli('inspect')).toEqual({
+      code: 64,
+      stdout: [],
+      stderr: ['tvm-trace: Missing required argument: trace (see tvm-trace --help)'],
+    });
     expect(await cli('inspect', fib, '--rows', 'x', '--json')).toEqual({
       code: 64,
-      stdout: [JSON.stringify({ error: 'usage', message: "--rows must be A:B (rows A to B-1), got 'x' (see tvm-trace --help)" })],
+      stdout: [
+        JSON.stringify({
+          error: 'usage',
+          message: "--rows must be A:B (rows A to B-1), got 'x' (see tvm-trace --help)",
+        }),
+      ],
       stderr: ["tvm-trace: --rows must be A:B (rows A to B-1), got 'x' (see tvm-trace --help)"],
     });
   });
@@ -261,12 +356,22 @@ describe('tvm-trace inspect: errors', () => {
     expect(parseRowRange('0:3')).toEqual({ from: 0, to: 3 });
     expect(parseRowRange('7:')).toEqual({ from: 7, to: Number.MAX_SAFE_INTEGER });
     expect(parseRowRange(':')).toEqual({ from: 0, to: Number.MAX_SAFE_INTEGER });
-    expect(() => parseRowRange(['0:1', '0:2'])).toThrow("--rows must be A:B (rows A to B-1), got '0:1,0:2'");
+    expect(() => parseRowRange(['0:1', '0:2'])).toThrow(
+      "--rows must be A:B (rows A to B-1), got '0:1,0:2'",
+    );
   });
 
   it('unreadable and hostile files: exit 2 with one line', async () => {
-    expect(await cli('inspect', path('none.arrow'))).toEqual({ code: 2, stdout: [], stderr: [`tvm-trace: ${path('none.arrow')}: cannot read: no such file`] });
-    expect(await cli('inspect', dir)).toEqual({ code: 2, stdout: [], stderr: [`tvm-trace: ${dir}: cannot read: is a directory`] });
+    expect(await cli('inspect', path('none.arrow'))).toEqual({
+      code: 2,
+      stdout: [],
+      stderr: [`tvm-trace: ${path('none.arrow')}: cannot read: no such file`],
+    });
+    expect(await cli('inspect', dir)).toEqual({
+      code: 2,
+      stdout: [],
+      stderr: [`tvm-trace: ${dir}: cannot read: is a directory`],
+    });
     for (const file of hostileFiles(readFileSync(fibSmallBatches))) {
       const target = path(`hostile-${file.name.replace(/[^a-z0-9]+/gi, '-')}.arrow`);
       writeFileSync(target, file.bytes);
@@ -275,11 +380,15 @@ describe('tvm-trace inspect: errors', () => {
       expect(result.code, context).toBe(2);
       expect(result.stderr, context).toHaveLength(1);
       expect(result.stderr[0], context).not.toMatch(/\n|\.[jt]s:\d+|internal error/);
-      if (file.message !== undefined) expect(result.stderr[0], context).toBe(`tvm-trace: ${target}: ${file.message}`);
+      if (file.message !== undefined)
+        expect(result.stderr[0], context).toBe(`tvm-trace: ${target}: ${file.message}`);
       else expect(result.stderr[0].startsWith(`tvm-trace: ${target}: `), context).toBe(true);
       const json = await cli('inspect', target, '--json');
       expect(json.code, context).toBe(2);
-      expect(JSON.parse(json.stdout[0]), context).toEqual({ error: 'bad_trace', message: json.stderr[0].slice('tvm-trace: '.length) });
+      expect(JSON.parse(json.stdout[0]), context).toEqual({
+        error: 'bad_trace',
+        message: json.stderr[0].slice('tvm-trace: '.length),
+      });
     }
   });
 });

@@ -25,7 +25,8 @@ vi.mock('../../src/runtime/engines.js', async (importOriginal) => {
         const pc = inner.regs[Reg.PC];
         const instruction = program.instructions[pc];
         if (inner.advance(1) !== 1) break;
-        if (instruction !== undefined && instruction.opcode === MUL && instruction.arg === 6) inner.regs[Reg.ACC] += 1;
+        if (instruction !== undefined && instruction.opcode === MUL && instruction.arg === 6)
+          inner.regs[Reg.ACC] += 1;
         done++;
       }
       return done;
@@ -45,7 +46,10 @@ const { main } = await import('../../src/cli/main.js');
 async function cli(...argv: string[]) {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const code = await main(argv, { stdout: (line) => stdout.push(line), stderr: (line) => stderr.push(line) });
+  const code = await main(argv, {
+    stdout: (line) => stdout.push(line),
+    stderr: (line) => stderr.push(line),
+  });
   return { code, stdout, stderr };
 }
 
@@ -56,7 +60,14 @@ describe('run --verify with a broken engine', () => {
   const program = new URL('../../programs/fibonacci.tvm', import.meta.url).pathname;
 
   it('agrees where the broken instruction is never executed', async () => {
-    const result = await cli('run', program, '--verify', '--engines', 'native,ffn,broken', '--json');
+    const result = await cli(
+      'run',
+      program,
+      '--verify',
+      '--engines',
+      'native,ffn,broken',
+      '--json',
+    );
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout[0]).engine).toBe('native+ffn+broken');
   });
@@ -67,7 +78,9 @@ describe('run --verify with a broken engine', () => {
     const human = await cli('run', path, '--verify', '--engines', 'native,ffn,broken');
     expect(human.code).toBe(4);
     expect(human.stdout).toEqual([]);
-    expect(human.stderr).toEqual([`tvm-trace: ${path}: divergence at step 2 (pc 2: MUL 6): acc native=42 ffn=42 broken=43`]);
+    expect(human.stderr).toEqual([
+      `tvm-trace: ${path}: divergence at step 2 (pc 2: MUL 6): acc native=42 ffn=42 broken=43`,
+    ]);
     const json = await cli('run', path, '--verify', '--engines', 'native,broken', '--json');
     expect(json.code).toBe(4);
     expect(JSON.parse(json.stdout[0])).toEqual({

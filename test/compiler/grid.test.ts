@@ -14,7 +14,10 @@ import { Reg } from '../../src/runtime/state.js';
 /** acc and operand values (SPEC edge cases plus alternating bit patterns 0x5555 / 0xAAAA). */
 const VALUES = [-32768, -32767, -21846, -256, -1, 0, 1, 2, 255, 256, 21845, 32766, 32767];
 /** Immediates: edge values and bit patterns (0x00FF, 0xFF00, 0x0F0F, 0x7F00, 0x8001, 0x5555, 0xAAAA). */
-const IMMEDIATES = [-32768, -32767, -21846, -256, -255, -2, -1, 0, 1, 2, 3, 255, 256, 3855, 21845, 32512, 32766, 32767];
+const IMMEDIATES = [
+  -32768, -32767, -21846, -256, -255, -2, -1, 0, 1, 2, 3, 255, 256, 3855, 21845, 32512, 32766,
+  32767,
+];
 
 interface MemoryConfig {
   size: number;
@@ -24,7 +27,12 @@ interface MemoryConfig {
 }
 
 const CONFIGS: MemoryConfig[] = [
-  { size: 16, sps: [0, 1, 8, 15, 16], addresses: [0, 1, 7, 15, 16, 200, 255], targets: [0, 1, 2, 128, 254, 255] },
+  {
+    size: 16,
+    sps: [0, 1, 8, 15, 16],
+    addresses: [0, 1, 7, 15, 16, 200, 255],
+    targets: [0, 1, 2, 128, 254, 255],
+  },
   { size: 255, sps: [0, 1, 254, 255], addresses: [0, 254], targets: [0, 255] },
   { size: 0, sps: [0], addresses: [0, 255], targets: [0] },
 ];
@@ -50,7 +58,13 @@ function programWith(instruction: Instruction, size: number): Program {
   };
 }
 
-type Settable = { regs: Int32Array; memory: Int32Array; steps: number; fault: Fault | null; advance(n: number): number };
+type Settable = {
+  regs: Int32Array;
+  memory: Int32Array;
+  steps: number;
+  fault: Fault | null;
+  advance(n: number): number;
+};
 
 function setState(engine: Settable, regs: readonly number[], memory: Int32Array): void {
   engine.regs.set(regs);
@@ -60,10 +74,13 @@ function setState(engine: Settable, regs: readonly number[], memory: Int32Array)
 }
 
 function sameOutcome(a: Settable, b: Settable): string | null {
-  for (let i = 0; i < a.regs.length; i++) if (a.regs[i] !== b.regs[i]) return `reg ${i}: ${a.regs[i]} vs ${b.regs[i]}`;
-  for (let i = 0; i < a.memory.length; i++) if (a.memory[i] !== b.memory[i]) return `memory[${i}]: ${a.memory[i]} vs ${b.memory[i]}`;
+  for (let i = 0; i < a.regs.length; i++)
+    if (a.regs[i] !== b.regs[i]) return `reg ${i}: ${a.regs[i]} vs ${b.regs[i]}`;
+  for (let i = 0; i < a.memory.length; i++)
+    if (a.memory[i] !== b.memory[i]) return `memory[${i}]: ${a.memory[i]} vs ${b.memory[i]}`;
   if (a.steps !== b.steps) return `steps: ${a.steps} vs ${b.steps}`;
-  if ((a.fault?.message ?? null) !== (b.fault?.message ?? null)) return `fault: ${a.fault?.message} vs ${b.fault?.message}`;
+  if ((a.fault?.message ?? null) !== (b.fault?.message ?? null))
+    return `fault: ${a.fault?.message} vs ${b.fault?.message}`;
   return null;
 }
 
@@ -74,7 +91,10 @@ describe('one step from a grid of states: ffn equals native for every instructio
     const faults = new Set<string>();
     for (const config of CONFIGS) {
       // A fixed, distinct background pattern in memory, so writes to the wrong cell show.
-      const background = Int32Array.from({ length: config.size }, (_, i) => (((i * 7919 + 12345) % 65536) - 32768) | 0);
+      const background = Int32Array.from(
+        { length: config.size },
+        (_, i) => (((i * 7919 + 12345) % 65536) - 32768) | 0,
+      );
       const memory = new Int32Array(config.size);
       for (const arg of argsFor(spec, config)) {
         const program = programWith({ opcode: spec.code, arg }, config.size);
@@ -88,7 +108,8 @@ describe('one step from a grid of states: ffn equals native for every instructio
               memory.set(background);
               if (spec.read === 'direct' && arg < config.size) memory[arg] = operand;
               if (spec.read === 'stack_top' && sp < config.size) memory[sp] = operand;
-              if (spec.read === 'none' && config.size > 0) memory[(sp + arg) % config.size] = operand;
+              if (spec.read === 'none' && config.size > 0)
+                memory[(sp + arg) % config.size] = operand;
               for (const acc of VALUES) {
                 for (let flags = 0; flags < 4; flags++) {
                   const regs = [0, 0, 0, 0, 0, 0];
@@ -106,7 +127,9 @@ describe('one step from a grid of states: ffn equals native for every instructio
                   if (native.fault !== null) faults.add(native.fault.kind);
                   const difference = sameOutcome(native, ffn);
                   if (difference !== null && failures.length < 10) {
-                    failures.push(`${spec.mnemonic} ${arg} N=${config.size} pc=${pc} sp=${sp} acc=${acc} operand=${operand} flags=${flags}: ${difference}`);
+                    failures.push(
+                      `${spec.mnemonic} ${arg} N=${config.size} pc=${pc} sp=${sp} acc=${acc} operand=${operand} flags=${flags}: ${difference}`,
+                    );
                   }
                 }
               }
@@ -120,13 +143,17 @@ describe('one step from a grid of states: ffn equals native for every instructio
     // The grid reaches the faults the instruction can raise.
     if (spec.stack === 'push') expect(faults).toContain('stack_overflow');
     if (spec.stack === 'pop') expect(faults).toContain('stack_underflow');
-    if (spec.read === 'direct' || spec.mnemonic === 'STORE') expect(faults).toContain('memory_out_of_bounds');
+    if (spec.read === 'direct' || spec.mnemonic === 'STORE')
+      expect(faults).toContain('memory_out_of_bounds');
     if (spec.mnemonic === 'RET') expect(faults).toContain('bad_return_address');
   });
 
   it('the step result is what SPEC §3 says for a few hand-checked states', () => {
     // A spot check that the grid compares meaningful states (the engines are not trivially equal).
-    const program = programWith({ opcode: OPCODES.find((s) => s.mnemonic === 'CMPM')!.code, arg: 3 }, 16);
+    const program = programWith(
+      { opcode: OPCODES.find((s) => s.mnemonic === 'CMPM')!.code, arg: 3 },
+      16,
+    );
     const ffn = FfnMachine.fromProgram(program) as unknown as Settable;
     const memory = new Int32Array(16);
     memory[3] = 1;

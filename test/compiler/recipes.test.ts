@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GATE_CONSTANT } from '../../src/compiler/builder.js';
-import { compileInstruction, compileProgram, MAX_UNITS, weightsBytes, type CompiledInstruction } from '../../src/compiler/compile.js';
+import {
+  compileInstruction,
+  compileProgram,
+  MAX_UNITS,
+  weightsBytes,
+  type CompiledInstruction,
+} from '../../src/compiler/compile.js';
 import { denseWeights } from '../../src/compiler/dense.js';
 import { In, INPUT_DIM, OUTPUT_DIM } from '../../src/compiler/layout.js';
 import { assemble } from '../../src/isa/assemble.js';
@@ -17,27 +23,54 @@ const popcount16 = (v: number) => {
 /** Hidden units per instruction, from the SPEC §4 recipes (biases are not units). */
 function expectedUnits(mnemonic: string, arg: number): number {
   switch (mnemonic) {
-    case 'NOP': return 3;
-    case 'LOADI': return 2;
-    case 'LOAD': return 3;
-    case 'STORE': return 4;
-    case 'PUSH': return 5;
-    case 'POP': return 3;
-    case 'ADD': case 'SUB': case 'CMP': return 3;
-    case 'ADDM': case 'SUBM': case 'CMPM': return 4;
-    case 'MUL': case 'MULM': return 3;
-    case 'AND': return 2 + popcount16(arg);
-    case 'OR': return 2 + 16 - popcount16(arg);
-    case 'XOR': return 2 + 16;
-    case 'ANDM': return 2 + 16;
-    case 'ORM': case 'XORM': return 2 + 48;
-    case 'CALL': return 4;
-    case 'RET': return 3;
-    case 'JMP': return 2;
-    case 'JZ': return 5;
-    case 'JNZ': return 4;
-    case 'HALT': return 3;
-    default: throw new Error(mnemonic);
+    case 'NOP':
+      return 3;
+    case 'LOADI':
+      return 2;
+    case 'LOAD':
+      return 3;
+    case 'STORE':
+      return 4;
+    case 'PUSH':
+      return 5;
+    case 'POP':
+      return 3;
+    case 'ADD':
+    case 'SUB':
+    case 'CMP':
+      return 3;
+    case 'ADDM':
+    case 'SUBM':
+    case 'CMPM':
+      return 4;
+    case 'MUL':
+    case 'MULM':
+      return 3;
+    case 'AND':
+      return 2 + popcount16(arg);
+    case 'OR':
+      return 2 + 16 - popcount16(arg);
+    case 'XOR':
+      return 2 + 16;
+    case 'ANDM':
+      return 2 + 16;
+    case 'ORM':
+    case 'XORM':
+      return 2 + 48;
+    case 'CALL':
+      return 4;
+    case 'RET':
+      return 3;
+    case 'JMP':
+      return 2;
+    case 'JZ':
+      return 5;
+    case 'JNZ':
+      return 4;
+    case 'HALT':
+      return 3;
+    default:
+      throw new Error(mnemonic);
   }
 }
 
@@ -72,7 +105,8 @@ function randomInput(r: Random): Int32Array {
 
 function sparseEval(c: CompiledInstruction, x: Int32Array): number[] {
   const out = [...c.bias];
-  for (const u of c.units) out[u.out] += u.coeff * (u.gate === GATE_CONSTANT ? 1 : x[u.gate]) * x[u.value];
+  for (const u of c.units)
+    out[u.out] += u.coeff * (u.gate === GATE_CONSTANT ? 1 : x[u.gate]) * x[u.value];
   return out;
 }
 
@@ -97,18 +131,29 @@ function denseEval(d: ReturnType<typeof denseWeights>, j: number, x: Int32Array)
   return out;
 }
 
-const allVariants = OPCODES.flatMap((spec) => ARGS_BY_KIND[spec.operand].map((arg) => ({ spec, arg })));
+const allVariants = OPCODES.flatMap((spec) =>
+  ARGS_BY_KIND[spec.operand].map((arg) => ({ spec, arg })),
+);
 
 describe('recipes', () => {
-  it.each(allVariants.map((v) => [`${v.spec.mnemonic} ${v.arg}`, v] as const))('unit count of %s', (_, { spec, arg }) => {
-    expect(compileInstruction({ opcode: spec.code, arg }).units.length).toBe(expectedUnits(spec.mnemonic, arg));
-  });
+  it.each(allVariants.map((v) => [`${v.spec.mnemonic} ${v.arg}`, v] as const))(
+    'unit count of %s',
+    (_, { spec, arg }) => {
+      expect(compileInstruction({ opcode: spec.code, arg }).units.length).toBe(
+        expectedUnits(spec.mnemonic, arg),
+      );
+    },
+  );
 
   it('ORM and XORM are the widest instructions, with MAX_UNITS = 50 units', () => {
     expect(compileInstruction({ opcode: Op.ORM, arg: 0 }).units.length).toBe(50);
     expect(compileInstruction({ opcode: Op.XORM, arg: 0 }).units.length).toBe(50);
     expect(MAX_UNITS).toBe(50);
-    const widest = Math.max(...allVariants.map(({ spec, arg }) => compileInstruction({ opcode: spec.code, arg }).units.length));
+    const widest = Math.max(
+      ...allVariants.map(
+        ({ spec, arg }) => compileInstruction({ opcode: spec.code, arg }).units.length,
+      ),
+    );
     expect(widest).toBe(MAX_UNITS);
   });
 
@@ -130,7 +175,10 @@ describe('recipes', () => {
             x[In.ACC_BITS + i] = (acc >>> i) & 1;
             x[In.OPERAND_BITS + i] = (operand >>> i) & 1;
           }
-          for (const u of c.units) expect(Math.abs(u.coeff * (u.gate === GATE_CONSTANT ? 1 : x[u.gate]) * x[u.value])).toBeLessThan(2 ** 31);
+          for (const u of c.units)
+            expect(
+              Math.abs(u.coeff * (u.gate === GATE_CONSTANT ? 1 : x[u.gate]) * x[u.value]),
+            ).toBeLessThan(2 ** 31);
           for (const v of sparseEval(c, x)) expect(Math.abs(v)).toBeLessThan(2 ** 31);
         }
       }
@@ -139,36 +187,54 @@ describe('recipes', () => {
 
   it('the dense view evaluates exactly like the sparse units (several ff_dim)', () => {
     const r = new Random(7);
-    const instructions = allVariants.map(({ spec, arg }) => compileInstruction({ opcode: spec.code, arg }));
+    const instructions = allVariants.map(({ spec, arg }) =>
+      compileInstruction({ opcode: spec.code, arg }),
+    );
     for (const ffDim of [MAX_UNITS, 64]) {
       const dense = denseWeights(instructions, ffDim);
       expect(dense.count).toBe(instructions.length);
       for (let trial = 0; trial < 3; trial++) {
         const x = randomInput(r);
-        instructions.forEach((c, j) => expect(denseEval(dense, j, x), `${OPCODES[c.opcode].mnemonic} ${c.arg}`).toEqual(sparseEval(c, x)));
+        instructions.forEach((c, j) =>
+          expect(denseEval(dense, j, x), `${OPCODES[c.opcode].mnemonic} ${c.arg}`).toEqual(
+            sparseEval(c, x),
+          ),
+        );
       }
     }
     // The narrowest valid ff_dim for a program without ORM/XORM.
-    const small = [compileInstruction({ opcode: Op.JZ, arg: 9 }), compileInstruction({ opcode: Op.PUSH, arg: 0 })];
+    const small = [
+      compileInstruction({ opcode: Op.JZ, arg: 9 }),
+      compileInstruction({ opcode: Op.PUSH, arg: 0 }),
+    ];
     const dense = denseWeights(small, 5);
     const x = randomInput(r);
     small.forEach((c, j) => expect(denseEval(dense, j, x)).toEqual(sparseEval(c, x)));
   });
 
   it('the dense view rejects an ff_dim narrower than the widest instruction', () => {
-    const instructions = [compileInstruction({ opcode: Op.ORM, arg: 1 }), compileInstruction({ opcode: Op.NOP, arg: 0 })];
-    expect(() => denseWeights(instructions, 49)).toThrow('ff_dim 49 is narrower than the widest instruction (50 units)');
+    const instructions = [
+      compileInstruction({ opcode: Op.ORM, arg: 1 }),
+      compileInstruction({ opcode: Op.NOP, arg: 0 }),
+    ];
+    expect(() => denseWeights(instructions, 49)).toThrow(
+      'ff_dim 49 is narrower than the widest instruction (50 units)',
+    );
     expect(() => denseWeights(instructions, 50)).not.toThrow();
   });
 
   it('the weights digest of programs/fibonacci.tvm is fixed (a layout change must be deliberate)', () => {
     const source = readFileSync(new URL('../../programs/fibonacci.tvm', import.meta.url), 'utf8');
     const compiled = compileProgram(assemble(source));
-    expect(compiled.digest).toBe('e64030c7eb5b389a3664df7338866aff9fc90d8d464ce3044371aad5f69b6a76');
+    expect(compiled.digest).toBe(
+      'e64030c7eb5b389a3664df7338866aff9fc90d8d464ce3044371aad5f69b6a76',
+    );
     expect(compiled.minFfDim).toBe(5);
     // Stable across compilations and independent of labels and source lines.
     const relabelled = compileProgram({ ...assemble(source), labels: new Map(), sourceLines: [] });
     expect(relabelled.digest).toBe(compiled.digest);
-    expect(Buffer.from(weightsBytes(compiled.instructions)).subarray(0, 8).toString('hex')).toBe('316d7674' + '10000000');
+    expect(Buffer.from(weightsBytes(compiled.instructions)).subarray(0, 8).toString('hex')).toBe(
+      '316d7674' + '10000000',
+    );
   });
 });

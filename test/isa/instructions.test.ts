@@ -14,7 +14,10 @@ function exec(source: string, maxSteps = 1000): MachineSnapshot {
 
 /** acc, zero, carry after `LOADI a` then `<op> b` (immediate form) or `<op>M 0` with mem[0] = b. */
 function binary(op: string, a: number, b: number, form: 'immediate' | 'memory'): MachineSnapshot {
-  const source = form === 'immediate' ? `LOADI ${a}\n${op} ${b}\n` : `.memory 1\n.init 0 ${b}\nLOADI ${a}\n${op}M 0\n`;
+  const source =
+    form === 'immediate'
+      ? `LOADI ${a}\n${op} ${b}\n`
+      : `.memory 1\n.init 0 ${b}\nLOADI ${a}\n${op}M 0\n`;
   const state = exec(source, 2);
   expect(state.steps).toBe(2);
   expect(state.pc).toBe(2);
@@ -30,7 +33,11 @@ function checkBinary(op: string, cases: Case[]): void {
     const name = form === 'immediate' ? op : `${op}M`;
     it.each(cases)(`${name}: %i, %i -> acc %i zero %s carry %s`, (a, b, acc, zero, carry) => {
       const state = binary(op, a, b, form);
-      expect({ acc: state.acc, zero: state.zero, carry: state.carry }).toEqual({ acc, zero, carry });
+      expect({ acc: state.acc, zero: state.zero, carry: state.carry }).toEqual({
+        acc,
+        zero,
+        carry,
+      });
     });
   }
 }
@@ -130,34 +137,64 @@ describe('AND / OR / XOR and the M forms: bitwise on 16 bits, carry cleared', ()
     [12, 10, 6, false, false],
   ]);
 
-  it.each(['AND -1', 'OR 0', 'XOR 0', 'ANDM 0', 'ORM 1', 'XORM 1'])('%s clears a set carry', (instruction) => {
-    // mem[0] = -1, mem[1] = 0; LOADI 32767; ADD 1 -> -32768 with carry set.
-    const state = exec(`.memory 2\n.init 0 -1\nLOADI 32767\nADD 1\n${instruction}\n`, 3);
-    expect({ acc: state.acc, zero: state.zero, carry: state.carry }).toEqual({ acc: -32768, zero: false, carry: false });
-  });
+  it.each(['AND -1', 'OR 0', 'XOR 0', 'ANDM 0', 'ORM 1', 'XORM 1'])(
+    '%s clears a set carry',
+    (instruction) => {
+      // mem[0] = -1, mem[1] = 0; LOADI 32767; ADD 1 -> -32768 with carry set.
+      const state = exec(`.memory 2\n.init 0 -1\nLOADI 32767\nADD 1\n${instruction}\n`, 3);
+      expect({ acc: state.acc, zero: state.zero, carry: state.carry }).toEqual({
+        acc: -32768,
+        zero: false,
+        carry: false,
+      });
+    },
+  );
 });
 
 describe('loads', () => {
   it('LOADI sets zero from the value and clears carry', () => {
-    expect(exec('LOADI 32767\nADD 1\nLOADI 0\n', 3)).toMatchObject({ acc: 0, zero: true, carry: false });
+    expect(exec('LOADI 32767\nADD 1\nLOADI 0\n', 3)).toMatchObject({
+      acc: 0,
+      zero: true,
+      carry: false,
+    });
     expect(exec('LOADI -32768\n', 1)).toMatchObject({ acc: -32768, zero: false, carry: false });
     expect(exec('LOADI 32767\n', 1)).toMatchObject({ acc: 32767, zero: false, carry: false });
   });
 
   it('LOAD reads a cell, sets zero, clears carry', () => {
-    expect(exec('.memory 4\n.init 3 -7\nLOADI 32767\nADD 1\nLOAD 3\n', 3)).toMatchObject({ acc: -7, zero: false, carry: false, pc: 3 });
-    expect(exec('.memory 4\n.init 3 -7\nLOADI 5\nLOAD 2\n', 2)).toMatchObject({ acc: 0, zero: true, carry: false });
+    expect(exec('.memory 4\n.init 3 -7\nLOADI 32767\nADD 1\nLOAD 3\n', 3)).toMatchObject({
+      acc: -7,
+      zero: false,
+      carry: false,
+      pc: 3,
+    });
+    expect(exec('.memory 4\n.init 3 -7\nLOADI 5\nLOAD 2\n', 2)).toMatchObject({
+      acc: 0,
+      zero: true,
+      carry: false,
+    });
   });
 
   it('STORE writes acc and keeps acc and flags', () => {
-    expect(exec('.memory 3\nLOADI -32768\nADD -32768\nSTORE 2\n', 3)).toMatchObject({ acc: 0, zero: true, carry: true, memory: [0, 0, 0] });
-    expect(exec('.memory 3\nLOADI -9\nSTORE 2\nSTORE 0\n', 3)).toMatchObject({ acc: -9, memory: [-9, 0, -9] });
+    expect(exec('.memory 3\nLOADI -32768\nADD -32768\nSTORE 2\n', 3)).toMatchObject({
+      acc: 0,
+      zero: true,
+      carry: true,
+      memory: [0, 0, 0],
+    });
+    expect(exec('.memory 3\nLOADI -9\nSTORE 2\nSTORE 0\n', 3)).toMatchObject({
+      acc: -9,
+      memory: [-9, 0, -9],
+    });
   });
 });
 
 describe('flags are kept by NOP, STORE, PUSH, CALL, RET, JMP, JZ, JNZ, HALT', () => {
   // Prefixes that leave each combination of flags (and the acc they leave).
-  const prefixes: Array<[label: string, source: string, acc: number, zero: boolean, carry: boolean]> = [
+  const prefixes: Array<
+    [label: string, source: string, acc: number, zero: boolean, carry: boolean]
+  > = [
     ['zero+carry', 'LOADI -32768\nADD -32768', 0, true, true], // -65536 wraps to 0
     ['carry only', 'LOADI 32767\nADD 1', -32768, false, true],
     ['zero only', 'LOADI 0', 0, true, false],
@@ -182,7 +219,11 @@ describe('flags are kept by NOP, STORE, PUSH, CALL, RET, JMP, JZ, JNZ, HALT', ()
       const state = exec(`${prefix}\n${body}\n`, prefixLength + steps);
       expect(state.fault).toBeNull();
       expect(state.steps).toBe(prefixLength + steps);
-      expect({ acc: state.acc, zero: state.zero, carry: state.carry }).toEqual({ acc, zero, carry });
+      expect({ acc: state.acc, zero: state.zero, carry: state.carry }).toEqual({
+        acc,
+        zero,
+        carry,
+      });
       const relative = name === 'JZ' ? (zero ? 2 : 1) : name === 'JNZ' ? (zero ? 1 : 2) : pcAfter;
       expect(state.pc).toBe(prefixLength + relative);
       expect(state.halted).toBe(name === 'HALT');
@@ -193,13 +234,26 @@ describe('flags are kept by NOP, STORE, PUSH, CALL, RET, JMP, JZ, JNZ, HALT', ()
 describe('jumps', () => {
   it('the initial zero flag is true, so a leading JZ is taken and JNZ is not', () => {
     expect(exec('JZ 2\nLOADI 1\nHALT\n')).toMatchObject({ steps: 2, pc: 2, acc: 0, halted: true });
-    expect(exec('JNZ 3\nLOADI 1\nHALT\nHALT\n')).toMatchObject({ steps: 3, pc: 2, acc: 1, halted: true });
+    expect(exec('JNZ 3\nLOADI 1\nHALT\nHALT\n')).toMatchObject({
+      steps: 3,
+      pc: 2,
+      acc: 1,
+      halted: true,
+    });
   });
 
   it('JZ / JNZ follow the zero flag of the last flag-setting instruction', () => {
     expect(exec('LOADI 1\nJZ 4\nLOADI 2\nHALT\nHALT\n')).toMatchObject({ steps: 4, pc: 3, acc: 2 });
-    expect(exec('LOADI 1\nJNZ 4\nLOADI 2\nHALT\nHALT\n')).toMatchObject({ steps: 3, pc: 4, acc: 1 });
-    expect(exec('LOADI 1\nSUB 1\nJZ 5\nLOADI 2\nHALT\nHALT\n')).toMatchObject({ steps: 4, pc: 5, acc: 0 });
+    expect(exec('LOADI 1\nJNZ 4\nLOADI 2\nHALT\nHALT\n')).toMatchObject({
+      steps: 3,
+      pc: 4,
+      acc: 1,
+    });
+    expect(exec('LOADI 1\nSUB 1\nJZ 5\nLOADI 2\nHALT\nHALT\n')).toMatchObject({
+      steps: 4,
+      pc: 5,
+      acc: 0,
+    });
   });
 
   it('a jump target is any pc 0..255; JMP to its own line loops', () => {
@@ -209,7 +263,11 @@ describe('jumps', () => {
 
 describe('stack discipline', () => {
   it('PUSH writes mem[sp-1] then decrements sp; POP reads mem[sp] then increments it', () => {
-    const machine = new NativeMachine(assemble('.memory 4\nLOADI 11\nPUSH\nLOADI 22\nPUSH\nLOADI 33\nPUSH\nLOADI 44\nPUSH\nPOP\nPOP\nPOP\nPOP\nHALT\n'));
+    const machine = new NativeMachine(
+      assemble(
+        '.memory 4\nLOADI 11\nPUSH\nLOADI 22\nPUSH\nLOADI 33\nPUSH\nLOADI 44\nPUSH\nPOP\nPOP\nPOP\nPOP\nHALT\n',
+      ),
+    );
     const trail: Array<[number, number, number[]]> = [];
     while (machine.advance(1) === 1) {
       const s = machine.snapshot();
@@ -234,7 +292,12 @@ describe('stack discipline', () => {
   });
 
   it('POP sets zero from the value and clears carry', () => {
-    expect(exec('.memory 2\nLOADI 0\nPUSH\nLOADI 32767\nADD 1\nPOP\n', 5)).toMatchObject({ acc: 0, zero: true, carry: false, sp: 2 });
+    expect(exec('.memory 2\nLOADI 0\nPUSH\nLOADI 32767\nADD 1\nPOP\n', 5)).toMatchObject({
+      acc: 0,
+      zero: true,
+      carry: false,
+      sp: 2,
+    });
   });
 
   it('CALL pushes pc+1 and jumps; RET pops it into pc', () => {
@@ -266,7 +329,13 @@ describe('HALT', () => {
   it('keeps pc, counts as a step, sets halted, and nothing runs after it', () => {
     const machine = new NativeMachine(assemble('LOADI 5\nHALT\nLOADI 6\n'));
     expect(machine.advance(100)).toBe(2);
-    expect(machine.snapshot()).toMatchObject({ steps: 2, pc: 1, acc: 5, halted: true, fault: null });
+    expect(machine.snapshot()).toMatchObject({
+      steps: 2,
+      pc: 1,
+      acc: 5,
+      halted: true,
+      fault: null,
+    });
     expect(machine.stopped).toBe(true);
     expect(machine.advance(100)).toBe(0);
     expect(machine.snapshot()).toMatchObject({ steps: 2, pc: 1, acc: 5, halted: true });
@@ -280,25 +349,45 @@ describe('HALT', () => {
 describe('faults: exact kind, step, pc and message; the failing step changes nothing', () => {
   it('stack overflow: PUSH with sp = 0', () => {
     const state = exec('.memory 2\nLOADI 5\nPUSH\nPUSH\nPUSH\nHALT\n');
-    expect(state.fault).toEqual({ kind: 'stack_overflow', step: 3, pc: 3, message: 'stack overflow at step 3, pc 3: sp is 0' });
+    expect(state.fault).toEqual({
+      kind: 'stack_overflow',
+      step: 3,
+      pc: 3,
+      message: 'stack overflow at step 3, pc 3: sp is 0',
+    });
     expect(state).toMatchObject({ steps: 3, pc: 3, sp: 0, acc: 5, halted: false, memory: [5, 5] });
   });
 
   it('stack overflow: CALL with .memory 0', () => {
     const state = exec('.memory 0\nCALL 0\n');
-    expect(state.fault).toEqual({ kind: 'stack_overflow', step: 0, pc: 0, message: 'stack overflow at step 0, pc 0: sp is 0' });
+    expect(state.fault).toEqual({
+      kind: 'stack_overflow',
+      step: 0,
+      pc: 0,
+      message: 'stack overflow at step 0, pc 0: sp is 0',
+    });
     expect(state).toMatchObject({ steps: 0, pc: 0, sp: 0, memory: [] });
   });
 
   it('stack underflow: POP with sp = N', () => {
     const state = exec('POP\n');
-    expect(state.fault).toEqual({ kind: 'stack_underflow', step: 0, pc: 0, message: 'stack underflow at step 0, pc 0: sp 16 with 16 memory cells' });
+    expect(state.fault).toEqual({
+      kind: 'stack_underflow',
+      step: 0,
+      pc: 0,
+      message: 'stack underflow at step 0, pc 0: sp 16 with 16 memory cells',
+    });
     expect(state).toMatchObject({ steps: 0, pc: 0, sp: 16, acc: 0 });
   });
 
   it('stack underflow: RET with sp = N', () => {
     const state = exec('.memory 3\nNOP\nRET\n');
-    expect(state.fault).toEqual({ kind: 'stack_underflow', step: 1, pc: 1, message: 'stack underflow at step 1, pc 1: sp 3 with 3 memory cells' });
+    expect(state.fault).toEqual({
+      kind: 'stack_underflow',
+      step: 1,
+      pc: 1,
+      message: 'stack underflow at step 1, pc 1: sp 3 with 3 memory cells',
+    });
   });
 
   it('stack underflow: POP with .memory 0', () => {
@@ -312,37 +401,69 @@ describe('faults: exact kind, step, pc and message; the failing step changes not
 
   it('pc out of bounds: running past the last instruction', () => {
     const state = exec('LOADI 1\n');
-    expect(state.fault).toEqual({ kind: 'pc_out_of_bounds', step: 1, pc: 1, message: 'pc out of bounds at step 1, pc 1: program has 1 instructions' });
+    expect(state.fault).toEqual({
+      kind: 'pc_out_of_bounds',
+      step: 1,
+      pc: 1,
+      message: 'pc out of bounds at step 1, pc 1: program has 1 instructions',
+    });
     expect(state).toMatchObject({ steps: 1, pc: 1, acc: 1, halted: false });
   });
 
   it('pc out of bounds: an empty program (also one with only comments and directives)', () => {
-    const want = { kind: 'pc_out_of_bounds', step: 0, pc: 0, message: 'pc out of bounds at step 0, pc 0: program has 0 instructions' };
+    const want = {
+      kind: 'pc_out_of_bounds',
+      step: 0,
+      pc: 0,
+      message: 'pc out of bounds at step 0, pc 0: program has 0 instructions',
+    };
     expect(exec('').fault).toEqual(want);
     expect(exec('; nothing\n.memory 3\nlabel:\n').fault).toEqual(want);
     expect(exec('').steps).toBe(0);
   });
 
   it('pc out of bounds: a jump beyond the program', () => {
-    expect(exec('JMP 200\n').fault).toEqual({ kind: 'pc_out_of_bounds', step: 1, pc: 200, message: 'pc out of bounds at step 1, pc 200: program has 1 instructions' });
+    expect(exec('JMP 200\n').fault).toEqual({
+      kind: 'pc_out_of_bounds',
+      step: 1,
+      pc: 200,
+      message: 'pc out of bounds at step 1, pc 200: program has 1 instructions',
+    });
   });
 
-  it.each(['LOAD', 'STORE', 'ADDM', 'SUBM', 'MULM', 'ANDM', 'ORM', 'XORM', 'CMPM'])('memory out of bounds: %s 16 with 16 cells', (mnemonic) => {
-    const state = exec(`LOADI 3\n${mnemonic} 16\nHALT\n`);
-    expect(state.fault).toEqual({
-      kind: 'memory_out_of_bounds',
-      step: 1,
-      pc: 1,
-      message: 'memory out of bounds at step 1, pc 1: address 16 with 16 memory cells',
-    });
-    expect(state).toMatchObject({ steps: 1, pc: 1, acc: 3, carry: false, zero: false, halted: false });
-    expect(state.memory).toEqual(new Array(16).fill(0));
-  });
+  it.each(['LOAD', 'STORE', 'ADDM', 'SUBM', 'MULM', 'ANDM', 'ORM', 'XORM', 'CMPM'])(
+    'memory out of bounds: %s 16 with 16 cells',
+    (mnemonic) => {
+      const state = exec(`LOADI 3\n${mnemonic} 16\nHALT\n`);
+      expect(state.fault).toEqual({
+        kind: 'memory_out_of_bounds',
+        step: 1,
+        pc: 1,
+        message: 'memory out of bounds at step 1, pc 1: address 16 with 16 memory cells',
+      });
+      expect(state).toMatchObject({
+        steps: 1,
+        pc: 1,
+        acc: 3,
+        carry: false,
+        zero: false,
+        halted: false,
+      });
+      expect(state.memory).toEqual(new Array(16).fill(0));
+    },
+  );
 
   it('memory out of bounds at the 255-cell limit and with .memory 0', () => {
-    expect(exec('.memory 255\n.init 254 9\nLOAD 254\nHALT\n')).toMatchObject({ acc: 9, halted: true });
-    expect(exec('.memory 255\nLOAD 255\n').fault?.message).toBe('memory out of bounds at step 0, pc 0: address 255 with 255 memory cells');
-    expect(exec('.memory 0\nLOAD 0\n').fault?.message).toBe('memory out of bounds at step 0, pc 0: address 0 with 0 memory cells');
+    expect(exec('.memory 255\n.init 254 9\nLOAD 254\nHALT\n')).toMatchObject({
+      acc: 9,
+      halted: true,
+    });
+    expect(exec('.memory 255\nLOAD 255\n').fault?.message).toBe(
+      'memory out of bounds at step 0, pc 0: address 255 with 255 memory cells',
+    );
+    expect(exec('.memory 0\nLOAD 0\n').fault?.message).toBe(
+      'memory out of bounds at step 0, pc 0: address 0 with 0 memory cells',
+    );
   });
 
   it.each([
@@ -381,11 +502,23 @@ describe('initial state, memory and budget', () => {
   });
 
   it('.memory 0 runs programs that never touch memory', () => {
-    expect(exec('.memory 0\nLOADI 5\nADD 1\nHALT\n')).toMatchObject({ steps: 3, acc: 6, sp: 0, memory: [], halted: true });
+    expect(exec('.memory 0\nLOADI 5\nADD 1\nHALT\n')).toMatchObject({
+      steps: 3,
+      acc: 6,
+      sp: 0,
+      memory: [],
+      halted: true,
+    });
   });
 
   it('max-steps stops an endless loop without a fault', () => {
-    expect(exec('loop: ADD 1\nJMP loop\n', 7)).toMatchObject({ steps: 7, pc: 1, acc: 4, halted: false, fault: null });
+    expect(exec('loop: ADD 1\nJMP loop\n', 7)).toMatchObject({
+      steps: 7,
+      pc: 1,
+      acc: 4,
+      halted: false,
+      fault: null,
+    });
   });
 
   it('execution is over at max-steps before the next fetch: no fault is reported', () => {
@@ -398,7 +531,9 @@ describe('initial state, memory and budget', () => {
   });
 
   it('advancing step by step reaches the same state as one run', () => {
-    const program = assemble('.memory 3\n.init 0 5\nloop: LOAD 1\nADDM 0\nSTORE 1\nLOAD 0\nSUB 1\nSTORE 0\nJNZ loop\nLOAD 1\nHALT\n');
+    const program = assemble(
+      '.memory 3\n.init 0 5\nloop: LOAD 1\nADDM 0\nSTORE 1\nLOAD 0\nSUB 1\nSTORE 0\nJNZ loop\nLOAD 1\nHALT\n',
+    );
     const machine = new NativeMachine(program);
     while (machine.advance(1) === 1);
     expect(machine.snapshot()).toEqual(runNative(program, 1000));
@@ -409,13 +544,21 @@ describe('initial state, memory and budget', () => {
     const program = assemble('NOP\n'.repeat(256));
     expect(program.instructions.length).toBe(256);
     expect(runNative(program, 255)).toMatchObject({ steps: 255, pc: 255, fault: null });
-    expect(runNative(program, 256)).toMatchObject({ steps: 256, pc: 0, fault: null, halted: false });
+    expect(runNative(program, 256)).toMatchObject({
+      steps: 256,
+      pc: 0,
+      fault: null,
+      halted: false,
+    });
     expect(runNative(program, 300)).toMatchObject({ steps: 300, pc: 44, fault: null });
   });
 
   it('a JZ / JNZ not taken at pc 255 wraps to 0', () => {
     // zero is true initially: JNZ is not taken; LOADI 1 makes zero false: JZ is not taken.
     expect(exec(`${'NOP\n'.repeat(255)}JNZ 9\n`, 256)).toMatchObject({ pc: 0, fault: null });
-    expect(exec(`LOADI 1\n${'NOP\n'.repeat(254)}JZ 9\n`, 256)).toMatchObject({ pc: 0, fault: null });
+    expect(exec(`LOADI 1\n${'NOP\n'.repeat(254)}JZ 9\n`, 256)).toMatchObject({
+      pc: 0,
+      fault: null,
+    });
   });
 });

@@ -50,7 +50,8 @@ async function traceRow(path: string, row: number) {
     for await (const batch of trace.batches()) {
       if (row >= batch.firstRow + batch.rows) continue;
       const r = row - batch.firstRow;
-      const cell = (name: string, entry = 0) => readCell(batch, trace.slots, columnIndex(name), r, entry);
+      const cell = (name: string, entry = 0) =>
+        readCell(batch, trace.slots, columnIndex(name), r, entry);
       return {
         pc: cell('pc'),
         acc: cell('input', In.ACC),
@@ -67,7 +68,8 @@ async function traceRow(path: string, row: number) {
   }
 }
 
-const text = (page: Page, selector: string) => page.$eval(selector, (node) => (node.textContent ?? '').trim());
+const text = (page: Page, selector: string) =>
+  page.$eval(selector, (node) => (node.textContent ?? '').trim());
 
 /** Pixels of a canvas that are not blank (not transparent and not near white). */
 const inkedPixels = (page: Page, selector: string) =>
@@ -78,7 +80,8 @@ const inkedPixels = (page: Page, selector: string) =>
       const c = canvas as any;
       const data: Uint8ClampedArray = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let inked = 0;
-      for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 0 && (data[i] < 235 || data[i + 1] < 235 || data[i + 2] < 235)) inked++;
+      for (let i = 0; i < data.length; i += 4)
+        if (data[i + 3] > 0 && (data[i] < 235 || data[i + 1] < 235 || data[i + 2] < 235)) inked++;
       return inked;
     }),
   );
@@ -120,7 +123,9 @@ describe('report page in headless Chromium', () => {
     expect(await text(golden.page, '[data-k="claim.halted"]')).toBe(String(claim.halted));
     expect(await text(golden.page, '[data-k="claim.memory"]')).toBe(`[${claim.memory.join(', ')}]`);
     expect(await text(golden.page, '[data-k="rows"]')).toBe(String(claim.steps));
-    const counts = await golden.page.$$eval('[data-k^="count."]', (cells) => cells.map((c) => Number((c.textContent ?? '').replace(/,/g, ''))));
+    const counts = await golden.page.$$eval('[data-k^="count."]', (cells) =>
+      cells.map((c) => Number((c.textContent ?? '').replace(/,/g, ''))),
+    );
     expect(counts.reduce((a, b) => a + b, 0)).toBe(claim.steps);
     expect(await text(golden.page, '[data-k="verdict"]')).toBe('check: ok');
   });
@@ -134,14 +139,18 @@ describe('report page in headless Chromium', () => {
     expect(await text(golden.page, '#step-state [data-k="pc"]')).toBe(String(expected.pc));
     expect(await text(golden.page, '#step-state [data-k="acc"]')).toBe(String(expected.acc));
     expect(await text(golden.page, '#step-state [data-k="sp"]')).toBe(String(expected.sp));
-    expect(await text(golden.page, '#step-state [data-k="next_acc"]')).toBe(String(expected.nextAcc));
+    expect(await text(golden.page, '#step-state [data-k="next_acc"]')).toBe(
+      String(expected.nextAcc),
+    );
     expect(await text(golden.page, '#step-state [data-k="next_pc"]')).toBe(String(expected.nextPc));
     for (const [k, hidden] of expected.hidden.entries()) {
       const shown = await golden.page.$(`[data-k="hidden.${k}"]`);
       if (shown !== null) expect(await shown.evaluate((n) => n.textContent)).toBe(String(hidden));
       else expect(hidden).toBe(0);
     }
-    expect(await text(golden.page, '#input-words [data-slot="ACC"] .cellv')).toBe(String(expected.acc));
+    expect(await text(golden.page, '#input-words [data-slot="ACC"] .cellv')).toBe(
+      String(expected.acc),
+    );
     await golden.page.keyboard.press('ArrowRight');
     await golden.page.waitForSelector(`#step-body[data-row="${row + 1}"]`, { timeout: 5000 });
     await golden.page.keyboard.press('ArrowLeft');
@@ -154,12 +163,18 @@ describe('report page in headless Chromium', () => {
     const report = await checkTrace(BAD, { maxFailures: 100 });
     const first = report.failures.find((f) => f.row !== null)!;
     expect(await text(bad.page, '[data-k="verdict"]')).toMatch(/^check: FAILED, \d+ failures?$/);
-    expect(await bad.page.$eval('#step-body', (n) => n.getAttribute('data-row'))).toBe(String(first.row));
+    expect(await bad.page.$eval('#step-body', (n) => n.getAttribute('data-row'))).toBe(
+      String(first.row),
+    );
     const box = await text(bad.page, '#step-failures');
     expect(box).toContain(first.constraint);
     expect(box).toContain(`expected ${first.expected}, actual ${first.actual}`);
-    const listed = await bad.page.$$eval('#failure-table tr[data-row]', (trs) => trs.map((tr) => [tr.getAttribute('data-row'), tr.children[0].textContent]));
-    expect(listed).toEqual(report.failures.filter((f) => f.row !== null).map((f) => [String(f.row), f.constraint]));
+    const listed = await bad.page.$$eval('#failure-table tr[data-row]', (trs) =>
+      trs.map((tr) => [tr.getAttribute('data-row'), tr.children[0].textContent]),
+    );
+    expect(listed).toEqual(
+      report.failures.filter((f) => f.row !== null).map((f) => [String(f.row), f.constraint]),
+    );
     // A red marker at the failing row on the pc timeline.
     const redAtRow = await bad.page.evaluate((r) => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -167,7 +182,8 @@ describe('report page in headless Chromium', () => {
       const x = Math.round(u.valToPos(r, 'x', true));
       const data = u.ctx.getImageData(x - 1, u.bbox.top, 3, u.bbox.height).data;
       let red = 0;
-      for (let i = 0; i < data.length; i += 4) if (data[i] > 150 && data[i + 1] < 90 && data[i + 2] < 90) red++;
+      for (let i = 0; i < data.length; i += 4)
+        if (data[i] > 150 && data[i + 1] < 90 && data[i + 2] < 90) red++;
       return red;
     }, first.row);
     expect(redAtRow).toBeGreaterThan(20);

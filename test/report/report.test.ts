@@ -3,7 +3,15 @@
  * the trace read row by row, the min/max downsampling of a long trace, the rows kept around
  * failures, a self-contained page, and the command's bad input (exit 2, one line, no file).
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +34,20 @@ const LONG_STEPS = 150_000;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tvm-trace-report-'));
   long = join(dir, 'long.arrow');
-  expect((await cli('export', 'programs/long_loop.tvm', '-o', long, '--max-steps', String(LONG_STEPS), '--batch-rows', '40000')).code).toBe(0);
+  expect(
+    (
+      await cli(
+        'export',
+        'programs/long_loop.tvm',
+        '-o',
+        long,
+        '--max-steps',
+        String(LONG_STEPS),
+        '--batch-rows',
+        '40000',
+      )
+    ).code,
+  ).toBe(0);
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -35,8 +56,25 @@ afterAll(() => {
 /** Every row of a trace, as the columns the page summarises. */
 async function traceRows(path: string) {
   const trace = await openTrace(path);
-  const c = { pc: columnIndex('pc'), input: columnIndex('input'), read: columnIndex('access_read'), write: columnIndex('access_write'), addr: columnIndex('access_addr'), value: columnIndex('access_value') };
-  const out: Array<{ pc: number; acc: number; sp: number; zero: number; carry: number; read: number; write: number; addr: number; value: number }> = [];
+  const c = {
+    pc: columnIndex('pc'),
+    input: columnIndex('input'),
+    read: columnIndex('access_read'),
+    write: columnIndex('access_write'),
+    addr: columnIndex('access_addr'),
+    value: columnIndex('access_value'),
+  };
+  const out: Array<{
+    pc: number;
+    acc: number;
+    sp: number;
+    zero: number;
+    carry: number;
+    read: number;
+    write: number;
+    addr: number;
+    value: number;
+  }> = [];
   try {
     for await (const batch of trace.batches()) {
       for (let r = 0; r < batch.rows; r++) {
@@ -74,11 +112,18 @@ describe('report page data', () => {
     const counts = new Array(traceMeta.instructions).fill(0);
     for (const r of rows) counts[r.pc]++;
     expect(meta.pcCounts).toEqual(counts);
-    expect(meta.claim).toMatchObject({ steps: traceMeta.claim.steps, acc: traceMeta.claim.acc, pc: traceMeta.claim.pc, memory: traceMeta.claim.memory });
+    expect(meta.claim).toMatchObject({
+      steps: traceMeta.claim.steps,
+      acc: traceMeta.claim.acc,
+      pc: traceMeta.claim.pc,
+      memory: traceMeta.claim.memory,
+    });
     expect(meta.instructions.map((i: { text: string }) => i.text)).toContain('SUBM 4');
     // Memory after the last row is the claimed final memory (a golden trace).
     const cells = meta.memory.cells;
-    expect(Array.from(arrays.memValues.subarray((meta.memory.count - 1) * cells))).toEqual(traceMeta.claim.memory);
+    expect(Array.from(arrays.memValues.subarray((meta.memory.count - 1) * cells))).toEqual(
+      traceMeta.claim.memory,
+    );
     // Kept rows: all of them, every cell as stored.
     expect(Array.from(arrays.detailRows)).toEqual(rows.map((_, i) => i));
     const trace = await openTrace(FIB);
@@ -87,14 +132,21 @@ describe('report page data', () => {
         for (const row of [0, 37, batch.rows - 1]) {
           const width = meta.detail.width;
           const kept = arrays.detailCells.subarray(row * width, (row + 1) * width);
-          for (const column of meta.detail.columns as Array<{ name: string; offset: number; width: number }>) {
+          for (const column of meta.detail.columns as Array<{
+            name: string;
+            offset: number;
+            width: number;
+          }>) {
             const slot = slots.find((s) => s.spec.name === column.name)!;
             if (column.name === 'selector') {
               expect(kept[column.offset + 1]).toBe(1);
               expect(readCell(batch, slots, slot.index, row, kept[column.offset])).toBe(1);
               continue;
             }
-            for (let i = 0; i < column.width; i++) expect(kept[column.offset + i], `row ${row} ${column.name}[${i}]`).toBe(readCell(batch, slots, slot.index, row, i));
+            for (let i = 0; i < column.width; i++)
+              expect(kept[column.offset + i], `row ${row} ${column.name}[${i}]`).toBe(
+                readCell(batch, slots, slot.index, row, i),
+              );
           }
         }
       }
@@ -115,7 +167,10 @@ describe('report page data', () => {
       const slice = rows.slice(b * bucket, (b + 1) * bucket);
       const pcs = slice.map((r) => r.pc);
       const accs = slice.map((r) => r.acc);
-      expect([arrays.pcMin[b], arrays.pcMax[b], arrays.accMin[b], arrays.accMax[b]], `bucket ${b}`).toEqual([Math.min(...pcs), Math.max(...pcs), Math.min(...accs), Math.max(...accs)]);
+      expect(
+        [arrays.pcMin[b], arrays.pcMax[b], arrays.accMin[b], arrays.accMax[b]],
+        `bucket ${b}`,
+      ).toEqual([Math.min(...pcs), Math.max(...pcs), Math.min(...accs), Math.max(...accs)]);
       const and = slice.reduce((f, r) => f & (r.zero | (r.carry << 1)), 3);
       const or = slice.reduce((f, r) => f | r.zero | (r.carry << 1), 0);
       expect([arrays.flagsAnd[b], arrays.flagsOr[b]]).toEqual([and, or]);
@@ -131,11 +186,18 @@ describe('report page data', () => {
         if (r.write) memory[r.addr] = r.value;
         marks[t * cells + r.addr] |= r.read | (r.write << 1);
       }
-      if ((i + 1) % mb === 0 || i + 1 === rows.length) expect(Array.from(arrays.memValues.subarray(t * cells, (t + 1) * cells)), `time bucket ${t}`).toEqual(memory);
+      if ((i + 1) % mb === 0 || i + 1 === rows.length)
+        expect(
+          Array.from(arrays.memValues.subarray(t * cells, (t + 1) * cells)),
+          `time bucket ${t}`,
+        ).toEqual(memory);
     });
     expect(Array.from(arrays.memMarks)).toEqual(Array.from(marks));
     // The window asked for, and the last row.
-    expect(Array.from(arrays.detailRows)).toEqual([...Array.from({ length: 10 }, (_, i) => 1000 + i), LONG_STEPS - 1]);
+    expect(Array.from(arrays.detailRows)).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => 1000 + i),
+      LONG_STEPS - 1,
+    ]);
     expect(result.html.length).toBeLessThan(400_000);
   });
 
@@ -145,10 +207,13 @@ describe('report page data', () => {
     const { meta, arrays } = pageData(result.html);
     expect(meta.check.ok).toBe(false);
     expect(meta.check.failureCount).toBe(expected.failureCount);
-    expect(meta.check.failures.map((f: { constraint: string }) => f.constraint)).toEqual(expected.failures.map((f) => f.constraint));
+    expect(meta.check.failures.map((f: { constraint: string }) => f.constraint)).toEqual(
+      expected.failures.map((f) => f.constraint),
+    );
     const first = expected.failures[0].row!;
     const kept = new Set(Array.from(arrays.detailRows));
-    for (const row of [first - 1, first, first + 1]) if (row >= 0) expect(kept.has(row), `row ${row}`).toBe(true);
+    for (const row of [first - 1, first, first + 1])
+      if (row >= 0) expect(kept.has(row), `row ${row}`).toBe(true);
     expect(kept.has(10) && kept.has(11) && !kept.has(12)).toBe(true);
     // Kept rows come sorted (the page searches them).
     expect(Array.from(arrays.detailRows)).toEqual([...arrays.detailRows].sort((a, b) => a - b));
@@ -179,7 +244,9 @@ describe('tvm-trace report (command)', () => {
     const out = join(dir, 'fib.html');
     const result = await cli('report', FIB, '-o', out, '--check');
     expect(result.code).toBe(0);
-    expect(result.stdout[0]).toMatch(/^wrote .*fib\.html: \d+ bytes, 103 rows \(every row plotted; rows 0:103 in full, 103 kept\)$/);
+    expect(result.stdout[0]).toMatch(
+      /^wrote .*fib\.html: \d+ bytes, 103 rows \(every row plotted; rows 0:103 in full, 103 kept\)$/,
+    );
     expect(result.stdout[1]).toBe('check: ok');
     expect(readFileSync(out, 'utf8')).toMatch(/^<!doctype html>/);
     const json = await cli('report', BAD, '-o', out, '--check', '--json');
@@ -206,7 +273,9 @@ describe('tvm-trace report (command)', () => {
         expect(result.stderr[0]).toMatch(/^tvm-trace: /);
         expect(result.stdout).toEqual([]);
         expect(existsSync(target), trace).toBe(false);
-        expect(readdirSync(bad).filter((name) => name.endsWith('.tmp') || name.includes('out.html'))).toEqual([]);
+        expect(
+          readdirSync(bad).filter((name) => name.endsWith('.tmp') || name.includes('out.html')),
+        ).toEqual([]);
       }
     }
   });
@@ -223,6 +292,8 @@ describe('tvm-trace report (command)', () => {
     expect((await cli('report', FIB, '-o', dir)).code).toBe(2);
     expect((await cli('report', FIB)).code).toBe(64);
     expect((await cli('report', FIB, '-o', join(dir, 'x.html'), '--rows', '5:3')).code).toBe(64);
-    expect((await cli('report', FIB, '-o', join(dir, 'x.html'), '--max-failures', '0')).code).toBe(64);
+    expect((await cli('report', FIB, '-o', join(dir, 'x.html'), '--max-failures', '0')).code).toBe(
+      64,
+    );
   });
 });

@@ -22,15 +22,43 @@ const dir = mkdtempSync(join(tmpdir(), 'tvm-report-shots-'));
 
 async function page(trace: string, name: string, check: boolean): Promise<string> {
   const path = join(dir, `${name}.html`);
-  writeFileSync(path, (await buildReport(trace, { check, name: trace.startsWith(dir) ? `long_loop_1m.arrow` : trace })).html);
+  writeFileSync(
+    path,
+    (
+      await buildReport(trace, {
+        check,
+        name: trace.startsWith(dir) ? `long_loop_1m.arrow` : trace,
+      })
+    ).html,
+  );
   return path;
 }
 
 const browser = await launchChromium();
 try {
   const long = join(dir, 'long.arrow');
-  execFileSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'export', join(root, 'programs/long_loop.tvm'), '-o', long, '--max-steps', '1000000', '--quiet']);
-  const shots: Array<[string, string, string, boolean, string, ((p: import('puppeteer-core').Page) => Promise<void>)?]> = [
+  execFileSync(process.execPath, [
+    '--import',
+    'tsx',
+    join(root, 'src/cli/main.ts'),
+    'export',
+    join(root, 'programs/long_loop.tvm'),
+    '-o',
+    long,
+    '--max-steps',
+    '1000000',
+    '--quiet',
+  ]);
+  const shots: Array<
+    [
+      string,
+      string,
+      string,
+      boolean,
+      string,
+      ((p: import('puppeteer-core').Page) => Promise<void>)?,
+    ]
+  > = [
     ['fixtures/golden/fibonacci.arrow', 'fib', '#summary', true, 'report-summary.png'],
     [long, 'long', '#timelines', false, 'report-timelines.png'],
     ['fixtures/golden/fibonacci.arrow', 'fib', '#memory', true, 'report-memory.png'],
@@ -59,7 +87,11 @@ try {
       const failures = await opened.page.$('#failures');
       const a = (await step!.boundingBox())!;
       const b = (await failures!.boundingBox())!;
-      await opened.page.screenshot({ path: join(docs, file), clip: { x: a.x - 4, y: a.y - 4, width: a.width + 8, height: b.y + b.height - a.y + 8 }, captureBeyondViewport: true });
+      await opened.page.screenshot({
+        path: join(docs, file),
+        clip: { x: a.x - 4, y: a.y - 4, width: a.width + 8, height: b.y + b.height - a.y + 8 },
+        captureBeyondViewport: true,
+      });
     } else {
       await element.screenshot({ path: join(docs, file) });
     }

@@ -18,7 +18,9 @@ const digestOf = (accesses: readonly Access[]) => {
 function randomAccesses(random: Random, count: number): Access[] {
   return Array.from({ length: count }, (): Access => {
     const kind = random.pick([AccessKind.NONE, AccessKind.READ, AccessKind.WRITE]);
-    return kind === AccessKind.NONE ? [NO_ACCESS, 0, kind] : [random.int(0, 255), random.int(-32768, 32767), kind];
+    return kind === AccessKind.NONE
+      ? [NO_ACCESS, 0, kind]
+      : [random.int(0, 255), random.int(-32768, 32767), kind];
   });
 }
 

@@ -47,7 +47,8 @@ describe('native and ffn agree on random programs', () => {
     }
     expect(failures).toEqual([]);
     // The generator reaches every way a run can end, and every instruction executes.
-    for (const kind of [...FAULT_KINDS, 'halted', 'max_steps']) expect(endings.get(kind) ?? 0, kind).toBeGreaterThan(20);
+    for (const kind of [...FAULT_KINDS, 'halted', 'max_steps'])
+      expect(endings.get(kind) ?? 0, kind).toBeGreaterThan(20);
     expect(OPCODES.filter((s) => !executed.has(s.code)).map((s) => s.mnemonic)).toEqual([]);
     expect(totalSteps).toBeGreaterThan(300_000);
   });
@@ -69,20 +70,30 @@ describe('native and ffn agree on random programs', () => {
         for (let row = before; row < tap.row; row++) {
           const x = tap.input.subarray(row * INPUT_DIM, (row + 1) * INPUT_DIM);
           const out = tap.output.subarray(row * OUTPUT_DIM, (row + 1) * OUTPUT_DIM);
-          if (x[In.CONST] !== 1 || x[In.HALTED] !== 0) failures.push(`program ${n} row ${row}: const/halted slots`);
-          if (previousNextPc !== null && x[In.PC] !== previousNextPc) failures.push(`program ${n} row ${row}: pc ${x[In.PC]} after NEXT_PC ${previousNextPc}`);
+          if (x[In.CONST] !== 1 || x[In.HALTED] !== 0)
+            failures.push(`program ${n} row ${row}: const/halted slots`);
+          if (previousNextPc !== null && x[In.PC] !== previousNextPc)
+            failures.push(
+              `program ${n} row ${row}: pc ${x[In.PC]} after NEXT_PC ${previousNextPc}`,
+            );
           previousNextPc = out[Out.NEXT_PC];
           for (let i = 0; i < 16; i++) {
-            if (x[In.ACC_BITS + i] !== ((x[In.ACC] >>> i) & 1) || x[In.OPERAND_BITS + i] !== ((x[In.OPERAND] >>> i) & 1)) failures.push(`program ${n} row ${row}: bit ${i}`);
+            if (
+              x[In.ACC_BITS + i] !== ((x[In.ACC] >>> i) & 1) ||
+              x[In.OPERAND_BITS + i] !== ((x[In.OPERAND] >>> i) & 1)
+            )
+              failures.push(`program ${n} row ${row}: bit ${i}`);
           }
           for (let k = 0; k < ffDim; k++) {
             const slot = row * ffDim + k;
-            if (tap.hidden[slot] !== tap.gate[slot] * tap.value[slot]) failures.push(`program ${n} row ${row}: hidden ${k}`);
+            if (tap.hidden[slot] !== tap.gate[slot] * tap.value[slot])
+              failures.push(`program ${n} row ${row}: hidden ${k}`);
           }
         }
         if (tap.row === tap.capacity) tap.row = 0;
       }
-      if (JSON.stringify(ffn.snapshot()) !== JSON.stringify(native.snapshot())) failures.push(`program ${n}: final snapshots differ`);
+      if (JSON.stringify(ffn.snapshot()) !== JSON.stringify(native.snapshot()))
+        failures.push(`program ${n}: final snapshots differ`);
     }
     expect(failures).toEqual([]);
   });
@@ -101,18 +112,30 @@ describe('native and ffn agree on random programs', () => {
       lean.advance(maxSteps, withoutBits);
       if (withoutBits.bits || !withBits.bits) failures.push('tap bits flag');
       const rows = withBits.row;
-      if (withoutBits.row !== rows) failures.push(`program ${n}: ${withoutBits.row} rows, expected ${rows}`);
+      if (withoutBits.row !== rows)
+        failures.push(`program ${n}: ${withoutBits.row} rows, expected ${rows}`);
       for (let row = 0; row < rows; row++) {
         for (let i = 0; i < INPUT_DIM; i++) {
-          const bitSlot = (i >= In.ACC_BITS && i < In.ACC_BITS + 16) || (i >= In.OPERAND_BITS && i < In.OPERAND_BITS + 16);
-          if (!bitSlot && withoutBits.input[row * INPUT_DIM + i] !== withBits.input[row * INPUT_DIM + i]) failures.push(`program ${n} row ${row}: input slot ${i}`);
+          const bitSlot =
+            (i >= In.ACC_BITS && i < In.ACC_BITS + 16) ||
+            (i >= In.OPERAND_BITS && i < In.OPERAND_BITS + 16);
+          if (
+            !bitSlot &&
+            withoutBits.input[row * INPUT_DIM + i] !== withBits.input[row * INPUT_DIM + i]
+          )
+            failures.push(`program ${n} row ${row}: input slot ${i}`);
         }
         for (const name of ['gate', 'value', 'hidden'] as const) {
-          for (let k = 0; k < ffDim; k++) if (withoutBits[name][row * ffDim + k] !== withBits[name][row * ffDim + k]) failures.push(`program ${n} row ${row}: ${name} ${k}`);
+          for (let k = 0; k < ffDim; k++)
+            if (withoutBits[name][row * ffDim + k] !== withBits[name][row * ffDim + k])
+              failures.push(`program ${n} row ${row}: ${name} ${k}`);
         }
-        for (let o = 0; o < OUTPUT_DIM; o++) if (withoutBits.output[row * OUTPUT_DIM + o] !== withBits.output[row * OUTPUT_DIM + o]) failures.push(`program ${n} row ${row}: output ${o}`);
+        for (let o = 0; o < OUTPUT_DIM; o++)
+          if (withoutBits.output[row * OUTPUT_DIM + o] !== withBits.output[row * OUTPUT_DIM + o])
+            failures.push(`program ${n} row ${row}: output ${o}`);
       }
-      if (JSON.stringify(lean.snapshot()) !== JSON.stringify(full.snapshot())) failures.push(`program ${n}: final snapshots differ`);
+      if (JSON.stringify(lean.snapshot()) !== JSON.stringify(full.snapshot()))
+        failures.push(`program ${n}: final snapshots differ`);
     }
     expect(failures).toEqual([]);
   });
@@ -129,16 +152,24 @@ describe('native and ffn agree on random programs', () => {
       const native = new NativeMachine(program);
       const accesses = createAccessTap(maxSteps);
       native.advance(maxSteps, accesses);
-      if (accesses.row !== tap.row) failures.push(`program ${n}: ${accesses.row} access rows, ${tap.row} FFN rows`);
+      if (accesses.row !== tap.row)
+        failures.push(`program ${n}: ${accesses.row} access rows, ${tap.row} FFN rows`);
       const table = controlTable(ffn.compiled);
       const expected = new Int32Array(3);
       for (let row = 0; row < tap.row; row++) {
         accessOf(tap, row, table, expected);
         seen.add(expected[2]);
-        if (accesses.addr[row] !== expected[0] || accesses.value[row] !== expected[1] || accesses.kind[row] !== expected[2])
-          failures.push(`program ${n} step ${row}: (${accesses.addr[row]}, ${accesses.value[row]}, ${accesses.kind[row]}), FFN (${expected.join(', ')})`);
+        if (
+          accesses.addr[row] !== expected[0] ||
+          accesses.value[row] !== expected[1] ||
+          accesses.kind[row] !== expected[2]
+        )
+          failures.push(
+            `program ${n} step ${row}: (${accesses.addr[row]}, ${accesses.value[row]}, ${accesses.kind[row]}), FFN (${expected.join(', ')})`,
+          );
       }
-      if (JSON.stringify(native.snapshot()) !== JSON.stringify(ffn.snapshot())) failures.push(`program ${n}: final snapshots differ`);
+      if (JSON.stringify(native.snapshot()) !== JSON.stringify(ffn.snapshot()))
+        failures.push(`program ${n}: final snapshots differ`);
     }
     expect(failures).toEqual([]);
     expect([...seen].sort()).toEqual([AccessKind.NONE, AccessKind.READ, AccessKind.WRITE]);
@@ -153,7 +184,11 @@ describe('native and ffn agree on random programs', () => {
     expect(native.advance(100, accesses)).toBe(0);
     accesses.row = 0;
     expect(native.advance(3, accesses)).toBe(3);
-    expect(Array.from(accesses.kind.subarray(0, 3))).toEqual([AccessKind.NONE, AccessKind.NONE, AccessKind.NONE]);
+    expect(Array.from(accesses.kind.subarray(0, 3))).toEqual([
+      AccessKind.NONE,
+      AccessKind.NONE,
+      AccessKind.NONE,
+    ]);
     expect(Array.from(accesses.addr.subarray(0, 3))).toEqual([256, 256, 256]);
   });
 });

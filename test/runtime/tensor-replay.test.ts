@@ -52,7 +52,14 @@ const EXTREMES = [
 ].join('\n');
 
 function batchOf(rec: Recording, overrides: Partial<ReplayBatch> = {}): ReplayBatch {
-  return { pcs: rec.pcs, input: rec.tap.input, hidden: rec.tap.hidden, output: rec.tap.output, rows: rec.rows, ...overrides };
+  return {
+    pcs: rec.pcs,
+    input: rec.tap.input,
+    hidden: rec.tap.hidden,
+    output: rec.tap.output,
+    rows: rec.rows,
+    ...overrides,
+  };
 }
 
 describe.each(['cpu', 'wasm'] as const)('batched replay on %s', (backend) => {
@@ -69,14 +76,31 @@ describe.each(['cpu', 'wasm'] as const)('batched replay on %s', (backend) => {
   afterAll(() => replayer?.dispose());
 
   it('finds no mismatch in recorded FFN runs (gate and value included)', async () => {
-    for (const name of ['fibonacci.tvm', 'bitwise.tvm', 'factorial_recursive.tvm', 'compare.tvm', 'wrap_carry.tvm', 'multiply.tvm']) {
+    for (const name of [
+      'fibonacci.tvm',
+      'bitwise.tvm',
+      'factorial_recursive.tvm',
+      'compare.tvm',
+      'wrap_carry.tvm',
+      'multiply.tvm',
+    ]) {
       const rec = record(program(name), 5000);
-      const mismatch = await replayRows({ dense: rec.dense, backend, ...batchOf(rec, { gate: rec.tap.gate, value: rec.tap.value }) });
+      const mismatch = await replayRows({
+        dense: rec.dense,
+        backend,
+        ...batchOf(rec, { gate: rec.tap.gate, value: rec.tap.value }),
+      });
       expect(mismatch, name).toBeNull();
     }
     const extremes = record(EXTREMES, 100);
     expect(Array.from(extremes.tap.hidden)).toContain(1073741824);
-    expect(await replayRows({ dense: extremes.dense, backend, ...batchOf(extremes, { gate: extremes.tap.gate, value: extremes.tap.value }) })).toBeNull();
+    expect(
+      await replayRows({
+        dense: extremes.dense,
+        backend,
+        ...batchOf(extremes, { gate: extremes.tap.gate, value: extremes.tap.value }),
+      }),
+    ).toBeNull();
     expect(replayer.replay(batchOf(loop))).toBeNull();
   });
 
@@ -87,7 +111,14 @@ describe.each(['cpu', 'wasm'] as const)('batched replay on %s', (backend) => {
     const recorded = hidden[row * F + unit];
     hidden[row * F + unit] = recorded + 1;
     const mismatch = await replayRows({ dense: fib.dense, backend, ...batchOf(fib, { hidden }) });
-    expect(mismatch).toEqual({ row, pc: fib.pcs[row], field: 'hidden', index: unit, expected: recorded, actual: recorded + 1 });
+    expect(mismatch).toEqual({
+      row,
+      pc: fib.pcs[row],
+      field: 'hidden',
+      index: unit,
+      expected: recorded,
+      actual: recorded + 1,
+    });
   });
 
   it('names a corrupted output value', async () => {
@@ -96,7 +127,14 @@ describe.each(['cpu', 'wasm'] as const)('batched replay on %s', (backend) => {
     const recorded = output[row * OUTPUT_DIM + Out.NEXT_SP];
     output[row * OUTPUT_DIM + Out.NEXT_SP] = recorded - 3;
     const mismatch = await replayRows({ dense: fib.dense, backend, ...batchOf(fib, { output }) });
-    expect(mismatch).toEqual({ row, pc: fib.pcs[row], field: 'output', index: Out.NEXT_SP, expected: recorded, actual: recorded - 3 });
+    expect(mismatch).toEqual({
+      row,
+      pc: fib.pcs[row],
+      field: 'output',
+      index: Out.NEXT_SP,
+      expected: recorded,
+      actual: recorded - 3,
+    });
   });
 
   it('reports the lowest corrupted row across instruction groups and chunks, with firstRow offsets', () => {
@@ -113,20 +151,37 @@ describe.each(['cpu', 'wasm'] as const)('batched replay on %s', (backend) => {
     output[nextChunk * OUTPUT_DIM + Out.RAW_ACC] += 1;
     const batch = batchOf(loop, { hidden, output });
     expect(replayer.replay(batch)).toMatchObject({ row: early, pc: 4, field: 'hidden', index: 0 });
-    expect(replayer.replay({ ...batch, firstRow: 1_000_000 })).toMatchObject({ row: 1_000_000 + early });
+    expect(replayer.replay({ ...batch, firstRow: 1_000_000 })).toMatchObject({
+      row: 1_000_000 + early,
+    });
     // Only the first `rows` rows are read.
     expect(replayer.replay({ ...batch, rows: early })).toBeNull();
     hidden[early * F + 0] ^= 2;
-    expect(replayer.replay(batch)).toMatchObject({ row: sameChunkLater, pc: 0, field: 'output', index: Out.RAW_ACC });
+    expect(replayer.replay(batch)).toMatchObject({
+      row: sameChunkLater,
+      pc: 0,
+      field: 'output',
+      index: Out.RAW_ACC,
+    });
     output[sameChunkLater * OUTPUT_DIM + Out.RAW_ACC] -= 1;
-    expect(replayer.replay(batch)).toMatchObject({ row: nextChunk, field: 'output', index: Out.RAW_ACC });
+    expect(replayer.replay(batch)).toMatchObject({
+      row: nextChunk,
+      field: 'output',
+      index: Out.RAW_ACC,
+    });
   });
 
   it('checks gate, value and the zero units past an instruction’s width', async () => {
     const row = 40;
     const gate = fib.tap.gate.slice(0, fib.rows * F);
     gate[row * F + 0] += 7;
-    expect(await replayRows({ dense: fib.dense, backend, ...batchOf(fib, { gate, value: fib.tap.value }) })).toMatchObject({
+    expect(
+      await replayRows({
+        dense: fib.dense,
+        backend,
+        ...batchOf(fib, { gate, value: fib.tap.value }),
+      }),
+    ).toMatchObject({
       row,
       field: 'gate',
       index: 0,
@@ -146,8 +201,12 @@ describe.each(['cpu', 'wasm'] as const)('batched replay on %s', (backend) => {
   it('rejects a pc outside the program and short arrays', () => {
     const pcs = loop.pcs.slice();
     pcs[5] = 99;
-    expect(() => replayer.replay(batchOf(loop, { pcs }))).toThrow(/row 5: pc 99 is outside the program/);
-    expect(() => replayer.replay(batchOf(loop, { output: new Int32Array(10) }))).toThrow(/output holds 10 values/);
+    expect(() => replayer.replay(batchOf(loop, { pcs }))).toThrow(
+      /row 5: pc 99 is outside the program/,
+    );
+    expect(() => replayer.replay(batchOf(loop, { output: new Int32Array(10) }))).toThrow(
+      /output holds 10 values/,
+    );
   });
 
   it('leaves no tensors behind', async () => {

@@ -4,9 +4,22 @@ import { denseWeights, type DenseWeights } from '../../src/compiler/dense.js';
 import { In, INPUT_DIM, Out } from '../../src/compiler/layout.js';
 import { assemble } from '../../src/isa/assemble.js';
 import { runNative } from '../../src/runtime/native/interpreter.js';
-import { BackendUnavailableError, probeTfjsNode, resolveBackend, useBackend, wasmDistDir, type Tf } from '../../src/runtime/tensor/backend.js';
+import {
+  BackendUnavailableError,
+  probeTfjsNode,
+  resolveBackend,
+  useBackend,
+  wasmDistDir,
+  type Tf,
+} from '../../src/runtime/tensor/backend.js';
 import { TensorMachine } from '../../src/runtime/tensor/engine.js';
-import { FfnTensors, int32Exact, limbCount, liveWidths, type Arithmetic } from '../../src/runtime/tensor/kernel.js';
+import {
+  FfnTensors,
+  int32Exact,
+  limbCount,
+  liveWidths,
+  type Arithmetic,
+} from '../../src/runtime/tensor/kernel.js';
 import { createEngine } from '../../src/runtime/engines.js';
 import { listPrograms, parseExpectation } from '../support/expectations.js';
 import { Random, randomProgram } from '../support/random-programs.js';
@@ -40,7 +53,9 @@ describe('tfjs backends', () => {
     expect(await resolveBackend('auto')).toBe('cpu');
     const error = await resolveBackend('tensorflow').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BackendUnavailableError);
-    expect((error as Error).message).toMatch(/^tensor backend 'tensorflow' is unavailable: @tensorflow\/tfjs-node .*; use --backend cpu or wasm$/);
+    expect((error as Error).message).toMatch(
+      /^tensor backend 'tensorflow' is unavailable: @tensorflow\/tfjs-node .*; use --backend cpu or wasm$/,
+    );
     expect((error as Error).message).not.toContain('\n');
   });
 
@@ -51,7 +66,9 @@ describe('tfjs backends', () => {
   it('float32 is wrong above 2^24 (why the engine never multiplies in float32)', async () => {
     for (const name of ['cpu', 'wasm']) {
       const { tf } = await useBackend(name);
-      const product = tf.tidy(() => tf.matMul(tf.tensor2d([32767], [1, 1]), tf.tensor2d([32767], [1, 1])).dataSync()[0]);
+      const product = tf.tidy(
+        () => tf.matMul(tf.tensor2d([32767], [1, 1]), tf.tensor2d([32767], [1, 1])).dataSync()[0],
+      );
       expect(product).toBe(1073676288); // exact: 1073676289
     }
   });
@@ -71,7 +88,12 @@ describe('tfjs backends', () => {
 });
 
 /** Exact reference of one FFN layer in int32 arithmetic (wrapping mod 2^32, like the tensors). */
-function referenceRows(dense: DenseWeights, pc: number, x: Int32Array, n: number): { gate: number[]; value: number[]; hidden: number[]; out: number[] } {
+function referenceRows(
+  dense: DenseWeights,
+  pc: number,
+  x: Int32Array,
+  n: number,
+): { gate: number[]; value: number[]; hidden: number[]; out: number[] } {
   const F = dense.ffDim;
   const gate: number[] = [];
   const value: number[] = [];
@@ -109,7 +131,14 @@ function firstColumns(values: number[], n: number, F: number, w: number): number
 }
 
 /** The 41-slot input of a step, as the engines build it. */
-function inputRow(pc: number, acc: number, operand: number, sp = 0, zero = 0, carry = 0): Int32Array {
+function inputRow(
+  pc: number,
+  acc: number,
+  operand: number,
+  sp = 0,
+  zero = 0,
+  carry = 0,
+): Int32Array {
   const x = new Int32Array(INPUT_DIM);
   x[In.CONST] = 1;
   x[In.PC] = pc;
@@ -133,7 +162,20 @@ describe.each(COMBOS)('exact at the extremes on %s (%s)', (backend, arithmetic) 
   });
 
   it('MULM, MUL, ORM, XORM, ANDM, ADDM, SUBM, CMPM with extreme operands give the exact hidden products and outputs', () => {
-    const program = assemble(['MULM 0', 'MUL -32768', 'MUL 32767', 'ORM 0', 'XORM 0', 'ANDM 0', 'ADDM 0', 'SUBM 0', 'CMPM 0', 'MUL -1'].join('\n'));
+    const program = assemble(
+      [
+        'MULM 0',
+        'MUL -32768',
+        'MUL 32767',
+        'ORM 0',
+        'XORM 0',
+        'ANDM 0',
+        'ADDM 0',
+        'SUBM 0',
+        'CMPM 0',
+        'MUL -1',
+      ].join('\n'),
+    );
     const compiled = compileProgram(program);
     const dense = denseWeights(compiled.instructions, MAX_UNITS);
     const tensors = FfnTensors.create(tf, backend, dense, arithmetic);
@@ -162,7 +204,8 @@ describe.each(COMBOS)('exact at the extremes on %s (%s)', (backend, arithmetic) 
         expect(Array.from(got.out)).toEqual(want.out);
       }
       // Spot values: the products that float32 gets wrong.
-      const mulm = (acc: number, operand: number) => tensors.evaluate(0, inputRow(0, acc, operand), 1);
+      const mulm = (acc: number, operand: number) =>
+        tensors.evaluate(0, inputRow(0, acc, operand), 1);
       expect(mulm(32767, 32767).out[Out.RAW_ACC]).toBe(1073676289);
       expect(mulm(32767, 32767).hidden).toContain(1073676289);
       expect(mulm(-32768, -32768).out[Out.RAW_ACC]).toBe(1073741824);
@@ -221,7 +264,10 @@ describe.each(COMBOS)('exact at the extremes on %s (%s)', (backend, arithmetic) 
     const F = 6;
     const count = 3;
     const rand = (lo: number, hi: number) => r.int(lo, hi);
-    const big = () => (r.chance(0.3) ? r.pick([-2147483648, 2147483647, -1, 0, 1, 65536, -65536, 1 << 30]) : rand(-2147483648, 2147483647));
+    const big = () =>
+      r.chance(0.3)
+        ? r.pick([-2147483648, 2147483647, -1, 0, 1, 65536, -65536, 1 << 30])
+        : rand(-2147483648, 2147483647);
     const input = () => (full ? big() : r.pick([-65536, 65535, rand(-65536, 65535)]));
     const weight = (limit: number) => (r.chance(0.2) ? rand(-limit, limit) : 0);
     const dense: DenseWeights = {
@@ -278,7 +324,10 @@ describe.each(['cpu', 'wasm'] as const)('tensor engine on %s', (backend) => {
         engine.advance(budget);
         expect(engine.snapshot(), name).toEqual(runNative(program, budget));
         if (budget === want.maxSteps) {
-          expect({ steps: engine.steps, acc: engine.snapshot().acc, fault: engine.fault?.kind }, name).toEqual({
+          expect(
+            { steps: engine.steps, acc: engine.snapshot().acc, fault: engine.fault?.kind },
+            name,
+          ).toEqual({
             steps: want.steps,
             acc: want.acc,
             fault: want.fault,
@@ -312,7 +361,10 @@ describe.each(['cpu', 'wasm'] as const)('tensor engine on %s', (backend) => {
   it('frees every tensor it makes: none left per step, none after dispose()', async () => {
     const { tf } = await useBackend(backend);
     const before = tf.memory().numTensors;
-    const engine = await TensorMachine.create(assemble(programs.find(([name]) => name === 'fibonacci.tvm')![1]), { backend });
+    const engine = await TensorMachine.create(
+      assemble(programs.find(([name]) => name === 'fibonacci.tvm')![1]),
+      { backend },
+    );
     const loaded = tf.memory().numTensors;
     engine.advance(20);
     expect(tf.memory().numTensors).toBe(loaded);

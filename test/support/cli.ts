@@ -11,6 +11,9 @@ export interface CliResult {
 export async function cli(...argv: string[]): Promise<CliResult> {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const code = await main(argv, { stdout: (line) => stdout.push(line), stderr: (line) => stderr.push(line) });
+  const code = await main(argv, {
+    stdout: (line) => stdout.push(line),
+    stderr: (line) => stderr.push(line),
+  });
   return { code, stdout, stderr };
 }

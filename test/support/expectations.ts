@@ -32,12 +32,14 @@ export const PROGRAMS_DIR = fileURLToPath(new URL('../../programs', import.meta.
 const HEADER = /^\s*;\s*expect:\s*(.*)$/;
 
 function integer(key: string, value: string): number {
-  if (!/^-?[0-9]+$/.test(value)) throw new Error(`expect header: ${key}=${value} is not an integer`);
+  if (!/^-?[0-9]+$/.test(value))
+    throw new Error(`expect header: ${key}=${value} is not an integer`);
   return Number(value);
 }
 
 function boolean(key: string, value: string): boolean {
-  if (value !== 'true' && value !== 'false') throw new Error(`expect header: ${key}=${value} is not true/false`);
+  if (value !== 'true' && value !== 'false')
+    throw new Error(`expect header: ${key}=${value} is not true/false`);
   return value === 'true';
 }
 
@@ -62,13 +64,28 @@ export function parseExpectation(source: string): Expectation {
     if (fields.has(key)) throw new Error(`expect header: duplicate key '${key}'`);
     fields.set(key, token.slice(eq + 1));
   }
-  const known = new Set(['max_steps', 'steps', 'halted', 'acc', 'pc', 'sp', 'zero', 'carry', 'memory', 'fault']);
-  for (const key of fields.keys()) if (!known.has(key)) throw new Error(`expect header: unknown key '${key}'`);
-  for (const key of ['steps', 'halted', 'acc']) if (!fields.has(key)) throw new Error(`expect header: missing '${key}'`);
+  const known = new Set([
+    'max_steps',
+    'steps',
+    'halted',
+    'acc',
+    'pc',
+    'sp',
+    'zero',
+    'carry',
+    'memory',
+    'fault',
+  ]);
+  for (const key of fields.keys())
+    if (!known.has(key)) throw new Error(`expect header: unknown key '${key}'`);
+  for (const key of ['steps', 'halted', 'acc'])
+    if (!fields.has(key)) throw new Error(`expect header: missing '${key}'`);
 
   const get = (key: string) => fields.get(key) as string;
   const expectation: Expectation = {
-    maxSteps: fields.has('max_steps') ? integer('max_steps', get('max_steps')) : DEFAULT_EXPECT_MAX_STEPS,
+    maxSteps: fields.has('max_steps')
+      ? integer('max_steps', get('max_steps'))
+      : DEFAULT_EXPECT_MAX_STEPS,
     steps: integer('steps', get('steps')),
     halted: boolean('halted', get('halted')),
     acc: integer('acc', get('acc')),
@@ -81,11 +98,13 @@ export function parseExpectation(source: string): Expectation {
     const text = get('memory');
     const match = /^\[(.*)\]$/.exec(text);
     if (!match) throw new Error(`expect header: memory=${text} is not [a,b,...]`);
-    expectation.memory = match[1] === '' ? [] : match[1].split(',').map((cell) => integer('memory', cell));
+    expectation.memory =
+      match[1] === '' ? [] : match[1].split(',').map((cell) => integer('memory', cell));
   }
   if (fields.has('fault')) {
     const kind = get('fault');
-    if (!(FAULT_KINDS as readonly string[]).includes(kind)) throw new Error(`expect header: unknown fault kind '${kind}'`);
+    if (!(FAULT_KINDS as readonly string[]).includes(kind))
+      throw new Error(`expect header: unknown fault kind '${kind}'`);
     expectation.fault = kind as FaultKind;
   }
   return expectation;

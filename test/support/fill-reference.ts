@@ -24,13 +24,23 @@ export interface FilledBatchCopy {
   columns: Uint8Array[];
 }
 
-const copyColumns = (buffers: TraceBuffers, rows: number) => buffers.slots.map((_, i) => buffers.rowBytes(i, rows).slice());
+const copyColumns = (buffers: TraceBuffers, rows: number) =>
+  buffers.slots.map((_, i) => buffers.rowBytes(i, rows).slice());
 
 /** The reference: the FFN engine with a (small) tap, its rows built by WitnessBuilder.fillExecution. */
-export function referenceBatches(compiled: CompiledProgram, dims: TraceDims, batchRows: number, maxSteps: number): FilledBatchCopy[] {
+export function referenceBatches(
+  compiled: CompiledProgram,
+  dims: TraceDims,
+  batchRows: number,
+  maxSteps: number,
+): FilledBatchCopy[] {
   const machine = new FfnMachine(compiled);
   const tap = createTap(dims.ffDim, 5, { bits: false });
-  const witness = new WitnessBuilder(controlTable(compiled), dims.instructions, compiled.program.initialMemory);
+  const witness = new WitnessBuilder(
+    controlTable(compiled),
+    dims.instructions,
+    compiled.program.initialMemory,
+  );
   const buffers = new TraceBuffers(dims, batchRows);
   const batches: FilledBatchCopy[] = [];
   while (machine.steps < maxSteps && !machine.stopped) {
@@ -43,14 +53,24 @@ export function referenceBatches(compiled: CompiledProgram, dims: TraceDims, bat
       const ran = machine.advance(stop - machine.steps, tap);
       if (ran === 0) break;
       witness.fillExecution(buffers, tap, ran, machine.steps - ran, rows);
-      maxAbs = largestMagnitude(tap.output, ran * OUTPUT_DIM, largestMagnitude(tap.hidden, ran * dims.ffDim, maxAbs));
+      maxAbs = largestMagnitude(
+        tap.output,
+        ran * OUTPUT_DIM,
+        largestMagnitude(tap.hidden, ran * dims.ffDim, maxAbs),
+      );
       rows += ran;
     }
     // A run that faults at its first step still has one (empty) batch: its state names the fault.
     if (rows === 0 && batches.length > 0) break;
     const digest = new AccessDigest();
     digestAccesses(buffers, 0, rows, digest);
-    batches.push({ rows, maxAbs, state: machine.snapshot(), accesses: digest.value, columns: copyColumns(buffers, rows) });
+    batches.push({
+      rows,
+      maxAbs,
+      state: machine.snapshot(),
+      accesses: digest.value,
+      columns: copyColumns(buffers, rows),
+    });
   }
   return batches;
 }
@@ -67,7 +87,9 @@ export function compiledBatches(
   starts: readonly MachineSnapshot[],
   options: { order?: readonly number[]; shared?: boolean } = {},
 ): FilledBatchCopy[] {
-  const memories = [0, 1].map(() => new FillMemory(fillShape(compiled, dims, batchRows), { shared: options.shared ?? false }));
+  const memories = [0, 1].map(
+    () => new FillMemory(fillShape(compiled, dims, batchRows), { shared: options.shared ?? false }),
+  );
   const filler = new BatchFiller(compiled, dims, batchRows, maxSteps, memories);
   const batches: FilledBatchCopy[] = [];
   (options.order ?? starts.map((_, i) => i)).forEach((index, n) => {
@@ -79,13 +101,26 @@ export function compiledBatches(
 }
 
 /** What differs between the reference's batches and the compiled fill's: empty when nothing does. */
-export function batchDifferences(dims: TraceDims, reference: readonly FilledBatchCopy[], actual: readonly FilledBatchCopy[]): string[] {
-  if (actual.length !== reference.length) return [`${actual.length} batches, the reference ${reference.length}`];
+export function batchDifferences(
+  dims: TraceDims,
+  reference: readonly FilledBatchCopy[],
+  actual: readonly FilledBatchCopy[],
+): string[] {
+  if (actual.length !== reference.length)
+    return [`${actual.length} batches, the reference ${reference.length}`];
   const names = new TraceBuffers(dims, 1).slots.map((slot) => slot.spec.name);
   return reference.flatMap((expected, index) => {
     const got = actual[index];
-    const summary = (batch: FilledBatchCopy) => ({ rows: batch.rows, maxAbs: batch.maxAbs, state: batch.state, accesses: batch.accesses });
-    if (!isDeepStrictEqual(summary(got), summary(expected))) return [`batch ${index}: ${JSON.stringify(summary(got))}, the reference ${JSON.stringify(summary(expected))}`];
+    const summary = (batch: FilledBatchCopy) => ({
+      rows: batch.rows,
+      maxAbs: batch.maxAbs,
+      state: batch.state,
+      accesses: batch.accesses,
+    });
+    if (!isDeepStrictEqual(summary(got), summary(expected)))
+      return [
+        `batch ${index}: ${JSON.stringify(summary(got))}, the reference ${JSON.stringify(summary(expected))}`,
+      ];
     // Every column's bytes; on a difference, the column and the first byte where it differs.
     return expected.columns.flatMap((bytes, column) => {
       const ours = got.columns[column];
@@ -106,8 +141,16 @@ export function compareFills(
   options: { reversed?: boolean; shared?: boolean } = {},
 ): { differences: string[]; rows: number } {
   const reference = referenceBatches(compiled, dims, batchRows, maxSteps);
-  const starts = reference.map((_, i) => (i === 0 ? new FfnMachine(compiled).snapshot() : reference[i - 1].state));
+  const starts = reference.map((_, i) =>
+    i === 0 ? new FfnMachine(compiled).snapshot() : reference[i - 1].state,
+  );
   const order = options.reversed === true ? starts.map((_, i) => starts.length - 1 - i) : undefined;
-  const actual = compiledBatches(compiled, dims, batchRows, maxSteps, starts, { order, shared: options.shared });
-  return { differences: batchDifferences(dims, reference, actual), rows: reference.reduce((n, batch) => n + batch.rows, 0) };
+  const actual = compiledBatches(compiled, dims, batchRows, maxSteps, starts, {
+    order,
+    shared: options.shared,
+  });
+  return {
+    differences: batchDifferences(dims, reference, actual),
+    rows: reference.reduce((n, batch) => n + batch.rows, 0),
+  };
 }

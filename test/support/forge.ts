@@ -48,7 +48,13 @@ export function forgeTrace(program: Program, options: ForgeOptions): Uint8Array 
     initialMemory ??= [...machine.memory];
     if (machine.stopped || machine.advance(1, tap) === 0) break;
   }
-  return witnessBytes(compiled, tap, machine.snapshot(), initialMemory ?? program.initialMemory, options.maxSteps);
+  return witnessBytes(
+    compiled,
+    tap,
+    machine.snapshot(),
+    initialMemory ?? program.initialMemory,
+    options.maxSteps,
+  );
 }
 
 /** The state of a forger's unchecked machine. */
@@ -82,7 +88,15 @@ export function forgeUnchecked(program: Program, options: UncheckedOptions): Uin
   const ffDim = Math.max(1, compiled.minFfDim);
   const tap = createTap(ffDim, Math.max(1, options.maxSteps));
   const N = program.memorySize;
-  const state: ForgerState = { pc: 0, acc: 0, sp: N, zero: 1, carry: 0, halted: 0, memory: Int32Array.from(program.initialMemory) };
+  const state: ForgerState = {
+    pc: 0,
+    acc: 0,
+    sp: N,
+    zero: 1,
+    carry: 0,
+    halted: 0,
+    memory: Int32Array.from(program.initialMemory),
+  };
   let initialMemory: number[] | null = null;
   let steps = 0;
   while (steps < options.maxSteps && state.halted === 0) {
@@ -137,20 +151,32 @@ export function forgeUnchecked(program: Program, options: UncheckedOptions): Uin
     memory: [...state.memory],
     fault: null,
   };
-  return witnessBytes(compiled, tap, final, initialMemory ?? program.initialMemory, options.maxSteps, (buffers, rows) => {
-    // pc_wrap as a cheater sets it to satisfy decode.pc_next: (pc + 1 - PC+1) / 256.
-    const bits = buffers.column('pc_wrap') as Uint8Array;
-    for (let r = 0; r < rows; r++) {
-      const x = r * INPUT_DIM;
-      const wrap = (tap.input[x + In.PC] + 1 - tap.input[x + In.PC_NEXT]) / 256;
-      if (wrap === 1) bits[r >> 3] |= 1 << (r & 7);
-      else bits[r >> 3] &= ~(1 << (r & 7));
-    }
-  });
+  return witnessBytes(
+    compiled,
+    tap,
+    final,
+    initialMemory ?? program.initialMemory,
+    options.maxSteps,
+    (buffers, rows) => {
+      // pc_wrap as a cheater sets it to satisfy decode.pc_next: (pc + 1 - PC+1) / 256.
+      const bits = buffers.column('pc_wrap') as Uint8Array;
+      for (let r = 0; r < rows; r++) {
+        const x = r * INPUT_DIM;
+        const wrap = (tap.input[x + In.PC] + 1 - tap.input[x + In.PC_NEXT]) / 256;
+        if (wrap === 1) bits[r >> 3] |= 1 << (r & 7);
+        else bits[r >> 3] &= ~(1 << (r & 7));
+      }
+    },
+  );
 }
 
 /** The FFN of one instruction on input x, into row `row` of the tap; returns the outputs. */
-function evaluateFfn(instruction: CompiledProgram['instructions'][number], x: Int32Array, tap: FfnTap, row: number): number[] {
+function evaluateFfn(
+  instruction: CompiledProgram['instructions'][number],
+  x: Int32Array,
+  tap: FfnTap,
+  row: number,
+): number[] {
   const out = [...instruction.bias];
   const F = tap.ffDim;
   instruction.units.forEach((unit, k) => {
@@ -186,7 +212,12 @@ function witnessBytes(
       accessOf(tap, r, table, access);
       spill.push(access[0], r, access[1], access[2]);
     }
-    const maxAbs = Math.max(2 ** 15, rows - 1, largestMagnitude(tap.hidden, rows * ffDim, 0), largestMagnitude(tap.output, rows * OUTPUT_DIM, 0));
+    const maxAbs = Math.max(
+      2 ** 15,
+      rows - 1,
+      largestMagnitude(tap.hidden, rows * ffDim, 0),
+      largestMagnitude(tap.output, rows * OUTPUT_DIM, 0),
+    );
     const metadata = traceMetadata(program, compiled, { maxSteps, ffDim, final, maxAbs });
     const schema = traceSchema(dims, encodeMetadata(metadata));
     const writer = new arrow.RecordBatchFileWriter();
@@ -197,7 +228,8 @@ function witnessBytes(
       const witness = new WitnessBuilder(table, dims.instructions, initialMemory);
       witness.fillExecution(buffers, tap, rows, 0);
       const slice = spill.sorted(rows).next();
-      if (slice.done || slice.value.length !== rows) throw new Error('forged log out of step with the run');
+      if (slice.done || slice.value.length !== rows)
+        throw new Error('forged log out of step with the run');
       witness.fillLog(buffers, slice.value);
       WitnessBuilder.markLastStep(buffers, rows - 1);
       adjust?.(buffers, rows);

@@ -60,53 +60,157 @@ export interface ForgeryClassSpec {
 }
 
 export const FORGERY_CLASSES: readonly ForgeryClassSpec[] = [
-  { name: 'tamper.pc', weight: 8, caughtBy: ['continuity.pc', 'claim.pc'], description: 'pc set to another value (0..255, the program\'s or past it) between two steps' },
-  { name: 'tamper.acc', weight: 8, caughtBy: ['continuity.acc'], description: 'acc set to another i16 between two steps' },
-  { name: 'tamper.sp', weight: 6, caughtBy: ['continuity.sp', 'claim.sp'], description: 'sp set to another value in 0..N (0..255 one time in 7) between two steps' },
-  { name: 'tamper.zero_flag', weight: 6, caughtBy: ['continuity.zero'], description: 'zero flag flipped between two steps' },
-  { name: 'tamper.carry_flag', weight: 6, caughtBy: ['continuity.carry'], description: 'carry flag flipped between two steps' },
-  { name: 'tamper.halt_early', weight: 5, caughtBy: ['claim.halted'], description: 'halted set between two steps: the run stops and claims a halt no HALT made' },
-  { name: 'tamper.run_after_halt', weight: 5, caughtBy: ['continuity.halted', 'claim.halted'], description: 'halted cleared after a HALT (pc also moved half the time): the run goes on' },
-  { name: 'tamper.memory', weight: 8, caughtBy: ['log.read_returns_prev', 'memory.final_value'], description: 'a memory cell set to another i16 between two steps' },
-  { name: 'tamper.return_address', weight: 6, caughtBy: ['log.read_returns_prev', 'memory.final_value'], description: 'the return address CALL pushed changed (inside the callee or right before its RET)' },
+  {
+    name: 'tamper.pc',
+    weight: 8,
+    caughtBy: ['continuity.pc', 'claim.pc'],
+    description: "pc set to another value (0..255, the program's or past it) between two steps",
+  },
+  {
+    name: 'tamper.acc',
+    weight: 8,
+    caughtBy: ['continuity.acc'],
+    description: 'acc set to another i16 between two steps',
+  },
+  {
+    name: 'tamper.sp',
+    weight: 6,
+    caughtBy: ['continuity.sp', 'claim.sp'],
+    description: 'sp set to another value in 0..N (0..255 one time in 7) between two steps',
+  },
+  {
+    name: 'tamper.zero_flag',
+    weight: 6,
+    caughtBy: ['continuity.zero'],
+    description: 'zero flag flipped between two steps',
+  },
+  {
+    name: 'tamper.carry_flag',
+    weight: 6,
+    caughtBy: ['continuity.carry'],
+    description: 'carry flag flipped between two steps',
+  },
+  {
+    name: 'tamper.halt_early',
+    weight: 5,
+    caughtBy: ['claim.halted'],
+    description: 'halted set between two steps: the run stops and claims a halt no HALT made',
+  },
+  {
+    name: 'tamper.run_after_halt',
+    weight: 5,
+    caughtBy: ['continuity.halted', 'claim.halted'],
+    description: 'halted cleared after a HALT (pc also moved half the time): the run goes on',
+  },
+  {
+    name: 'tamper.memory',
+    weight: 8,
+    caughtBy: ['log.read_returns_prev', 'memory.final_value'],
+    description: 'a memory cell set to another i16 between two steps',
+  },
+  {
+    name: 'tamper.return_address',
+    weight: 6,
+    caughtBy: ['log.read_returns_prev', 'memory.final_value'],
+    description:
+      'the return address CALL pushed changed (inside the callee or right before its RET)',
+  },
   {
     name: 'tamper.multi',
     weight: 5,
     caughtBy: [],
-    description: '2 to 4 of the tampers above at different steps (any of pc, acc, sp, the flags, halted, a memory cell, before step 0 too)',
+    description:
+      '2 to 4 of the tampers above at different steps (any of pc, acc, sp, the flags, halted, a memory cell, before step 0 too)',
   },
   {
     name: 'tamper.initial_state',
     weight: 5,
-    caughtBy: ['boundary.pc', 'boundary.acc', 'boundary.sp', 'boundary.zero_flag', 'boundary.carry_flag', 'memory.initial_value', 'memory.final_value', 'claim.initial_state', 'statement.ranges'],
+    caughtBy: [
+      'boundary.pc',
+      'boundary.acc',
+      'boundary.sp',
+      'boundary.zero_flag',
+      'boundary.carry_flag',
+      'memory.initial_value',
+      'memory.final_value',
+      'claim.initial_state',
+      'statement.ranges',
+    ],
     description: 'the state before step 0 changed: pc, acc, sp, a flag, halted or a memory cell',
   },
-  { name: 'wrap255.call', weight: 2, caughtBy: ['decode.pc_wrap'], description: 'CALL at pc 255 with pc_wrap = 0 pushes 256; then POP (acc 256), RET (pc 256, code past 255), or the claim ends on it' },
-  { name: 'wrap255.every_opcode', weight: 2, caughtBy: ['decode.pc_wrap'], description: 'each of the 26 instructions at pc 255 with pc_wrap = 0 (PC+1 = 256): the advancing ones run on at pc 256' },
-  { name: 'ret_past_255.run_on', weight: 2, caughtBy: ['decode.valid_instruction'], description: 'a RET pops 256..L-1 (the VM faults) and the forger runs on in code past 255 to a HALT' },
-  { name: 'ret_out_of_range.last_step', weight: 3, caughtBy: ['statement.ranges'], description: 'a RET pops a value outside 0..255 on the last step allowed: the claimed pc is no machine state' },
+  {
+    name: 'wrap255.call',
+    weight: 2,
+    caughtBy: ['decode.pc_wrap'],
+    description:
+      'CALL at pc 255 with pc_wrap = 0 pushes 256; then POP (acc 256), RET (pc 256, code past 255), or the claim ends on it',
+  },
+  {
+    name: 'wrap255.every_opcode',
+    weight: 2,
+    caughtBy: ['decode.pc_wrap'],
+    description:
+      'each of the 26 instructions at pc 255 with pc_wrap = 0 (PC+1 = 256): the advancing ones run on at pc 256',
+  },
+  {
+    name: 'ret_past_255.run_on',
+    weight: 2,
+    caughtBy: ['decode.valid_instruction'],
+    description:
+      'a RET pops 256..L-1 (the VM faults) and the forger runs on in code past 255 to a HALT',
+  },
+  {
+    name: 'ret_out_of_range.last_step',
+    weight: 3,
+    caughtBy: ['statement.ranges'],
+    description:
+      'a RET pops a value outside 0..255 on the last step allowed: the claimed pc is no machine state',
+  },
   {
     name: 'fault_skipped.memory',
     weight: 4,
     caughtBy: ['decode.valid_instruction', 'memory.initial_value'],
-    description: 'a step the VM faults on, run on: a direct address ≥ N (LOAD, STORE, ADDM, …) or a POP/RET at sp = N (stack underflow) reads or writes a cell past memory, the forger choosing its value',
+    description:
+      'a step the VM faults on, run on: a direct address ≥ N (LOAD, STORE, ADDM, …) or a POP/RET at sp = N (stack underflow) reads or writes a cell past memory, the forger choosing its value',
   },
   {
     name: 'field31.wrap',
     weight: 3,
     caughtBy: ['controls.wrap', 'statement.field'],
-    description: 'the last step\'s next_acc replaced by a value that satisfies controls.wrap modulo BabyBear or M31 (quotient chosen mod p, flags and claim to match); checked in int, goldilocks, babybear and m31',
+    description:
+      "the last step's next_acc replaced by a value that satisfies controls.wrap modulo BabyBear or M31 (quotient chosen mod p, flags and claim to match); checked in int, goldilocks, babybear and m31",
   },
-  { name: 'claim.steps', weight: 5, caughtBy: ['witness.rows', 'claim.steps', 'claim.ending'], description: 'the claim\'s step count changed' },
+  {
+    name: 'claim.steps',
+    weight: 5,
+    caughtBy: ['witness.rows', 'claim.steps', 'claim.ending'],
+    description: "the claim's step count changed",
+  },
   {
     name: 'claim.ending',
     weight: 6,
     caughtBy: ['claim.halted', 'claim.ending', 'claim.fault', 'claim.steps'],
-    description: 'how the run ended changed: halted flipped, a fault added or removed, max_steps moved, or a run cut short claimed under the original max_steps',
+    description:
+      'how the run ended changed: halted flipped, a fault added or removed, max_steps moved, or a run cut short claimed under the original max_steps',
   },
-  { name: 'claim.final_state', weight: 6, caughtBy: ['claim.pc', 'claim.acc', 'claim.sp', 'claim.zero_flag', 'claim.carry_flag'], description: 'the claimed final pc, acc, sp or a flag changed' },
-  { name: 'claim.final_memory', weight: 5, caughtBy: ['memory.final_value'], description: 'the claimed final value of a cell some step touched changed' },
-  { name: 'claim.untouched_memory', weight: 5, caughtBy: ['memory.final_value'], description: 'the claimed final value of a cell no step touches changed' },
+  {
+    name: 'claim.final_state',
+    weight: 6,
+    caughtBy: ['claim.pc', 'claim.acc', 'claim.sp', 'claim.zero_flag', 'claim.carry_flag'],
+    description: 'the claimed final pc, acc, sp or a flag changed',
+  },
+  {
+    name: 'claim.final_memory',
+    weight: 5,
+    caughtBy: ['memory.final_value'],
+    description: 'the claimed final value of a cell some step touched changed',
+  },
+  {
+    name: 'claim.untouched_memory',
+    weight: 5,
+    caughtBy: ['memory.final_value'],
+    description: 'the claimed final value of a cell no step touches changed',
+  },
 ];
 
 export const CLASS_NAMES = FORGERY_CLASSES.map((c) => c.name);
@@ -132,7 +236,9 @@ const byMnemonic = (m: string): OpcodeSpec => OPS.find((s) => s.mnemonic === m)!
 /** Instructions that neither jump nor touch the stack nor halt: safe filler. */
 const STRAIGHT = OPS.filter((s) => s.operand !== 'target' && s.stack === 'none' && !s.halts);
 /** The straight ones whose FFN is narrow (no bitwise M forms): keeps 256+-instruction programs cheap to check. */
-const NARROW = STRAIGHT.filter((s) => !['ANDM', 'ORM', 'XORM', 'AND', 'OR', 'XOR'].includes(s.mnemonic));
+const NARROW = STRAIGHT.filter(
+  (s) => !['ANDM', 'ORM', 'XORM', 'AND', 'OR', 'XOR'].includes(s.mnemonic),
+);
 
 function i16(r: Random): number {
   if (r.chance(0.5)) return r.pick(INTERESTING_I16);
@@ -162,7 +268,9 @@ function line(r: Random, spec: OpcodeSpec, maxAddr: number, maxTarget = 0): stri
 }
 
 const straightLines = (r: Random, count: number, maxAddr: number, pool = STRAIGHT) =>
-  Array.from({ length: count }, () => line(r, r.pick(maxAddr < 0 ? pool.filter((s) => s.operand !== 'address') : pool), maxAddr));
+  Array.from({ length: count }, () =>
+    line(r, r.pick(maxAddr < 0 ? pool.filter((s) => s.operand !== 'address') : pool), maxAddr),
+  );
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -195,7 +303,13 @@ function honest(program: Program, maxSteps: number): HonestRun {
     }
   }
   let bytes: Uint8Array | null = null;
-  return { bytes: () => (bytes ??= forgeTrace(program, { maxSteps })), pcs, sps, steps: machine.steps, halted: machine.regs[Reg.HALTED] === 1 };
+  return {
+    bytes: () => (bytes ??= forgeTrace(program, { maxSteps })),
+    pcs,
+    sps,
+    steps: machine.steps,
+    halted: machine.regs[Reg.HALTED] === 1,
+  };
 }
 
 /** Instructions with more than 5 hidden units: the checker's cost grows with ff_dim × program length. */
@@ -215,10 +329,17 @@ function smallProgram(r: Random, keep = -1): { program: Program; maxSteps: numbe
   const instructions = program.instructions.map((ins) => {
     const spec = OPS[ins.opcode];
     if (!WIDE.has(spec.mnemonic) || ins.opcode === keep || r.chance(0.2)) return ins;
-    return { opcode: r.pick(NARROW_BY_OPERAND[spec.operand as 'immediate' | 'address']).code, arg: ins.arg };
+    return {
+      opcode: r.pick(NARROW_BY_OPERAND[spec.operand as 'immediate' | 'address']).code,
+      arg: ins.arg,
+    };
   });
-  if (keep >= 0 && !instructions.some((ins) => ins.opcode === keep)) plant(r, instructions, keep, program.memorySize);
-  return { program: { ...program, instructions, sourceLines: instructions.map((_, i) => i + 1) }, maxSteps: r.pick([4, 8, 16, 24, 40, 64]) };
+  if (keep >= 0 && !instructions.some((ins) => ins.opcode === keep))
+    plant(r, instructions, keep, program.memorySize);
+  return {
+    program: { ...program, instructions, sourceLines: instructions.map((_, i) => i + 1) },
+    maxSteps: r.pick([4, 8, 16, 24, 40, 64]),
+  };
 }
 
 /**
@@ -226,19 +347,33 @@ function smallProgram(r: Random, keep = -1): { program: Program; maxSteps: numbe
  * operand it can run with, and a PUSH before a POP or RET (on an empty stack they fault). Random
  * programs alone left POP uncovered by the test's seeds.
  */
-function plant(r: Random, instructions: Array<{ opcode: number; arg: number }>, opcode: number, memorySize: number): void {
+function plant(
+  r: Random,
+  instructions: Array<{ opcode: number; arg: number }>,
+  opcode: number,
+  memorySize: number,
+): void {
   const spec = OPS[opcode];
   const pops = spec.mnemonic === 'POP' || spec.mnemonic === 'RET';
   const at = r.int(pops ? 1 : 0, Math.max(pops ? 1 : 0, instructions.length - 1));
-  while (instructions.length <= at) instructions.push({ opcode: OPS.findIndex((s) => s.mnemonic === 'NOP'), arg: 0 });
+  while (instructions.length <= at)
+    instructions.push({ opcode: OPS.findIndex((s) => s.mnemonic === 'NOP'), arg: 0 });
   const arg =
-    spec.operand === 'address' ? r.int(0, Math.max(0, memorySize - 1)) : spec.operand === 'immediate' ? r.int(-32768, 32767) : spec.operand === 'target' ? r.int(0, instructions.length - 1) : 0;
+    spec.operand === 'address'
+      ? r.int(0, Math.max(0, memorySize - 1))
+      : spec.operand === 'immediate'
+        ? r.int(-32768, 32767)
+        : spec.operand === 'target'
+          ? r.int(0, instructions.length - 1)
+          : 0;
   instructions[at] = { opcode, arg };
   if (pops) instructions[at - 1] = { opcode: OPS.findIndex((s) => s.mnemonic === 'PUSH'), arg: 0 };
 }
 
 const opcodeName = (program: Program, pc: number | undefined): string | null =>
-  pc === undefined || pc < 0 || pc >= program.instructions.length ? null : OPS[program.instructions[pc].opcode].mnemonic;
+  pc === undefined || pc < 0 || pc >= program.instructions.length
+    ? null
+    : OPS[program.instructions[pc].opcode].mnemonic;
 
 // ── tamper.* ──
 
@@ -264,7 +399,10 @@ function tamperedRun(
     const { program, maxSteps } = (program0 ?? (() => smallProgram(r, wanted)))();
     const run = honest(program, maxSteps);
     const strict = attempt < attempts / 2;
-    const want = (t: number) => !strict || (t > 0 && program.instructions[run.pcs[t - 1]]?.opcode === wanted) || (t === 0 && program.instructions[run.pcs[0]]?.opcode === wanted);
+    const want = (t: number) =>
+      !strict ||
+      (t > 0 && program.instructions[run.pcs[t - 1]]?.opcode === wanted) ||
+      (t === 0 && program.instructions[run.pcs[0]]?.opcode === wanted);
     const t = pickStep(run, program, want);
     if (t === null) continue;
     let what: string | null = null;
@@ -289,11 +427,12 @@ function tamperedRun(
 }
 
 /** A step t in [1, steps): between two steps of the run (one `want` accepts, if any). */
-const between = (r: Random) => (run: HonestRun, _program: Program, want: (t: number) => boolean) => {
-  const ts: number[] = [];
-  for (let t = 1; t < run.steps; t++) if (want(t)) ts.push(t);
-  return ts.length > 0 ? r.pick(ts) : null;
-};
+const between =
+  (r: Random) => (run: HonestRun, _program: Program, want: (t: number) => boolean) => {
+    const ts: number[] = [];
+    for (let t = 1; t < run.steps; t++) if (want(t)) ts.push(t);
+    return ts.length > 0 ? r.pick(ts) : null;
+  };
 
 function setReg(m: FfnMachine, reg: number, value: number, name: string): string | null {
   const old = m.regs[reg];
@@ -303,7 +442,13 @@ function setReg(m: FfnMachine, reg: number, value: number, name: string): string
 }
 
 const regTampers: Record<string, Tamper> = {
-  pc: (m, r) => setReg(m, Reg.PC, r.chance(0.8) ? r.int(0, m.compiled.program.instructions.length - 1) : r.int(0, 255), 'pc'),
+  pc: (m, r) =>
+    setReg(
+      m,
+      Reg.PC,
+      r.chance(0.8) ? r.int(0, m.compiled.program.instructions.length - 1) : r.int(0, 255),
+      'pc',
+    ),
   acc: (m, r) => setReg(m, Reg.ACC, differentI16(r, m.regs[Reg.ACC]), 'acc'),
   sp: (m, r) => setReg(m, Reg.SP, r.chance(0.85) ? r.int(0, m.memory.length) : r.int(0, 255), 'sp'),
   zero: (m) => setReg(m, Reg.ZERO, 1 - m.regs[Reg.ZERO], 'zero_flag'),
@@ -353,7 +498,9 @@ function tamperForgery(cls: string, seed: number, r: Random): Forgery | null {
         r,
         (run) => (run.halted ? run.steps : null),
         (m, rr) => {
-          const moved = rr.chance(0.5) ? rr.int(0, m.compiled.program.instructions.length - 1) : m.regs[Reg.PC];
+          const moved = rr.chance(0.5)
+            ? rr.int(0, m.compiled.program.instructions.length - 1)
+            : m.regs[Reg.PC];
           m.regs[Reg.HALTED] = 0;
           const old = m.regs[Reg.PC];
           m.regs[Reg.PC] = moved;
@@ -373,7 +520,16 @@ function tamperForgery(cls: string, seed: number, r: Random): Forgery | null {
         (run, program, want) => {
           // Steps inside the callee (the return address on the stack), or right before its RET.
           const P = program.instructions.length;
-          const inside = run.pcs.map((pc, s) => ({ pc, s })).filter(({ pc, s }) => s > 0 && run.sps[s] < program.memorySize && pc >= P - 1 - 6 && s < run.steps && want(s));
+          const inside = run.pcs
+            .map((pc, s) => ({ pc, s }))
+            .filter(
+              ({ pc, s }) =>
+                s > 0 &&
+                run.sps[s] < program.memorySize &&
+                pc >= P - 1 - 6 &&
+                s < run.steps &&
+                want(s),
+            );
           if (inside.length === 0) return null;
           const ret = inside.filter(({ pc }) => pc === P - 1);
           return (ret.length > 0 && r.chance(0.6) ? r.pick(ret) : r.pick(inside)).s;
@@ -421,7 +577,16 @@ function tamperForgery(cls: string, seed: number, r: Random): Forgery | null {
         r,
         (run, _p, want) => (run.steps >= 1 && want(0) ? 0 : null),
         (m, rr) => {
-          const which = rr.pick(['pc', 'acc', 'sp', 'zero', 'carry', 'halted', 'memory', 'memory'] as const);
+          const which = rr.pick([
+            'pc',
+            'acc',
+            'sp',
+            'zero',
+            'carry',
+            'halted',
+            'memory',
+            'memory',
+          ] as const);
           return regTampers[which](m, rr);
         },
       );
@@ -440,7 +605,10 @@ const NOP_FILL = (count: number) => Array.from({ length: count }, () => 'NOP');
  * there (the claimed pc is then past 255 too).
  */
 function tail(r: Random, N: number, exit: number, minLength = 1): string[] {
-  return [...straightLines(r, r.int(minLength - 1, 12), N - 1, NARROW), r.chance(0.85) ? `JMP ${exit}` : 'HALT'];
+  return [
+    ...straightLines(r, r.int(minLength - 1, 12), N - 1, NARROW),
+    r.chance(0.85) ? `JMP ${exit}` : 'HALT',
+  ];
 }
 
 /** PC+1 as a cheater sets it from pc 255 on: pc + 1, never wrapped (pc_wrap = 0). */
@@ -487,14 +655,28 @@ function wrapForgery(cls: string, seed: number, r: Random): Forgery | null {
   const start = 4;
   const head = [`JMP ${start}`, ...low, ...prefix, 'JMP 255'];
   if (head.length > 255) return null;
-  const lines = [`.memory ${N}`, ...head, ...NOP_FILL(255 - head.length), at255, ...tail(r, N - 1, 2)];
+  const lines = [
+    `.memory ${N}`,
+    ...head,
+    ...NOP_FILL(255 - head.length),
+    at255,
+    ...tail(r, N - 1, 2),
+  ];
   const program = assemble(lines.join('\n'));
   let maxSteps = r.pick([64, 128]);
   // Sometimes the claim ends right after the cheat: the run stops at max_steps there.
   const stopAt = r.chance(0.2) ? 1 + prefix.length + 1 + 1 : 0;
   if (stopAt > 0) maxSteps = stopAt;
   const bytes = forgeUnchecked(program, { maxSteps, editInput: unwrapped });
-  return { cls, seed, description: `${at255} at pc 255 with PC+1 = 256 (pc_wrap 0)${stopAt > 0 ? `, max_steps ${maxSteps} (the claim ends after it)` : ''}`, program, maxSteps, opcode: spec.mnemonic, bytes };
+  return {
+    cls,
+    seed,
+    description: `${at255} at pc 255 with PC+1 = 256 (pc_wrap 0)${stopAt > 0 ? `, max_steps ${maxSteps} (the claim ends after it)` : ''}`,
+    program,
+    maxSteps,
+    opcode: spec.mnemonic,
+    bytes,
+  };
 }
 
 function retPastForgery(cls: string, seed: number, r: Random): Forgery | null {
@@ -505,22 +687,61 @@ function retPastForgery(cls: string, seed: number, r: Random): Forgery | null {
     const v = r.int(256, L - 1);
     // The return address: an immediate, or a cell's initial value.
     const fromInit = r.chance(0.4);
-    const head = fromInit ? [`LOAD 0`, 'PUSH', 'RET', 'HALT'] : [`LOADI ${v}`, 'PUSH', 'RET', 'HALT'];
-    const filler = straightLines(r, 256 - head.length, N - 2, NARROW.filter((s) => s.mnemonic === 'NOP' || s.mnemonic === 'ADD' || s.mnemonic === 'LOADI'));
-    const lines = [`.memory ${N}`, ...(fromInit ? [`.init 0 ${v}`] : []), ...head, ...filler, ...code];
+    const head = fromInit
+      ? [`LOAD 0`, 'PUSH', 'RET', 'HALT']
+      : [`LOADI ${v}`, 'PUSH', 'RET', 'HALT'];
+    const filler = straightLines(
+      r,
+      256 - head.length,
+      N - 2,
+      NARROW.filter((s) => s.mnemonic === 'NOP' || s.mnemonic === 'ADD' || s.mnemonic === 'LOADI'),
+    );
+    const lines = [
+      `.memory ${N}`,
+      ...(fromInit ? [`.init 0 ${v}`] : []),
+      ...head,
+      ...filler,
+      ...code,
+    ];
     const program = assemble(lines.join('\n'));
     const maxSteps = r.pick([64, 128]);
     const bytes = forgeUnchecked(program, { maxSteps, editInput: unwrapped });
-    return { cls, seed, description: `RET pops ${v}${fromInit ? ' (from .init)' : ''} in a ${L}-instruction program and runs on at pc ${v}`, program, maxSteps, opcode: 'RET', bytes };
+    return {
+      cls,
+      seed,
+      description: `RET pops ${v}${fromInit ? ' (from .init)' : ''} in a ${L}-instruction program and runs on at pc ${v}`,
+      program,
+      maxSteps,
+      opcode: 'RET',
+      bytes,
+    };
   }
   // ret_out_of_range.last_step: small program, RET to v ∉ 0..255 as the last step allowed.
-  const v = r.chance(0.5) ? r.int(256, 32767) : r.pick([-1, -2, -255, -256, -32768, r.int(-32768, -1)]);
+  const v = r.chance(0.5)
+    ? r.int(256, 32767)
+    : r.pick([-1, -2, -255, -256, -32768, r.int(-32768, -1)]);
   const pre = straightLines(r, r.int(0, 4), N - 2, STRAIGHT);
-  const lines = [`.memory ${N}`, ...pre, `LOADI ${v}`, 'PUSH', 'RET', ...straightLines(r, r.int(0, 3), N - 2), 'HALT'];
+  const lines = [
+    `.memory ${N}`,
+    ...pre,
+    `LOADI ${v}`,
+    'PUSH',
+    'RET',
+    ...straightLines(r, r.int(0, 3), N - 2),
+    'HALT',
+  ];
   const program = assemble(lines.join('\n'));
   const maxSteps = pre.length + 3;
   const bytes = forgeUnchecked(program, { maxSteps });
-  return { cls, seed, description: `RET pops ${v} on step ${maxSteps - 1}, the last of max_steps ${maxSteps}: the claim's pc is ${v}`, program, maxSteps, opcode: 'RET', bytes };
+  return {
+    cls,
+    seed,
+    description: `RET pops ${v} on step ${maxSteps - 1}, the last of max_steps ${maxSteps}: the claim's pc is ${v}`,
+    program,
+    maxSteps,
+    opcode: 'RET',
+    bytes,
+  };
 }
 
 // ── fault_skipped.*: a forger that runs on through the VM's memory faults ──
@@ -530,12 +751,18 @@ function retPastForgery(cls: string, seed: number, r: Random): Forgery | null {
  * access at an address ≥ N (a direct operand past memory, or mem[SP] at sp = N) goes through,
  * reading the value the forger put there (`outside`). The claim is the first N cells.
  */
-function forgeOutside(program: Program, maxSteps: number, outside: (addr: number) => number): Uint8Array {
+function forgeOutside(
+  program: Program,
+  maxSteps: number,
+  outside: (addr: number) => number,
+): Uint8Array {
   const compiled = compileProgram(program);
   const table = controlTable(compiled);
   const tap = createTap(Math.max(1, compiled.minFfDim), Math.max(1, maxSteps));
   const N = program.memorySize;
-  const memory = Int32Array.from({ length: 256 }, (_, a) => (a < N ? program.initialMemory[a] : outside(a)));
+  const memory = Int32Array.from({ length: 256 }, (_, a) =>
+    a < N ? program.initialMemory[a] : outside(a),
+  );
   const initialMemory = [...memory];
   let pc = 0;
   let acc = 0;
@@ -580,12 +807,27 @@ function forgeOutside(program: Program, maxSteps: number, outside: (addr: number
     steps++;
   }
   tap.row = steps;
-  const final = { steps, pc, acc, sp, zero: zero === 1, carry: carry === 1, halted: halted === 1, memory: Array.from(memory.subarray(0, N)), fault: null };
+  const final = {
+    steps,
+    pc,
+    acc,
+    sp,
+    zero: zero === 1,
+    carry: carry === 1,
+    halted: halted === 1,
+    memory: Array.from(memory.subarray(0, N)),
+    fault: null,
+  };
   return witnessBytes(compiled, tap, final, initialMemory, maxSteps);
 }
 
 /** The FFN of one instruction on input x, into row `row` of the tap (as forge.ts does). */
-function evaluateFfn(instruction: CompiledProgram['instructions'][number], x: Int32Array, tap: FfnTap, row: number): number[] {
+function evaluateFfn(
+  instruction: CompiledProgram['instructions'][number],
+  x: Int32Array,
+  tap: FfnTap,
+  row: number,
+): number[] {
   const out = [...instruction.bias];
   const F = tap.ffDim;
   instruction.units.forEach((unit, k) => {
@@ -607,7 +849,13 @@ function largest(values: Int32Array, count: number): number {
 }
 
 /** The witness of the tap's rows as Arrow file bytes, as forge.ts writes it (the log's first entries see `initialMemory`). */
-function witnessBytes(compiled: CompiledProgram, tap: FfnTap, final: Parameters<typeof traceMetadata>[2]['final'], initialMemory: ArrayLike<number>, maxSteps: number): Uint8Array {
+function witnessBytes(
+  compiled: CompiledProgram,
+  tap: FfnTap,
+  final: Parameters<typeof traceMetadata>[2]['final'],
+  initialMemory: ArrayLike<number>,
+  maxSteps: number,
+): Uint8Array {
   const program = compiled.program;
   const ffDim = tap.ffDim;
   const dims = { ffDim, instructions: program.instructions.length };
@@ -620,7 +868,12 @@ function witnessBytes(compiled: CompiledProgram, tap: FfnTap, final: Parameters<
       accessOf(tap, r, table, access);
       spill.push(access[0], r, access[1], access[2]);
     }
-    const maxAbs = Math.max(2 ** 15, rows - 1, largest(tap.hidden, rows * ffDim), largest(tap.output, rows * OUTPUT_DIM));
+    const maxAbs = Math.max(
+      2 ** 15,
+      rows - 1,
+      largest(tap.hidden, rows * ffDim),
+      largest(tap.output, rows * OUTPUT_DIM),
+    );
     const metadata = traceMetadata(program, compiled, { maxSteps, ffDim, final, maxAbs });
     const schema = traceSchema(dims, encodeMetadata(metadata));
     const writer = new arrow.RecordBatchFileWriter();
@@ -629,11 +882,15 @@ function witnessBytes(compiled: CompiledProgram, tap: FfnTap, final: Parameters<
       const buffers = new TraceBuffers(dims, rows, { hidden: tap.hidden, output: tap.output });
       buffers.clearBitmaps();
       // trace v2 takes the initial memory and marks the last step; v1 did neither (the harness runs on both).
-      const Builder = WitnessBuilder as unknown as { new (...args: unknown[]): WitnessBuilder; markLastStep?: (b: TraceBuffers, row: number) => void };
+      const Builder = WitnessBuilder as unknown as {
+        new (...args: unknown[]): WitnessBuilder;
+        markLastStep?: (b: TraceBuffers, row: number) => void;
+      };
       const witness = new Builder(table, dims.instructions, initialMemory);
       witness.fillExecution(buffers, tap, rows, 0);
       const slice = spill.sorted(rows).next();
-      if (slice.done || slice.value.length !== rows) throw new Error('forged log out of step with the run');
+      if (slice.done || slice.value.length !== rows)
+        throw new Error('forged log out of step with the run');
       witness.fillLog(buffers, slice.value);
       Builder.markLastStep?.(buffers, rows - 1);
       writer.write(recordBatch(buffers, schema, rows));
@@ -681,7 +938,14 @@ function faultSkippedForgery(cls: string, seed: number, r: Random): Forgery | nu
 // ── field31.*: a wrap quotient chosen modulo a 31-bit prime ──
 
 /** Set a 16-bit word, its two's-complement bits and their prefix ORs on one row. */
-function setWord(edit: TraceEdit, row: number, word: string | null, bits: string, ors: string, value: number): void {
+function setWord(
+  edit: TraceEdit,
+  row: number,
+  word: string | null,
+  bits: string,
+  ors: string,
+  value: number,
+): void {
   if (word !== null) edit.set(word, row, value);
   const u = value & 0xffff;
   let or = 0;
@@ -724,11 +988,22 @@ function field31Forgery(cls: string, seed: number, r: Random, dir: string): Forg
     setWord(edit, row, 'next_acc', 'acc_bits', 'acc_or', found.acc);
     setWord(edit, row, null, 'quot_bits', 'quot_or', found.q);
     const quotOr = edit.get('quot_or', row, WORD_BITS - 2);
-    const rawNegative = edit.get('quot_bits', row, 15) + (1 - quotOr) * edit.get('acc_bits', row, 15);
+    const rawNegative =
+      edit.get('quot_bits', row, 15) + (1 - quotOr) * edit.get('acc_bits', row, 15);
     edit.set('raw_negative', row, rawNegative);
-    const zero = op.zero === 'result' ? 1 - edit.get('acc_or', row, WORD_BITS - 2) : edit.get('input', row, In.ZERO);
+    const zero =
+      op.zero === 'result'
+        ? 1 - edit.get('acc_or', row, WORD_BITS - 2)
+        : edit.get('input', row, In.ZERO);
     const carryIn = edit.get('input', row, In.CARRY);
-    const carry = op.carry === 'keep' ? carryIn : op.carry === 'overflow' ? quotOr : op.carry === 'signed_less' ? rawNegative : 0;
+    const carry =
+      op.carry === 'keep'
+        ? carryIn
+        : op.carry === 'overflow'
+          ? quotOr
+          : op.carry === 'signed_less'
+            ? rawNegative
+            : 0;
     edit.set('next_zero', row, zero);
     edit.set('next_carry', row, carry);
     const claim = edit.claim() as Record<string, unknown>;
@@ -787,7 +1062,15 @@ function claimForgery(cls: string, seed: number, r: Random, dir: string): Forger
     const path = join(dir, `honest-${process.pid}.arrow`);
     writeFileSync(path, run.bytes());
     const edit = TraceEdit.read(path);
-    const claim = edit.claim() as Record<string, unknown> & { steps: number; pc: number; acc: number; sp: number; halted: boolean; memory: number[]; fault: Record<string, unknown> | null };
+    const claim = edit.claim() as Record<string, unknown> & {
+      steps: number;
+      pc: number;
+      acc: number;
+      sp: number;
+      halted: boolean;
+      memory: number[];
+      fault: Record<string, unknown> | null;
+    };
     const zeroKey = 'zero_flag' in claim ? 'zero_flag' : 'zero';
     const carryKey = 'carry_flag' in claim ? 'carry_flag' : 'carry';
     const N = program.memorySize;
@@ -821,7 +1104,8 @@ function claimForgery(cls: string, seed: number, r: Random, dir: string): Forger
         // A max_steps under which the claim is false (a neutral one is skipped).
         const S = claim.steps;
         let candidates: number[];
-        if (claim.fault !== null) candidates = [S, Math.max(1, S - 1)].filter((m) => m <= S && m >= 1);
+        if (claim.fault !== null)
+          candidates = [S, Math.max(1, S - 1)].filter((m) => m <= S && m >= 1);
         else if (claim.halted) candidates = [S - 1, S - 2].filter((m) => m >= 1);
         else candidates = [S + 1, S + 5, S - 1].filter((m) => m >= 1 && m !== S);
         if (candidates.length === 0) continue;
@@ -854,9 +1138,12 @@ function claimForgery(cls: string, seed: number, r: Random, dir: string): Forger
       const touched = new Set<number>();
       for (let row = 0; row < edit.rows; row++) {
         const a = edit.get('log_addr', row);
-        if (a < N && (edit.get('log_read', row) === 1 || edit.get('log_write', row) === 1)) touched.add(a);
+        if (a < N && (edit.get('log_read', row) === 1 || edit.get('log_write', row) === 1))
+          touched.add(a);
       }
-      const cells = Array.from({ length: N }, (_, a) => a).filter((a) => touched.has(a) === (cls === 'claim.final_memory'));
+      const cells = Array.from({ length: N }, (_, a) => a).filter(
+        (a) => touched.has(a) === (cls === 'claim.final_memory'),
+      );
       if (cells.length === 0) continue;
       const a = r.pick(cells);
       const v = differentI16(r, claim.memory[a]);
@@ -866,7 +1153,15 @@ function claimForgery(cls: string, seed: number, r: Random, dir: string): Forger
     edit.setClaim(claim);
     if (editMax !== null) edit.setMeta(MetaKey.maxSteps, String(editMax));
     edit.reseal();
-    return { cls, seed, description, program, maxSteps: editMax ?? maxSteps, opcode: opcodeName(program, run.pcs[run.steps - 1]), bytes: edit.toBytes() };
+    return {
+      cls,
+      seed,
+      description,
+      program,
+      maxSteps: editMax ?? maxSteps,
+      opcode: opcodeName(program, run.pcs[run.steps - 1]),
+      bytes: edit.toBytes(),
+    };
   }
   return null;
 }
@@ -900,7 +1195,11 @@ export interface Judgement {
   readonly first: Partial<Record<CheckField, string>>;
 }
 
-export async function judge(forgery: Forgery, dir: string, fields: readonly CheckField[]): Promise<Judgement> {
+export async function judge(
+  forgery: Forgery,
+  dir: string,
+  fields: readonly CheckField[],
+): Promise<Judgement> {
   const path = join(dir, `forged-${process.pid}.arrow`);
   writeFileSync(path, forgery.bytes);
   const acceptedIn: CheckField[] = [];
@@ -911,7 +1210,8 @@ export async function judge(forgery: Forgery, dir: string, fields: readonly Chec
       const report = await checkTrace(path, { field, maxFailures: 64 });
       if (report.ok) acceptedIn.push(field);
       for (const f of report.failures) rules.add(f.constraint.replace(/\[.*$/, ''));
-      if (report.failures.length > 0) first[field] = report.failures[0].constraint.replace(/\[.*$/, '');
+      if (report.failures.length > 0)
+        first[field] = report.failures[0].constraint.replace(/\[.*$/, '');
     } catch (error) {
       if (!(error instanceof TraceFormatError)) throw error;
       rules.add('format');
@@ -947,8 +1247,16 @@ export function reproducer(forgery: Forgery): string {
   for (let i = 0; i < lines.length; ) {
     let j = i;
     while (j + 1 < lines.length && lines[j + 1] === lines[i]) j++;
-    folded.push(j > i ? `${lines[i]}   ; × ${j - i + 1} (instructions ${i - header}..${j - header})` : lines[i]);
+    folded.push(
+      j > i
+        ? `${lines[i]}   ; × ${j - i + 1} (instructions ${i - header}..${j - header})`
+        : lines[i],
+    );
     i = j + 1;
   }
-  return [`class ${forgery.cls}, seed ${forgery.seed}: ${forgery.description}`, `max_steps ${forgery.maxSteps}`, ...folded].join('\n');
+  return [
+    `class ${forgery.cls}, seed ${forgery.seed}: ${forgery.description}`,
+    `max_steps ${forgery.maxSteps}`,
+    ...folded,
+  ].join('\n');
 }

@@ -30,15 +30,27 @@ const MAGIC = new TextEncoder().encode('ARROW1');
 /** The same table with one column's Arrow type changed (values converted). */
 function retypeColumn(table: arrow.Table, name: string, type: arrow.Int32): Uint8Array {
   const index = table.schema.fields.findIndex((f) => f.name === name);
-  const fields = table.schema.fields.map((f, i) => (i === index ? new arrow.Field(f.name, type, false) : f));
+  const fields = table.schema.fields.map((f, i) =>
+    i === index ? new arrow.Field(f.name, type, false) : f,
+  );
   const schema = new arrow.Schema(fields, new Map(table.schema.metadata));
   const batches = table.batches.map((batch) => {
     const children = batch.data.children.map((child, i) => {
       if (i !== index) return child;
-      const values = Int32Array.from({ length: batch.numRows }, (_, r) => Number(batch.getChildAt(i)!.get(r)));
+      const values = Int32Array.from({ length: batch.numRows }, (_, r) =>
+        Number(batch.getChildAt(i)!.get(r)),
+      );
       return arrow.makeData({ type, length: batch.numRows, nullCount: 0, data: values });
     });
-    return new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(fields), length: batch.numRows, nullCount: 0, children }));
+    return new arrow.RecordBatch(
+      schema,
+      arrow.makeData({
+        type: new arrow.Struct(fields),
+        length: batch.numRows,
+        nullCount: 0,
+        children,
+      }),
+    );
   });
   return arrow.tableToIPC(new arrow.Table(schema, batches), 'file');
 }
@@ -64,7 +76,11 @@ class Fb {
 }
 
 /** Overwrite the length of a FlatBuffers vector inside the file's footer or a batch header. */
-function withFootedVector(bytes: Uint8Array, locate: (fb: Fb, footer: number, view: DataView) => number, value: number): Uint8Array {
+function withFootedVector(
+  bytes: Uint8Array,
+  locate: (fb: Fb, footer: number, view: DataView) => number,
+  value: number,
+): Uint8Array {
   const copy = Uint8Array.from(bytes);
   const view = new DataView(copy.buffer);
   const footerLength = view.getInt32(copy.length - 10, true);
@@ -96,26 +112,62 @@ function firstBatchNodes(fb: Fb, footer: number, view: DataView): number {
 export function hostileFiles(trace: Uint8Array): HostileFile[] {
   const table = arrow.tableFromIPC(trace);
   const files: HostileFile[] = [
-    { name: 'empty', bytes: new Uint8Array(0), message: 'not an Arrow IPC file (0 bytes is too short)' },
-    { name: 'random bytes', bytes: randomBytes(4096, 1), message: 'not an Arrow IPC file (bad magic at the start)' },
-    { name: 'random bytes between magics', bytes: concat(MAGIC, new Uint8Array(2), randomBytes(4096, 2), MAGIC) },
-    { name: 'arrow stream format', bytes: arrow.tableToIPC(table, 'stream'), message: 'not an Arrow IPC file (bad magic at the start)' },
+    {
+      name: 'empty',
+      bytes: new Uint8Array(0),
+      message: 'not an Arrow IPC file (0 bytes is too short)',
+    },
+    {
+      name: 'random bytes',
+      bytes: randomBytes(4096, 1),
+      message: 'not an Arrow IPC file (bad magic at the start)',
+    },
+    {
+      name: 'random bytes between magics',
+      bytes: concat(MAGIC, new Uint8Array(2), randomBytes(4096, 2), MAGIC),
+    },
+    {
+      name: 'arrow stream format',
+      bytes: arrow.tableToIPC(table, 'stream'),
+      message: 'not an Arrow IPC file (bad magic at the start)',
+    },
     {
       name: 'another arrow table',
-      bytes: arrow.tableToIPC(arrow.tableFromArrays({ a: Int32Array.from([1, 2, 3]), b: Float64Array.from([0.5, 1, 2]) }), 'file'),
+      bytes: arrow.tableToIPC(
+        arrow.tableFromArrays({ a: Int32Array.from([1, 2, 3]), b: Float64Array.from([0.5, 1, 2]) }),
+        'file',
+      ),
       message: 'not a tvm-trace file (no tvm.schema metadata)',
     },
   ];
   const versioned = arrow.tableFromIPC(trace);
   versioned.schema.metadata.set('tvm.schema', 'tvm-trace/trace/v3');
-  files.push({ name: 'unknown schema version', bytes: arrow.tableToIPC(versioned, 'file'), message: "unknown trace schema version 'tvm-trace/trace/v3' (expected tvm-trace/trace/v2)" });
-  files.push({ name: 'column type changed', bytes: retypeColumn(table, 'pc', new arrow.Int32()), message: "column 'pc' has type Int32, expected Int16" });
+  files.push({
+    name: 'unknown schema version',
+    bytes: arrow.tableToIPC(versioned, 'file'),
+    message: "unknown trace schema version 'tvm-trace/trace/v3' (expected tvm-trace/trace/v2)",
+  });
+  files.push({
+    name: 'column type changed',
+    bytes: retypeColumn(table, 'pc', new arrow.Int32()),
+    message: "column 'pc' has type Int32, expected Int16",
+  });
   for (let k = 1; k <= 9; k++) {
     const cut = trace.subarray(0, Math.floor((trace.length * k) / 10));
-    files.push({ name: `truncated at ${k}/10`, bytes: Uint8Array.from(cut), message: 'truncated or not an Arrow IPC file (no footer magic at the end)' });
+    files.push({
+      name: `truncated at ${k}/10`,
+      bytes: Uint8Array.from(cut),
+      message: 'truncated or not an Arrow IPC file (no footer magic at the end)',
+    });
     files.push({ name: `truncated at ${k}/10, footer magic appended`, bytes: concat(cut, MAGIC) });
   }
-  files.push({ name: 'a field with 2^27 + 1 children', bytes: withFootedVector(trace, hiddenChildren, 2 ** 27 + 1) });
-  files.push({ name: 'a record batch with 2^27 nodes', bytes: withFootedVector(trace, firstBatchNodes, 2 ** 27) });
+  files.push({
+    name: 'a field with 2^27 + 1 children',
+    bytes: withFootedVector(trace, hiddenChildren, 2 ** 27 + 1),
+  });
+  files.push({
+    name: 'a record batch with 2^27 nodes',
+    bytes: withFootedVector(trace, firstBatchNodes, 2 ** 27),
+  });
   return files;
 }

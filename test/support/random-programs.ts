@@ -39,7 +39,8 @@ export class Random {
 
 /** Values where arithmetic and bitwise edge cases live. */
 export const INTERESTING_I16 = [
-  -32768, -32767, -21846, -256, -255, -2, -1, 0, 1, 2, 3, 7, 15, 16, 255, 256, 4096, 21845, 32766, 32767,
+  -32768, -32767, -21846, -256, -255, -2, -1, 0, 1, 2, 3, 7, 15, 16, 255, 256, 4096, 21845, 32766,
+  32767,
 ] as const;
 
 export interface RandomProgramOptions {
@@ -53,7 +54,10 @@ function randomI16(r: Random): number {
 }
 
 /** A random valid program and a step budget to run it with. */
-export function randomProgram(r: Random, options: RandomProgramOptions = {}): { program: Program; maxSteps: number } {
+export function randomProgram(
+  r: Random,
+  options: RandomProgramOptions = {},
+): { program: Program; maxSteps: number } {
   const memorySize = r.pick([0, 1, 2, 3, 4, 6, 8, 8, 12, 16, 16, 32, 255]);
   const length = r.int(1, options.maxLength ?? 40);
   const instructions: Instruction[] = [];
@@ -78,7 +82,9 @@ export function randomProgram(r: Random, options: RandomProgramOptions = {}): { 
     instructions.push({ opcode: spec.code, arg });
   }
   // Cells hold small values (valid return addresses, loop counters) or edge values.
-  const initialMemory = Array.from({ length: memorySize }, () => (r.chance(0.5) ? r.int(0, Math.max(0, length)) : randomI16(r)));
+  const initialMemory = Array.from({ length: memorySize }, () =>
+    r.chance(0.5) ? r.int(0, Math.max(0, length)) : randomI16(r),
+  );
   const program: Program = {
     instructions,
     memorySize,

@@ -73,7 +73,9 @@ export class TraceEdit {
     const columns: EditColumn[] = fields.map((field, c) => {
       const vector = arrow.DataType.isFixedSizeList(field.type);
       const width = vector ? (field.type as arrow.FixedSizeList).listSize : 1;
-      const type = typeOfArrow(vector ? (field.type as arrow.FixedSizeList).children[0].type : field.type);
+      const type = typeOfArrow(
+        vector ? (field.type as arrow.FixedSizeList).children[0].type : field.type,
+      );
       const values = allocate(type, rows * width);
       let at = 0;
       for (const data of table.getChildAt(c)!.data) {
@@ -97,7 +99,8 @@ export class TraceEdit {
       }
       return { name: field.name, type, width, vector, values };
     });
-    const batchRows = table.batches.length > 0 ? Math.max(...table.batches.map((b) => b.numRows), 1) : 65536;
+    const batchRows =
+      table.batches.length > 0 ? Math.max(...table.batches.map((b) => b.numRows), 1) : 65536;
     return new TraceEdit(fields, columns, rows, new Map(table.schema.metadata), batchRows);
   }
 
@@ -132,7 +135,8 @@ export class TraceEdit {
   set(name: string, row: number, value: number, entry = 0): void {
     const column = this.column(name);
     this.locate(column, row, entry);
-    if (!this.fits(name, value)) throw new RangeError(`${value} does not fit column '${name}' (${column.type})`);
+    if (!this.fits(name, value))
+      throw new RangeError(`${value} does not fit column '${name}' (${column.type})`);
     column.values[row * column.width + entry] = value;
   }
 
@@ -145,17 +149,27 @@ export class TraceEdit {
 
   setRow(name: string, row: number, values: readonly number[]): void {
     const column = this.column(name);
-    if (values.length !== column.width) throw new RangeError(`column '${name}' has ${column.width} entries a row, got ${values.length}`);
+    if (values.length !== column.width)
+      throw new RangeError(
+        `column '${name}' has ${column.width} entries a row, got ${values.length}`,
+      );
     values.forEach((v, i) => this.set(name, row, v, i));
   }
 
   private locate(column: EditColumn, row: number, entry: number): void {
-    if (!Number.isInteger(row) || row < 0 || row >= this.rows) throw new RangeError(`row ${row} outside 0..${this.rows - 1}`);
-    if (!Number.isInteger(entry) || entry < 0 || entry >= column.width) throw new RangeError(`entry ${entry} outside column '${column.name}' (width ${column.width})`);
+    if (!Number.isInteger(row) || row < 0 || row >= this.rows)
+      throw new RangeError(`row ${row} outside 0..${this.rows - 1}`);
+    if (!Number.isInteger(entry) || entry < 0 || entry >= column.width)
+      throw new RangeError(
+        `entry ${entry} outside column '${column.name}' (width ${column.width})`,
+      );
   }
 
   /** Apply `f` to the row range of the given columns (all when omitted). */
-  private splice(names: readonly string[] | undefined, f: (values: number[], width: number) => number[]): void {
+  private splice(
+    names: readonly string[] | undefined,
+    f: (values: number[], width: number) => number[],
+  ): void {
     const selected = names === undefined ? this.columns : names.map((n) => this.column(n));
     let rows = -1;
     for (const column of selected) {
@@ -165,7 +179,8 @@ export class TraceEdit {
       column.values = values;
       rows = rowsOut.length / column.width;
     }
-    if (names !== undefined && rows !== this.rows) throw new Error('row operations on a subset of columns must keep the row count');
+    if (names !== undefined && rows !== this.rows)
+      throw new Error('row operations on a subset of columns must keep the row count');
     if (rows >= 0) this.rows = rows;
   }
 
@@ -177,7 +192,11 @@ export class TraceEdit {
   /** Insert a copy of `row` right after it. */
   duplicateRow(row: number): void {
     this.locate(this.columns[0], row, 0);
-    this.splice(undefined, (v, w) => [...v.slice(0, (row + 1) * w), ...v.slice(row * w, (row + 1) * w), ...v.slice((row + 1) * w)]);
+    this.splice(undefined, (v, w) => [
+      ...v.slice(0, (row + 1) * w),
+      ...v.slice(row * w, (row + 1) * w),
+      ...v.slice((row + 1) * w),
+    ]);
   }
 
   /** Swap rows a and b in every column, or only in the named columns. */
@@ -248,12 +267,28 @@ export class TraceEdit {
           for (let i = 0; i < count; i++) if (slice[i]) bitmap[i >> 3] |= 1 << (i & 7);
           data = bitmap;
         }
-        if (!column.vector) return arrow.makeData({ type, length: rows, nullCount: 0, data } as never) as arrow.Data;
+        if (!column.vector)
+          return arrow.makeData({ type, length: rows, nullCount: 0, data } as never) as arrow.Data;
         const childType = (type as arrow.FixedSizeList).children[0].type;
-        const child = arrow.makeData({ type: childType, length: count, nullCount: 0, data } as never) as arrow.Data;
-        return arrow.makeData({ type: type as arrow.FixedSizeList, length: rows, nullCount: 0, child });
+        const child = arrow.makeData({
+          type: childType,
+          length: count,
+          nullCount: 0,
+          data,
+        } as never) as arrow.Data;
+        return arrow.makeData({
+          type: type as arrow.FixedSizeList,
+          length: rows,
+          nullCount: 0,
+          child,
+        });
       });
-      const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: rows, nullCount: 0, children });
+      const struct = arrow.makeData({
+        type: new arrow.Struct(schema.fields),
+        length: rows,
+        nullCount: 0,
+        children,
+      });
       batches.push(new arrow.RecordBatch(schema, struct));
       if (this.rows === 0) break;
     }

@@ -20,9 +20,24 @@ import { assemble } from '../../src/isa/assemble.js';
 
 type Schema = Record<string, unknown>;
 
-const SCHEMA = JSON.parse(readFileSync(new URL('../../schemas/claim-v2.json', import.meta.url), 'utf8')) as Schema;
+const SCHEMA = JSON.parse(
+  readFileSync(new URL('../../schemas/claim-v2.json', import.meta.url), 'utf8'),
+) as Schema;
 const ANNOTATIONS = new Set(['$schema', '$id', 'title', 'description', '$defs', '$comment']);
-const KEYWORDS = new Set(['type', 'const', 'enum', 'pattern', 'minimum', 'maximum', 'required', 'properties', 'additionalProperties', 'items', 'oneOf', '$ref']);
+const KEYWORDS = new Set([
+  'type',
+  'const',
+  'enum',
+  'pattern',
+  'minimum',
+  'maximum',
+  'required',
+  'properties',
+  'additionalProperties',
+  'items',
+  'oneOf',
+  '$ref',
+]);
 
 function typeOf(value: unknown): string {
   if (value === null) return 'null';
@@ -35,7 +50,10 @@ function typeOf(value: unknown): string {
 function validate(value: unknown, schema: Schema, root: Schema = schema, at = ''): string[] {
   const errors: string[] = [];
   for (const key of Object.keys(schema)) {
-    if (!ANNOTATIONS.has(key) && !KEYWORDS.has(key)) throw new Error(`${at || '/'}: schema keyword '${key}' is not supported by this test's validator`);
+    if (!ANNOTATIONS.has(key) && !KEYWORDS.has(key))
+      throw new Error(
+        `${at || '/'}: schema keyword '${key}' is not supported by this test's validator`,
+      );
   }
   const where = at || '/';
   if (typeof schema.$ref === 'string') {
@@ -48,28 +66,45 @@ function validate(value: unknown, schema: Schema, root: Schema = schema, at = ''
   if (schema.type !== undefined) {
     const actual = typeOf(value);
     const wanted = schema.type as string;
-    if (actual !== wanted && !(wanted === 'number' && actual === 'integer')) errors.push(`${where}: expected ${wanted}, got ${actual}`);
+    if (actual !== wanted && !(wanted === 'number' && actual === 'integer'))
+      errors.push(`${where}: expected ${wanted}, got ${actual}`);
   }
-  if ('const' in schema && value !== schema.const) errors.push(`${where}: expected ${JSON.stringify(schema.const)}`);
-  if (Array.isArray(schema.enum) && !schema.enum.includes(value)) errors.push(`${where}: not one of ${JSON.stringify(schema.enum)}`);
-  if (typeof schema.pattern === 'string' && typeof value === 'string' && !new RegExp(schema.pattern, 'u').test(value)) errors.push(`${where}: does not match ${schema.pattern}`);
+  if ('const' in schema && value !== schema.const)
+    errors.push(`${where}: expected ${JSON.stringify(schema.const)}`);
+  if (Array.isArray(schema.enum) && !schema.enum.includes(value))
+    errors.push(`${where}: not one of ${JSON.stringify(schema.enum)}`);
+  if (
+    typeof schema.pattern === 'string' &&
+    typeof value === 'string' &&
+    !new RegExp(schema.pattern, 'u').test(value)
+  )
+    errors.push(`${where}: does not match ${schema.pattern}`);
   if (typeof value === 'number') {
-    if (typeof schema.minimum === 'number' && value < schema.minimum) errors.push(`${where}: below ${schema.minimum}`);
-    if (typeof schema.maximum === 'number' && value > schema.maximum) errors.push(`${where}: above ${schema.maximum}`);
+    if (typeof schema.minimum === 'number' && value < schema.minimum)
+      errors.push(`${where}: below ${schema.minimum}`);
+    if (typeof schema.maximum === 'number' && value > schema.maximum)
+      errors.push(`${where}: above ${schema.maximum}`);
   }
   if (typeOf(value) === 'object') {
     const object = value as Record<string, unknown>;
-    for (const key of (schema.required as string[] | undefined) ?? []) if (!(key in object)) errors.push(`${where}: missing '${key}'`);
+    for (const key of (schema.required as string[] | undefined) ?? [])
+      if (!(key in object)) errors.push(`${where}: missing '${key}'`);
     const properties = (schema.properties as Record<string, Schema> | undefined) ?? {};
     for (const [key, item] of Object.entries(object)) {
       if (key in properties) errors.push(...validate(item, properties[key], root, `${at}/${key}`));
       else if (schema.additionalProperties === false) errors.push(`${where}: unexpected '${key}'`);
     }
   }
-  if (Array.isArray(value) && schema.items !== undefined) value.forEach((item, i) => errors.push(...validate(item, schema.items as Schema, root, `${at}/${i}`)));
+  if (Array.isArray(value) && schema.items !== undefined)
+    value.forEach((item, i) =>
+      errors.push(...validate(item, schema.items as Schema, root, `${at}/${i}`)),
+    );
   if (Array.isArray(schema.oneOf)) {
-    const passing = (schema.oneOf as Schema[]).filter((option) => validate(value, option, root, at).length === 0).length;
-    if (passing !== 1) errors.push(`${where}: matches ${passing} of the oneOf options, expected exactly 1`);
+    const passing = (schema.oneOf as Schema[]).filter(
+      (option) => validate(value, option, root, at).length === 0,
+    ).length;
+    if (passing !== 1)
+      errors.push(`${where}: matches ${passing} of the oneOf options, expected exactly 1`);
   }
   return errors;
 }
@@ -85,14 +120,21 @@ afterAll(() => {
 async function writtenClaim(program: string, ...extra: string[]): Promise<Record<string, unknown>> {
   const name = program.replace(/[^a-z_]/gi, '_');
   const claim = join(dir, `${name}.claim`);
-  const code = await main(['export', program, '-o', join(dir, `${name}.arrow`), '--claim', claim, ...extra], { stdout: () => {}, stderr: () => {} });
+  const code = await main(
+    ['export', program, '-o', join(dir, `${name}.arrow`), '--claim', claim, ...extra],
+    { stdout: () => {}, stderr: () => {} },
+  );
   expect(code).toBe(0);
-  return new Unpackr({ useRecords: false, mapsAsObjects: true }).unpack(readFileSync(claim)) as Record<string, unknown>;
+  return new Unpackr({ useRecords: false, mapsAsObjects: true }).unpack(
+    readFileSync(claim),
+  ) as Record<string, unknown>;
 }
 
 describe('schemas/claim-v2.json', () => {
   it('describes exactly the keys of claimDocument, in order, with the versions in force', () => {
-    const document = claimDocument(exportTrace(assemble('HALT\n'), join(dir, 'halt.arrow'), { maxSteps: 5 }).metadata);
+    const document = claimDocument(
+      exportTrace(assemble('HALT\n'), join(dir, 'halt.arrow'), { maxSteps: 5 }).metadata,
+    );
     expect(SCHEMA.required).toEqual(Object.keys(document));
     expect(Object.keys(SCHEMA.properties as object)).toEqual(Object.keys(document));
     const properties = SCHEMA.properties as Record<string, Schema>;
@@ -104,7 +146,8 @@ describe('schemas/claim-v2.json', () => {
     expect((fault.properties as Record<string, Schema>).kind.enum).toEqual(FAULT_KINDS);
     expect(SCHEMA.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     // Every property carries a description.
-    for (const [key, value] of Object.entries(properties)) expect(typeof value.description, key).toBe('string');
+    for (const [key, value] of Object.entries(properties))
+      expect(typeof value.description, key).toBe('string');
   });
 
   it.each([
@@ -131,9 +174,17 @@ describe('schemas/claim-v2.json', () => {
     expect(broken((d) => (d.extra = 1))).toEqual(["/: unexpected 'extra'"]);
     expect(broken((d) => (d.acc = 40000))).toEqual(['/acc: above 32767']);
     expect(broken((d) => (d.zero_flag = 1))).toEqual(['/zero_flag: expected boolean, got integer']);
-    expect(broken((d) => (d.memory = [0, 1.5]))).toEqual(['/memory/1: expected integer, got number']);
-    expect(broken((d) => (d.weights_sha256 = 'ABC'))).toEqual(['/weights_sha256: does not match ^[0-9a-f]{64}$']);
-    expect(broken((d) => (d.schema = 'tvm-trace/claim/v1'))).toEqual(['/schema: expected "tvm-trace/claim/v2"']);
-    expect(broken((d) => ((d.fault as Record<string, unknown>).kind = 'meltdown'))).toEqual(['/fault: matches 0 of the oneOf options, expected exactly 1']);
+    expect(broken((d) => (d.memory = [0, 1.5]))).toEqual([
+      '/memory/1: expected integer, got number',
+    ]);
+    expect(broken((d) => (d.weights_sha256 = 'ABC'))).toEqual([
+      '/weights_sha256: does not match ^[0-9a-f]{64}$',
+    ]);
+    expect(broken((d) => (d.schema = 'tvm-trace/claim/v1'))).toEqual([
+      '/schema: expected "tvm-trace/claim/v2"',
+    ]);
+    expect(broken((d) => ((d.fault as Record<string, unknown>).kind = 'meltdown'))).toEqual([
+      '/fault: matches 0 of the oneOf options, expected exactly 1',
+    ]);
   });
 });

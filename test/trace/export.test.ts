@@ -7,12 +7,27 @@
 import * as arrow from 'apache-arrow';
 import { Unpackr } from 'msgpackr';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { COLUMNS, INPUT_WORDS, LOG_ADDR_BITS, LOG_GAP_BITS, MAX_TRACE_ROWS, NO_ACCESS_ADDR } from '../../src/air/columns.js';
+import {
+  COLUMNS,
+  INPUT_WORDS,
+  LOG_ADDR_BITS,
+  LOG_GAP_BITS,
+  MAX_TRACE_ROWS,
+  NO_ACCESS_ADDR,
+} from '../../src/air/columns.js';
 import { checkTrace } from '../../src/check/check.js';
 import { main } from '../../src/cli/main.js';
 import { compileProgram } from '../../src/compiler/compile.js';
@@ -27,7 +42,13 @@ import { NativeMachine, runNative } from '../../src/runtime/native/interpreter.j
 import type { MachineSnapshot } from '../../src/runtime/state.js';
 import { claimDocument } from '../../src/trace/format/claim-file.js';
 import { exportTrace, exportTraceInterruptible } from '../../src/trace/write/export.js';
-import { decodeMetadata, encodeMetadata, FIELDS, MetaKey, type FieldName } from '../../src/trace/format/metadata.js';
+import {
+  decodeMetadata,
+  encodeMetadata,
+  FIELDS,
+  MetaKey,
+  type FieldName,
+} from '../../src/trace/format/metadata.js';
 import { BatchFiller, digestAccesses } from '../../src/trace/write/batch-filler.js';
 import { LogFiller } from '../../src/trace/write/log-filler.js';
 import { FileSink } from '../../src/trace/write/sink.js';
@@ -51,7 +72,10 @@ const fresh = (name: string) => join(dir, `${counter++}-${name}`);
 async function cli(...argv: string[]) {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const code = await main(argv, { stdout: (line) => stdout.push(line), stderr: (line) => stderr.push(line) });
+  const code = await main(argv, {
+    stdout: (line) => stdout.push(line),
+    stderr: (line) => stderr.push(line),
+  });
   return { code, stdout, stderr };
 }
 
@@ -75,8 +99,10 @@ const wrap16 = (raw: number) => {
   const low = ((raw % 65536) + 65536) % 65536;
   return low >= 32768 ? low - 65536 : low;
 };
-const bits = (value: number, count: number) => Array.from({ length: count }, (_, i) => Math.floor(value / 2 ** i) % 2);
-const prefixOr = (b: number[]) => Array.from({ length: b.length - 1 }, (_, i) => (b.slice(0, i + 2).some((x) => x === 1) ? 1 : 0));
+const bits = (value: number, count: number) =>
+  Array.from({ length: count }, (_, i) => Math.floor(value / 2 ** i) % 2);
+const prefixOr = (b: number[]) =>
+  Array.from({ length: b.length - 1 }, (_, i) => (b.slice(0, i + 2).some((x) => x === 1) ? 1 : 0));
 
 interface Recomputed {
   columns: Record<string, number[][]>;
@@ -95,9 +121,16 @@ function recompute(program: Program, maxSteps: number, ffDimOverride?: number): 
   const final = machine.snapshot();
   const rows = final.steps;
   const P = program.instructions.length;
-  const columns: Record<string, number[][]> = Object.fromEntries(COLUMNS.map((spec) => [spec.name, [] as number[][]]));
+  const columns: Record<string, number[][]> = Object.fromEntries(
+    COLUMNS.map((spec) => [spec.name, [] as number[][]]),
+  );
   const push = (name: string, value: number[]) => columns[name].push(value);
-  const accesses: Array<{ addr: number; step: number; value: number; kind: 'read' | 'write' | 'none' }> = [];
+  const accesses: Array<{
+    addr: number;
+    step: number;
+    value: number;
+    kind: 'read' | 'write' | 'none';
+  }> = [];
   let maxAbs = 2 ** 15;
   for (let r = 0; r < rows; r++) {
     const x = Array.from(tap.input.subarray(r * INPUT_DIM, (r + 1) * INPUT_DIM));
@@ -113,7 +146,10 @@ function recompute(program: Program, maxSteps: number, ffDimOverride?: number): 
     push('pc', [pc]);
     push('opcode', [instruction.opcode]);
     push('arg', [instruction.arg]);
-    push('selector', Array.from({ length: P }, (_, j) => (j === pc ? 1 : 0)));
+    push(
+      'selector',
+      Array.from({ length: P }, (_, j) => (j === pc ? 1 : 0)),
+    );
     push('input', x.slice(0, INPUT_WORDS));
     push('input_bits', x.slice(INPUT_WORDS));
     push('gate', Array.from(tap.gate.subarray(r * ffDim, (r + 1) * ffDim)));
@@ -139,7 +175,8 @@ function recompute(program: Program, maxSteps: number, ffDimOverride?: number): 
     push('next_carry', [nextCarry]);
     push('next_halted', [spec.halts ? 1 : 0]);
     let access: (typeof accesses)[number];
-    if (spec.read === 'direct') access = { addr: instruction.arg, step: r, value: x[8], kind: 'read' };
+    if (spec.read === 'direct')
+      access = { addr: instruction.arg, step: r, value: x[8], kind: 'read' };
     else if (spec.read === 'stack_top') access = { addr: x[7], step: r, value: x[8], kind: 'read' };
     else if (out[3] === 1) access = { addr: out[4], step: r, value: out[5], kind: 'write' };
     else access = { addr: NO_ACCESS_ADDR, step: r, value: 0, kind: 'none' };
@@ -155,16 +192,31 @@ function recompute(program: Program, maxSteps: number, ffDimOverride?: number): 
     const previous = r === 0 ? null : log[r - 1];
     const following = log[r + 1];
     const first = previous === null || previous.addr !== entry.addr ? 1 : 0;
-    const gap = previous === null ? 0 : first === 1 ? entry.addr - previous.addr - 1 : entry.step - previous.step - 1;
+    const gap =
+      previous === null
+        ? 0
+        : first === 1
+          ? entry.addr - previous.addr - 1
+          : entry.step - previous.step - 1;
     push('log_addr', [entry.addr]);
     push('log_addr_bits', bits(entry.addr, LOG_ADDR_BITS));
     push('log_step', [entry.step]);
     push('log_value', [entry.value]);
-    push('log_prev', [first === 0 ? previous!.value : entry.addr < NO_ACCESS_ADDR ? program.initialMemory[entry.addr] : 0]);
+    push('log_prev', [
+      first === 0
+        ? previous!.value
+        : entry.addr < NO_ACCESS_ADDR
+          ? program.initialMemory[entry.addr]
+          : 0,
+    ]);
     push('log_read', [entry.kind === 'read' ? 1 : 0]);
     push('log_write', [entry.kind === 'write' ? 1 : 0]);
     push('log_first', [first]);
-    push('log_last', [entry.addr < NO_ACCESS_ADDR && (following === undefined || following.addr !== entry.addr) ? 1 : 0]);
+    push('log_last', [
+      entry.addr < NO_ACCESS_ADDR && (following === undefined || following.addr !== entry.addr)
+        ? 1
+        : 0,
+    ]);
     push('log_gap_bits', bits(gap, LOG_GAP_BITS));
   });
   return { columns, final, maxAbs, ffDim };
@@ -172,7 +224,7 @@ function recompute(program: Program, maxSteps: number, ffDimOverride?: number): 
 
 const ARROW_ELEMENT = { bool: 'Bool', int8: 'Int8', int16: 'Int16', int32: 'Int32' } as const;
 
-describe('exportTrace writes exactly the FFN engine\'s witness', () => {
+describe("exportTrace writes exactly the FFN engine's witness", () => {
   const cases: Array<[string, number]> = [
     ['fibonacci', 1_000_000],
     ['bitwise', 1_000_000],
@@ -195,23 +247,31 @@ describe('exportTrace writes exactly the FFN engine\'s witness', () => {
     expect(table.numRows).toBe(expected.final.steps);
     expect(result.rows).toBe(expected.final.steps);
     expect(table.batches.map((b) => b.numRows)).toEqual(
-      Array.from({ length: Math.ceil(expected.final.steps / 16) }, (_, i) => Math.min(16, expected.final.steps - 16 * i)),
+      Array.from({ length: Math.ceil(expected.final.steps / 16) }, (_, i) =>
+        Math.min(16, expected.final.steps - 16 * i),
+      ),
     );
 
     // Schema: the columns of src/air/columns.ts, in order, with their concrete widths.
-    const widths: Record<string, number> = { ff_dim: expected.ffDim, instructions: program.instructions.length };
+    const widths: Record<string, number> = {
+      ff_dim: expected.ffDim,
+      instructions: program.instructions.length,
+    };
     expect(table.schema.fields.map((f) => f.name)).toEqual(COLUMNS.map((c) => c.name));
     table.schema.fields.forEach((field, i) => {
       const spec = COLUMNS[i];
       const width = typeof spec.width === 'number' ? spec.width : widths[spec.width];
       const element = ARROW_ELEMENT[spec.type];
-      expect(String(field.type), spec.name).toBe(spec.width === 1 ? element : `FixedSizeList[${width}]<${element}>`);
+      expect(String(field.type), spec.name).toBe(
+        spec.width === 1 ? element : `FixedSizeList[${width}]<${element}>`,
+      );
       expect(field.nullable).toBe(false);
     });
 
     // Every cell.
     const actual = readTable(table);
-    for (const spec of COLUMNS) expect(actual[spec.name], spec.name).toEqual(expected.columns[spec.name]);
+    for (const spec of COLUMNS)
+      expect(actual[spec.name], spec.name).toEqual(expected.columns[spec.name]);
 
     // The engines agree on where the run ends.
     const native = runNative(program, maxSteps);
@@ -219,13 +279,31 @@ describe('exportTrace writes exactly the FFN engine\'s witness', () => {
 
     // Metadata: every key, computed independently.
     const meta = table.schema.metadata;
-    const KNOWN = ['tvm.schema', 'tvm.air', 'tvm.program', 'tvm.memory_size', 'tvm.initial_memory', 'tvm.max_steps', 'tvm.ff_dim', 'tvm.instructions', 'tvm.weights_sha256', 'tvm.claim', 'tvm.fields', 'tvm.max_abs_value', 'tvm.generator'];
+    const KNOWN = [
+      'tvm.schema',
+      'tvm.air',
+      'tvm.program',
+      'tvm.memory_size',
+      'tvm.initial_memory',
+      'tvm.max_steps',
+      'tvm.ff_dim',
+      'tvm.instructions',
+      'tvm.weights_sha256',
+      'tvm.claim',
+      'tvm.fields',
+      'tvm.max_abs_value',
+      'tvm.generator',
+    ];
     expect([...meta.keys()].sort()).toEqual([...Object.values(MetaKey)].sort());
     for (const key of KNOWN) expect(meta.has(key), key).toBe(true);
     if (meta.has('tvm.metadata_sha256')) {
       // The integrity digest: SHA-256 of the JSON of the other [key, value] pairs sorted by key.
-      const entries = [...meta].filter(([key]) => key !== 'tvm.metadata_sha256').sort(([a], [b]) => (a < b ? -1 : 1));
-      expect(meta.get('tvm.metadata_sha256')).toBe(createHash('sha256').update(JSON.stringify(entries), 'utf8').digest('hex'));
+      const entries = [...meta]
+        .filter(([key]) => key !== 'tvm.metadata_sha256')
+        .sort(([a], [b]) => (a < b ? -1 : 1));
+      expect(meta.get('tvm.metadata_sha256')).toBe(
+        createHash('sha256').update(JSON.stringify(entries), 'utf8').digest('hex'),
+      );
     }
     expect(meta.get('tvm.schema')).toBe('tvm-trace/trace/v2');
     expect(meta.get('tvm.air')).toBe('tvm-trace/air/v2');
@@ -238,17 +316,32 @@ describe('exportTrace writes exactly the FFN engine\'s witness', () => {
     expect(meta.get('tvm.instructions')).toBe(String(program.instructions.length));
     expect(meta.get('tvm.weights_sha256')).toBe(compileProgram(program).digest);
     const { steps, pc, acc, sp, zero, carry, halted, memory, fault } = native;
-    expect(JSON.parse(meta.get('tvm.claim')!)).toEqual({ steps, pc, acc, sp, zero_flag: zero, carry_flag: carry, halted, memory, fault });
+    expect(JSON.parse(meta.get('tvm.claim')!)).toEqual({
+      steps,
+      pc,
+      acc,
+      sp,
+      zero_flag: zero,
+      carry_flag: carry,
+      halted,
+      memory,
+      fault,
+    });
     expect(meta.get('tvm.max_abs_value')).toBe(String(expected.maxAbs));
     // Only the fields the AIR is sound in (schemas/air-v2.json sound_fields) are ever listed.
-    const fields = (['goldilocks'] as FieldName[]).filter((f) => 2n * BigInt(expected.maxAbs) < FIELDS[f]);
+    const fields = (['goldilocks'] as FieldName[]).filter(
+      (f) => 2n * BigInt(expected.maxAbs) < FIELDS[f],
+    );
     expect(JSON.parse(meta.get('tvm.fields')!)).toEqual(fields);
     expect(meta.get('tvm.generator')).toBe('tvm-trace 0.1.0');
 
     // Round trip: the file's metadata decodes to what exportTrace returned, and encode∘decode is the identity.
     const decoded = decodeMetadata(meta);
     // (decodeMetadata also returns the stored integrity digest, which the in-memory result may omit.)
-    expect({ ...decoded, metadataSha256: undefined }).toEqual({ ...result.metadata, metadataSha256: undefined });
+    expect({ ...decoded, metadataSha256: undefined }).toEqual({
+      ...result.metadata,
+      metadataSha256: undefined,
+    });
     expect(decodeMetadata(encodeMetadata(decoded))).toEqual(decoded);
     expect(encodeMetadata(decoded)).toEqual(meta);
   });
@@ -259,7 +352,8 @@ describe('exportTrace writes exactly the FFN engine\'s witness', () => {
     exportTrace(program, path, { maxSteps: 1_000_000, ffDim: 9 });
     const expected = recompute(program, 1_000_000, 9);
     const actual = readTable(arrow.tableFromIPC(readFileSync(path)));
-    for (const spec of COLUMNS) expect(actual[spec.name], spec.name).toEqual(expected.columns[spec.name]);
+    for (const spec of COLUMNS)
+      expect(actual[spec.name], spec.name).toEqual(expected.columns[spec.name]);
     expect(actual.hidden[0]).toHaveLength(9);
   });
 
@@ -271,7 +365,8 @@ describe('exportTrace writes exactly the FFN engine\'s witness', () => {
     expect(result.metadata.fields).toEqual(['goldilocks']);
     const expected = recompute(program, 10);
     const actual = readTable(arrow.tableFromIPC(readFileSync(path)));
-    for (const spec of COLUMNS) expect(actual[spec.name], spec.name).toEqual(expected.columns[spec.name]);
+    for (const spec of COLUMNS)
+      expect(actual[spec.name], spec.name).toEqual(expected.columns[spec.name]);
   });
 });
 
@@ -306,33 +401,58 @@ describe('pass 2 on worker threads', () => {
   const cases: Array<[string, Program, number, number, number]> = [
     ['fibonacci, batches of 7, 1 worker', load('fibonacci'), 1_000_000, 7, 1],
     ['fibonacci, batches of 7, 2 workers', load('fibonacci'), 1_000_000, 7, 2],
-    ['factorial_recursive, batches of 16, 3 workers', load('factorial_recursive'), 1_000_000, 16, 3],
-    ['a run ending in a fault, batches of 5, 2 workers', load('fault_stack_underflow'), 1_000_000, 5, 2],
+    [
+      'factorial_recursive, batches of 16, 3 workers',
+      load('factorial_recursive'),
+      1_000_000,
+      16,
+      3,
+    ],
+    [
+      'a run ending in a fault, batches of 5, 2 workers',
+      load('fault_stack_underflow'),
+      1_000_000,
+      5,
+      2,
+    ],
     ['a halt at the end of a batch, 2 workers', load('fibonacci'), 1_000_000, 103, 2],
     ['a zero-row trace, 2 workers', assemble('; nothing here\n'), 1_000_000, 64, 2],
-    ['long_loop cut at 150,000 steps (default batches), 2 workers', load('long_loop'), 150_000, 65536, 2],
+    [
+      'long_loop cut at 150,000 steps (default batches), 2 workers',
+      load('long_loop'),
+      150_000,
+      65536,
+      2,
+    ],
   ];
-  it.each(cases)('%s: the same bytes as the in-thread export, and it checks ok', async (_name, program, maxSteps, batchRows, threads) => {
-    const inThread = fresh('in-thread.arrow');
-    const threaded = fresh('threaded.arrow');
-    const a = exportTrace(program, inThread, { maxSteps, batchRows });
-    // On runs of several batches this thread's first fill takes a second here and the others
-    // 30 ms, so the workers start meanwhile (even on a busy machine) and fill some batches.
-    const batches = Math.ceil(a.rows / batchRows);
-    const fill = BatchFiller.prototype.fill;
-    let here = 0;
-    vi.spyOn(BatchFiller.prototype, 'fill').mockImplementation(function (this: BatchFiller, ...args) {
-      if (batches >= 8) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, here === 0 ? 1000 : 30);
-      here++;
-      return fill.apply(this, args);
-    });
-    const b = await exportTraceInterruptible(program, threaded, { maxSteps, batchRows, threads });
-    vi.restoreAllMocks();
-    if (batches >= 8) expect(here).toBeLessThan(batches);
-    expect(b.rows).toBe(a.rows);
-    expect(readFileSync(threaded).equals(readFileSync(inThread))).toBe(true);
-    expect((await checkTrace(threaded)).ok).toBe(true);
-  });
+  it.each(cases)(
+    '%s: the same bytes as the in-thread export, and it checks ok',
+    async (_name, program, maxSteps, batchRows, threads) => {
+      const inThread = fresh('in-thread.arrow');
+      const threaded = fresh('threaded.arrow');
+      const a = exportTrace(program, inThread, { maxSteps, batchRows });
+      // On runs of several batches this thread's first fill takes a second here and the others
+      // 30 ms, so the workers start meanwhile (even on a busy machine) and fill some batches.
+      const batches = Math.ceil(a.rows / batchRows);
+      const fill = BatchFiller.prototype.fill;
+      let here = 0;
+      vi.spyOn(BatchFiller.prototype, 'fill').mockImplementation(function (
+        this: BatchFiller,
+        ...args
+      ) {
+        if (batches >= 8)
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, here === 0 ? 1000 : 30);
+        here++;
+        return fill.apply(this, args);
+      });
+      const b = await exportTraceInterruptible(program, threaded, { maxSteps, batchRows, threads });
+      vi.restoreAllMocks();
+      if (batches >= 8) expect(here).toBeLessThan(batches);
+      expect(b.rows).toBe(a.rows);
+      expect(readFileSync(threaded).equals(readFileSync(inThread))).toBe(true);
+      expect((await checkTrace(threaded)).ok).toBe(true);
+    },
+  );
 });
 
 describe('faults and empty traces', () => {
@@ -341,7 +461,12 @@ describe('faults and empty traces', () => {
     const path = fresh('underflow.arrow');
     const result = exportTrace(program, path, { maxSteps: 1_000_000 });
     expect(result.rows).toBe(3);
-    expect(result.metadata.claim.fault).toEqual({ kind: 'stack_underflow', step: 3, pc: 3, message: 'stack underflow at step 3, pc 3: sp 4 with 4 memory cells' });
+    expect(result.metadata.claim.fault).toEqual({
+      kind: 'stack_underflow',
+      step: 3,
+      pc: 3,
+      message: 'stack underflow at step 3, pc 3: sp 4 with 4 memory cells',
+    });
     expect(result.metadata.claim.halted).toBe(false);
     expect(result.metadata.claim.steps).toBe(3);
     const report = await checkTrace(path);
@@ -363,12 +488,19 @@ describe('faults and empty traces', () => {
       carry: false,
       halted: false,
       memory: new Array(16).fill(0),
-      fault: { kind: 'pc_out_of_bounds', step: 0, pc: 0, message: 'pc out of bounds at step 0, pc 0: program has 0 instructions' },
+      fault: {
+        kind: 'pc_out_of_bounds',
+        step: 0,
+        pc: 0,
+        message: 'pc out of bounds at step 0, pc 0: program has 0 instructions',
+      },
     });
     const table = arrow.tableFromIPC(readFileSync(path));
     expect(table.numRows).toBe(0);
     expect(table.schema.fields.map((f) => f.name)).toEqual(COLUMNS.map((c) => c.name));
-    expect(String(table.schema.fields[COLUMNS.findIndex((c) => c.name === 'selector')].type)).toBe('FixedSizeList[0]<Bool>');
+    expect(String(table.schema.fields[COLUMNS.findIndex((c) => c.name === 'selector')].type)).toBe(
+      'FixedSizeList[0]<Bool>',
+    );
     const report = await checkTrace(path);
     expect(report.ok).toBe(true);
     expect(report.rows).toBe(0);
@@ -395,11 +527,15 @@ describe('the output file appears whole or not at all', () => {
 
   it('an --ff-dim narrower than the program fails before touching anything', async () => {
     const { sub, target } = setup('narrow');
-    expect(() => exportTrace(load('bitwise'), target, { maxSteps: 100, ffDim: 10 })).toThrow('ff-dim 10 is narrower than the widest instruction (50 units)');
+    expect(() => exportTrace(load('bitwise'), target, { maxSteps: 100, ffDim: 10 })).toThrow(
+      'ff-dim 10 is narrower than the widest instruction (50 units)',
+    );
     survives(sub, target);
     const viaCli = await cli('export', 'programs/bitwise.tvm', '-o', target, '--ff-dim', '10');
     expect(viaCli.code).toBe(64);
-    expect(viaCli.stderr).toEqual(['tvm-trace: --ff-dim 10 is narrower than the widest instruction of programs/bitwise.tvm (50 units)']);
+    expect(viaCli.stderr).toEqual([
+      'tvm-trace: --ff-dim 10 is narrower than the widest instruction of programs/bitwise.tvm (50 units)',
+    ]);
     survives(sub, target);
   });
 
@@ -427,40 +563,68 @@ describe('the output file appears whole or not at all', () => {
       if (++batches === 3) throw new Error('injected failure in batch 3');
       return fillLog.apply(this, args);
     });
-    expect(() => exportTrace(load('fibonacci'), target, { maxSteps: 1_000_000, batchRows: 10 })).toThrow('injected failure in batch 3');
+    expect(() =>
+      exportTrace(load('fibonacci'), target, { maxSteps: 1_000_000, batchRows: 10 }),
+    ).toThrow('injected failure in batch 3');
     expect(batches).toBe(3);
     survives(sub, target);
   });
 
   it.each([
-    ['crashes', `const { parentPort } = require('node:worker_threads'); parentPort.postMessage({ ready: true }); parentPort.on('message', () => { throw new Error('injected worker crash'); });`, 'injected worker crash'],
-    ['reports an error', `const { parentPort } = require('node:worker_threads'); parentPort.postMessage({ ready: true }); parentPort.on('message', () => parentPort.postMessage({ error: 'injected worker error' }));`, 'export worker: injected worker error'],
-    ['exits', `const { parentPort } = require('node:worker_threads'); parentPort.postMessage({ ready: true }); parentPort.on('message', () => process.exit(3));`, 'export worker exited (3)'],
-  ])('a pass-2 worker that %s fails the export, which removes its partial file', async (_how, source, message) => {
-    const { sub, target } = setup('worker-fails');
-    vi.resetModules();
-    vi.doMock('../../src/trace/write/worker-thread.js', async (importOriginal) => ({
-      ...(await importOriginal<typeof import('../../src/trace/write/worker-thread.js')>()),
-      startModuleWorker: () => new Worker(source, { eval: true }),
-    }));
-    try {
-      const { exportTraceInterruptible: threadedExport } = await import('../../src/trace/write/export.js');
-      // This thread fills batches too, the first taking a second here and the others 50 ms, so
-      // the worker is started (even on a busy machine) and given one.
-      const { BatchFiller: Filler } = await import('../../src/trace/write/batch-filler.js');
-      const fill = Filler.prototype.fill;
-      let here = 0;
-      vi.spyOn(Filler.prototype, 'fill').mockImplementation(function (this: BatchFiller, ...args) {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, here++ === 0 ? 1000 : 50);
-        return fill.apply(this, args);
-      });
-      await expect(threadedExport(load('fibonacci'), target, { maxSteps: 1_000_000, batchRows: 10, threads: 1 })).rejects.toThrow(message);
-    } finally {
-      vi.doUnmock('../../src/trace/write/worker-thread.js');
+    [
+      'crashes',
+      `const { parentPort } = require('node:worker_threads'); parentPort.postMessage({ ready: true }); parentPort.on('message', () => { throw new Error('injected worker crash'); });`,
+      'injected worker crash',
+    ],
+    [
+      'reports an error',
+      `const { parentPort } = require('node:worker_threads'); parentPort.postMessage({ ready: true }); parentPort.on('message', () => parentPort.postMessage({ error: 'injected worker error' }));`,
+      'export worker: injected worker error',
+    ],
+    [
+      'exits',
+      `const { parentPort } = require('node:worker_threads'); parentPort.postMessage({ ready: true }); parentPort.on('message', () => process.exit(3));`,
+      'export worker exited (3)',
+    ],
+  ])(
+    'a pass-2 worker that %s fails the export, which removes its partial file',
+    async (_how, source, message) => {
+      const { sub, target } = setup('worker-fails');
       vi.resetModules();
-    }
-    survives(sub, target);
-  });
+      vi.doMock('../../src/trace/write/worker-thread.js', async (importOriginal) => ({
+        ...(await importOriginal<typeof import('../../src/trace/write/worker-thread.js')>()),
+        startModuleWorker: () => new Worker(source, { eval: true }),
+      }));
+      try {
+        const { exportTraceInterruptible: threadedExport } = await import(
+          '../../src/trace/write/export.js'
+        );
+        // This thread fills batches too, the first taking a second here and the others 50 ms, so
+        // the worker is started (even on a busy machine) and given one.
+        const { BatchFiller: Filler } = await import('../../src/trace/write/batch-filler.js');
+        const fill = Filler.prototype.fill;
+        let here = 0;
+        vi.spyOn(Filler.prototype, 'fill').mockImplementation(function (
+          this: BatchFiller,
+          ...args
+        ) {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, here++ === 0 ? 1000 : 50);
+          return fill.apply(this, args);
+        });
+        await expect(
+          threadedExport(load('fibonacci'), target, {
+            maxSteps: 1_000_000,
+            batchRows: 10,
+            threads: 1,
+          }),
+        ).rejects.toThrow(message);
+      } finally {
+        vi.doUnmock('../../src/trace/write/worker-thread.js');
+        vi.resetModules();
+      }
+      survives(sub, target);
+    },
+  );
 
   it('batches whose memory cannot be allocated are exit 2 naming the way out, with nothing left behind', async () => {
     const { sub, target } = setup('no-memory');
@@ -475,11 +639,20 @@ describe('the output file appears whole or not at all', () => {
       const { main: freshMain } = await import('../../src/cli/main.js');
       const stdout: string[] = [];
       const stderr: string[] = [];
-      const code = await freshMain(['export', 'programs/fibonacci.tvm', '-o', target], { stdout: (line) => stdout.push(line), stderr: (line) => stderr.push(line) });
+      const code = await freshMain(['export', 'programs/fibonacci.tvm', '-o', target], {
+        stdout: (line) => stdout.push(line),
+        stderr: (line) => stderr.push(line),
+      });
       expect({ code, stdout, stderr }).toEqual({
         code: 2,
         stdout: [],
-        stderr: [expect.stringMatching(new RegExp(`^tvm-trace: cannot allocate \\d+ bytes for a batch of 65536 rows: use fewer batch rows or threads; ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} was not written$`))],
+        stderr: [
+          expect.stringMatching(
+            new RegExp(
+              `^tvm-trace: cannot allocate \\d+ bytes for a batch of 65536 rows: use fewer batch rows or threads; ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} was not written$`,
+            ),
+          ),
+        ],
       });
     } finally {
       vi.doUnmock('../../src/wasm/encode.js');
@@ -493,7 +666,12 @@ describe('the output file appears whole or not at all', () => {
     const fillRows = BatchFiller.prototype.fillRows;
     // The FFN side records another value for the access of step 4 (in its column and its digest).
     let batch = 0;
-    vi.spyOn(BatchFiller.prototype, 'fillRows').mockImplementation(function (this: BatchFiller, buffers, stop, digest) {
+    vi.spyOn(BatchFiller.prototype, 'fillRows').mockImplementation(function (
+      this: BatchFiller,
+      buffers,
+      stop,
+      digest,
+    ) {
       const filled = fillRows.call(this, buffers, stop, digest);
       if (batch++ === 0) {
         (buffers.column('access_value') as Int16Array)[4] += 1;
@@ -502,7 +680,9 @@ describe('the output file appears whole or not at all', () => {
       }
       return filled;
     });
-    expect(() => exportTrace(load('fibonacci'), target, { maxSteps: 1_000_000, batchRows: 10 })).toThrow(
+    expect(() =>
+      exportTrace(load('fibonacci'), target, { maxSteps: 1_000_000, batchRows: 10 }),
+    ).toThrow(
       /^internal error: at step 4 the FFN engine's memory access \(address \d+, value -?\d+, kind \d\) differs from the reference interpreter's/,
     );
     survives(sub, target);
@@ -513,13 +693,22 @@ describe('the output file appears whole or not at all', () => {
     const advance = NativeMachine.prototype.advance;
     let first: NativeMachine | null = null;
     // Pass 1's machine records another value for the access of step 4.
-    vi.spyOn(NativeMachine.prototype, 'advance').mockImplementation(function (this: NativeMachine, budget, accesses) {
+    vi.spyOn(NativeMachine.prototype, 'advance').mockImplementation(function (
+      this: NativeMachine,
+      budget,
+      accesses,
+    ) {
       first ??= this;
       const ran = advance.call(this, budget, accesses);
-      if (this === first && accesses !== undefined && this.steps === ran && accesses.row > 4) accesses.value[4] += 1;
+      if (this === first && accesses !== undefined && this.steps === ran && accesses.row > 4)
+        accesses.value[4] += 1;
       return ran;
     });
-    expect(() => exportTrace(load('fibonacci'), target, { maxSteps: 1_000_000, batchRows: 10 })).toThrow("internal error: the memory accesses of steps 0..9 differ between the export's two runs");
+    expect(() =>
+      exportTrace(load('fibonacci'), target, { maxSteps: 1_000_000, batchRows: 10 }),
+    ).toThrow(
+      "internal error: the memory accesses of steps 0..9 differ between the export's two runs",
+    );
     survives(sub, target);
   });
 
@@ -528,12 +717,26 @@ describe('the output file appears whole or not at all', () => {
     let writes = 0;
     const write = FileSink.prototype.write;
     vi.spyOn(FileSink.prototype, 'write').mockImplementation(function (this: FileSink, value) {
-      if (++writes === 20) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      if (++writes === 20)
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), {
+          code: 'ENOSPC',
+        });
       return write.call(this, value);
     });
-    const viaCli = await cli('export', 'programs/fibonacci.tvm', '-o', target, '--batch-rows', '10');
+    const viaCli = await cli(
+      'export',
+      'programs/fibonacci.tvm',
+      '-o',
+      target,
+      '--batch-rows',
+      '10',
+    );
     expect(writes).toBe(20);
-    expect(viaCli).toEqual({ code: 2, stdout: [], stderr: [`tvm-trace: ${target}: cannot write: ENOSPC`] });
+    expect(viaCli).toEqual({
+      code: 2,
+      stdout: [],
+      stderr: [`tvm-trace: ${target}: cannot write: ENOSPC`],
+    });
     survives(sub, target);
   });
 
@@ -551,20 +754,53 @@ describe('the claim file and limits', () => {
     const claim = fresh('fib.claim');
     const result = await cli('export', 'programs/fibonacci.tvm', '-o', trace, '--claim', claim);
     expect(result.code).toBe(0);
-    const document = new Unpackr({ useRecords: false, mapsAsObjects: true }).unpack(readFileSync(claim)) as Record<string, unknown>;
+    const document = new Unpackr({ useRecords: false, mapsAsObjects: true }).unpack(
+      readFileSync(claim),
+    ) as Record<string, unknown>;
     const metadata = decodeMetadata(arrow.tableFromIPC(readFileSync(trace)).schema.metadata);
     expect(document).toEqual(claimDocument(metadata));
     expect(Object.keys(document)).toEqual(Object.keys(claimDocument(metadata)));
-    expect(document).toMatchObject({ schema: 'tvm-trace/claim/v2', steps: 103, acc: 21, halted: true, memory: [13, 21, 21, 7, 7], fault: null });
+    expect(document).toMatchObject({
+      schema: 'tvm-trace/claim/v2',
+      steps: 103,
+      acc: 21,
+      halted: true,
+      memory: [13, 21, 21, 7, 7],
+      fault: null,
+    });
   });
 
   it('--max-steps above 2^29 is a usage error (CLI) and a RangeError (library)', async () => {
     const target = fresh('huge.arrow');
-    const result = await cli('export', 'programs/fibonacci.tvm', '-o', target, '--max-steps', String(MAX_TRACE_ROWS + 1));
-    expect(result).toEqual({ code: 64, stdout: [], stderr: ['tvm-trace: --max-steps 536870913 is over the trace limit 536870912 (2^29 rows)'] });
+    const result = await cli(
+      'export',
+      'programs/fibonacci.tvm',
+      '-o',
+      target,
+      '--max-steps',
+      String(MAX_TRACE_ROWS + 1),
+    );
+    expect(result).toEqual({
+      code: 64,
+      stdout: [],
+      stderr: ['tvm-trace: --max-steps 536870913 is over the trace limit 536870912 (2^29 rows)'],
+    });
     expect(existsSync(target)).toBe(false);
-    expect(() => exportTrace(load('fibonacci'), target, { maxSteps: MAX_TRACE_ROWS + 1 })).toThrow('max-steps must be in 1..536870912');
+    expect(() => exportTrace(load('fibonacci'), target, { maxSteps: MAX_TRACE_ROWS + 1 })).toThrow(
+      'max-steps must be in 1..536870912',
+    );
     // Exactly 2^29 is allowed (the run halts long before).
-    expect((await cli('export', 'programs/fibonacci.tvm', '-o', target, '--max-steps', String(MAX_TRACE_ROWS))).code).toBe(0);
+    expect(
+      (
+        await cli(
+          'export',
+          'programs/fibonacci.tvm',
+          '-o',
+          target,
+          '--max-steps',
+          String(MAX_TRACE_ROWS),
+        )
+      ).code,
+    ).toBe(0);
   });
 });

@@ -33,7 +33,11 @@ const examples = readdirSync('programs')
 const load = (name: string): Program => assemble(readFileSync(`programs/${name}.tvm`, 'utf8'));
 
 /** Pass 1 of the export: the reference run's accesses in a spill (`budget` bytes in memory, the rest in its scratch file). */
-function spillOf(program: Program, maxSteps: number, budget?: number): { spill: AccessSpill; rows: number } {
+function spillOf(
+  program: Program,
+  maxSteps: number,
+  budget?: number,
+): { spill: AccessSpill; rows: number } {
   const spill = new AccessSpill(dir, budget);
   const machine = new NativeMachine(program);
   const tap = createAccessTap(1000);
@@ -46,16 +50,39 @@ function spillOf(program: Program, maxSteps: number, budget?: number): { spill: 
   return { spill, rows: machine.steps };
 }
 
-const LOG_COLUMNS = ['log_addr', 'log_addr_bits', 'log_step', 'log_value', 'log_prev', 'log_read', 'log_write', 'log_first', 'log_last', 'log_gap_bits'];
+const LOG_COLUMNS = [
+  'log_addr',
+  'log_addr_bits',
+  'log_step',
+  'log_value',
+  'log_prev',
+  'log_read',
+  'log_write',
+  'log_first',
+  'log_last',
+  'log_gap_bits',
+];
 
 /** Every batch's log columns both ways; the number of rows compared. */
-function expectSameLog(program: Program, maxSteps: number, batchRows: number, budget?: number): number {
+function expectSameLog(
+  program: Program,
+  maxSteps: number,
+  batchRows: number,
+  budget?: number,
+): number {
   const compiled = compileProgram(program);
-  const dims: TraceDims = { ffDim: Math.max(1, compiled.minFfDim), instructions: program.instructions.length };
+  const dims: TraceDims = {
+    ffDim: Math.max(1, compiled.minFfDim),
+    instructions: program.instructions.length,
+  };
   const reference = spillOf(program, maxSteps, budget);
   const ours = spillOf(program, maxSteps, budget);
   try {
-    const witness = new WitnessBuilder(controlTable(compiled), dims.instructions, compiled.program.initialMemory);
+    const witness = new WitnessBuilder(
+      controlTable(compiled),
+      dims.instructions,
+      compiled.program.initialMemory,
+    );
     const expected = new TraceBuffers(dims, batchRows);
     const memory = new FillMemory(fillShape(compiled, dims, batchRows));
     const log = new LogFiller(dims, [memory], ours.spill, compiled.program.initialMemory);
@@ -68,13 +95,17 @@ function expectSameLog(program: Program, maxSteps: number, batchRows: number, bu
       const differences = expected.slots.flatMap((slot, i) => {
         const want = expected.rowBytes(i, slice.length);
         const got = memory.buffers.rowBytes(i, slice.length);
-        return LOG_COLUMNS.includes(slot.spec.name) && Buffer.compare(want, got) !== 0 ? [`batch ${batch}: ${slot.spec.name}`] : [];
+        return LOG_COLUMNS.includes(slot.spec.name) && Buffer.compare(want, got) !== 0
+          ? [`batch ${batch}: ${slot.spec.name}`]
+          : [];
       });
       expect(differences).toEqual([]);
       batch++;
     }
     // Past the log's end there is nothing more to read.
-    expect(() => log.fill(memory.buffers, 1)).toThrow('internal error: memory log out of step with the run');
+    expect(() => log.fill(memory.buffers, 1)).toThrow(
+      'internal error: memory log out of step with the run',
+    );
     return reference.rows;
   } finally {
     reference.spill.dispose();
@@ -83,9 +114,13 @@ function expectSameLog(program: Program, maxSteps: number, batchRows: number, bu
 }
 
 describe('the compiled log fill', () => {
-  it.each(examples)('writes the reference log columns for %s (batches of 1, 7 and 4096 rows)', (name) => {
-    for (const batchRows of [1, 7, 4096]) expectSameLog(load(name), batchRows === 4096 ? 20_000 : 700, batchRows);
-  });
+  it.each(examples)(
+    'writes the reference log columns for %s (batches of 1, 7 and 4096 rows)',
+    (name) => {
+      for (const batchRows of [1, 7, 4096])
+        expectSameLog(load(name), batchRows === 4096 ? 20_000 : 700, batchRows);
+    },
+  );
 
   it('reads the log back from the spill file as it does from memory', () => {
     // A budget of one chunk: most of the log is read back from the scratch file.
@@ -109,14 +144,21 @@ describe('the compiled log fill', () => {
     const dims: TraceDims = { ffDim: compiled.minFfDim, instructions: program.instructions.length };
     // A synthetic log: cells read or written at steps up to 2^29 - 1 apart, and steps without access.
     const entries: [number, number, number, number][] = [];
-    for (let i = 0; i < 64; i++) entries.push([i % 3, i * (2 ** 23 - 1 + i), (i * 7919) % 65536, 1 + (i % 2)]);
+    for (let i = 0; i < 64; i++)
+      entries.push([i % 3, i * (2 ** 23 - 1 + i), (i * 7919) % 65536, 1 + (i % 2)]);
     // Gaps of about 2^28, at rows of every bit offset.
     for (let k = 0; k < 16; k++) entries.push([5, k * (2 ** 28 - 3 * k), k, 2]);
     entries.push([4, 2 ** 29 - 1, -1, 1], [256, 5, 0, 0], [256, 2 ** 29 - 2, 0, 0]);
     const [reference, ours] = [new AccessSpill(dir), new AccessSpill(dir)];
     try {
-      for (const spill of [reference, ours]) for (const [addr, step, value, kind] of [...entries].sort((x, y) => x[1] - y[1])) spill.push(addr, step, value, kind);
-      const witness = new WitnessBuilder(controlTable(compiled), dims.instructions, compiled.program.initialMemory);
+      for (const spill of [reference, ours])
+        for (const [addr, step, value, kind] of [...entries].sort((x, y) => x[1] - y[1]))
+          spill.push(addr, step, value, kind);
+      const witness = new WitnessBuilder(
+        controlTable(compiled),
+        dims.instructions,
+        compiled.program.initialMemory,
+      );
       const expected = new TraceBuffers(dims, 16);
       const memory = new FillMemory(fillShape(compiled, dims, 16));
       const log = new LogFiller(dims, [memory], ours, compiled.program.initialMemory);
@@ -128,7 +170,13 @@ describe('the compiled log fill', () => {
         log.fill(memory.buffers, slice.length);
         for (const name of LOG_COLUMNS) {
           const i = expected.slots.findIndex((slot) => slot.spec.name === name);
-          expect({ name, bytes: Buffer.from(memory.buffers.rowBytes(i, slice.length)).toString('hex') }).toEqual({ name, bytes: Buffer.from(expected.rowBytes(i, slice.length)).toString('hex') });
+          expect({
+            name,
+            bytes: Buffer.from(memory.buffers.rowBytes(i, slice.length)).toString('hex'),
+          }).toEqual({
+            name,
+            bytes: Buffer.from(expected.rowBytes(i, slice.length)).toString('hex'),
+          });
         }
         rows += slice.length;
       }
@@ -145,8 +193,15 @@ describe('the compiled log fill', () => {
     const dims: TraceDims = { ffDim: compiled.minFfDim, instructions: program.instructions.length };
     const { spill } = spillOf(program, 100);
     try {
-      const log = new LogFiller(dims, [new FillMemory(fillShape(compiled, dims, 8))], spill, compiled.program.initialMemory);
-      expect(() => log.fill(new TraceBuffers(dims, 8), 8)).toThrow("internal error: a log filler fills its fill memories' buffers");
+      const log = new LogFiller(
+        dims,
+        [new FillMemory(fillShape(compiled, dims, 8))],
+        spill,
+        compiled.program.initialMemory,
+      );
+      expect(() => log.fill(new TraceBuffers(dims, 8), 8)).toThrow(
+        "internal error: a log filler fills its fill memories' buffers",
+      );
     } finally {
       spill.dispose();
     }

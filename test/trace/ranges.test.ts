@@ -24,7 +24,12 @@ const SLOT_NAMES: Record<string, string[]> = {
   output: ['NEXT_PC', 'RAW_ACC', 'NEXT_SP', 'WRITE_ENABLE', 'WRITE_ADDR', 'WRITE_VALUE'],
 };
 
-const TYPE_RANGE: Record<ColumnSpec['type'], [number, number]> = { bool: [0, 1], int8: [-128, 127], int16: [-32768, 32767], int32: [-(2 ** 31), 2 ** 31 - 1] };
+const TYPE_RANGE: Record<ColumnSpec['type'], [number, number]> = {
+  bool: [0, 1],
+  int8: [-128, 127],
+  int16: [-32768, 32767],
+  int32: [-(2 ** 31), 2 ** 31 - 1],
+};
 
 /** A bound as the schema writes it: an integer, ±2^k, or steps-1 (the trace's rows - 1). */
 function bound(text: string, steps: number): number {
@@ -52,7 +57,8 @@ function documented(spec: ColumnSpec, steps: number): (entry: number) => [number
     const match = /^(.+) (\S+)$/.exec(part);
     if (match === null) throw new Error(`${spec.name}: cannot read '${part}'`);
     for (const name of match[1].split(', ')) {
-      if (!names.includes(name) || bySlot.has(name)) throw new Error(`${spec.name}: slot '${name}' unknown or given twice`);
+      if (!names.includes(name) || bySlot.has(name))
+        throw new Error(`${spec.name}: slot '${name}' unknown or given twice`);
       bySlot.set(name, interval(match[2], steps));
     }
   }
@@ -64,19 +70,26 @@ function documented(spec: ColumnSpec, steps: number): (entry: number) => [number
 describe('the documented ranges', () => {
   it('say no cell holds a null', () => {
     const schema = JSON.parse(readFileSync('schemas/trace-v2.json', 'utf8')) as { format: string };
-    expect(schema.format).toContain('No column is nullable and no cell holds a null; every value lies in the range documented for its column.');
+    expect(schema.format).toContain(
+      'No column is nullable and no cell holds a null; every value lies in the range documented for its column.',
+    );
   });
 
-  it.each(COLUMNS.map((spec) => [spec.name, spec] as const))('%s: fits its Arrow type, every slot covered', (name, spec) => {
-    const [typeLow, typeHigh] = TYPE_RANGE[spec.type];
-    const range = documented(spec, MAX_TRACE_ROWS);
-    const entries = SLOT_NAMES[name]?.length ?? 1;
-    if (SLOT_NAMES[name] !== undefined) expect(spec.width).toBe(entries);
-    for (let entry = 0; entry < entries; entry++) {
-      const [low, high] = range(entry);
-      expect({ name, entry, low: low >= typeLow && low <= high, high: high <= typeHigh }).toEqual({ name, entry, low: true, high: true });
-    }
-  });
+  it.each(COLUMNS.map((spec) => [spec.name, spec] as const))(
+    '%s: fits its Arrow type, every slot covered',
+    (name, spec) => {
+      const [typeLow, typeHigh] = TYPE_RANGE[spec.type];
+      const range = documented(spec, MAX_TRACE_ROWS);
+      const entries = SLOT_NAMES[name]?.length ?? 1;
+      if (SLOT_NAMES[name] !== undefined) expect(spec.width).toBe(entries);
+      for (let entry = 0; entry < entries; entry++) {
+        const [low, high] = range(entry);
+        expect({ name, entry, low: low >= typeLow && low <= high, high: high <= typeHigh }).toEqual(
+          { name, entry, low: true, high: true },
+        );
+      }
+    },
+  );
 
   it('hold on every cell of the example programs, a pc wrapping at 255 and 200 random programs', () => {
     const runs: [string, Program, number][] = readdirSync('programs')
@@ -84,7 +97,11 @@ describe('the documented ranges', () => {
       .sort()
       .map((name) => [name, assemble(readFileSync(join('programs', name), 'utf8')), 20_000]);
     // 256 instructions: pc 255 runs on into pc 0 (PC+1 = 0 there).
-    runs.push(['pc wrap', assemble(`.memory 2\n${'PUSH\nPOP\n'.repeat(127)}LOADI -32768\nADD -1\n`), 600]);
+    runs.push([
+      'pc wrap',
+      assemble(`.memory 2\n${'PUSH\nPOP\n'.repeat(127)}LOADI -32768\nADD -1\n`),
+      600,
+    ]);
     const random = new Random(14);
     for (let i = 0; i < 200; i++) {
       const { program, maxSteps } = randomProgram(random);
@@ -104,8 +121,14 @@ describe('the documented ranges', () => {
               for (let entry = 0; entry < slot.width; entry++) {
                 const value = readCell(batch, trace.slots, slot.index, row, entry);
                 const [low, high] = ranges[slot.index](entry);
-                if ((value < low || value > high) && outside.length < 10) outside.push(`${name}: ${slot.spec.name}[${entry}] = ${value} at row ${batch.firstRow + row}, documented ${low}..${high}`);
-                const key = SLOT_NAMES[slot.spec.name] === undefined ? slot.spec.name : `${slot.spec.name}.${SLOT_NAMES[slot.spec.name][entry]}`;
+                if ((value < low || value > high) && outside.length < 10)
+                  outside.push(
+                    `${name}: ${slot.spec.name}[${entry}] = ${value} at row ${batch.firstRow + row}, documented ${low}..${high}`,
+                  );
+                const key =
+                  SLOT_NAMES[slot.spec.name] === undefined
+                    ? slot.spec.name
+                    : `${slot.spec.name}.${SLOT_NAMES[slot.spec.name][entry]}`;
                 const [min, max] = seen.get(key) ?? [value, value];
                 seen.set(key, [Math.min(min, value), Math.max(max, value)]);
               }

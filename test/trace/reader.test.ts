@@ -18,10 +18,16 @@ const dir = mkdtempSync(join(tmpdir(), 'tvm-reader-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const fibonacci = join(dir, 'fibonacci.arrow');
-exportTrace(assemble(readFileSync('programs/fibonacci.tvm', 'utf8')), fibonacci, { maxSteps: 1000, batchRows: 10 });
+exportTrace(assemble(readFileSync('programs/fibonacci.tvm', 'utf8')), fibonacci, {
+  maxSteps: 1000,
+  batchRows: 10,
+});
 
 /** Every cell of every batch, by (column, row, entry). */
-async function cells(path: string, into?: (bytes: number) => Uint8Array | undefined): Promise<{ values: number[]; batches: TraceBatch[] }> {
+async function cells(
+  path: string,
+  into?: (bytes: number) => Uint8Array | undefined,
+): Promise<{ values: number[]; batches: TraceBatch[] }> {
   const trace = await openTrace(path, { readAhead: true });
   const values: number[] = [];
   const batches: TraceBatch[] = [];
@@ -29,7 +35,9 @@ async function cells(path: string, into?: (bytes: number) => Uint8Array | undefi
     for await (const batch of trace.batches(into)) {
       batches.push(batch);
       trace.slots.forEach((slot, column) => {
-        for (let row = 0; row < batch.rows; row++) for (let entry = 0; entry < slot.width; entry++) values.push(readCell(batch, trace.slots, column, row, entry));
+        for (let row = 0; row < batch.rows; row++)
+          for (let entry = 0; entry < slot.width; entry++)
+            values.push(readCell(batch, trace.slots, column, row, entry));
       });
       trace.release(batch);
     }
@@ -76,7 +84,13 @@ describe('the trace reader', () => {
     expect(given.values).toEqual(own.values);
     expect(own.values.length).toBeGreaterThan(1000);
     // A batch read into a given area views it and is not the reader's to reuse.
-    expect(given.batches.every((batch) => batch.storage === undefined && batch.data.every((column) => areas.some((area) => area.buffer === column.buffer)))).toBe(true);
+    expect(
+      given.batches.every(
+        (batch) =>
+          batch.storage === undefined &&
+          batch.data.every((column) => areas.some((area) => area.buffer === column.buffer)),
+      ),
+    ).toBe(true);
     expect(own.batches.every((batch) => batch.storage !== undefined)).toBe(true);
     // An area the caller does not give (undefined) is the reader's own storage.
     expect((await cells(fibonacci, () => undefined)).values).toEqual(own.values);
@@ -84,6 +98,8 @@ describe('the trace reader', () => {
 
   it('refuses a buffer at an offset that is not a multiple of 8, as Arrow C++ does ("did not start on 8-byte aligned offset")', async () => {
     const moved = misaligned();
-    await expect(checkTrace(moved)).rejects.toThrow('record batch 0: buffer 7 starts at offset 57 of the body, not on an 8-byte boundary');
+    await expect(checkTrace(moved)).rejects.toThrow(
+      'record batch 0: buffer 7 starts at offset 57 of the body, not on an 8-byte boundary',
+    );
   });
 });

@@ -19,7 +19,12 @@ function accesses(count: number) {
   for (let step = 0; step < count; step++) {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
     const addr = seed % 7 === 0 ? 256 : (seed >>> 8) % 5;
-    list.push({ addr, step, value: ((seed >>> 3) & 0xffff) - 32768, kind: addr === 256 ? 0 : 1 + ((seed >>> 20) & 1) });
+    list.push({
+      addr,
+      step,
+      value: ((seed >>> 3) & 0xffff) - 32768,
+      kind: addr === 256 ? 0 : 1 + ((seed >>> 20) & 1),
+    });
   }
   return list;
 }
@@ -38,7 +43,13 @@ describe('AccessSpill', () => {
     const expected = [...input].sort((x, y) => x.addr - y.addr || x.step - y.step);
     const got: typeof input = [];
     for (const slice of spill.sorted(4096)) {
-      for (let i = 0; i < slice.length; i++) got.push({ addr: slice.addr[i], step: slice.step[i], value: slice.value[i], kind: slice.kind[i] });
+      for (let i = 0; i < slice.length; i++)
+        got.push({
+          addr: slice.addr[i],
+          step: slice.step[i],
+          value: slice.value[i],
+          kind: slice.kind[i],
+        });
     }
     expect(spill.count).toBe(input.length);
     expect(got).toEqual(expected);
@@ -61,12 +72,20 @@ describe('RecordSpill', () => {
     // Pushed in runs of uneven length, so runs straddle chunks.
     for (let i = 0; i < count; ) {
       const run = Math.min(count - i, 1 + (i % 2345));
-      spill.push(Int32Array.from({ length: 3 * run }, (_, k) => [i + Math.floor(k / 3), 1 - i - Math.floor(k / 3), (i + Math.floor(k / 3)) * 7][k % 3]), run);
+      spill.push(
+        Int32Array.from(
+          { length: 3 * run },
+          (_, k) =>
+            [i + Math.floor(k / 3), 1 - i - Math.floor(k / 3), (i + Math.floor(k / 3)) * 7][k % 3],
+        ),
+        run,
+      );
       i += run;
     }
     expect(spill.count).toBe(count);
     const got: number[] = [];
-    for (const [records, n] of spill.chunks()) for (let i = 0; i < n; i++) got.push(records[3 * i], records[3 * i + 1], records[3 * i + 2]);
+    for (const [records, n] of spill.chunks())
+      for (let i = 0; i < n; i++) got.push(records[3 * i], records[3 * i + 1], records[3 * i + 2]);
     expect(got).toEqual(Array.from({ length: count }, (_, i) => [i, 1 - i, i * 7]).flat());
     spill.dispose();
     expect(readdirSync(dir)).toEqual([]);

@@ -1,12 +1,26 @@
 import { SingleBar } from 'cli-progress';
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import type { TraceMetadata } from '../../trace/format/metadata.js';
 import { dirname } from 'node:path';
 import { Packr } from 'msgpackr';
 import type { Argv } from 'yargs';
 import { MAX_TRACE_FF_DIM, MAX_TRACE_INSTRUCTIONS, MAX_TRACE_ROWS } from '../../air/columns.js';
 import { compileProgram } from '../../compiler/compile.js';
-import { DEFAULT_BATCH_ROWS, ExportInterrupted, exportTraceInterruptible, type ExportProgress } from '../../trace/write/export.js';
+import {
+  DEFAULT_BATCH_ROWS,
+  ExportInterrupted,
+  exportTraceInterruptible,
+  type ExportProgress,
+} from '../../trace/write/export.js';
 import { claimDocument } from '../../trace/format/claim-file.js';
 import { BatchMemoryError } from '../../trace/write/fill-memory.js';
 import { COMPRESSIONS, type Compression } from '../../trace/format/codecs.js';
@@ -32,8 +46,18 @@ const MAX_BATCH_ROWS = 1 << 20;
 
 export function exportBuilder(yargs: Argv): Argv<ExportArgs> {
   return yargs
-    .positional('program', { type: 'string', demandOption: true, describe: 'the .tvm program (or a .tvmc artifact)' })
-    .option('output', { alias: 'o', type: 'string', demandOption: true, requiresArg: true, describe: 'the Arrow IPC file to write' })
+    .positional('program', {
+      type: 'string',
+      demandOption: true,
+      describe: 'the .tvm program (or a .tvmc artifact)',
+    })
+    .option('output', {
+      alias: 'o',
+      type: 'string',
+      demandOption: true,
+      requiresArg: true,
+      describe: 'the Arrow IPC file to write',
+    })
     .option('max-steps', maxStepsOption)
     .option('batch-rows', {
       type: 'string',
@@ -48,11 +72,16 @@ export function exportBuilder(yargs: Argv): Argv<ExportArgs> {
       describe: 'hidden units per row (default: the widest instruction of the program)',
       coerce: (value: unknown) => positiveInteger('--ff-dim', value),
     })
-    .option('claim', { type: 'string', requiresArg: true, describe: 'also write the claim as msgpack here' })
+    .option('claim', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'also write the claim as msgpack here',
+    })
     .option('threads', {
       type: 'string',
       requiresArg: true,
-      describe: 'worker threads sharing the FFN run with the main thread, a batch at a time (0: all on the main thread; default 1 for runs of 4M steps or more, else 0)',
+      describe:
+        'worker threads sharing the FFN run with the main thread, a batch at a time (0: all on the main thread; default 1 for runs of 4M steps or more, else 0)',
       coerce: threadCount,
     })
     .option('compression', {
@@ -63,7 +92,11 @@ export function exportBuilder(yargs: Argv): Argv<ExportArgs> {
       describe: 'Arrow IPC body compression of every buffer (zstd: ~10x smaller)',
     })
     .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar' })
-    .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' }) as unknown as Argv<ExportArgs>;
+    .option('json', {
+      type: 'boolean',
+      default: false,
+      describe: 'print the summary as JSON',
+    }) as unknown as Argv<ExportArgs>;
 }
 
 /** A progress bar on stderr, only for a TTY. */
@@ -77,14 +110,15 @@ function progressBar(enabled: boolean): { progress: ExportProgress | undefined; 
         if (next !== phase || bar === null) {
           bar?.stop();
           phase = next;
-          bar = new SingleBar(
-            {
-              stream: process.stderr,
-              format: next === 'run' ? ' run    {value} steps' : ' write  [{bar}] {percentage}% | {value}/{total} rows',
-              hideCursor: true,
-              clearOnComplete: true,
-            },
-          );
+          bar = new SingleBar({
+            stream: process.stderr,
+            format:
+              next === 'run'
+                ? ' run    {value} steps'
+                : ' write  [{bar}] {percentage}% | {value}/{total} rows',
+            hideCursor: true,
+            clearOnComplete: true,
+          });
           bar.start(total ?? 0, done);
         }
         bar.update(done);
@@ -98,23 +132,41 @@ function progressBar(enabled: boolean): { progress: ExportProgress | undefined; 
 
 export async function exportCommand(args: ExportArgs, out: Output): Promise<number> {
   const maxSteps = args['max-steps'];
-  if (maxSteps > MAX_TRACE_ROWS) throw usageError(`--max-steps ${maxSteps} is over the trace limit ${MAX_TRACE_ROWS} (2^29 rows)`);
+  if (maxSteps > MAX_TRACE_ROWS)
+    throw usageError(
+      `--max-steps ${maxSteps} is over the trace limit ${MAX_TRACE_ROWS} (2^29 rows)`,
+    );
   const batchRows = args['batch-rows'];
-  if (batchRows > MAX_BATCH_ROWS) throw usageError(`--batch-rows ${batchRows} is over the limit ${MAX_BATCH_ROWS}`);
+  if (batchRows > MAX_BATCH_ROWS)
+    throw usageError(`--batch-rows ${batchRows} is over the limit ${MAX_BATCH_ROWS}`);
   const target = args.output;
   // Both outputs are checked before the run, so a bad --claim path does not fail after the trace is written.
   for (const output of args.claim === undefined ? [target] : [target, args.claim]) {
-    if (existsSync(output) && statSync(output).isDirectory()) throw new CliError('io_error', `${output}: is a directory`, ExitCode.BAD_INPUT);
-    if (!existsSync(dirname(output) || '.')) throw new CliError('io_error', `${output}: cannot write: directory ${dirname(output)} does not exist`, ExitCode.BAD_INPUT);
+    if (existsSync(output) && statSync(output).isDirectory())
+      throw new CliError('io_error', `${output}: is a directory`, ExitCode.BAD_INPUT);
+    if (!existsSync(dirname(output) || '.'))
+      throw new CliError(
+        'io_error',
+        `${output}: cannot write: directory ${dirname(output)} does not exist`,
+        ExitCode.BAD_INPUT,
+      );
   }
   const loaded = loadProgramSource(args.program);
   const program = loaded.program;
   const minFfDim = Math.max(1, compileProgram(program).minFfDim);
   const ffDim = args['ff-dim'] ?? loaded.artifact?.ffDim ?? minFfDim;
-  if (ffDim < minFfDim) throw usageError(`--ff-dim ${ffDim} is narrower than the widest instruction of ${args.program} (${minFfDim} units)`);
-  if (ffDim > MAX_TRACE_FF_DIM) throw usageError(`--ff-dim ${ffDim} is over the limit ${MAX_TRACE_FF_DIM}`);
+  if (ffDim < minFfDim)
+    throw usageError(
+      `--ff-dim ${ffDim} is narrower than the widest instruction of ${args.program} (${minFfDim} units)`,
+    );
+  if (ffDim > MAX_TRACE_FF_DIM)
+    throw usageError(`--ff-dim ${ffDim} is over the limit ${MAX_TRACE_FF_DIM}`);
   if (program.instructions.length > MAX_TRACE_INSTRUCTIONS)
-    throw new CliError('program_too_long', `${args.program}: ${program.instructions.length} instructions; a trace holds programs of at most ${MAX_TRACE_INSTRUCTIONS}`, ExitCode.BAD_INPUT);
+    throw new CliError(
+      'program_too_long',
+      `${args.program}: ${program.instructions.length} instructions; a trace holds programs of at most ${MAX_TRACE_INSTRUCTIONS}`,
+      ExitCode.BAD_INPUT,
+    );
 
   const bar = progressBar(!args.quiet && process.stderr.isTTY === true);
   // Ctrl-C or a kill stops the export between batches: its temporary files are removed and the
@@ -127,11 +179,15 @@ export async function exportCommand(args: ExportArgs, out: Output): Promise<numb
   // The claim is written under a temporary name and renamed just before the trace's own
   // temporary file is (ExportOptions.beforeRename), so a claim that cannot be written leaves no
   // trace, and a failed export leaves no claim.
-  const claimOutput = args.claim === undefined ? undefined : { path: args.claim, temp: temporarySibling(args.claim), fd: -1 };
+  const claimOutput =
+    args.claim === undefined
+      ? undefined
+      : { path: args.claim, temp: temporarySibling(args.claim), fd: -1 };
   let result;
   try {
     // The claim's file is created first: a path where no file can be made fails before the run.
-    if (claimOutput !== undefined) claimOutput.fd = createOutput(claimOutput.path, claimOutput.temp);
+    if (claimOutput !== undefined)
+      claimOutput.fd = createOutput(claimOutput.path, claimOutput.temp);
     const beforeRename =
       claimOutput === undefined
         ? undefined
@@ -144,7 +200,15 @@ export async function exportCommand(args: ExportArgs, out: Output): Promise<numb
     result = await exportTraceInterruptible(
       program,
       target,
-      { maxSteps, batchRows, ffDim, progress: bar.progress, threads: args.threads, compression: args.compression, beforeRename },
+      {
+        maxSteps,
+        batchRows,
+        ffDim,
+        progress: bar.progress,
+        threads: args.threads,
+        compression: args.compression,
+        beforeRename,
+      },
       stop.signal,
     );
   } catch (error) {
@@ -153,10 +217,21 @@ export async function exportCommand(args: ExportArgs, out: Output): Promise<numb
       rmSync(claimOutput.temp, { force: true });
     }
     if (error instanceof CliError) throw error;
-    if (error instanceof ExportInterrupted) throw new CliError('interrupted', `export interrupted; ${target} was not written`, ExitCode.INTERRUPTED);
-    if (error instanceof BatchMemoryError) throw new CliError('out_of_memory', `${error.message}; ${target} was not written`, ExitCode.BAD_INPUT);
+    if (error instanceof ExportInterrupted)
+      throw new CliError(
+        'interrupted',
+        `export interrupted; ${target} was not written`,
+        ExitCode.INTERRUPTED,
+      );
+    if (error instanceof BatchMemoryError)
+      throw new CliError(
+        'out_of_memory',
+        `${error.message}; ${target} was not written`,
+        ExitCode.BAD_INPUT,
+      );
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== undefined) throw new CliError('io_error', `${target}: cannot write: ${code}`, ExitCode.BAD_INPUT);
+    if (code !== undefined)
+      throw new CliError('io_error', `${target}: cannot write: ${code}`, ExitCode.BAD_INPUT);
     throw error;
   } finally {
     process.off('SIGINT', interrupt);
@@ -178,7 +253,9 @@ export async function exportCommand(args: ExportArgs, out: Output): Promise<numb
   if (args.json) {
     out.stdout(JSON.stringify(summary));
   } else {
-    out.stdout(`wrote ${target}: ${summary.rows} rows, ${summary.bytes} bytes (${summary.bytes_per_row} bytes/row), ff_dim ${ffDim}`);
+    out.stdout(
+      `wrote ${target}: ${summary.rows} rows, ${summary.bytes} bytes (${summary.bytes_per_row} bytes/row), ff_dim ${ffDim}`,
+    );
     out.stdout(`claim: ${stateInline(claim)}`);
     if (claim.fault !== null) out.stdout(`fault: ${claim.fault.message}`);
     out.stdout(`fields: ${summary.fields.join(', ')}`);
@@ -192,7 +269,11 @@ function createOutput(target: string, temp: string): number {
     return openSync(temp, 'wx');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new CliError('io_error', `${target}: cannot write: cannot create a file in ${dirname(temp)} (${code})`, ExitCode.BAD_INPUT);
+    throw new CliError(
+      'io_error',
+      `${target}: cannot write: cannot create a file in ${dirname(temp)} (${code})`,
+      ExitCode.BAD_INPUT,
+    );
   }
 }
 
@@ -201,7 +282,11 @@ function writeOutput(target: string, fd: number, bytes: Uint8Array): void {
     for (let at = 0; at < bytes.byteLength; ) at += writeSync(fd, bytes, at);
     fsyncSync(fd);
   } catch (error) {
-    throw new CliError('io_error', `${target}: cannot write: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, ExitCode.BAD_INPUT);
+    throw new CliError(
+      'io_error',
+      `${target}: cannot write: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      ExitCode.BAD_INPUT,
+    );
   } finally {
     closeSync(fd);
   }
@@ -211,6 +296,10 @@ function renameOutput(target: string, temp: string): void {
   try {
     renameSync(temp, target);
   } catch (error) {
-    throw new CliError('io_error', `${target}: cannot write: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, ExitCode.BAD_INPUT);
+    throw new CliError(
+      'io_error',
+      `${target}: cannot write: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      ExitCode.BAD_INPUT,
+    );
   }
 }

@@ -22,14 +22,22 @@ export const DEFAULT_ROWS = 10;
 
 export function inspectBuilder(yargs: Argv): Argv<InspectArgs> {
   return yargs
-    .positional('trace', { type: 'string', demandOption: true, describe: 'the trace (Arrow IPC file)' })
+    .positional('trace', {
+      type: 'string',
+      demandOption: true,
+      describe: 'the trace (Arrow IPC file)',
+    })
     .option('rows', {
       type: 'string',
       requiresArg: true,
       describe: `rows to show, half-open A:B (A: = to the end, :B = from 0); default 0:${DEFAULT_ROWS}`,
       coerce: parseRowRange,
     })
-    .option('json', { type: 'boolean', default: false, describe: 'print the summary and the rows as one JSON object' }) as unknown as Argv<InspectArgs>;
+    .option('json', {
+      type: 'boolean',
+      default: false,
+      describe: 'print the summary and the rows as one JSON object',
+    }) as unknown as Argv<InspectArgs>;
 }
 
 /** Parse `A:B` (half-open; either side may be empty: A: to the end, :B from 0). Throws a plain Error (a usage error via yargs). */
@@ -38,7 +46,8 @@ export function parseRowRange(text: unknown): RowRange {
   if (match === null) throw new Error(`--rows must be A:B (rows A to B-1), got '${String(text)}'`);
   const from = match[1] === '' ? 0 : Number(match[1]);
   const to = match[2] === '' ? Number.MAX_SAFE_INTEGER : Number(match[2]);
-  if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new Error(`--rows ${String(text)}: a bound is over ${Number.MAX_SAFE_INTEGER}`);
+  if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to))
+    throw new Error(`--rows ${String(text)}: a bound is over ${Number.MAX_SAFE_INTEGER}`);
   if (from > to) throw new Error(`--rows ${String(text)} is reversed: A must not exceed B`);
   return { from, to };
 }
@@ -87,7 +96,14 @@ function rowJson(v: RowView) {
     access: v.access,
     units: v.units,
     output: v.output,
-    next: { pc: v.next.pc, acc: v.next.acc, zero_flag: v.next.zero, carry_flag: v.next.carry, halted: v.next.halted, sp: v.next.sp },
+    next: {
+      pc: v.next.pc,
+      acc: v.next.acc,
+      zero_flag: v.next.zero,
+      carry_flag: v.next.carry,
+      halted: v.next.halted,
+      sp: v.next.sp,
+    },
     log: v.log,
   };
 }
@@ -114,11 +130,15 @@ function summaryLines(path: string, s: TraceSummary): string[] {
     `claim: ${stateInline(c)}`,
   ];
   if (c.fault !== null) lines.push(`fault: ${c.fault.message}`);
-  lines.push(`program: ${s.instructions} instructions, ${s.memorySize} memory cells, initial memory [${s.initialMemory.join(', ')}]`);
-  if (s.programError !== null) lines.push(`  (the embedded program does not assemble: ${s.programError})`);
+  lines.push(
+    `program: ${s.instructions} instructions, ${s.memorySize} memory cells, initial memory [${s.initialMemory.join(', ')}]`,
+  );
+  if (s.programError !== null)
+    lines.push(`  (the embedded program does not assemble: ${s.programError})`);
   // The canonical text verbatim, behind a gutter holding each instruction's pc.
   let pc = 0;
-  for (const line of s.program.replace(/\n$/, '').split('\n')) lines.push(`${(line.startsWith('  ') ? String(pc++) : '').padStart(6)}  ${line}`);
+  for (const line of s.program.replace(/\n$/, '').split('\n'))
+    lines.push(`${(line.startsWith('  ') ? String(pc++) : '').padStart(6)}  ${line}`);
   return lines;
 }
 
@@ -136,13 +156,30 @@ class RowTable {
   static readonly HEADER = ['step', 'pc', 'instruction', 'acc', 'flags', 'sp', 'memory', 'units'];
 
   constructor(lastRow: number, longestInstruction: number) {
-    this.widths = [Math.max(4, String(lastRow).length), 3, Math.max(11, longestInstruction), 6, 5, 3, 13];
+    this.widths = [
+      Math.max(4, String(lastRow).length),
+      3,
+      Math.max(11, longestInstruction),
+      6,
+      5,
+      3,
+      13,
+    ];
   }
 
   line(cells: string[]): string {
     const [step, pc, instruction, acc, fl, sp, memory, units] = cells;
     const w = this.widths;
-    return [step.padStart(w[0]), pc.padStart(w[1]), instruction.padEnd(w[2]), acc.padStart(w[3]), fl.padEnd(w[4]), sp.padStart(w[5]), memory.padEnd(w[6]), units]
+    return [
+      step.padStart(w[0]),
+      pc.padStart(w[1]),
+      instruction.padEnd(w[2]),
+      acc.padStart(w[3]),
+      fl.padEnd(w[4]),
+      sp.padStart(w[5]),
+      memory.padEnd(w[6]),
+      units,
+    ]
       .join('  ')
       .trimEnd();
   }
@@ -153,7 +190,16 @@ class RowTable {
 
   row(v: RowView): string {
     const units = v.units.map((u) => `h${u.unit}=${u.hidden}`).join(' ');
-    return this.line([String(v.step), String(v.pc), v.instruction ?? `? (opcode ${v.opcode})`, String(v.acc), flags(v.zero, v.carry), String(v.sp), memoryText(v), units]);
+    return this.line([
+      String(v.step),
+      String(v.pc),
+      v.instruction ?? `? (opcode ${v.opcode})`,
+      String(v.acc),
+      flags(v.zero, v.carry),
+      String(v.sp),
+      memoryText(v),
+      units,
+    ]);
   }
 }
 
@@ -172,11 +218,21 @@ export async function inspectCommand(args: InspectArgs, out: Output): Promise<nu
       for (const line of summaryLines(args.trace, s)) out.stdout(line);
       const end = Math.min(to, s.rows);
       if (from >= end) {
-        out.stdout(`rows ${from}:${to === Number.MAX_SAFE_INTEGER ? '' : to}: none (the trace has ${s.rows} row${s.rows === 1 ? '' : 's'})`);
+        out.stdout(
+          `rows ${from}:${to === Number.MAX_SAFE_INTEGER ? '' : to}: none (the trace has ${s.rows} row${s.rows === 1 ? '' : 's'})`,
+        );
         return ExitCode.OK;
       }
-      out.stdout(`rows ${from}:${end} of ${s.rows} (acc, flags, sp: the state before the step; memory: its read R or write W; units: the non-zero hidden products):`);
-      const longest = Math.max(0, ...s.program.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim().length));
+      out.stdout(
+        `rows ${from}:${end} of ${s.rows} (acc, flags, sp: the state before the step; memory: its read R or write W; units: the non-zero hidden products):`,
+      );
+      const longest = Math.max(
+        0,
+        ...s.program
+          .split('\n')
+          .filter((l) => l.startsWith('  '))
+          .map((l) => l.trim().length),
+      );
       const table = new RowTable(end - 1, longest);
       out.stdout(table.header());
       for await (const view of inspection.rows(from, to)) out.stdout(table.row(view));
@@ -185,7 +241,8 @@ export async function inspectCommand(args: InspectArgs, out: Output): Promise<nu
       await inspection.close();
     }
   } catch (error) {
-    if (error instanceof TraceFormatError) throw new CliError('bad_trace', `${args.trace}: ${error.message}`, ExitCode.BAD_INPUT);
+    if (error instanceof TraceFormatError)
+      throw new CliError('bad_trace', `${args.trace}: ${error.message}`, ExitCode.BAD_INPUT);
     throw error;
   }
 }

@@ -18,9 +18,23 @@ export interface ProveArgs {
 
 export function proveBuilder(yargs: Argv): Argv<ProveArgs> {
   return yargs
-    .positional('trace', { type: 'string', demandOption: true, describe: 'the trace (Arrow IPC file) to prove' })
-    .option('output', { alias: 'o', type: 'string', demandOption: true, requiresArg: true, describe: 'the proof file to write' })
-    .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON object' }) as unknown as Argv<ProveArgs>;
+    .positional('trace', {
+      type: 'string',
+      demandOption: true,
+      describe: 'the trace (Arrow IPC file) to prove',
+    })
+    .option('output', {
+      alias: 'o',
+      type: 'string',
+      demandOption: true,
+      requiresArg: true,
+      describe: 'the proof file to write',
+    })
+    .option('json', {
+      type: 'boolean',
+      default: false,
+      describe: 'print the result as one JSON object',
+    }) as unknown as Argv<ProveArgs>;
 }
 
 export async function proveCommand(args: ProveArgs, out: Output): Promise<number> {
@@ -31,13 +45,35 @@ export async function proveCommand(args: ProveArgs, out: Output): Promise<number
     if (!report.ok) {
       const f = report.failures[0];
       const where = f.row === null ? '' : ` at row ${f.row}`;
-      throw new CliError('not_proved', `${args.trace}: the trace fails ${f.constraint}${where}: no proof made (tvm-trace check shows every failure)`, ExitCode.CONSTRAINT_FAILED);
+      throw new CliError(
+        'not_proved',
+        `${args.trace}: the trace fails ${f.constraint}${where}: no proof made (tvm-trace check shows every failure)`,
+        ExitCode.CONSTRAINT_FAILED,
+      );
     }
     statement = await statementFromTrace(args.trace);
   } catch (error) {
-    if (error instanceof TraceFormatError) throw new CliError('bad_trace', `${args.trace}: ${error.message}`, ExitCode.BAD_INPUT);
-    if (error instanceof StatementError) throw new CliError('not_proved', `${args.trace}: ${error.message}`, ExitCode.CONSTRAINT_FAILED);
+    if (error instanceof TraceFormatError)
+      throw new CliError('bad_trace', `${args.trace}: ${error.message}`, ExitCode.BAD_INPUT);
+    if (error instanceof StatementError)
+      throw new CliError(
+        'not_proved',
+        `${args.trace}: ${error.message}`,
+        ExitCode.CONSTRAINT_FAILED,
+      );
     throw error;
   }
-  return runProverOnCircuit(statement, (circuit) => ['prove', args.trace, '--circuit', circuit, '-o', args.output, ...(args.json ? ['--json'] : [])], out);
+  return runProverOnCircuit(
+    statement,
+    (circuit) => [
+      'prove',
+      args.trace,
+      '--circuit',
+      circuit,
+      '-o',
+      args.output,
+      ...(args.json ? ['--json'] : []),
+    ],
+    out,
+  );
 }

@@ -5,7 +5,13 @@
  * the statement comes from the proof but that final state and ff_dim, both then verified.
  */
 import type { Argv } from 'yargs';
-import { proofHeader, statementFromClaim, statementFromProof, StatementError, StatementMismatch } from '../../prove/statement.js';
+import {
+  proofHeader,
+  statementFromClaim,
+  statementFromProof,
+  StatementError,
+  StatementMismatch,
+} from '../../prove/statement.js';
 import { CliError, ExitCode } from '../errors.js';
 import { loadProgram, readInput } from '../io.js';
 import type { Output } from '../options.js';
@@ -21,9 +27,22 @@ export interface VerifyArgs {
 export function verifyBuilder(yargs: Argv): Argv<VerifyArgs> {
   return yargs
     .positional('proof', { type: 'string', demandOption: true, describe: 'the proof file' })
-    .option('program', { type: 'string', demandOption: true, requiresArg: true, describe: 'the program the proof must be of (.tvm or .tvmc)' })
-    .option('claim', { type: 'string', requiresArg: true, describe: 'the claim the proof must prove (.msgpack, from export --claim)' })
-    .option('json', { type: 'boolean', default: false, describe: 'print the verified statement as one JSON object' }) as unknown as Argv<VerifyArgs>;
+    .option('program', {
+      type: 'string',
+      demandOption: true,
+      requiresArg: true,
+      describe: 'the program the proof must be of (.tvm or .tvmc)',
+    })
+    .option('claim', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'the claim the proof must prove (.msgpack, from export --claim)',
+    })
+    .option('json', {
+      type: 'boolean',
+      default: false,
+      describe: 'print the verified statement as one JSON object',
+    }) as unknown as Argv<VerifyArgs>;
 }
 
 export async function verifyCommand(args: VerifyArgs, out: Output): Promise<number> {
@@ -32,11 +51,20 @@ export async function verifyCommand(args: VerifyArgs, out: Output): Promise<numb
   let statement;
   try {
     const header = proofHeader(readInput(args.proof), args.proof);
-    statement = args.claim === undefined ? statementFromProof(program, header) : statementFromClaim(program, readInput(args.claim), header.ff_dim, args.claim);
+    statement =
+      args.claim === undefined
+        ? statementFromProof(program, header)
+        : statementFromClaim(program, readInput(args.claim), header.ff_dim, args.claim);
   } catch (error) {
-    if (error instanceof StatementMismatch) throw new CliError('rejected', `rejected: ${error.message}`, ExitCode.CONSTRAINT_FAILED);
-    if (error instanceof StatementError) throw new CliError('bad_input', error.message, ExitCode.BAD_INPUT);
+    if (error instanceof StatementMismatch)
+      throw new CliError('rejected', `rejected: ${error.message}`, ExitCode.CONSTRAINT_FAILED);
+    if (error instanceof StatementError)
+      throw new CliError('bad_input', error.message, ExitCode.BAD_INPUT);
     throw error;
   }
-  return runProverOnCircuit(statement, (circuit) => ['verify', args.proof, '--circuit', circuit, ...(args.json ? ['--json'] : [])], out);
+  return runProverOnCircuit(
+    statement,
+    (circuit) => ['verify', args.proof, '--circuit', circuit, ...(args.json ? ['--json'] : [])],
+    out,
+  );
 }

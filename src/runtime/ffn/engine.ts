@@ -4,7 +4,14 @@ import { controlTable, type ControlTable } from '../../compiler/control-table.js
 import { In, INPUT_DIM, Out, OUTPUT_DIM, WORD_BITS } from '../../compiler/layout.js';
 import { CarryRuleCode, ReadModeCode, StackUseCode, ZeroRuleCode } from '../../isa/opcodes.js';
 import { makeFault, type Fault } from '../fault.js';
-import { initialRegisters, Reg, restoreState, snapshot, type Engine, type MachineSnapshot } from '../state.js';
+import {
+  initialRegisters,
+  Reg,
+  restoreState,
+  snapshot,
+  type Engine,
+  type MachineSnapshot,
+} from '../state.js';
 
 /**
  * Caller-owned row-major buffers the engine fills with one row per executed step:
@@ -28,7 +35,11 @@ export interface FfnTap {
   readonly bits: boolean;
 }
 
-export function createTap(ffDim: number, capacity: number, options: { bits?: boolean } = {}): FfnTap {
+export function createTap(
+  ffDim: number,
+  capacity: number,
+  options: { bits?: boolean } = {},
+): FfnTap {
   return {
     ffDim,
     capacity,
@@ -66,7 +77,9 @@ export function flattenUnits(compiled: CompiledProgram): FlatUnits {
     coeff: new Int32Array(total),
     bias: new Int32Array(list.length * OUTPUT_DIM),
     ...controlTable(compiled),
-    usesBits: Uint8Array.from(list, (c) => (c.units.some((u) => u.gate >= In.ACC_BITS || u.value >= In.ACC_BITS) ? 1 : 0)),
+    usesBits: Uint8Array.from(list, (c) =>
+      c.units.some((u) => u.gate >= In.ACC_BITS || u.value >= In.ACC_BITS) ? 1 : 0,
+    ),
   };
   let k = 0;
   list.forEach((c, j) => {
@@ -169,13 +182,30 @@ export class FfnMachine implements Engine {
   advance(budget: number, tap?: FfnTap): number {
     if (this.stopped) return 0;
     const { flat, x, out, memory: mem, regs } = this;
-    const { start, gateSlot, value, out: unitOut, coeff, bias, readMode, readAddr, zeroRule, carryRule, halts, stack, usesBits } = flat;
+    const {
+      start,
+      gateSlot,
+      value,
+      out: unitOut,
+      coeff,
+      bias,
+      readMode,
+      readAddr,
+      zeroRule,
+      carryRule,
+      halts,
+      stack,
+      usesBits,
+    } = flat;
     const length = readMode.length;
     const cells = mem.length;
     const F = tap === undefined ? 0 : tap.ffDim;
     if (tap !== undefined && start.length > 1) {
       for (let j = 0; j < length; j++) {
-        if (start[j + 1] - start[j] > F) throw new RangeError(`tap ff_dim ${F} is narrower than instruction ${j} (${start[j + 1] - start[j]} units)`);
+        if (start[j + 1] - start[j] > F)
+          throw new RangeError(
+            `tap ff_dim ${F} is narrower than instruction ${j} (${start[j + 1] - start[j]} units)`,
+          );
       }
     }
     let limit = budget;
@@ -200,7 +230,12 @@ export class FfnMachine implements Engine {
 
     while (done < limit) {
       if (pc >= length) {
-        fault = makeFault('pc_out_of_bounds', this.steps + done, pc, `program has ${length} instructions`);
+        fault = makeFault(
+          'pc_out_of_bounds',
+          this.steps + done,
+          pc,
+          `program has ${length} instructions`,
+        );
         break;
       }
       const use = stack[pc];
@@ -209,7 +244,12 @@ export class FfnMachine implements Engine {
         break;
       }
       if (use === POPS && sp >= cells) {
-        fault = makeFault('stack_underflow', this.steps + done, pc, `sp ${sp} with ${cells} memory cells`);
+        fault = makeFault(
+          'stack_underflow',
+          this.steps + done,
+          pc,
+          `sp ${sp} with ${cells} memory cells`,
+        );
         break;
       }
       // Attention stage: the memory read that fills OPERAND.
@@ -218,7 +258,12 @@ export class FfnMachine implements Engine {
       if (mode === DIRECT) {
         const addr = readAddr[pc];
         if (addr >= cells) {
-          fault = makeFault('memory_out_of_bounds', this.steps + done, pc, `address ${addr} with ${cells} memory cells`);
+          fault = makeFault(
+            'memory_out_of_bounds',
+            this.steps + done,
+            pc,
+            `address ${addr} with ${cells} memory cells`,
+          );
           break;
         }
         operand = mem[addr];
@@ -294,13 +339,23 @@ export class FfnMachine implements Engine {
       const nextPc = out[O_NEXT_PC];
       const raw = out[O_RAW_ACC];
       if (nextPc < 0 || nextPc > 255) {
-        fault = makeFault('bad_return_address', this.steps + done, pc, `return address ${operand} outside 0..255`);
+        fault = makeFault(
+          'bad_return_address',
+          this.steps + done,
+          pc,
+          `return address ${operand} outside 0..255`,
+        );
         break;
       }
       if (out[O_WRITE_ENABLE] === 1) {
         const addr = out[O_WRITE_ADDR];
         if (addr < 0 || addr >= cells) {
-          fault = makeFault('memory_out_of_bounds', this.steps + done, pc, `address ${addr} with ${cells} memory cells`);
+          fault = makeFault(
+            'memory_out_of_bounds',
+            this.steps + done,
+            pc,
+            `address ${addr} with ${cells} memory cells`,
+          );
           break;
         }
         mem[addr] = out[O_WRITE_VALUE];

@@ -1,8 +1,22 @@
-import { Op, OPCODE_TABLE, CarryRuleCode, ReadModeCode, StackUseCode, ZeroRuleCode } from '../../isa/opcodes.js';
+import {
+  Op,
+  OPCODE_TABLE,
+  CarryRuleCode,
+  ReadModeCode,
+  StackUseCode,
+  ZeroRuleCode,
+} from '../../isa/opcodes.js';
 import type { Program } from '../../isa/program.js';
 import { AccessKind, NO_ACCESS, type AccessTap } from '../access.js';
 import { makeFault, type Fault } from '../fault.js';
-import { initialRegisters, Reg, restoreState, snapshot, type Engine, type MachineSnapshot } from '../state.js';
+import {
+  initialRegisters,
+  Reg,
+  restoreState,
+  snapshot,
+  type Engine,
+  type MachineSnapshot,
+} from '../state.js';
 
 const { read: READ, zero: ZERO_RULE, carry: CARRY_RULE, stack: STACK } = OPCODE_TABLE;
 const ZERO_FROM_RESULT = ZeroRuleCode.result;
@@ -22,8 +36,32 @@ const NO_ACCESS_ADDRESS = NO_ACCESS;
 // stack check in its own case. The flags stay table-driven. Fail at load time if the switch
 // and the ISA table ever disagree.
 const LITERAL_CODES = [
-  'NOP', 'LOADI', 'LOAD', 'STORE', 'PUSH', 'POP', 'ADD', 'ADDM', 'SUB', 'SUBM', 'MUL', 'MULM', 'AND',
-  'ANDM', 'OR', 'ORM', 'XOR', 'XORM', 'CMP', 'CMPM', 'CALL', 'RET', 'JMP', 'JZ', 'JNZ', 'HALT',
+  'NOP',
+  'LOADI',
+  'LOAD',
+  'STORE',
+  'PUSH',
+  'POP',
+  'ADD',
+  'ADDM',
+  'SUB',
+  'SUBM',
+  'MUL',
+  'MULM',
+  'AND',
+  'ANDM',
+  'OR',
+  'ORM',
+  'XOR',
+  'XORM',
+  'CMP',
+  'CMPM',
+  'CALL',
+  'RET',
+  'JMP',
+  'JZ',
+  'JNZ',
+  'HALT',
 ] as const;
 const SWITCH_READS_DIRECT = new Set([2, 7, 9, 11, 13, 15, 17, 19]);
 const SWITCH_READS_STACK_TOP = new Set([5, 21]);
@@ -36,9 +74,13 @@ LITERAL_CODES.forEach((mnemonic, code) => {
     (READ[code] === ReadModeCode.stack_top) === SWITCH_READS_STACK_TOP.has(code) &&
     (STACK[code] === StackUseCode.push) === SWITCH_PUSHES.has(code) &&
     (STACK[code] === StackUseCode.pop) === SWITCH_POPS.has(code);
-  if (!agrees) throw new Error(`native interpreter: its switch disagrees with the ISA table on ${mnemonic} (code ${code})`);
+  if (!agrees)
+    throw new Error(
+      `native interpreter: its switch disagrees with the ISA table on ${mnemonic} (code ${code})`,
+    );
 });
-if (LITERAL_CODES.length !== OPCODE_TABLE.read.length) throw new Error('native interpreter: the ISA table has instructions its switch lacks');
+if (LITERAL_CODES.length !== OPCODE_TABLE.read.length)
+  throw new Error('native interpreter: the ISA table has instructions its switch lacks');
 
 /** Why advance() stopped early; mapped to a Fault after the loop. */
 const NO_FAULT = 0;
@@ -99,7 +141,8 @@ export class NativeMachine implements Engine {
     let done = 0;
     let failed = NO_FAULT;
     let returnAddress = 0;
-    const limit = accesses === undefined ? budget : Math.min(budget, accesses.capacity - accesses.row);
+    const limit =
+      accesses === undefined ? budget : Math.min(budget, accesses.capacity - accesses.row);
     // The cell a step writes (STORE, PUSH, CALL), for the access tap; -1 when none.
     let written = -1;
 
@@ -114,38 +157,149 @@ export class NativeMachine implements Engine {
       let next = (pc + 1) & 255;
       let raw = acc;
       switch (op) {
-        case 1 /* LOADI */: raw = arg; break;
-        case 2 /* LOAD */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } raw = mem[arg]; break;
-        case 3 /* STORE */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } mem[arg] = acc; written = arg; break;
-        case 4 /* PUSH */: if (sp === 0) { failed = STACK_OVERFLOW; break; } sp -= 1; mem[sp] = acc; written = sp; break;
-        case 5 /* POP */: if (sp >= cells) { failed = STACK_UNDERFLOW; break; } raw = mem[sp]; sp += 1; break;
-        case 6 /* ADD */: raw = acc + arg; break;
-        case 7 /* ADDM */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } raw = acc + mem[arg]; break;
-        case 8 /* SUB */: raw = acc - arg; break;
-        case 9 /* SUBM */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } raw = acc - mem[arg]; break;
-        case 10 /* MUL */: raw = acc * arg; break;
-        case 11 /* MULM */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } raw = acc * mem[arg]; break;
-        case 12 /* AND */: raw = acc & arg & 0xffff; break;
-        case 13 /* ANDM */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } raw = acc & mem[arg] & 0xffff; break;
-        case 14 /* OR */: raw = (acc | arg) & 0xffff; break;
-        case 15 /* ORM */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } raw = (acc | mem[arg]) & 0xffff; break;
-        case 16 /* XOR */: raw = (acc ^ arg) & 0xffff; break;
-        case 17 /* XORM */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } raw = (acc ^ mem[arg]) & 0xffff; break;
-        case 18 /* CMP */: raw = acc - arg; break;
-        case 19 /* CMPM */: if (arg >= cells) { failed = MEMORY_OUT_OF_BOUNDS; break; } raw = acc - mem[arg]; break;
-        case 20 /* CALL */: if (sp === 0) { failed = STACK_OVERFLOW; break; } sp -= 1; mem[sp] = next; written = sp; next = arg; break;
+        case 1 /* LOADI */:
+          raw = arg;
+          break;
+        case 2 /* LOAD */:
+          if (arg >= cells) {
+            failed = MEMORY_OUT_OF_BOUNDS;
+            break;
+          }
+          raw = mem[arg];
+          break;
+        case 3 /* STORE */:
+          if (arg >= cells) {
+            failed = MEMORY_OUT_OF_BOUNDS;
+            break;
+          }
+          mem[arg] = acc;
+          written = arg;
+          break;
+        case 4 /* PUSH */:
+          if (sp === 0) {
+            failed = STACK_OVERFLOW;
+            break;
+          }
+          sp -= 1;
+          mem[sp] = acc;
+          written = sp;
+          break;
+        case 5 /* POP */:
+          if (sp >= cells) {
+            failed = STACK_UNDERFLOW;
+            break;
+          }
+          raw = mem[sp];
+          sp += 1;
+          break;
+        case 6 /* ADD */:
+          raw = acc + arg;
+          break;
+        case 7 /* ADDM */:
+          if (arg >= cells) {
+            failed = MEMORY_OUT_OF_BOUNDS;
+            break;
+          }
+          raw = acc + mem[arg];
+          break;
+        case 8 /* SUB */:
+          raw = acc - arg;
+          break;
+        case 9 /* SUBM */:
+          if (arg >= cells) {
+            failed = MEMORY_OUT_OF_BOUNDS;
+            break;
+          }
+          raw = acc - mem[arg];
+          break;
+        case 10 /* MUL */:
+          raw = acc * arg;
+          break;
+        case 11 /* MULM */:
+          if (arg >= cells) {
+            failed = MEMORY_OUT_OF_BOUNDS;
+            break;
+          }
+          raw = acc * mem[arg];
+          break;
+        case 12 /* AND */:
+          raw = acc & arg & 0xffff;
+          break;
+        case 13 /* ANDM */:
+          if (arg >= cells) {
+            failed = MEMORY_OUT_OF_BOUNDS;
+            break;
+          }
+          raw = acc & mem[arg] & 0xffff;
+          break;
+        case 14 /* OR */:
+          raw = (acc | arg) & 0xffff;
+          break;
+        case 15 /* ORM */:
+          if (arg >= cells) {
+            failed = MEMORY_OUT_OF_BOUNDS;
+            break;
+          }
+          raw = (acc | mem[arg]) & 0xffff;
+          break;
+        case 16 /* XOR */:
+          raw = (acc ^ arg) & 0xffff;
+          break;
+        case 17 /* XORM */:
+          if (arg >= cells) {
+            failed = MEMORY_OUT_OF_BOUNDS;
+            break;
+          }
+          raw = (acc ^ mem[arg]) & 0xffff;
+          break;
+        case 18 /* CMP */:
+          raw = acc - arg;
+          break;
+        case 19 /* CMPM */:
+          if (arg >= cells) {
+            failed = MEMORY_OUT_OF_BOUNDS;
+            break;
+          }
+          raw = acc - mem[arg];
+          break;
+        case 20 /* CALL */:
+          if (sp === 0) {
+            failed = STACK_OVERFLOW;
+            break;
+          }
+          sp -= 1;
+          mem[sp] = next;
+          written = sp;
+          next = arg;
+          break;
         case 21 /* RET */:
-          if (sp >= cells) { failed = STACK_UNDERFLOW; break; }
+          if (sp >= cells) {
+            failed = STACK_UNDERFLOW;
+            break;
+          }
           returnAddress = mem[sp];
-          if (returnAddress < 0 || returnAddress > 255) { failed = BAD_RETURN_ADDRESS; break; }
+          if (returnAddress < 0 || returnAddress > 255) {
+            failed = BAD_RETURN_ADDRESS;
+            break;
+          }
           next = returnAddress;
           sp += 1;
           break;
-        case 22 /* JMP */: next = arg; break;
-        case 23 /* JZ */: if (zero === 1) next = arg; break;
-        case 24 /* JNZ */: if (zero === 0) next = arg; break;
-        case 25 /* HALT */: next = pc; halted = 1; break;
-        default: break; // 0: NOP
+        case 22 /* JMP */:
+          next = arg;
+          break;
+        case 23 /* JZ */:
+          if (zero === 1) next = arg;
+          break;
+        case 24 /* JNZ */:
+          if (zero === 0) next = arg;
+          break;
+        case 25 /* HALT */:
+          next = pc;
+          halted = 1;
+          break;
+        default:
+          break; // 0: NOP
       }
       if (failed !== NO_FAULT) break;
       if (accesses !== undefined) {
@@ -202,11 +356,26 @@ export class NativeMachine implements Engine {
       case STACK_UNDERFLOW:
         return makeFault('stack_underflow', step, pc, `sp ${sp} with ${cells} memory cells`);
       case PC_OUT_OF_BOUNDS:
-        return makeFault('pc_out_of_bounds', step, pc, `program has ${this.ops.length} instructions`);
+        return makeFault(
+          'pc_out_of_bounds',
+          step,
+          pc,
+          `program has ${this.ops.length} instructions`,
+        );
       case MEMORY_OUT_OF_BOUNDS:
-        return makeFault('memory_out_of_bounds', step, pc, `address ${this.args[pc]} with ${cells} memory cells`);
+        return makeFault(
+          'memory_out_of_bounds',
+          step,
+          pc,
+          `address ${this.args[pc]} with ${cells} memory cells`,
+        );
       default:
-        return makeFault('bad_return_address', step, pc, `return address ${returnAddress} outside 0..255`);
+        return makeFault(
+          'bad_return_address',
+          step,
+          pc,
+          `return address ${returnAddress} outside 0..255`,
+        );
     }
   }
 }

@@ -63,11 +63,14 @@ export function probeTfjsNode(): Promise<string | null> {
       await import(specifier);
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return `${TFJS_NODE} is not installed`;
+      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')
+        return `${TFJS_NODE} is not installed`;
       return `${TFJS_NODE} did not load (${firstLine(error)})`;
     }
     const tf = await loadTf();
-    return tf.findBackendFactory('tensorflow') === null ? `${TFJS_NODE} loaded but registered no 'tensorflow' backend` : null;
+    return tf.findBackendFactory('tensorflow') === null
+      ? `${TFJS_NODE} loaded but registered no 'tensorflow' backend`
+      : null;
   })();
   return nodeProbe;
 }
@@ -96,18 +99,25 @@ function loadWasm(): Promise<void> {
 /** Resolve `auto` and check the name, without initialising anything but the probe. */
 export async function resolveBackend(request: string = 'auto'): Promise<TensorBackendName> {
   if (!BACKEND_CHOICES.includes(request)) {
-    throw new BackendUnavailableError(`unknown tensor backend '${request}' (expected one of ${BACKEND_CHOICES.join(', ')})`);
+    throw new BackendUnavailableError(
+      `unknown tensor backend '${request}' (expected one of ${BACKEND_CHOICES.join(', ')})`,
+    );
   }
   if (request === 'auto') return (await probeTfjsNode()) === null ? 'tensorflow' : 'cpu';
   if (request === 'tensorflow') {
     const reason = await probeTfjsNode();
-    if (reason !== null) throw new BackendUnavailableError(`tensor backend 'tensorflow' is unavailable: ${reason}; use --backend cpu or wasm`);
+    if (reason !== null)
+      throw new BackendUnavailableError(
+        `tensor backend 'tensorflow' is unavailable: ${reason}; use --backend cpu or wasm`,
+      );
   }
   return request as TensorBackendName;
 }
 
 /** Load tfjs, make `request` (or the `auto` choice) the active backend and return both. */
-export async function useBackend(request: string = 'auto'): Promise<{ tf: Tf; backend: TensorBackendName }> {
+export async function useBackend(
+  request: string = 'auto',
+): Promise<{ tf: Tf; backend: TensorBackendName }> {
   const backend = await resolveBackend(request);
   const tf = await loadTf();
   if (backend === 'wasm') await loadWasm();
@@ -115,7 +125,9 @@ export async function useBackend(request: string = 'auto'): Promise<{ tf: Tf; ba
   try {
     ok = await tf.setBackend(backend);
   } catch (error) {
-    throw new BackendUnavailableError(`tensor backend '${backend}' failed to initialise: ${firstLine(error)}`);
+    throw new BackendUnavailableError(
+      `tensor backend '${backend}' failed to initialise: ${firstLine(error)}`,
+    );
   }
   if (!ok) throw new BackendUnavailableError(`tensor backend '${backend}' failed to initialise`);
   await tf.ready();
@@ -130,6 +142,7 @@ export async function useBackend(request: string = 'auto'): Promise<{ tf: Tf; ba
 export function activate(tf: Tf, backend: TensorBackendName): void {
   if (tf.getBackend() !== backend) {
     tf.setBackend(backend).catch(() => undefined); // initialised already: takes effect synchronously
-    if (tf.getBackend() !== backend) throw new Error(`tensor backend '${backend}' is not initialised`);
+    if (tf.getBackend() !== backend)
+      throw new Error(`tensor backend '${backend}' is not initialised`);
   }
 }

@@ -49,8 +49,14 @@ export class TensorMachine implements Engine {
   }
 
   /** Compile (if given a Program), load the backend and upload the weights. */
-  static async create(programOrCompiled: Program | CompiledProgram, options: TensorEngineOptions = {}): Promise<TensorMachine> {
-    const compiled = 'instructions' in programOrCompiled && 'digest' in programOrCompiled ? programOrCompiled : compileProgram(programOrCompiled as Program);
+  static async create(
+    programOrCompiled: Program | CompiledProgram,
+    options: TensorEngineOptions = {},
+  ): Promise<TensorMachine> {
+    const compiled =
+      'instructions' in programOrCompiled && 'digest' in programOrCompiled
+        ? programOrCompiled
+        : compileProgram(programOrCompiled as Program);
     const { tf, backend } = await useBackend(options.backend ?? 'auto');
     const dense = denseWeights(compiled.instructions, Math.max(MAX_UNITS, compiled.minFfDim));
     return new TensorMachine(compiled, FfnTensors.create(tf, backend, dense, options.arithmetic));
@@ -111,7 +117,12 @@ export class TensorMachine implements Engine {
       if (mode === DIRECT) {
         const addr = table.readAddr[pc];
         if (addr >= cells) {
-          fault = makeFault('memory_out_of_bounds', step, pc, `address ${addr} with ${cells} memory cells`);
+          fault = makeFault(
+            'memory_out_of_bounds',
+            step,
+            pc,
+            `address ${addr} with ${cells} memory cells`,
+          );
           break;
         }
         operand = mem[addr];
@@ -138,13 +149,23 @@ export class TensorMachine implements Engine {
 
       // Controls and the write, after checking the step can complete.
       if (nextPc < 0 || nextPc > 255) {
-        fault = makeFault('bad_return_address', step, pc, `return address ${operand} outside 0..255`);
+        fault = makeFault(
+          'bad_return_address',
+          step,
+          pc,
+          `return address ${operand} outside 0..255`,
+        );
         break;
       }
       if (out[Out.WRITE_ENABLE] === 1) {
         const addr = out[Out.WRITE_ADDR];
         if (addr < 0 || addr >= cells) {
-          fault = makeFault('memory_out_of_bounds', step, pc, `address ${addr} with ${cells} memory cells`);
+          fault = makeFault(
+            'memory_out_of_bounds',
+            step,
+            pc,
+            `address ${addr} with ${cells} memory cells`,
+          );
           break;
         }
         mem[addr] = out[Out.WRITE_VALUE];

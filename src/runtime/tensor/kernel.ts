@@ -78,7 +78,8 @@ export function liveWidths(dense: DenseWeights): Int32Array {
     for (let k = 0; k < F; k++) {
       const row = j * F + k;
       let live = dense.bGate[row] !== 0 || dense.bValue[row] !== 0;
-      for (let i = 0; i < X_DIM && !live; i++) live = dense.wGate[row * X_DIM + i] !== 0 || dense.wValue[row * X_DIM + i] !== 0;
+      for (let i = 0; i < X_DIM && !live; i++)
+        live = dense.wGate[row * X_DIM + i] !== 0 || dense.wValue[row * X_DIM + i] !== 0;
       for (let o = 0; o < O_DIM && !live; o++) live = dense.wOut[(j * O_DIM + o) * F + k] !== 0;
       if (live) last = k;
     }
@@ -152,14 +153,23 @@ export class FfnTensors {
    * Upload `dense` to the active backend `backend` (see useBackend). Without `arithmetic`,
    * cpu uses int32, wasm limbs, tensorflow int32 if the probe shows it exact, else limbs.
    */
-  static create(tf: Tf, backend: TensorBackendName, dense: DenseWeights, arithmetic?: Arithmetic): FfnTensors {
+  static create(
+    tf: Tf,
+    backend: TensorBackendName,
+    dense: DenseWeights,
+    arithmetic?: Arithmetic,
+  ): FfnTensors {
     activate(tf, backend);
     const chosen = arithmetic ?? defaultArithmetic(tf, backend);
     if (chosen === 'int32' && !int32Exact(tf)) {
-      throw new RangeError(`tensor backend '${backend}' cannot do exact int32 matMul; use the limb arithmetic`);
+      throw new RangeError(
+        `tensor backend '${backend}' cannot do exact int32 matMul; use the limb arithmetic`,
+      );
     }
     if (chosen === 'limbs' && tf.getKernel('BitwiseAnd', backend) === undefined) {
-      throw new RangeError(`tensor backend '${backend}' has no BitwiseAnd kernel, which the limb arithmetic needs`);
+      throw new RangeError(
+        `tensor backend '${backend}' has no BitwiseAnd kernel, which the limb arithmetic needs`,
+      );
     }
     return new FfnTensors(tf, backend, chosen, dense);
   }
@@ -170,7 +180,8 @@ export class FfnTensors {
    */
   evaluate(pc: number, x: Int32Array, n: number): FfnRows {
     if (this.disposed) throw new Error('FfnTensors used after dispose()');
-    if (x.length !== n * X_DIM) throw new RangeError(`input has ${x.length} values, expected ${n}×${X_DIM}`);
+    if (x.length !== n * X_DIM)
+      throw new RangeError(`input has ${x.length} values, expected ${n}×${X_DIM}`);
     const { tf } = this;
     activate(tf, this.backend);
     const ins = this.instructions[pc];
@@ -192,11 +203,20 @@ export class FfnTensors {
       const w = ins.width;
       results = tf.tidy(() => {
         const XL = this.limbs(tf.tensor2d(x, [n, X_DIM], 'int32'), Lx);
-        const gate = tf.add(this.combine(tf.matMul(XL, ins.wGate), n, Lx, ins.gateLimbs, w), ins.bGate);
-        const value = tf.add(this.combine(tf.matMul(XL, ins.wValue), n, Lx, ins.valueLimbs, w), ins.bValue);
+        const gate = tf.add(
+          this.combine(tf.matMul(XL, ins.wGate), n, Lx, ins.gateLimbs, w),
+          ins.bGate,
+        );
+        const value = tf.add(
+          this.combine(tf.matMul(XL, ins.wValue), n, Lx, ins.valueLimbs, w),
+          ins.bValue,
+        );
         const hidden = tf.mul(gate, value) as TF.Tensor2D;
         const HL = this.limbs(hidden, 4);
-        const out = tf.add(this.combine(tf.matMul(HL, ins.wOut), n, 4, ins.outLimbs, O_DIM), ins.bOut);
+        const out = tf.add(
+          this.combine(tf.matMul(HL, ins.wOut), n, 4, ins.outLimbs, O_DIM),
+          ins.bOut,
+        );
         return [gate, value, hidden, out];
       });
     }
@@ -234,9 +254,12 @@ export class FfnTensors {
     const parts: TF.Tensor2D[] = [];
     for (let a = 0; a < L; a++) {
       const mask = a < L - 1 ? 255 << (8 * a) : ~((1 << (8 * a)) - 1);
-      const bits = mask === -1 ? T : (tf.bitwiseAnd(T, tf.fill([rows, cols], mask, 'int32')) as TF.Tensor2D);
+      const bits =
+        mask === -1 ? T : (tf.bitwiseAnd(T, tf.fill([rows, cols], mask, 'int32')) as TF.Tensor2D);
       const limb = tf.cast(bits, 'float32');
-      parts.push(a === 0 ? limb : (tf.mul(limb, tf.scalar(2 ** (-8 * a), 'float32')) as TF.Tensor2D));
+      parts.push(
+        a === 0 ? limb : (tf.mul(limb, tf.scalar(2 ** (-8 * a), 'float32')) as TF.Tensor2D),
+      );
     }
     return parts.length === 1 ? parts[0] : tf.concat(parts, 0);
   }
@@ -277,7 +300,8 @@ export class FfnTensors {
     const bGate = tf.tensor1d(dense.bGate.slice(j * F, j * F + w), 'int32');
     const bValue = tf.tensor1d(dense.bValue.slice(j * F, j * F + w), 'int32');
     const wOut = new Int32Array(w * O_DIM);
-    for (let k = 0; k < w; k++) for (let o = 0; o < O_DIM; o++) wOut[k * O_DIM + o] = dense.wOut[(j * O_DIM + o) * F + k];
+    for (let k = 0; k < w; k++)
+      for (let o = 0; o < O_DIM; o++) wOut[k * O_DIM + o] = dense.wOut[(j * O_DIM + o) * F + k];
     const bOut = tf.tensor1d(dense.bOut.slice(j * O_DIM, (j + 1) * O_DIM), 'int32');
     if (this.arithmetic === 'int32') {
       return {
@@ -293,16 +317,27 @@ export class FfnTensors {
         bOut,
       };
     }
-    if (w > MAX_LIMB_CONTRACTION) throw new RangeError(`instruction ${j} is ${w} units wide; the limb arithmetic is exact only up to ${MAX_LIMB_CONTRACTION}`);
+    if (w > MAX_LIMB_CONTRACTION)
+      throw new RangeError(
+        `instruction ${j} is ${w} units wide; the limb arithmetic is exact only up to ${MAX_LIMB_CONTRACTION}`,
+      );
     const gateLimbs = limbCount(...rangeOf(wGate));
     const valueLimbs = limbCount(...rangeOf(wValue));
     const outLimbs = limbCount(...rangeOf(wOut));
     return {
       width: w,
-      wGate: tf.tensor2d(splitColumns(wGate, X_DIM, w, gateLimbs), [X_DIM, gateLimbs * w], 'float32'),
+      wGate: tf.tensor2d(
+        splitColumns(wGate, X_DIM, w, gateLimbs),
+        [X_DIM, gateLimbs * w],
+        'float32',
+      ),
       gateLimbs,
       bGate,
-      wValue: tf.tensor2d(splitColumns(wValue, X_DIM, w, valueLimbs), [X_DIM, valueLimbs * w], 'float32'),
+      wValue: tf.tensor2d(
+        splitColumns(wValue, X_DIM, w, valueLimbs),
+        [X_DIM, valueLimbs * w],
+        'float32',
+      ),
       valueLimbs,
       bValue,
       wOut: tf.tensor2d(splitColumns(wOut, w, O_DIM, outLimbs), [w, outLimbs * O_DIM], 'float32'),

@@ -77,13 +77,17 @@ export class TensorReplayer {
     readonly tensors: FfnTensors,
     chunkRows: number,
   ) {
-    if (!Number.isInteger(chunkRows) || chunkRows < 1) throw new RangeError(`chunkRows must be a positive integer, got ${chunkRows}`);
+    if (!Number.isInteger(chunkRows) || chunkRows < 1)
+      throw new RangeError(`chunkRows must be a positive integer, got ${chunkRows}`);
     this.chunkRows = chunkRows;
   }
 
   static async create(dense: DenseWeights, options: ReplayOptions = {}): Promise<TensorReplayer> {
     const { tf, backend } = await useBackend(options.backend ?? 'auto');
-    return new TensorReplayer(FfnTensors.create(tf, backend, dense, options.arithmetic), options.chunkRows ?? DEFAULT_CHUNK_ROWS);
+    return new TensorReplayer(
+      FfnTensors.create(tf, backend, dense, options.arithmetic),
+      options.chunkRows ?? DEFAULT_CHUNK_ROWS,
+    );
   }
 
   get backend(): string {
@@ -106,9 +110,11 @@ export class TensorReplayer {
     const count = dense.count;
     const { pcs, input, hidden, output, gate, value, rows } = batch;
     const firstRow = batch.firstRow ?? 0;
-    if (!Number.isInteger(rows) || rows < 0) throw new RangeError(`rows must be a non-negative integer, got ${rows}`);
+    if (!Number.isInteger(rows) || rows < 0)
+      throw new RangeError(`rows must be a non-negative integer, got ${rows}`);
     const need = (name: string, array: Int32Array | undefined, width: number) => {
-      if (array !== undefined && array.length < rows * width) throw new RangeError(`${name} holds ${array.length} values, fewer than ${rows}×${width}`);
+      if (array !== undefined && array.length < rows * width)
+        throw new RangeError(`${name} holds ${array.length} values, fewer than ${rows}×${width}`);
     };
     need('pcs', pcs, 1);
     need('input', input, INPUT_DIM);
@@ -128,7 +134,10 @@ export class TensorReplayer {
       counts.fill(0);
       for (let r = start; r < end; r++) {
         const pc = pcs[r];
-        if (!(pc >= 0 && pc < count)) throw new RangeError(`row ${firstRow + r}: pc ${pc} is outside the program (${count} instructions)`);
+        if (!(pc >= 0 && pc < count))
+          throw new RangeError(
+            `row ${firstRow + r}: pc ${pc} is outside the program (${count} instructions)`,
+          );
         counts[pc + 1]++;
       }
       for (let j = 0; j < count; j++) counts[j + 1] += counts[j];
@@ -143,7 +152,8 @@ export class TensorReplayer {
         if (n === 0) continue;
         if (best !== null && order[g0] >= best.row - firstRow) continue; // cannot find an earlier row
         const x = scratch.subarray(0, n * INPUT_DIM);
-        for (let i = 0; i < n; i++) x.set(input.subarray(order[g0 + i] * X_DIM, (order[g0 + i] + 1) * X_DIM), i * X_DIM);
+        for (let i = 0; i < n; i++)
+          x.set(input.subarray(order[g0 + i] * X_DIM, (order[g0 + i] + 1) * X_DIM), i * X_DIM);
         const result = tensors.evaluate(pc, x, n);
         for (let i = 0; i < n; i++) {
           const r = order[g0 + i];
@@ -163,15 +173,25 @@ export class TensorReplayer {
 
 type SlotMismatch = Pick<ReplayMismatch, 'field' | 'index' | 'expected' | 'actual'>;
 
-function compareUnits(field: ReplayField, computed: Int32Array, i: number, w: number, F: number, recorded: Int32Array, r: number): SlotMismatch | null {
+function compareUnits(
+  field: ReplayField,
+  computed: Int32Array,
+  i: number,
+  w: number,
+  F: number,
+  recorded: Int32Array,
+  r: number,
+): SlotMismatch | null {
   const at = i * w;
   const base = r * F;
   for (let k = 0; k < w; k++) {
-    if (computed[at + k] !== recorded[base + k]) return { field, index: k, expected: computed[at + k], actual: recorded[base + k] };
+    if (computed[at + k] !== recorded[base + k])
+      return { field, index: k, expected: computed[at + k], actual: recorded[base + k] };
   }
   // Units past the live width: zero weights and biases, so the network gives exactly 0.
   for (let k = w; k < F; k++) {
-    if (recorded[base + k] !== 0) return { field, index: k, expected: 0, actual: recorded[base + k] };
+    if (recorded[base + k] !== 0)
+      return { field, index: k, expected: 0, actual: recorded[base + k] };
   }
   return null;
 }
@@ -190,14 +210,16 @@ function compareRow(
   const w = result.width;
   let found: SlotMismatch | null = null;
   if (gate !== undefined) found = compareUnits('gate', result.gate, i, w, F, gate, r);
-  if (found === null && value !== undefined) found = compareUnits('value', result.value, i, w, F, value, r);
+  if (found === null && value !== undefined)
+    found = compareUnits('value', result.value, i, w, F, value, r);
   if (found === null) found = compareUnits('hidden', result.hidden, i, w, F, hidden, r);
   if (found !== null) return found;
   const o = i * O_DIM;
   const ob = r * O_DIM;
   const out = result.out;
   for (let s = 0; s < O_DIM; s++) {
-    if (out[o + s] !== output[ob + s]) return { field: 'output', index: s, expected: out[o + s], actual: output[ob + s] };
+    if (out[o + s] !== output[ob + s])
+      return { field: 'output', index: s, expected: out[o + s], actual: output[ob + s] };
   }
   return null;
 }

@@ -21,6 +21,9 @@ export function claimDocument(meta: TraceMetadata): Record<string, unknown> {
     carry_flag: c.carry,
     halted: c.halted,
     memory: [...c.memory],
-    fault: c.fault === null ? null : { kind: c.fault.kind, step: c.fault.step, pc: c.fault.pc, message: c.fault.message },
+    fault:
+      c.fault === null
+        ? null
+        : { kind: c.fault.kind, step: c.fault.step, pc: c.fault.pc, message: c.fault.message },
   };
 }

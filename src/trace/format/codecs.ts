@@ -1,5 +1,16 @@
 import * as arrow from 'apache-arrow';
-import { CodecError, codecsLoaded, decompressInto, loadFrameCodecs, lz4Compress, lz4DecompressInto, zstdCompress, zstdDecompressInto, ZSTD_LEVEL, type BodyCodec } from './frames.js';
+import {
+  CodecError,
+  codecsLoaded,
+  decompressInto,
+  loadFrameCodecs,
+  lz4Compress,
+  lz4DecompressInto,
+  zstdCompress,
+  zstdDecompressInto,
+  ZSTD_LEVEL,
+  type BodyCodec,
+} from './frames.js';
 
 /**
  * Arrow IPC body compression (BodyCompression, method BUFFER): each buffer of a record batch
@@ -13,7 +24,17 @@ export type Compression = (typeof COMPRESSIONS)[number];
 /** Arrow's CompressionType: LZ4_FRAME = 0, ZSTD = 1. */
 export const ARROW_CODEC = { lz4: 0, zstd: 1 } as const;
 
-export { CodecError, codecsLoaded, decompressInto, lz4Compress, lz4DecompressInto, zstdCompress, zstdDecompressInto, ZSTD_LEVEL, type BodyCodec };
+export {
+  CodecError,
+  codecsLoaded,
+  decompressInto,
+  lz4Compress,
+  lz4DecompressInto,
+  zstdCompress,
+  zstdDecompressInto,
+  ZSTD_LEVEL,
+  type BodyCodec,
+};
 
 /** Load the codecs (once; ~10 ms) and register them with apache-arrow's writer. Needed before any zstd (de)compression. */
 export function loadCodecs(): Promise<void> {
@@ -32,17 +53,31 @@ export const framesMissed = { count: 0 };
  * frame when it is asked for exactly that input (same memory, offset and length), in order,
  * and compresses any other buffer itself. The registry's codec is restored afterwards.
  */
-export function withFrames(codec: BodyCodec, inputs: readonly Uint8Array[], frames: readonly Uint8Array[], write: () => void): void {
+export function withFrames(
+  codec: BodyCodec,
+  inputs: readonly Uint8Array[],
+  frames: readonly Uint8Array[],
+  write: () => void,
+): void {
   const type = codec === 'zstd' ? arrow.CompressionType.ZSTD : arrow.CompressionType.LZ4_FRAME;
   const compress = codec === 'zstd' ? zstdCompress : lz4Compress;
   // The registered codec's encode is swapped in place: registering a new codec would have
   // apache-arrow try it on a sample first.
-  const registered = arrow.compressionRegistry.get(type) as { encode(data: Uint8Array): Uint8Array } | null;
-  if (registered === null) throw new Error('internal error: exporting compressed needs loadCodecs() awaited first');
+  const registered = arrow.compressionRegistry.get(type) as {
+    encode(data: Uint8Array): Uint8Array;
+  } | null;
+  if (registered === null)
+    throw new Error('internal error: exporting compressed needs loadCodecs() awaited first');
   let next = 0;
   registered.encode = (data: Uint8Array): Uint8Array => {
     const input = inputs[next];
-    if (input !== undefined && data.buffer === input.buffer && data.byteOffset === input.byteOffset && data.byteLength === input.byteLength) return frames[next++];
+    if (
+      input !== undefined &&
+      data.buffer === input.buffer &&
+      data.byteOffset === input.byteOffset &&
+      data.byteLength === input.byteLength
+    )
+      return frames[next++];
     framesMissed.count++;
     return compress(data);
   };
@@ -55,7 +90,11 @@ export function withFrames(codec: BodyCodec, inputs: readonly Uint8Array[], fram
 
 /** apache-arrow's CompressionType for an export option (null: none). */
 export function arrowCompressionType(compression: Compression): arrow.CompressionType | null {
-  return compression === 'none' ? null : compression === 'zstd' ? arrow.CompressionType.ZSTD : arrow.CompressionType.LZ4_FRAME;
+  return compression === 'none'
+    ? null
+    : compression === 'zstd'
+      ? arrow.CompressionType.ZSTD
+      : arrow.CompressionType.LZ4_FRAME;
 }
 
 type CompressedBody = { byteLength: number; bufferRegions: unknown[]; buffers: Uint8Array[] };
@@ -70,12 +109,18 @@ type CompressedBody = { byteLength: number; bufferRegions: unknown[]; buffers: U
 export class CompressingFileWriter extends arrow.RecordBatchFileWriter {
   constructor(compressionType: arrow.CompressionType) {
     super({ compressionType });
-    const self = this as unknown as { _compressBodyBuffers(buffers: ArrayBufferView[]): CompressedBody };
+    const self = this as unknown as {
+      _compressBodyBuffers(buffers: ArrayBufferView[]): CompressedBody;
+    };
     const compress = self._compressBodyBuffers;
-    if (typeof compress !== 'function') throw new Error('internal error: apache-arrow no longer has RecordBatchWriter._compressBodyBuffers');
+    if (typeof compress !== 'function')
+      throw new Error(
+        'internal error: apache-arrow no longer has RecordBatchWriter._compressBodyBuffers',
+      );
     self._compressBodyBuffers = (buffers: ArrayBufferView[]) => {
       const body = compress.call(this, buffers);
-      if (body.buffers.length !== 2 * buffers.length) throw new Error('internal error: apache-arrow compressed body has an unexpected layout');
+      if (body.buffers.length !== 2 * buffers.length)
+        throw new Error('internal error: apache-arrow compressed body has an unexpected layout');
       buffers.forEach((buffer, i) => {
         const prefix = body.buffers[2 * i];
         if (prefix.byteLength !== 8) return; // an empty buffer: no prefix

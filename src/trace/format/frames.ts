@@ -38,7 +38,11 @@ export function loadFrameCodecs(): Promise<void> {
     await library.init();
     // The emscripten module itself (malloc, ZSTD_decompress into a buffer of known size): beside
     // the package's entry point, which its "exports" map does not list.
-    zstd = (require(join(dirname(require.resolve('@bokuweb/zstd-wasm')), 'module.js')) as { Module: ZstdModule }).Module;
+    zstd = (
+      require(join(dirname(require.resolve('@bokuweb/zstd-wasm')), 'module.js')) as {
+        Module: ZstdModule;
+      }
+    ).Module;
   })();
   return loading;
 }
@@ -92,15 +96,23 @@ export function zstdDecompressInto(data: Uint8Array, out: Uint8Array): void {
   const dst = heapArea(module, 'dst', out.byteLength + 1);
   module.HEAPU8.set(data, src);
   const written = module._ZSTD_decompress(dst, out.byteLength + 1, src, data.byteLength);
-  if (module._ZSTD_isError(written)) throw new CodecError('not a valid zstd frame (or a frame that decodes to more bytes than stated)');
-  if (written !== out.byteLength) throw new CodecError(`decodes to ${written} bytes, stated ${out.byteLength}`);
+  if (module._ZSTD_isError(written))
+    throw new CodecError(
+      'not a valid zstd frame (or a frame that decodes to more bytes than stated)',
+    );
+  if (written !== out.byteLength)
+    throw new CodecError(`decodes to ${written} bytes, stated ${out.byteLength}`);
   out.set(module.HEAPU8.subarray(dst, dst + written));
 }
 
 // ---- LZ4 frames ----
 
 const lz4js = require('lz4js') as { compress(data: Uint8Array): Uint8Array };
-const xxh32 = (require('lz4js/xxh32.js') as { hash(seed: number, data: Uint8Array, index: number, length: number): number }).hash;
+const xxh32 = (
+  require('lz4js/xxh32.js') as {
+    hash(seed: number, data: Uint8Array, index: number, length: number): number;
+  }
+).hash;
 
 /** One LZ4 frame of `data` (lz4js: 4 MiB blocks, no checksums; deterministic). */
 export function lz4Compress(data: Uint8Array): Uint8Array {
@@ -135,7 +147,10 @@ export function lz4DecompressInto(data: Uint8Array, out: Uint8Array): void {
       s += skip;
       continue;
     }
-    if (magic !== LZ4_MAGIC) throw new CodecError(frames === 0 ? 'not an LZ4 frame (bad magic)' : 'bytes after the LZ4 frame');
+    if (magic !== LZ4_MAGIC)
+      throw new CodecError(
+        frames === 0 ? 'not an LZ4 frame (bad magic)' : 'bytes after the LZ4 frame',
+      );
     frames++;
     s += 4;
     need(3);
@@ -143,7 +158,8 @@ export function lz4DecompressInto(data: Uint8Array, out: Uint8Array): void {
     const flags = data[s++];
     const bd = data[s++];
     if (flags >> 6 !== 1) throw new CodecError(`LZ4 frame version ${flags >> 6} (1 expected)`);
-    if ((flags & 0x02) !== 0 || (bd & 0x8f) !== 0) throw new CodecError('LZ4 frame descriptor has reserved bits set');
+    if ((flags & 0x02) !== 0 || (bd & 0x8f) !== 0)
+      throw new CodecError('LZ4 frame descriptor has reserved bits set');
     const blockChecksum = (flags & 0x10) !== 0;
     const contentSize = (flags & 0x08) !== 0;
     const contentChecksum = (flags & 0x04) !== 0;
@@ -154,11 +170,13 @@ export function lz4DecompressInto(data: Uint8Array, out: Uint8Array): void {
     if (contentSize) {
       need(8);
       const high = view.getUint32(s + 4, true);
-      declared = high >= 2 ** 21 ? Number.MAX_SAFE_INTEGER : high * 2 ** 32 + view.getUint32(s, true);
+      declared =
+        high >= 2 ** 21 ? Number.MAX_SAFE_INTEGER : high * 2 ** 32 + view.getUint32(s, true);
       s += 8;
     }
     need(1);
-    if (data[s] !== ((xxh32(0, data, descriptor, s - descriptor) >>> 8) & 0xff)) throw new CodecError('LZ4 frame descriptor checksum mismatch');
+    if (data[s] !== ((xxh32(0, data, descriptor, s - descriptor) >>> 8) & 0xff))
+      throw new CodecError('LZ4 frame descriptor checksum mismatch');
     s++;
     const frameStart = d;
     for (;;) {
@@ -168,33 +186,46 @@ export function lz4DecompressInto(data: Uint8Array, out: Uint8Array): void {
       if (word === 0) break;
       const stored = (word & 0x80000000) !== 0;
       const size = word & 0x7fffffff;
-      if (size > blockMax) throw new CodecError(`LZ4 block of ${size} bytes exceeds the frame's ${blockMax}`);
+      if (size > blockMax)
+        throw new CodecError(`LZ4 block of ${size} bytes exceeds the frame's ${blockMax}`);
       need(size + (blockChecksum ? 4 : 0));
-      if (blockChecksum && view.getUint32(s + size, true) !== xxh32(0, data, s, size) >>> 0) throw new CodecError('LZ4 block checksum mismatch');
+      if (blockChecksum && view.getUint32(s + size, true) !== xxh32(0, data, s, size) >>> 0)
+        throw new CodecError('LZ4 block checksum mismatch');
       const before = d;
       if (stored) {
-        if (d + size > out.byteLength) throw new CodecError(`decodes to more bytes than stated (${out.byteLength})`);
+        if (d + size > out.byteLength)
+          throw new CodecError(`decodes to more bytes than stated (${out.byteLength})`);
         out.set(data.subarray(s, s + size), d);
         d += size;
       } else {
         d = lz4Block(data, s, s + size, out, d, frameStart);
       }
-      if (d - before > blockMax) throw new CodecError(`LZ4 block decodes to more than the frame's ${blockMax} bytes`);
+      if (d - before > blockMax)
+        throw new CodecError(`LZ4 block decodes to more than the frame's ${blockMax} bytes`);
       s += size + (blockChecksum ? 4 : 0);
     }
     if (contentChecksum) {
       need(4);
-      if (view.getUint32(s, true) !== xxh32(0, out, frameStart, d - frameStart) >>> 0) throw new CodecError('LZ4 content checksum mismatch');
+      if (view.getUint32(s, true) !== xxh32(0, out, frameStart, d - frameStart) >>> 0)
+        throw new CodecError('LZ4 content checksum mismatch');
       s += 4;
     }
-    if (declared >= 0 && declared !== d - frameStart) throw new CodecError(`LZ4 frame states ${declared} bytes and holds ${d - frameStart}`);
+    if (declared >= 0 && declared !== d - frameStart)
+      throw new CodecError(`LZ4 frame states ${declared} bytes and holds ${d - frameStart}`);
   }
   if (frames === 0) throw new CodecError('no LZ4 frame');
   if (d !== out.byteLength) throw new CodecError(`decodes to ${d} bytes, stated ${out.byteLength}`);
 }
 
 /** One LZ4 block [s, end) of `src` into `out` from `d`; matches may reach back to `floor`. Returns the new end. */
-function lz4Block(src: Uint8Array, s: number, end: number, out: Uint8Array, d: number, floor: number): number {
+function lz4Block(
+  src: Uint8Array,
+  s: number,
+  end: number,
+  out: Uint8Array,
+  d: number,
+  floor: number,
+): number {
   const capacity = out.byteLength;
   for (;;) {
     if (s >= end) throw new CodecError('LZ4 block ends inside a sequence');
@@ -210,7 +241,8 @@ function lz4Block(src: Uint8Array, s: number, end: number, out: Uint8Array, d: n
     }
     if (literals > 0) {
       if (s + literals > end) throw new CodecError('LZ4 literals run past their block');
-      if (d + literals > capacity) throw new CodecError(`decodes to more bytes than stated (${capacity})`);
+      if (d + literals > capacity)
+        throw new CodecError(`decodes to more bytes than stated (${capacity})`);
       if (literals < 16) for (let i = 0; i < literals; i++) out[d + i] = src[s + i];
       else out.set(src.subarray(s, s + literals), d);
       s += literals;
@@ -220,7 +252,8 @@ function lz4Block(src: Uint8Array, s: number, end: number, out: Uint8Array, d: n
     if (s + 2 > end) throw new CodecError('LZ4 block ends inside a match offset');
     const offset = src[s] | (src[s + 1] << 8);
     s += 2;
-    if (offset === 0 || d - offset < floor) throw new CodecError('LZ4 match offset reaches before the frame');
+    if (offset === 0 || d - offset < floor)
+      throw new CodecError('LZ4 match offset reaches before the frame');
     let length = (token & 15) + 4;
     if ((token & 15) === 15) {
       let more: number;
@@ -230,7 +263,8 @@ function lz4Block(src: Uint8Array, s: number, end: number, out: Uint8Array, d: n
         length += more;
       } while (more === 255);
     }
-    if (d + length > capacity) throw new CodecError(`decodes to more bytes than stated (${capacity})`);
+    if (d + length > capacity)
+      throw new CodecError(`decodes to more bytes than stated (${capacity})`);
     let from = d - offset;
     if (offset >= length && length >= 32) {
       out.copyWithin(d, from, from + length);
@@ -247,4 +281,3 @@ export function decompressInto(codec: BodyCodec, data: Uint8Array, out: Uint8Arr
   if (codec === 'zstd') zstdDecompressInto(data, out);
   else lz4DecompressInto(data, out);
 }
-

@@ -41,7 +41,12 @@ export function writeBits(bitmap: Uint8Array, offset: number, value: number, wid
 }
 
 /** writeBits for width ≤ 24 (not recursive, so V8 inlines it into the witness loops). */
-export function writeShortBits(bitmap: Uint8Array, offset: number, value: number, width: number): void {
+export function writeShortBits(
+  bitmap: Uint8Array,
+  offset: number,
+  value: number,
+  width: number,
+): void {
   // At most 24 bits shifted by at most 7: four bytes, whole-byte ORs (the hot path of the witness).
   const at = offset >> 3;
   const bits = ((value & ((1 << width) - 1)) << (offset & 7)) >>> 0;
@@ -82,7 +87,10 @@ export class TraceBuffers {
     this.data = this.slots.map((slot) => {
       const given = Array.isArray(shared) ? shared[slot.index] : shared[slot.spec.name];
       if (given !== undefined) {
-        if (given.length < (slot.spec.type === 'bool' ? (capacity * slot.width + 7) >> 3 : capacity * slot.width))
+        if (
+          given.length <
+          (slot.spec.type === 'bool' ? (capacity * slot.width + 7) >> 3 : capacity * slot.width)
+        )
           throw new RangeError(`shared column ${slot.spec.name} is too short`);
         return given;
       }
@@ -93,7 +101,8 @@ export class TraceBuffers {
 
   /** Buffers over existing storage for every column (e.g. views of a fill memory, fill-memory.ts). */
   static wrap(dims: TraceDims, capacity: number, data: ColumnData[]): TraceBuffers {
-    if (data.length !== COLUMNS.length) throw new RangeError(`expected ${COLUMNS.length} columns, got ${data.length}`);
+    if (data.length !== COLUMNS.length)
+      throw new RangeError(`expected ${COLUMNS.length} columns, got ${data.length}`);
     return new TraceBuffers(dims, capacity, data);
   }
 
@@ -108,7 +117,8 @@ export class TraceBuffers {
     const slot = this.slots[i];
     const data = this.data[i];
     const entries = rows * slot.width;
-    const length = slot.spec.type === 'bool' ? (entries + 7) >> 3 : entries * data.BYTES_PER_ELEMENT;
+    const length =
+      slot.spec.type === 'bool' ? (entries + 7) >> 3 : entries * data.BYTES_PER_ELEMENT;
     return new Uint8Array(data.buffer, data.byteOffset, length);
   }
 
@@ -118,5 +128,4 @@ export class TraceBuffers {
       if (slot.spec.type === 'bool') this.data[i].fill(0);
     });
   }
-
 }

@@ -11,7 +11,17 @@ export type Claim = MachineSnapshot;
 
 export function claimOf(final: MachineSnapshot): Claim {
   const { steps, pc, acc, sp, zero, carry, halted, memory, fault } = final;
-  return { steps, pc, acc, sp, zero, carry, halted, memory: [...memory], fault: fault === null ? null : { ...fault } };
+  return {
+    steps,
+    pc,
+    acc,
+    sp,
+    zero,
+    carry,
+    halted,
+    memory: [...memory],
+    fault: fault === null ? null : { ...fault },
+  };
 }
 
 /** Prime fields a trace can be valid in, with their moduli. */
@@ -88,7 +98,9 @@ export const MetaKey = Object.freeze({
  * another tool's business, added or dropped without changing the digest.
  */
 export function metadataDigest(map: ReadonlyMap<string, string>): string {
-  const entries = [...map].filter(([key]) => key.startsWith(TVM_NAMESPACE) && key !== MetaKey.metadataSha256).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const entries = [...map]
+    .filter(([key]) => key.startsWith(TVM_NAMESPACE) && key !== MetaKey.metadataSha256)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return createHash('sha256').update(JSON.stringify(entries), 'utf8').digest('hex');
 }
 
@@ -124,7 +136,10 @@ function need(map: Map<string, string>, key: string): string {
 function integer(map: Map<string, string>, key: string, min: number, max: number): number {
   const text = need(map, key);
   const value = /^-?[0-9]+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new MetadataError(`metadata '${key}' is not an integer in ${min}..${max}: '${printable(text.slice(0, 40))}'`);
+  if (!Number.isSafeInteger(value) || value < min || value > max)
+    throw new MetadataError(
+      `metadata '${key}' is not an integer in ${min}..${max}: '${printable(text.slice(0, 40))}'`,
+    );
   return value;
 }
 
@@ -137,10 +152,15 @@ function json(map: Map<string, string>, key: string): unknown {
   }
 }
 
-const isInt = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
+const isInt = (v: unknown, min: number, max: number): v is number =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
 
 function i16Array(value: unknown, key: string, length: number): number[] {
-  if (!Array.isArray(value) || value.length !== length || !value.every((v) => isInt(v, -32768, 32767)))
+  if (
+    !Array.isArray(value) ||
+    value.length !== length ||
+    !value.every((v) => isInt(v, -32768, 32767))
+  )
     throw new MetadataError(`metadata '${key}' must be ${length} integers in -32768..32767`);
   return value as number[];
 }
@@ -154,7 +174,8 @@ const CLAIM_INT = 2 ** 31;
  */
 export function parseClaim(value: unknown, memorySize: number, where = MetaKey.claim): Claim {
   const bad = (what: string) => new MetadataError(`${where}: ${what}`);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('not an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw bad('not an object');
   const c = value as Record<string, unknown>;
   const field = (name: string, min: number, max: number) => {
     if (!isInt(c[name], min, max)) throw bad(`'${name}' must be an integer in ${min}..${max}`);
@@ -167,12 +188,28 @@ export function parseClaim(value: unknown, memorySize: number, where = MetaKey.c
   let fault: Claim['fault'] = null;
   if (c.fault !== null) {
     const f = c.fault as Record<string, unknown>;
-    if (typeof f !== 'object' || f === null || !FAULT_KINDS.includes(f.kind as FaultKind) || !isInt(f.step, 0, Number.MAX_SAFE_INTEGER) || !isInt(f.pc, 0, 255) || typeof f.message !== 'string')
+    if (
+      typeof f !== 'object' ||
+      f === null ||
+      !FAULT_KINDS.includes(f.kind as FaultKind) ||
+      !isInt(f.step, 0, Number.MAX_SAFE_INTEGER) ||
+      !isInt(f.pc, 0, 255) ||
+      typeof f.message !== 'string'
+    )
       throw bad("'fault' must be null or {kind, step, pc, message}");
-    fault = { kind: f.kind as FaultKind, step: f.step as number, pc: f.pc as number, message: f.message as string };
+    fault = {
+      kind: f.kind as FaultKind,
+      step: f.step as number,
+      pc: f.pc as number,
+      message: f.message as string,
+    };
   }
   const memory = c.memory;
-  if (!Array.isArray(memory) || memory.length !== memorySize || !memory.every((v) => isInt(v, -CLAIM_INT, CLAIM_INT)))
+  if (
+    !Array.isArray(memory) ||
+    memory.length !== memorySize ||
+    !memory.every((v) => isInt(v, -CLAIM_INT, CLAIM_INT))
+  )
     throw bad(`'memory' must be ${memorySize} integers`);
   return {
     steps: field('steps', 0, Number.MAX_SAFE_INTEGER),
@@ -189,14 +226,22 @@ export function parseClaim(value: unknown, memorySize: number, where = MetaKey.c
 
 export function decodeMetadata(map: Map<string, string>): TraceMetadata {
   const schema = need(map, MetaKey.schema);
-  if (schema !== TRACE_SCHEMA_VERSION) throw new MetadataError(`unknown trace schema version '${printable(schema.slice(0, 60))}' (expected ${TRACE_SCHEMA_VERSION})`);
+  if (schema !== TRACE_SCHEMA_VERSION)
+    throw new MetadataError(
+      `unknown trace schema version '${printable(schema.slice(0, 60))}' (expected ${TRACE_SCHEMA_VERSION})`,
+    );
   const memorySize = integer(map, MetaKey.memorySize, 0, 255);
   const fields = json(map, MetaKey.fields);
-  if (!Array.isArray(fields) || !fields.every((f) => FIELD_NAMES.includes(f as FieldName))) throw new MetadataError(`metadata '${MetaKey.fields}' must list fields among ${FIELD_NAMES.join(', ')}`);
+  if (!Array.isArray(fields) || !fields.every((f) => FIELD_NAMES.includes(f as FieldName)))
+    throw new MetadataError(
+      `metadata '${MetaKey.fields}' must list fields among ${FIELD_NAMES.join(', ')}`,
+    );
   const sha = need(map, MetaKey.weightsSha256);
-  if (!/^[0-9a-f]{64}$/.test(sha)) throw new MetadataError(`metadata '${MetaKey.weightsSha256}' is not a SHA-256 hex digest`);
+  if (!/^[0-9a-f]{64}$/.test(sha))
+    throw new MetadataError(`metadata '${MetaKey.weightsSha256}' is not a SHA-256 hex digest`);
   const metadataSha256 = need(map, MetaKey.metadataSha256);
-  if (!/^[0-9a-f]{64}$/.test(metadataSha256)) throw new MetadataError(`metadata '${MetaKey.metadataSha256}' is not a SHA-256 hex digest`);
+  if (!/^[0-9a-f]{64}$/.test(metadataSha256))
+    throw new MetadataError(`metadata '${MetaKey.metadataSha256}' is not a SHA-256 hex digest`);
   return {
     schema,
     air: need(map, MetaKey.air),

@@ -44,7 +44,8 @@ class Verifier {
 
   /** `bytes` bytes at `at` lie inside the buffer and `at` is aligned to `align`. */
   check(at: number, bytes: number, align: number, what: string): void {
-    if (at < 0 || at + bytes > this.size) this.fail(`${what}: offset ${at} (+${bytes}) lies outside the ${this.size} bytes`);
+    if (at < 0 || at + bytes > this.size)
+      this.fail(`${what}: offset ${at} (+${bytes}) lies outside the ${this.size} bytes`);
     if (at % align !== 0) this.fail(`${what}: offset ${at} is not aligned to ${align}`);
   }
 
@@ -66,15 +67,22 @@ class Verifier {
     const offset = this.view.getUint32(at, true);
     if (offset === 0 || offset > 0x7fffffff) this.fail(`${what}: offset ${offset}`);
     const target = at + offset;
-    if (target >= this.size) this.fail(`${what}: offset ${target} lies outside the ${this.size} bytes`);
+    if (target >= this.size)
+      this.fail(`${what}: offset ${target} lies outside the ${this.size} bytes`);
     return target;
   }
 
   /** A vector at `at` of `length` elements of `elementBytes` (its data aligned to `align`): its data start and length. */
-  vector(at: number, elementBytes: number, align: number, what: string): { start: number; length: number } {
+  vector(
+    at: number,
+    elementBytes: number,
+    align: number,
+    what: string,
+  ): { start: number; length: number } {
     this.check(at, 4, 4, `${what} vector`);
     const length = this.view.getUint32(at, true);
-    if (length * elementBytes > this.size) this.fail(`${what}: ${length} elements run past the buffer`);
+    if (length * elementBytes > this.size)
+      this.fail(`${what}: ${length} elements run past the buffer`);
     this.check(at + 4, length * elementBytes, align, `${what} vector`);
     return { start: at + 4, length };
   }
@@ -83,7 +91,8 @@ class Verifier {
   string(at: number, what: string): string {
     const { start, length } = this.vector(at, 1, 1, what);
     if (start + length >= this.size) this.fail(`${what}: no terminating zero byte`);
-    if (this.view.getUint8(start + length) !== 0) this.fail(`${what}: no terminating zero byte after the string`);
+    if (this.view.getUint8(start + length) !== 0)
+      this.fail(`${what}: no terminating zero byte after the string`);
     try {
       return utf8.decode(new Uint8Array(this.view.buffer, this.view.byteOffset + start, length));
     } catch {
@@ -148,7 +157,8 @@ class Table {
   /** A vector of structs or scalars (element size; like flatbuffers' Verifier, only the length is checked for alignment, to 4). */
   vector(id: number, elementBytes: number, align: number, name: string): void {
     const at = this.offset(id, name);
-    if (at !== null) this.verifier.vector(at, elementBytes, Math.min(align, 4), `${this.what}.${name}`);
+    if (at !== null)
+      this.verifier.vector(at, elementBytes, Math.min(align, 4), `${this.what}.${name}`);
   }
 
   /** A vector of tables: each verified by `each`. */
@@ -157,7 +167,14 @@ class Table {
     if (at === null) return;
     const { start, length } = this.verifier.vector(at, 4, 4, `${this.what}.${name}`);
     this.verifier.enter(`${this.what}.${name}`);
-    for (let i = 0; i < length; i++) each(this.verifier.table(this.verifier.follow(start + 4 * i, `${this.what}.${name}[${i}]`), `${this.what}.${name}[${i}]`), i);
+    for (let i = 0; i < length; i++)
+      each(
+        this.verifier.table(
+          this.verifier.follow(start + 4 * i, `${this.what}.${name}[${i}]`),
+          `${this.what}.${name}[${i}]`,
+        ),
+        i,
+      );
     this.verifier.leave();
   }
 
@@ -166,7 +183,11 @@ class Table {
     const at = this.offset(id, name);
     if (at === null) return;
     const { start, length } = this.verifier.vector(at, 4, 4, `${this.what}.${name}`);
-    for (let i = 0; i < length; i++) this.verifier.string(this.verifier.follow(start + 4 * i, `${this.what}.${name}[${i}]`), `${this.what}.${name}[${i}]`);
+    for (let i = 0; i < length; i++)
+      this.verifier.string(
+        this.verifier.follow(start + 4 * i, `${this.what}.${name}[${i}]`),
+        `${this.what}.${name}[${i}]`,
+      );
   }
 
   /** Re-root this table's reader under another name (for the messages of nested tables). */

@@ -16,7 +16,11 @@ export interface TraceSummary {
   readonly rows: number;
   /** File bytes / rows; null for a trace without rows. */
   readonly bytesPerRow: number | null;
-  readonly columns: ReadonlyArray<{ readonly name: string; readonly type: ColumnSpec['type']; readonly width: number }>;
+  readonly columns: ReadonlyArray<{
+    readonly name: string;
+    readonly type: ColumnSpec['type'];
+    readonly width: number;
+  }>;
   /** Entries per row over all columns (a vector column counts its width). */
   readonly cellsPerRow: number;
   readonly schema: string;
@@ -55,14 +59,44 @@ export interface RowView {
   readonly sp: number;
   readonly operand: number;
   /** The step's memory access (access_* columns). */
-  readonly access: { readonly kind: 'read' | 'write' | 'none'; readonly addr: number; readonly value: number };
+  readonly access: {
+    readonly kind: 'read' | 'write' | 'none';
+    readonly addr: number;
+    readonly value: number;
+  };
   /** Hidden units with a non-zero product. */
-  readonly units: ReadonlyArray<{ readonly unit: number; readonly gate: number; readonly value: number; readonly hidden: number }>;
-  readonly output: { readonly next_pc: number; readonly raw_acc: number; readonly next_sp: number; readonly write_enable: number; readonly write_addr: number; readonly write_value: number };
+  readonly units: ReadonlyArray<{
+    readonly unit: number;
+    readonly gate: number;
+    readonly value: number;
+    readonly hidden: number;
+  }>;
+  readonly output: {
+    readonly next_pc: number;
+    readonly raw_acc: number;
+    readonly next_sp: number;
+    readonly write_enable: number;
+    readonly write_addr: number;
+    readonly write_value: number;
+  };
   /** State after the step. */
-  readonly next: { readonly pc: number; readonly acc: number; readonly zero: boolean; readonly carry: boolean; readonly halted: boolean; readonly sp: number };
+  readonly next: {
+    readonly pc: number;
+    readonly acc: number;
+    readonly zero: boolean;
+    readonly carry: boolean;
+    readonly halted: boolean;
+    readonly sp: number;
+  };
   /** This row of the memory log (sorted by address, then step; independent of the step above). */
-  readonly log: { readonly addr: number; readonly step: number; readonly value: number; readonly read: boolean; readonly write: boolean; readonly first: boolean };
+  readonly log: {
+    readonly addr: number;
+    readonly step: number;
+    readonly value: number;
+    readonly read: boolean;
+    readonly write: boolean;
+    readonly first: boolean;
+  };
 }
 
 export interface Inspection {
@@ -104,7 +138,10 @@ export async function inspectTrace(path: string): Promise<Inspection> {
 
 function summarize(trace: OpenTrace, batchRows: readonly number[]): TraceSummary {
   const meta = trace.metadata;
-  if (batchRows.length !== trace.batchCount) throw new TraceFormatError(`the footer lists ${batchRows.length} record batches, the reader ${trace.batchCount}`);
+  if (batchRows.length !== trace.batchCount)
+    throw new TraceFormatError(
+      `the footer lists ${batchRows.length} record batches, the reader ${trace.batchCount}`,
+    );
   const rows = batchRows.reduce((sum, n) => sum + n, 0);
   let programError: string | null = null;
   try {
@@ -116,7 +153,11 @@ function summarize(trace: OpenTrace, batchRows: readonly number[]): TraceSummary
     fileBytes: trace.fileBytes,
     rows,
     bytesPerRow: rows === 0 ? null : Math.round((trace.fileBytes / rows) * 10) / 10,
-    columns: trace.slots.map((slot) => ({ name: slot.spec.name, type: slot.spec.type, width: slot.width })),
+    columns: trace.slots.map((slot) => ({
+      name: slot.spec.name,
+      type: slot.spec.type,
+      width: slot.width,
+    })),
     cellsPerRow: trace.slots.reduce((sum, slot) => sum + slot.width, 0),
     schema: meta.schema,
     air: meta.air,
@@ -136,7 +177,13 @@ function summarize(trace: OpenTrace, batchRows: readonly number[]): TraceSummary
   };
 }
 
-async function* readRows(trace: OpenTrace, summary: TraceSummary, instructions: readonly string[], from: number, to: number): AsyncGenerator<RowView> {
+async function* readRows(
+  trace: OpenTrace,
+  summary: TraceSummary,
+  instructions: readonly string[],
+  from: number,
+  to: number,
+): AsyncGenerator<RowView> {
   const end = Math.min(to, summary.rows);
   if (from >= end) return;
   const slots = trace.slots;
@@ -179,18 +226,47 @@ async function* readRows(trace: OpenTrace, summary: TraceSummary, instructions: 
 }
 
 type Columns = Record<
-  | 'step' | 'pc' | 'opcode' | 'arg' | 'input' | 'gate' | 'value' | 'hidden' | 'output' | 'nextAcc' | 'nextZero' | 'nextCarry' | 'nextHalted'
-  | 'accessRead' | 'accessWrite' | 'accessAddr' | 'accessValue' | 'logAddr' | 'logStep' | 'logValue' | 'logRead' | 'logWrite' | 'logFirst',
+  | 'step'
+  | 'pc'
+  | 'opcode'
+  | 'arg'
+  | 'input'
+  | 'gate'
+  | 'value'
+  | 'hidden'
+  | 'output'
+  | 'nextAcc'
+  | 'nextZero'
+  | 'nextCarry'
+  | 'nextHalted'
+  | 'accessRead'
+  | 'accessWrite'
+  | 'accessAddr'
+  | 'accessValue'
+  | 'logAddr'
+  | 'logStep'
+  | 'logValue'
+  | 'logRead'
+  | 'logWrite'
+  | 'logFirst',
   number
 >;
 
-function rowView(batch: TraceBatch, r: number, c: Columns, instructions: readonly string[], ffDim: number, slots: OpenTrace['slots']): RowView {
+function rowView(
+  batch: TraceBatch,
+  r: number,
+  c: Columns,
+  instructions: readonly string[],
+  ffDim: number,
+  slots: OpenTrace['slots'],
+): RowView {
   const cell = (column: number, entry = 0) => readCell(batch, slots, column, r, entry);
   const pc = cell(c.pc);
   const units: Array<{ unit: number; gate: number; value: number; hidden: number }> = [];
   for (let k = 0; k < ffDim; k++) {
     const hidden = cell(c.hidden, k);
-    if (hidden !== 0) units.push({ unit: k, gate: cell(c.gate, k), value: cell(c.value, k), hidden });
+    if (hidden !== 0)
+      units.push({ unit: k, gate: cell(c.gate, k), value: cell(c.value, k), hidden });
   }
   const out = Array.from({ length: OUTPUT_DIM }, (_, o) => cell(c.output, o));
   const read = cell(c.accessRead) === 1;
@@ -207,7 +283,11 @@ function rowView(batch: TraceBatch, r: number, c: Columns, instructions: readonl
     carry: cell(c.input, In.CARRY) !== 0,
     sp: cell(c.input, In.SP),
     operand: cell(c.input, In.OPERAND),
-    access: { kind: read ? 'read' : write ? 'write' : 'none', addr: cell(c.accessAddr), value: cell(c.accessValue) },
+    access: {
+      kind: read ? 'read' : write ? 'write' : 'none',
+      addr: cell(c.accessAddr),
+      value: cell(c.accessValue),
+    },
     units,
     output: {
       next_pc: out[Out.NEXT_PC],

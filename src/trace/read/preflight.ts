@@ -85,12 +85,19 @@ class FbTable {
   }
 
   /** A vector field: start of its elements and its length (0 when absent), checked to fit `elementBytes` each. */
-  vector(id: number, elementBytes: number, limit: number, what: string): { start: number; length: number } {
+  vector(
+    id: number,
+    elementBytes: number,
+    limit: number,
+    what: string,
+  ): { start: number; length: number } {
     const at = this.target(id);
     if (at === null) return { start: 0, length: 0 };
     const length = u32(this.view, at, what);
-    if (length > limit) throw new TraceFormatError(`${what}: ${length} entries (at most ${limit} expected)`);
-    if (at + 4 + length * elementBytes > this.view.byteLength) throw new TraceFormatError(`${what}: ${length} entries run past the end of their buffer`);
+    if (length > limit)
+      throw new TraceFormatError(`${what}: ${length} entries (at most ${limit} expected)`);
+    if (at + 4 + length * elementBytes > this.view.byteLength)
+      throw new TraceFormatError(`${what}: ${length} entries run past the end of their buffer`);
     return { start: at + 4, length };
   }
 
@@ -121,7 +128,8 @@ class FbTable {
 }
 
 function check(view: DataView, at: number, bytes: number, what: string): void {
-  if (!Number.isSafeInteger(at) || at < 0 || at + bytes > view.byteLength) throw new TraceFormatError(`${what}: offset ${at} lies outside its buffer`);
+  if (!Number.isSafeInteger(at) || at < 0 || at + bytes > view.byteLength)
+    throw new TraceFormatError(`${what}: offset ${at} lies outside its buffer`);
 }
 function u16(view: DataView, at: number, what: string): number {
   check(view, at, 2, what);
@@ -140,19 +148,31 @@ function int64At(view: DataView, at: number, what: string): number {
   check(view, at, 8, what);
   const low = view.getUint32(at, true);
   const high = view.getInt32(at + 4, true);
-  if (high < 0 || high >= 2 ** 21) throw new TraceFormatError(`${what}: a 64-bit value is negative or too large`);
+  if (high < 0 || high >= 2 ** 21)
+    throw new TraceFormatError(`${what}: a 64-bit value is negative or too large`);
   return high * 2 ** 32 + low;
 }
 
-function checkFields(table: FbTable, vector: { start: number; length: number }, depth: number, counter: { fields: number }, what: string): void {
+function checkFields(
+  table: FbTable,
+  vector: { start: number; length: number },
+  depth: number,
+  counter: { fields: number },
+  what: string,
+): void {
   for (let i = 0; i < vector.length; i++) {
-    if (++counter.fields > LIMITS.fields) throw new TraceFormatError(`${what}: more than ${LIMITS.fields} fields`);
+    if (++counter.fields > LIMITS.fields)
+      throw new TraceFormatError(`${what}: more than ${LIMITS.fields} fields`);
     const field = table.element(vector, i, `${what} field ${i}`);
-    if (field.table(4, `${what} field ${i}`) !== null) throw new TraceFormatError(`${what} field ${i}: dictionary-encoded (a trace has no dictionaries)`);
+    if (field.table(4, `${what} field ${i}`) !== null)
+      throw new TraceFormatError(
+        `${what} field ${i}: dictionary-encoded (a trace has no dictionaries)`,
+      );
     field.vector(6, 4, LIMITS.metadataEntries, `${what} field ${i} metadata`);
     const children = field.vector(5, 4, LIMITS.children, `${what} field ${i} children`);
     if (children.length > 0) {
-      if (depth >= LIMITS.depth) throw new TraceFormatError(`${what} field ${i}: nested too deeply`);
+      if (depth >= LIMITS.depth)
+        throw new TraceFormatError(`${what} field ${i}: nested too deeply`);
       checkFields(field, children, depth + 1, counter, `${what} field ${i}`);
     }
   }
@@ -168,7 +188,9 @@ export function preflightTrace(path: string): Preflight {
     fd = openSync(path, 'r');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new TraceFormatError(`cannot read: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code)}`);
+    throw new TraceFormatError(
+      `cannot read: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code)}`,
+    );
   }
   try {
     let size: number;
@@ -188,7 +210,9 @@ export function preflightTrace(path: string): Preflight {
         try {
           got = readSync(fd, bytes, done, length - done, offset + done);
         } catch (error) {
-          throw new TraceFormatError(`cannot read: ${String((error as NodeJS.ErrnoException).code)}`);
+          throw new TraceFormatError(
+            `cannot read: ${String((error as NodeJS.ErrnoException).code)}`,
+          );
         }
         if (got <= 0) throw new TraceFormatError('the file ended while reading it');
         done += got;
@@ -196,29 +220,46 @@ export function preflightTrace(path: string): Preflight {
       return new DataView(bytes.buffer);
     };
     const text = (view: DataView) => Buffer.from(view.buffer).toString('latin1');
-    if (size < 2 * 8 + 4) throw new TraceFormatError(`not an Arrow IPC file (${size} bytes is too short)`);
-    if (text(readAt(0, 6)) !== MAGIC) throw new TraceFormatError('not an Arrow IPC file (bad magic at the start)');
-    if (text(readAt(size - 6, 6)) !== MAGIC) throw new TraceFormatError('truncated or not an Arrow IPC file (no footer magic at the end)');
+    if (size < 2 * 8 + 4)
+      throw new TraceFormatError(`not an Arrow IPC file (${size} bytes is too short)`);
+    if (text(readAt(0, 6)) !== MAGIC)
+      throw new TraceFormatError('not an Arrow IPC file (bad magic at the start)');
+    if (text(readAt(size - 6, 6)) !== MAGIC)
+      throw new TraceFormatError('truncated or not an Arrow IPC file (no footer magic at the end)');
 
     // Footer: ... footer bytes, int32 footer length, "ARROW1".
     const footerLength = readAt(size - 10, 4).getInt32(0, true);
     const footerStart = size - 10 - footerLength;
-    if (footerLength <= 0 || footerLength > LIMITS.footerBytes || footerStart < 8) throw new TraceFormatError(`footer length ${footerLength} does not fit the file (${size} bytes)`);
+    if (footerLength <= 0 || footerLength > LIMITS.footerBytes || footerStart < 8)
+      throw new TraceFormatError(
+        `footer length ${footerLength} does not fit the file (${size} bytes)`,
+      );
     const footerView = readAt(footerStart, footerLength);
     try {
       verifyFooter(footerView);
     } catch (error) {
-      if (error instanceof FlatbufferError) throw new TraceFormatError(`the footer is not a valid Arrow flatbuffer (${error.message})`);
+      if (error instanceof FlatbufferError)
+        throw new TraceFormatError(`the footer is not a valid Arrow flatbuffer (${error.message})`);
       throw error;
     }
     const footer = FbTable.root(footerView, 'footer');
     const footerVersion = footer.int16(0);
-    if (footerVersion !== METADATA_V4 && footerVersion !== METADATA_V5) throw new TraceFormatError(`the footer has metadata version ${footerVersion} (V4 or V5 expected)`);
+    if (footerVersion !== METADATA_V4 && footerVersion !== METADATA_V5)
+      throw new TraceFormatError(
+        `the footer has metadata version ${footerVersion} (V4 or V5 expected)`,
+      );
     const schema = footer.table(1, 'footer schema');
     if (schema === null) throw new TraceFormatError('the footer has no schema');
-    checkFields(schema, schema.vector(1, 4, LIMITS.fields, 'schema fields'), 0, { fields: 0 }, 'schema');
+    checkFields(
+      schema,
+      schema.vector(1, 4, LIMITS.fields, 'schema fields'),
+      0,
+      { fields: 0 },
+      'schema',
+    );
     schema.vector(2, 4, LIMITS.metadataEntries, 'schema metadata');
-    if (footer.vector(2, 24, LIMITS.fields, 'footer dictionaries').length > 0) throw new TraceFormatError('the file has dictionary batches (a trace has none)');
+    if (footer.vector(2, 24, LIMITS.fields, 'footer dictionaries').length > 0)
+      throw new TraceFormatError('the file has dictionary batches (a trace has none)');
     const blocks = footer.vector(3, 24, Math.floor(footerLength / 24), 'footer record batches');
 
     const batchRows: number[] = [];
@@ -230,28 +271,44 @@ export function preflightTrace(path: string): Preflight {
       const offset = int64At(footerView, at, where);
       const metaLength = i32(footerView, at + 8, where);
       const bodyLength = int64At(footerView, at + 16, where);
-      if (metaLength < 8 || metaLength > LIMITS.headerBytes) throw new TraceFormatError(`${where}: header length ${metaLength} is implausible`);
+      if (metaLength < 8 || metaLength > LIMITS.headerBytes)
+        throw new TraceFormatError(`${where}: header length ${metaLength} is implausible`);
       // Arrow C++ refuses a block not on 8-byte boundaries ("Unaligned block in IPC file").
-      if (offset % 8 !== 0 || metaLength % 8 !== 0 || bodyLength % 8 !== 0) throw new TraceFormatError(`${where}: its block (offset ${offset}, ${metaLength} + ${bodyLength} bytes) is not aligned to 8 bytes`);
-      if (offset < 8 || offset + metaLength + bodyLength > footerStart) throw new TraceFormatError(`${where}: its block (offset ${offset}, ${metaLength} + ${bodyLength} bytes) lies outside the data part of the file`);
+      if (offset % 8 !== 0 || metaLength % 8 !== 0 || bodyLength % 8 !== 0)
+        throw new TraceFormatError(
+          `${where}: its block (offset ${offset}, ${metaLength} + ${bodyLength} bytes) is not aligned to 8 bytes`,
+        );
+      if (offset < 8 || offset + metaLength + bodyLength > footerStart)
+        throw new TraceFormatError(
+          `${where}: its block (offset ${offset}, ${metaLength} + ${bodyLength} bytes) lies outside the data part of the file`,
+        );
       const header = readAt(offset, metaLength);
       // Encapsulated message: optional continuation 0xFFFFFFFF, int32 length, the Message flatbuffer.
       const skip = header.getInt32(0, true) === -1 ? 4 : 0;
       const length = header.getInt32(skip, true);
-      if (length <= 0 || skip + 4 + length > metaLength) throw new TraceFormatError(`${where}: header length ${length} does not fit its block`);
+      if (length <= 0 || skip + 4 + length > metaLength)
+        throw new TraceFormatError(`${where}: header length ${length} does not fit its block`);
       const messageView = new DataView(header.buffer, skip + 4, length);
       try {
         verifyMessage(messageView);
       } catch (error) {
-        if (error instanceof FlatbufferError) throw new TraceFormatError(`${where}: its header is not a valid Arrow flatbuffer (${error.message})`);
+        if (error instanceof FlatbufferError)
+          throw new TraceFormatError(
+            `${where}: its header is not a valid Arrow flatbuffer (${error.message})`,
+          );
         throw error;
       }
       const message = FbTable.root(messageView, where);
       const version = message.int16(0);
-      if (version !== METADATA_V4 && version !== METADATA_V5) throw new TraceFormatError(`${where}: metadata version ${version} (V4 or V5 expected)`);
-      if (message.uint8(1, 0) !== RECORD_BATCH) throw new TraceFormatError(`${where}: the block does not hold a record batch`);
+      if (version !== METADATA_V4 && version !== METADATA_V5)
+        throw new TraceFormatError(`${where}: metadata version ${version} (V4 or V5 expected)`);
+      if (message.uint8(1, 0) !== RECORD_BATCH)
+        throw new TraceFormatError(`${where}: the block does not hold a record batch`);
       const messageBody = message.int64(3, where);
-      if (messageBody !== bodyLength) throw new TraceFormatError(`${where}: its header says a body of ${messageBody} bytes, its block ${bodyLength}`);
+      if (messageBody !== bodyLength)
+        throw new TraceFormatError(
+          `${where}: its header says a body of ${messageBody} bytes, its block ${bodyLength}`,
+        );
       const batch = message.table(2, where);
       if (batch === null) throw new TraceFormatError(`${where}: header missing`);
       const rows = batch.int64(0, where);
@@ -261,8 +318,14 @@ export function preflightTrace(path: string): Preflight {
       let codec: BodyCodec | null = null;
       if (compression !== null) {
         const type = compression.uint8(0, 0);
-        if (type !== 0 && type !== 1) throw new TraceFormatError(`${where}: compressed with unknown codec ${type} (LZ4_FRAME or ZSTD expected)`);
-        if (compression.uint8(1, 0) !== 0) throw new TraceFormatError(`${where}: unknown body compression method ${compression.uint8(1, 0)} (BUFFER expected)`);
+        if (type !== 0 && type !== 1)
+          throw new TraceFormatError(
+            `${where}: compressed with unknown codec ${type} (LZ4_FRAME or ZSTD expected)`,
+          );
+        if (compression.uint8(1, 0) !== 0)
+          throw new TraceFormatError(
+            `${where}: unknown body compression method ${compression.uint8(1, 0)} (BUFFER expected)`,
+          );
         codec = type === 1 ? 'zstd' : 'lz4';
       }
       batch.vector(4, 8, LIMITS.nodes, `${where} variadic buffer counts`);
@@ -274,17 +337,37 @@ export function preflightTrace(path: string): Preflight {
       const bufferPairs = new Float64Array(2 * buffers.length);
       for (let k = 0; k < buffers.length; k++) {
         const bufferOffset = int64At(messageView, buffers.start + 16 * k, `${where} buffer ${k}`);
-        const bufferLength = int64At(messageView, buffers.start + 16 * k + 8, `${where} buffer ${k}`);
+        const bufferLength = int64At(
+          messageView,
+          buffers.start + 16 * k + 8,
+          `${where} buffer ${k}`,
+        );
         // Arrow C++ refuses a buffer it reads there ("Buffer N did not start on 8-byte aligned
         // offset"); an empty one (a validity buffer of a column without nulls) it skips.
-        if (bufferOffset % 8 !== 0 && bufferLength > 0) throw new TraceFormatError(`${where}: buffer ${k} starts at offset ${bufferOffset} of the body, not on an 8-byte boundary`);
-        if (bufferOffset + bufferLength > messageBody) throw new TraceFormatError(`${where}: buffer ${k} (${bufferOffset} + ${bufferLength} bytes) lies outside the body (${messageBody} bytes)`);
-        if (codec !== null && bufferLength !== 0 && bufferLength < 8) throw new TraceFormatError(`${where}: compressed buffer ${k} is ${bufferLength} bytes, shorter than its length prefix`);
+        if (bufferOffset % 8 !== 0 && bufferLength > 0)
+          throw new TraceFormatError(
+            `${where}: buffer ${k} starts at offset ${bufferOffset} of the body, not on an 8-byte boundary`,
+          );
+        if (bufferOffset + bufferLength > messageBody)
+          throw new TraceFormatError(
+            `${where}: buffer ${k} (${bufferOffset} + ${bufferLength} bytes) lies outside the body (${messageBody} bytes)`,
+          );
+        if (codec !== null && bufferLength !== 0 && bufferLength < 8)
+          throw new TraceFormatError(
+            `${where}: compressed buffer ${k} is ${bufferLength} bytes, shorter than its length prefix`,
+          );
         bufferPairs[2 * k] = bufferOffset;
         bufferPairs[2 * k + 1] = bufferLength;
       }
       batchRows.push(rows);
-      layouts.push({ rows, bodyOffset: offset + metaLength, bodyLength: messageBody, nodes: nodePairs, buffers: bufferPairs, codec });
+      layouts.push({
+        rows,
+        bodyOffset: offset + metaLength,
+        bodyLength: messageBody,
+        nodes: nodePairs,
+        buffers: bufferPairs,
+        codec,
+      });
     }
     return { fileBytes: size, batchRows, batches: layouts };
   } finally {

@@ -84,7 +84,10 @@ export async function openTrace(path: string, options: OpenOptions = {}): Promis
   let reader: arrow.AsyncRecordBatchFileReader;
   try {
     const opened = await arrow.RecordBatchReader.from(handle);
-    if (!opened.isFile()) throw new TraceFormatError('not an Arrow IPC file (stream format, expected the file format with footer)');
+    if (!opened.isFile())
+      throw new TraceFormatError(
+        'not an Arrow IPC file (stream format, expected the file format with footer)',
+      );
     reader = (await opened.open()) as arrow.AsyncRecordBatchFileReader;
   } catch (error) {
     await handle.close();
@@ -95,7 +98,8 @@ export async function openTrace(path: string, options: OpenOptions = {}): Promis
     const schema = reader.schema;
     let metadata: TraceMetadata;
     try {
-      if (!schema.metadata.has('tvm.schema')) throw new TraceFormatError('not a tvm-trace file (no tvm.schema metadata)');
+      if (!schema.metadata.has('tvm.schema'))
+        throw new TraceFormatError('not a tvm-trace file (no tvm.schema metadata)');
       metadata = decodeMetadata(schema.metadata);
     } catch (error) {
       if (error instanceof MetadataError) throw new TraceFormatError(error.message);
@@ -104,22 +108,34 @@ export async function openTrace(path: string, options: OpenOptions = {}): Promis
     const dims: TraceDims = { ffDim: metadata.ffDim, instructions: metadata.instructions };
     const slots = columnSlots(dims);
     if (schema.fields.length !== slots.length)
-      throw new TraceFormatError(`schema has ${schema.fields.length} columns, trace v1 with these dimensions has ${slots.length}`);
+      throw new TraceFormatError(
+        `schema has ${schema.fields.length} columns, trace v1 with these dimensions has ${slots.length}`,
+      );
     slots.forEach((slot, i) => {
       const field = schema.fields[i];
-      if (field.name !== slot.spec.name) throw new TraceFormatError(`column ${i} is '${printable(field.name)}', expected '${slot.spec.name}'`);
+      if (field.name !== slot.spec.name)
+        throw new TraceFormatError(
+          `column ${i} is '${printable(field.name)}', expected '${slot.spec.name}'`,
+        );
       const actual = describeType(field.type);
-      if (actual !== expectedType(slot)) throw new TraceFormatError(`column '${slot.spec.name}' has type ${printable(actual)}, expected ${expectedType(slot)}`);
+      if (actual !== expectedType(slot))
+        throw new TraceFormatError(
+          `column '${slot.spec.name}' has type ${printable(actual)}, expected ${expectedType(slot)}`,
+        );
       // A list's child: 'item' (Arrow C++, arrow-rs, apache-arrow) or 'element' (Parquet's name, which pyarrow and polars may keep).
       if (slot.spec.width !== 1) {
         const child = (field.type as arrow.FixedSizeList).children[0].name;
-        if (!CHILD_NAMES.includes(child)) throw new TraceFormatError(`column '${slot.spec.name}' has a child field '${printable(child)}', expected 'item' or 'element'`);
+        if (!CHILD_NAMES.includes(child))
+          throw new TraceFormatError(
+            `column '${slot.spec.name}' has a child field '${printable(child)}', expected 'item' or 'element'`,
+          );
       }
     });
     const batchCount = reader.numRecordBatches;
     if (layouts.some((layout) => layout.codec !== null)) await loadCodecs();
     /** Bytes a batch takes in memory: its body, or for a compressed one the bound of its buffers decoded. */
-    const memoryBytes = (layout: BatchLayout) => (layout.codec === null ? layout.bodyLength : decodedBound(slots, layout.rows));
+    const memoryBytes = (layout: BatchLayout) =>
+      layout.codec === null ? layout.bodyLength : decodedBound(slots, layout.rows);
     // Compressed bodies are read here first, then decoded into the batch's area.
     const compressedPool: Uint8Array[] = [];
     // Released batch storage, reused by later batches of at most its size.
@@ -137,31 +153,49 @@ export async function openTrace(path: string, options: OpenOptions = {}): Promis
       fileBytes,
       maxBatchBytes: Math.max(0, ...layouts.map(memoryBytes)) + BOOL_SLACK,
       async *batches(into?: (bytes: number) => Uint8Array | undefined) {
-        if (layouts.length !== batchCount) throw new TraceFormatError(`the footer lists ${layouts.length} record batches, the reader ${batchCount}`);
+        if (layouts.length !== batchCount)
+          throw new TraceFormatError(
+            `the footer lists ${layouts.length} record batches, the reader ${batchCount}`,
+          );
         const readBody = async (b: number, body: Uint8Array) => {
           const layout = layouts[b];
           for (let done = 0; done < layout.bodyLength; ) {
             // At most READ_CHUNK per read: Node's read takes an int32 length (a larger one aborts the process).
-            const { bytesRead } = await handle.read(body, done, Math.min(READ_CHUNK, layout.bodyLength - done), layout.bodyOffset + done);
+            const { bytesRead } = await handle.read(
+              body,
+              done,
+              Math.min(READ_CHUNK, layout.bodyLength - done),
+              layout.bodyOffset + done,
+            );
             if (bytesRead <= 0) throw new TraceFormatError(`record batch ${b} is truncated`);
             done += bytesRead;
           }
         };
-        const read = async (b: number): Promise<{ area: Uint8Array; owned: boolean; layout: BatchLayout }> => {
+        const read = async (
+          b: number,
+        ): Promise<{ area: Uint8Array; owned: boolean; layout: BatchLayout }> => {
           const layout = layouts[b];
           const bytes = memoryBytes(layout) + BOOL_SLACK;
           const given = into?.(bytes);
           const area = given ?? new Uint8Array(takeStorage(bytes), 0, bytes);
-          if (area.byteLength < bytes || area.byteOffset % 8 !== 0) throw new Error('internal error: a batch area must hold the body and slack, 8-byte aligned');
+          if (area.byteLength < bytes || area.byteOffset % 8 !== 0)
+            throw new Error(
+              'internal error: a batch area must hold the body and slack, 8-byte aligned',
+            );
           if (layout.codec === null) {
             await readBody(b, area.subarray(0, layout.bodyLength));
             return { area, owned: given === undefined, layout };
           }
           let compressed = compressedPool.pop();
-          if (compressed === undefined || compressed.byteLength < layout.bodyLength) compressed = new Uint8Array(Math.max(layout.bodyLength, compressed?.byteLength ?? 0));
+          if (compressed === undefined || compressed.byteLength < layout.bodyLength)
+            compressed = new Uint8Array(Math.max(layout.bodyLength, compressed?.byteLength ?? 0));
           try {
             await readBody(b, compressed.subarray(0, layout.bodyLength));
-            return { area, owned: given === undefined, layout: decompressBody(layout, compressed, area, slots, b) };
+            return {
+              area,
+              owned: given === undefined,
+              layout: decompressBody(layout, compressed, area, slots, b),
+            };
           } finally {
             compressedPool.push(compressed);
           }
@@ -184,7 +218,8 @@ export async function openTrace(path: string, options: OpenOptions = {}): Promis
         }
       },
       release(batch: TraceBatch) {
-        if (batch.storage !== undefined && batch.storage.byteLength > 0 && pool.length < 8) pool.push(batch.storage);
+        if (batch.storage !== undefined && batch.storage.byteLength > 0 && pool.length < 8)
+          pool.push(batch.storage);
       },
       async close() {
         await handle.close();
@@ -212,7 +247,14 @@ const ELEMENT_BYTES = { int8: 1, int16: 2, int32: 4 } as const;
  * and two buffers (validity, values); a vector column a FixedSizeList node with its validity
  * buffer, then its child's node and buffers. Views, not copies, unless a buffer is misaligned.
  */
-function decodeBatch(layout: BatchLayout, area: Uint8Array, slots: readonly ColumnSlot[], firstRow: number, index: number, owned: boolean): TraceBatch {
+function decodeBatch(
+  layout: BatchLayout,
+  area: Uint8Array,
+  slots: readonly ColumnSlot[],
+  firstRow: number,
+  index: number,
+  owned: boolean,
+): TraceBatch {
   const { rows, nodes, buffers, bodyLength } = layout;
   const storage = area.buffer as ArrayBuffer;
   const base = area.byteOffset;
@@ -220,13 +262,19 @@ function decodeBatch(layout: BatchLayout, area: Uint8Array, slots: readonly Colu
   let n = 0;
   let k = 0;
   const node = (name: string, length: number) => {
-    if (2 * n + 1 >= nodes.length) throw new TraceFormatError(`record batch ${index}: column '${name}' is missing or split`);
-    if (nodes[2 * n] !== length) throw new TraceFormatError(`record batch ${index}: column '${name}' has ${nodes[2 * n]} values, expected ${length}`);
-    if (nodes[2 * n + 1] !== 0) throw new TraceFormatError(`record batch ${index}: column '${name}' has null values`);
+    if (2 * n + 1 >= nodes.length)
+      throw new TraceFormatError(`record batch ${index}: column '${name}' is missing or split`);
+    if (nodes[2 * n] !== length)
+      throw new TraceFormatError(
+        `record batch ${index}: column '${name}' has ${nodes[2 * n]} values, expected ${length}`,
+      );
+    if (nodes[2 * n + 1] !== 0)
+      throw new TraceFormatError(`record batch ${index}: column '${name}' has null values`);
     n++;
   };
   const buffer = (name: string) => {
-    if (2 * k + 1 >= buffers.length) throw new TraceFormatError(`record batch ${index}: column '${name}' is missing or split`);
+    if (2 * k + 1 >= buffers.length)
+      throw new TraceFormatError(`record batch ${index}: column '${name}' is missing or split`);
     const at = { offset: buffers[2 * k], length: buffers[2 * k + 1] };
     k++;
     return at;
@@ -242,20 +290,45 @@ function decodeBatch(layout: BatchLayout, area: Uint8Array, slots: readonly Colu
     const values = buffer(name);
     const entries = rows * slot.width;
     if (slot.spec.type === 'bool') {
-      if (values.length * 8 < entries) throw new TraceFormatError(`record batch ${index}: column '${name}' is truncated`);
-      data.push(new Uint8Array(storage, base + values.offset, Math.min(values.length + BOOL_SLACK, bodyLength + BOOL_SLACK - values.offset)));
+      if (values.length * 8 < entries)
+        throw new TraceFormatError(`record batch ${index}: column '${name}' is truncated`);
+      data.push(
+        new Uint8Array(
+          storage,
+          base + values.offset,
+          Math.min(values.length + BOOL_SLACK, bodyLength + BOOL_SLACK - values.offset),
+        ),
+      );
     } else {
       const size = ELEMENT_BYTES[slot.spec.type];
-      if (values.length < entries * size) throw new TraceFormatError(`record batch ${index}: column '${name}' is truncated`);
+      if (values.length < entries * size)
+        throw new TraceFormatError(`record batch ${index}: column '${name}' is truncated`);
       // A misaligned buffer (not from an Arrow writer, which aligns to 8) is copied.
       const aligned = values.offset % size === 0;
-      const bytes = aligned ? storage : new Uint8Array(storage, base + values.offset, entries * size).slice().buffer;
+      const bytes = aligned
+        ? storage
+        : new Uint8Array(storage, base + values.offset, entries * size).slice().buffer;
       const at = aligned ? base + values.offset : 0;
-      data.push(slot.spec.type === 'int8' ? new Int8Array(bytes, at, entries) : slot.spec.type === 'int16' ? new Int16Array(bytes, at, entries) : new Int32Array(bytes, at, entries));
+      data.push(
+        slot.spec.type === 'int8'
+          ? new Int8Array(bytes, at, entries)
+          : slot.spec.type === 'int16'
+            ? new Int16Array(bytes, at, entries)
+            : new Int32Array(bytes, at, entries),
+      );
     }
   }
-  if (2 * n !== nodes.length || 2 * k !== buffers.length) throw new TraceFormatError(`record batch ${index}: ${nodes.length / 2} nodes and ${buffers.length / 2} buffers, the schema has ${n} and ${k}`);
-  return { rows, firstRow, data, bitOffset: slots.map(() => 0), storage: owned ? storage : undefined };
+  if (2 * n !== nodes.length || 2 * k !== buffers.length)
+    throw new TraceFormatError(
+      `record batch ${index}: ${nodes.length / 2} nodes and ${buffers.length / 2} buffers, the schema has ${n} and ${k}`,
+    );
+  return {
+    rows,
+    firstRow,
+    data,
+    bitOffset: slots.map(() => 0),
+    storage: owned ? storage : undefined,
+  };
 }
 
 /**
@@ -270,7 +343,13 @@ function bufferBounds(slots: readonly ColumnSlot[], rows: number): number[] {
     const entries = rows * slot.width;
     bounds.push(pad(Math.ceil(rows / 8)));
     if (slot.spec.width !== 1) bounds.push(pad(Math.ceil(entries / 8)));
-    bounds.push(pad(slot.spec.type === 'bool' ? Math.ceil(entries / 8) : entries * ELEMENT_BYTES[slot.spec.type]));
+    bounds.push(
+      pad(
+        slot.spec.type === 'bool'
+          ? Math.ceil(entries / 8)
+          : entries * ELEMENT_BYTES[slot.spec.type],
+      ),
+    );
   }
   return bounds;
 }
@@ -285,10 +364,19 @@ function decodedBound(slots: readonly ColumnSlot[], rows: number): number {
  * length (-1: stored as is) and an LZ4 or zstd frame; the buffers are laid out 8-aligned in
  * schema order. Returns the layout of the decoded body.
  */
-function decompressBody(layout: BatchLayout, compressed: Uint8Array, area: Uint8Array, slots: readonly ColumnSlot[], index: number): BatchLayout {
+function decompressBody(
+  layout: BatchLayout,
+  compressed: Uint8Array,
+  area: Uint8Array,
+  slots: readonly ColumnSlot[],
+  index: number,
+): BatchLayout {
   const bounds = bufferBounds(slots, layout.rows);
   const count = layout.buffers.length / 2;
-  if (count !== bounds.length) throw new TraceFormatError(`record batch ${index}: ${count} buffers, the schema has ${bounds.length}`);
+  if (count !== bounds.length)
+    throw new TraceFormatError(
+      `record batch ${index}: ${count} buffers, the schema has ${bounds.length}`,
+    );
   const view = new DataView(compressed.buffer, compressed.byteOffset, layout.bodyLength);
   const buffers = new Float64Array(layout.buffers.length);
   let at = 0;
@@ -300,8 +388,15 @@ function decompressBody(layout: BatchLayout, compressed: Uint8Array, area: Uint8
       const low = view.getUint32(offset, true);
       const high = view.getInt32(offset + 4, true);
       const stored = high === -1 && low === 0xffffffff;
-      decoded = stored ? length - 8 : high < 0 || high >= 2 ** 21 ? Number.MAX_SAFE_INTEGER : high * 2 ** 32 + low;
-      if (decoded > bounds[k]) throw new TraceFormatError(`record batch ${index}: buffer ${k} states ${decoded === Number.MAX_SAFE_INTEGER ? 'an impossible' : decoded} bytes uncompressed, more than a column of ${layout.rows} rows takes (${bounds[k]})`);
+      decoded = stored
+        ? length - 8
+        : high < 0 || high >= 2 ** 21
+          ? Number.MAX_SAFE_INTEGER
+          : high * 2 ** 32 + low;
+      if (decoded > bounds[k])
+        throw new TraceFormatError(
+          `record batch ${index}: buffer ${k} states ${decoded === Number.MAX_SAFE_INTEGER ? 'an impossible' : decoded} bytes uncompressed, more than a column of ${layout.rows} rows takes (${bounds[k]})`,
+        );
       const data = compressed.subarray(offset + 8, offset + length);
       const out = area.subarray(at, at + decoded);
       if (stored) out.set(data);
@@ -309,7 +404,10 @@ function decompressBody(layout: BatchLayout, compressed: Uint8Array, area: Uint8
         try {
           decompressInto(layout.codec!, data, out);
         } catch (error) {
-          if (error instanceof CodecError) throw new TraceFormatError(`record batch ${index}: buffer ${k} (${layout.codec}): ${error.message}`);
+          if (error instanceof CodecError)
+            throw new TraceFormatError(
+              `record batch ${index}: buffer ${k} (${layout.codec}): ${error.message}`,
+            );
           throw error;
         }
       }
@@ -322,7 +420,13 @@ function decompressBody(layout: BatchLayout, compressed: Uint8Array, area: Uint8
 }
 
 /** Value of entry `entry` of column `column` at batch row `row`. */
-export function readCell(batch: TraceBatch, slots: readonly ColumnSlot[], column: number, row: number, entry = 0): number {
+export function readCell(
+  batch: TraceBatch,
+  slots: readonly ColumnSlot[],
+  column: number,
+  row: number,
+  entry = 0,
+): number {
   const slot = slots[column];
   const index = row * slot.width + entry;
   const data = batch.data[column];

@@ -5,10 +5,23 @@ import { OUTPUT_DIM } from '../../compiler/layout.js';
 import { AccessDigest, AccessKind, createAccessTap } from '../../runtime/access.js';
 import { createTap, FfnMachine, flattenUnits, type FfnTap } from '../../runtime/ffn/engine.js';
 import { NativeMachine } from '../../runtime/native/interpreter.js';
-import { Reg, REG_COUNT, restoreState, snapshot, type MachineSnapshot, type MachineState } from '../../runtime/state.js';
+import {
+  Reg,
+  REG_COUNT,
+  restoreState,
+  snapshot,
+  type MachineSnapshot,
+  type MachineState,
+} from '../../runtime/state.js';
 import { compileModule, instantiate, type WasmModule } from '../../wasm/encode.js';
 import { compileFill, FillStop } from './fill-code.js';
-import { InstructionField, INSTRUCTION_FIELDS, UnitField, UNIT_FIELDS, type FillMemory } from './fill-memory.js';
+import {
+  InstructionField,
+  INSTRUCTION_FIELDS,
+  UnitField,
+  UNIT_FIELDS,
+  type FillMemory,
+} from './fill-memory.js';
 import { largestMagnitude, type TraceBuffers, type TraceDims } from '../format/layout.js';
 import { WitnessBuilder } from './witness.js';
 
@@ -43,13 +56,22 @@ export class BatchFiller {
   ) {
     const { memorySize } = compiled.program;
     this.machine = new FfnMachine(compiled);
-    this.state = { regs: this.machine.regs.slice(), memory: this.machine.memory.slice(), steps: 0, fault: null };
+    this.state = {
+      regs: this.machine.regs.slice(),
+      memory: this.machine.memory.slice(),
+      steps: 0,
+      fault: null,
+    };
     const modules = new Map<boolean, WasmModule>();
     this.fills = new Map(
       memories.map((fill) => {
         const { layout, shared } = fill;
         let module = modules.get(shared);
-        if (module === undefined) modules.set(shared, (module = compileModule(compileFill(layout, dims, memorySize, shared))));
+        if (module === undefined)
+          modules.set(
+            shared,
+            (module = compileModule(compileFill(layout, dims, memorySize, shared))),
+          );
         writeFillTables(compiled, fill);
         const buffer = fill.memory.buffer;
         return [
@@ -67,7 +89,11 @@ export class BatchFiller {
       }),
     );
     this.tap = createTap(dims.ffDim, 1, { bits: false });
-    this.witness = new WitnessBuilder(controlTable(compiled), dims.instructions, compiled.program.initialMemory);
+    this.witness = new WitnessBuilder(
+      controlTable(compiled),
+      dims.instructions,
+      compiled.program.initialMemory,
+    );
   }
 
   /**
@@ -75,22 +101,39 @@ export class BatchFiller {
    * `start` (default: where the last one ended), bitmaps cleared first; its rows, largest
    * |hidden| or |output|, end state and accesses' digest.
    */
-  fill(buffers: TraceBuffers, start?: MachineSnapshot): { rows: number; maxAbs: number; state: MachineSnapshot; accesses: string } {
+  fill(
+    buffers: TraceBuffers,
+    start?: MachineSnapshot,
+  ): { rows: number; maxAbs: number; state: MachineSnapshot; accesses: string } {
     const { state } = this;
     if (start !== undefined && start.steps !== state.steps) restoreState(state, start);
     const digest = new AccessDigest();
-    const { rows, maxAbs } = this.fillRows(buffers, Math.min(state.steps + this.batchRows, this.maxSteps), digest);
-    return { rows, maxAbs, state: snapshot(state.regs, state.memory, state.steps, state.fault), accesses: digest.value };
+    const { rows, maxAbs } = this.fillRows(
+      buffers,
+      Math.min(state.steps + this.batchRows, this.maxSteps),
+      digest,
+    );
+    return {
+      rows,
+      maxAbs,
+      state: snapshot(state.regs, state.memory, state.steps, state.fault),
+      accesses: digest.value,
+    };
   }
 
   /**
    * The rows of the steps from here to step `stop` (or a halt or fault) into `buffers`,
    * bitmaps cleared first; their accesses added to `digest`.
    */
-  fillRows(buffers: TraceBuffers, stop: number, digest: AccessDigest): { rows: number; maxAbs: number } {
+  fillRows(
+    buffers: TraceBuffers,
+    stop: number,
+    digest: AccessDigest,
+  ): { rows: number; maxAbs: number } {
     const { state } = this;
     const fill = this.fills.get(buffers);
-    if (fill === undefined) throw new Error("internal error: a batch filler fills its own memories' buffers");
+    if (fill === undefined)
+      throw new Error("internal error: a batch filler fills its own memories' buffers");
     buffers.clearBitmaps();
     let rows = 0;
     let maxAbs = 0;
@@ -109,7 +152,11 @@ export class BatchFiller {
         if (!this.deferredStep(buffers, rows)) break;
         digestAccesses(buffers, rows, rows + 1, digest);
         rows++;
-        maxAbs = largestMagnitude(this.tap.output, OUTPUT_DIM, largestMagnitude(this.tap.hidden, this.dims.ffDim, maxAbs));
+        maxAbs = largestMagnitude(
+          this.tap.output,
+          OUTPUT_DIM,
+          largestMagnitude(this.tap.hidden, this.dims.ffDim, maxAbs),
+        );
       }
     }
     return { rows, maxAbs };
@@ -154,7 +201,11 @@ function writeFillTables(compiled: CompiledProgram, memory: FillMemory): void {
   const { layout } = memory;
   const flat = flattenUnits(compiled);
   const instructions = compiled.instructions.length;
-  const table = new Int32Array(memory.memory.buffer, layout.instructionsAt, INSTRUCTION_FIELDS * instructions);
+  const table = new Int32Array(
+    memory.memory.buffer,
+    layout.instructionsAt,
+    INSTRUCTION_FIELDS * instructions,
+  );
   for (let j = 0; j < instructions; j++) {
     const at = j * INSTRUCTION_FIELDS;
     table[at + InstructionField.READ_MODE] = flat.readMode[j];
@@ -172,11 +223,17 @@ function writeFillTables(compiled: CompiledProgram, memory: FillMemory): void {
     // a product gate·value beyond int32): below 2^53 it is exact in doubles.
     let bound = 0;
     for (let o = 0; o < OUTPUT_DIM; o++) bound += Math.abs(flat.bias[j * OUTPUT_DIM + o]);
-    for (let k = flat.start[j]; k < flat.start[j + 1]; k++) bound += Math.abs(flat.coeff[k]) * 2 ** 31;
+    for (let k = flat.start[j]; k < flat.start[j + 1]; k++)
+      bound += Math.abs(flat.coeff[k]) * 2 ** 31;
     table[at + InstructionField.DEFER] = bound < 2 ** 53 ? 0 : 1;
-    for (let o = 0; o < OUTPUT_DIM; o++) table[at + InstructionField.BIAS + o] = flat.bias[j * OUTPUT_DIM + o];
+    for (let o = 0; o < OUTPUT_DIM; o++)
+      table[at + InstructionField.BIAS + o] = flat.bias[j * OUTPUT_DIM + o];
   }
-  const units = new Int32Array(memory.memory.buffer, layout.unitsAt, UNIT_FIELDS * flat.gateSlot.length);
+  const units = new Int32Array(
+    memory.memory.buffer,
+    layout.unitsAt,
+    UNIT_FIELDS * flat.gateSlot.length,
+  );
   for (let k = 0; k < flat.gateSlot.length; k++) {
     const at = k * UNIT_FIELDS;
     units[at + UnitField.GATE_AT] = layout.inputAt + 4 * flat.gateSlot[k];
@@ -187,7 +244,12 @@ function writeFillTables(compiled: CompiledProgram, memory: FillMemory): void {
 }
 
 /** Add rows [from, to) of the access columns to `digest`. */
-export function digestAccesses(buffers: TraceBuffers, from: number, to: number, digest: AccessDigest): void {
+export function digestAccesses(
+  buffers: TraceBuffers,
+  from: number,
+  to: number,
+  digest: AccessDigest,
+): void {
   const addr = buffers.column('access_addr');
   const value = buffers.column('access_value');
   const read = buffers.column('access_read');
@@ -195,7 +257,12 @@ export function digestAccesses(buffers: TraceBuffers, from: number, to: number, 
   for (let r = from; r < to; r++) {
     const byte = r >> 3;
     const shift = r & 7;
-    digest.add(addr[r], value[r], ((read[byte] >> shift) & 1) * AccessKind.READ + ((write[byte] >> shift) & 1) * AccessKind.WRITE);
+    digest.add(
+      addr[r],
+      value[r],
+      ((read[byte] >> shift) & 1) * AccessKind.READ +
+        ((write[byte] >> shift) & 1) * AccessKind.WRITE,
+    );
   }
 }
 
@@ -203,7 +270,12 @@ export function digestAccesses(buffers: TraceBuffers, from: number, to: number, 
  * Where a batch's accesses (its access columns) differ from the reference interpreter's over
  * the same steps, from `start`: the error to raise when their digests differ.
  */
-export function accessDivergence(program: Program, buffers: TraceBuffers, rows: number, start: MachineSnapshot): Error {
+export function accessDivergence(
+  program: Program,
+  buffers: TraceBuffers,
+  rows: number,
+  start: MachineSnapshot,
+): Error {
   const reference = new NativeMachine(program);
   reference.resume(start);
   const tap = createAccessTap(Math.max(1, rows));
@@ -212,14 +284,24 @@ export function accessDivergence(program: Program, buffers: TraceBuffers, rows: 
   const value = buffers.column('access_value');
   const read = buffers.column('access_read');
   const write = buffers.column('access_write');
-  if (tap.row !== rows) return new Error(`internal error: the reference run of steps ${start.steps}.. made ${tap.row} steps, the FFN run ${rows}`);
+  if (tap.row !== rows)
+    return new Error(
+      `internal error: the reference run of steps ${start.steps}.. made ${tap.row} steps, the FFN run ${rows}`,
+    );
   for (let r = 0; r < rows; r++) {
     const bit = 1 << (r & 7);
-    const kind = (read[r >> 3] & bit) !== 0 ? AccessKind.READ : (write[r >> 3] & bit) !== 0 ? AccessKind.WRITE : AccessKind.NONE;
+    const kind =
+      (read[r >> 3] & bit) !== 0
+        ? AccessKind.READ
+        : (write[r >> 3] & bit) !== 0
+          ? AccessKind.WRITE
+          : AccessKind.NONE;
     if (addr[r] !== tap.addr[r] || value[r] !== tap.value[r] || kind !== tap.kind[r])
       return new Error(
         `internal error: at step ${start.steps + r} the FFN engine's memory access (address ${addr[r]}, value ${value[r]}, kind ${kind}) differs from the reference interpreter's (address ${tap.addr[r]}, value ${tap.value[r]}, kind ${tap.kind[r]})`,
       );
   }
-  return new Error(`internal error: the memory accesses of steps ${start.steps}..${start.steps + rows - 1} differ between the export's two runs`);
+  return new Error(
+    `internal error: the memory accesses of steps ${start.steps}..${start.steps + rows - 1} differ between the export's two runs`,
+  );
 }

@@ -103,11 +103,25 @@ export class WorkerBatches implements BatchSource {
   private wake: (() => void) | null = null;
   private failure: Error | null = null;
 
-  constructor(compiled: CompiledProgram, dims: TraceDims, batchRows: number, maxSteps: number, threads: number) {
+  constructor(
+    compiled: CompiledProgram,
+    dims: TraceDims,
+    batchRows: number,
+    maxSteps: number,
+    threads: number,
+  ) {
     const shape = fillShape(compiled, dims, batchRows);
-    this.workerMemories = Array.from({ length: threads }, () => Array.from({ length: BUFFER_SETS_PER_WORKER }, () => new FillMemory(shape, { shared: true })));
+    this.workerMemories = Array.from({ length: threads }, () =>
+      Array.from({ length: BUFFER_SETS_PER_WORKER }, () => new FillMemory(shape, { shared: true })),
+    );
     this.workers = this.workerMemories.map((memories) => {
-      const data: ExportWorkerData = { program: compiled.program, ffDim: dims.ffDim, batchRows, maxSteps, memories: memories.map((fill) => fill.memory) };
+      const data: ExportWorkerData = {
+        program: compiled.program,
+        ffDim: dims.ffDim,
+        batchRows,
+        maxSteps,
+        memories: memories.map((fill) => fill.memory),
+      };
       return startModuleWorker(siblingModule(import.meta.url, 'export-worker'), data);
     });
     this.ready = this.workers.map(() => false);
@@ -125,7 +139,14 @@ export class WorkerBatches implements BatchSource {
         } else {
           this.taken.delete(reply.index);
           const { index, set, rows, maxAbs, state, accesses } = reply;
-          this.filled.set(index, { index, buffers: this.workerMemories[i][set].buffers, rows, maxAbs, state, accesses });
+          this.filled.set(index, {
+            index,
+            buffers: this.workerMemories[i][set].buffers,
+            rows,
+            maxAbs,
+            state,
+            accesses,
+          });
         }
         this.dispatch();
         this.notify();
@@ -153,7 +174,8 @@ export class WorkerBatches implements BatchSource {
       if (!this.taken.has(index)) return this.fillHere(index);
       // A worker has it: fill a later batch nobody took meanwhile, else wait for a reply.
       const later = this.untaken(index + 1);
-      if (later !== undefined && this.localIdle.length > 0) this.filled.set(later, this.fillHere(later));
+      if (later !== undefined && this.localIdle.length > 0)
+        this.filled.set(later, this.fillHere(later));
       else await new Promise<void>((resolve) => (this.wake = resolve));
     }
   }
@@ -181,14 +203,16 @@ export class WorkerBatches implements BatchSource {
    * scheduled in order and only a few past `from` are taken, so this looks at a few indexes.
    */
   private untaken(from: number): number | undefined {
-    for (let index = from; index < this.scheduledEnd; index++) if (this.starts.has(index)) return index;
+    for (let index = from; index < this.scheduledEnd; index++)
+      if (this.starts.has(index)) return index;
     return undefined;
   }
 
   private fillHere(index: number): FilledBatch {
     const start = this.starts.get(index);
     const buffers = this.localIdle.pop();
-    if (start === undefined || buffers === undefined) throw new Error(`internal error: batch ${index} cannot be filled here`);
+    if (start === undefined || buffers === undefined)
+      throw new Error(`internal error: batch ${index} cannot be filled here`);
     this.starts.delete(index);
     return { index, buffers, ...this.local.fill(buffers, start) };
   }
@@ -201,7 +225,11 @@ export class WorkerBatches implements BatchSource {
         const index = this.untaken(this.position + 1);
         if (index === undefined) return;
         const buffers = this.idle[i].pop()!;
-        const request: FillRequest = { index, start: this.starts.get(index)!, set: this.workerMemories[i].findIndex((fill) => fill.buffers === buffers) };
+        const request: FillRequest = {
+          index,
+          start: this.starts.get(index)!,
+          set: this.workerMemories[i].findIndex((fill) => fill.buffers === buffers),
+        };
         this.starts.delete(index);
         this.taken.set(index, i);
         this.workerOf.set(index, i);

@@ -19,7 +19,8 @@ export class ColumnCode {
     private readonly slots: readonly ColumnSlot[],
     readonly params: readonly ValueType[],
   ) {
-    if (params[ColumnCode.COLS] !== I32) throw new Error('internal error: the column table is parameter 0');
+    if (params[ColumnCode.COLS] !== I32)
+      throw new Error('internal error: the column table is parameter 0');
   }
 
   local(type: ValueType = I32): number {
@@ -63,14 +64,21 @@ export class ColumnCode {
     if (bytes * width !== 1) this.c.i32(bytes * width).op(Op.i32Mul);
     this.c.op(Op.i32Add);
     value();
-    const [opcode, align] = bytes === 1 ? [Op.i32Store8, 0] : bytes === 2 ? [Op.i32Store16, 1] : [Op.i32Store, 2];
+    const [opcode, align] =
+      bytes === 1 ? [Op.i32Store8, 0] : bytes === 2 ? [Op.i32Store16, 1] : [Op.i32Store, 2];
     this.c.memory(opcode, align, bytes * i);
   }
 
   /** OR the bit (0 or 1) pushed by `value` into a one-bit-per-row bool column at the row whose byte and bit are in locals. */
   setBit(name: string, rowByte: number, rowShift: number, value: () => void): void {
     const at = this.scratch();
-    this.c.get(this.base(name)).get(rowByte).op(Op.i32Add).tee(at).get(at).memory(Op.i32Load8U, 0, 0);
+    this.c
+      .get(this.base(name))
+      .get(rowByte)
+      .op(Op.i32Add)
+      .tee(at)
+      .get(at)
+      .memory(Op.i32Load8U, 0, 0);
     value();
     this.c.get(rowShift).op(Op.i32Shl, Op.i32Or).memory(Op.i32Store8, 0, 0);
   }
@@ -91,12 +99,29 @@ export class ColumnCode {
   }
 
   /** The module exporting the function as `name`, its column addresses loaded first. */
-  module(name: string, results: readonly ValueType[], memoryPages: number, shared: boolean): Uint8Array {
+  module(
+    name: string,
+    results: readonly ValueType[],
+    memoryPages: number,
+    shared: boolean,
+  ): Uint8Array {
     const loads = new Code();
-    for (const [index, local] of this.bases) loads.get(ColumnCode.COLS).memory(Op.i32Load, 2, 4 * index).set(local);
+    for (const [index, local] of this.bases)
+      loads
+        .get(ColumnCode.COLS)
+        .memory(Op.i32Load, 2, 4 * index)
+        .set(local);
     const body = new Code();
     body.bytes.push(...loads.bytes, ...this.c.bytes);
-    return encodeModule({ params: this.params, results, locals: this.locals, body, exportName: name, memoryPages, shared });
+    return encodeModule({
+      params: this.params,
+      results,
+      locals: this.locals,
+      body,
+      exportName: name,
+      memoryPages,
+      shared,
+    });
   }
 
   private scratchLocal: number | null = null;

@@ -24,7 +24,11 @@ import { siblingModule, startModuleWorker } from './worker-thread.js';
  * when one there is large enough, so memory stays bounded): exactly the bytes the writer will
  * compress. Give the memory (copy.data[0].buffer) back to the pool once the batch is written.
  */
-export function sharedCopy(buffers: TraceBuffers, rows: number, pool: SharedArrayBuffer[]): TraceBuffers {
+export function sharedCopy(
+  buffers: TraceBuffers,
+  rows: number,
+  pool: SharedArrayBuffer[],
+): TraceBuffers {
   const lengths = buffers.slots.map((_, i) => buffers.rowBytes(i, rows).byteLength);
   const offsets: number[] = [];
   let total = 0;
@@ -33,14 +37,15 @@ export function sharedCopy(buffers: TraceBuffers, rows: number, pool: SharedArra
     total += (length + 7) & ~7;
   }
   const reused = pool.findIndex((memory) => memory.byteLength >= total);
-  const memory = reused >= 0 ? pool.splice(reused, 1)[0] : new SharedArrayBuffer(Math.max(8, total));
+  const memory =
+    reused >= 0 ? pool.splice(reused, 1)[0] : new SharedArrayBuffer(Math.max(8, total));
   const data = buffers.slots.map((slot, i): ColumnData => {
     const source = buffers.data[i];
-    const copy = new (source.constructor as new (buffer: ArrayBufferLike, offset: number, length: number) => ColumnData)(
-      memory,
-      offsets[i],
-      lengths[i] / source.BYTES_PER_ELEMENT,
-    );
+    const copy = new (source.constructor as new (
+      buffer: ArrayBufferLike,
+      offset: number,
+      length: number,
+    ) => ColumnData)(memory, offsets[i], lengths[i] / source.BYTES_PER_ELEMENT);
     copy.set(source.subarray(0, copy.length) as never);
     return copy;
   });
@@ -49,13 +54,18 @@ export function sharedCopy(buffers: TraceBuffers, rows: number, pool: SharedArra
 
 /** The non-empty byte ranges of a shared copy, in column order (the order the writer compresses them). */
 export function bodyBuffers(copy: TraceBuffers): Uint8Array[] {
-  return copy.slots.map((_, i) => copy.rowBytes(i, copy.capacity)).filter((bytes) => bytes.byteLength > 0);
+  return copy.slots
+    .map((_, i) => copy.rowBytes(i, copy.capacity))
+    .filter((bytes) => bytes.byteLength > 0);
 }
 
 /** Worker threads compressing batches, jobs handed out in turn. */
 export class Compressors {
   private readonly workers: Worker[];
-  private readonly jobs = new Map<number, { resolve(frames: Uint8Array[]): void; reject(error: Error): void }>();
+  private readonly jobs = new Map<
+    number,
+    { resolve(frames: Uint8Array[]): void; reject(error: Error): void }
+  >();
   private nextId = 0;
   private failure: Error | null = null;
 
@@ -63,7 +73,9 @@ export class Compressors {
     private readonly codec: BodyCodec,
     threads: number,
   ) {
-    this.workers = Array.from({ length: threads }, () => startModuleWorker(siblingModule(import.meta.url, 'compress-worker'), null));
+    this.workers = Array.from({ length: threads }, () =>
+      startModuleWorker(siblingModule(import.meta.url, 'compress-worker'), null),
+    );
     for (const worker of this.workers) {
       worker.on('message', (reply: CompressReply) => {
         const job = this.jobs.get(reply.id);
@@ -73,7 +85,8 @@ export class Compressors {
       });
       worker.on('error', (error) => this.fail(error));
       worker.on('exit', (code) => {
-        if (this.jobs.size > 0) this.fail(new Error(`compression worker stopped (exit code ${code})`));
+        if (this.jobs.size > 0)
+          this.fail(new Error(`compression worker stopped (exit code ${code})`));
       });
     }
   }
@@ -87,8 +100,14 @@ export class Compressors {
   compress(buffers: Uint8Array[]): Promise<Uint8Array[]> {
     if (this.failure !== null) return Promise.reject(this.failure);
     const id = this.nextId++;
-    const promise = new Promise<Uint8Array[]>((resolve, reject) => this.jobs.set(id, { resolve, reject }));
-    this.workers[id % this.workers.length].postMessage({ id, codec: this.codec, buffers } satisfies CompressRequest);
+    const promise = new Promise<Uint8Array[]>((resolve, reject) =>
+      this.jobs.set(id, { resolve, reject }),
+    );
+    this.workers[id % this.workers.length].postMessage({
+      id,
+      codec: this.codec,
+      buffers,
+    } satisfies CompressRequest);
     // A job abandoned by a failed or interrupted export must not become an unhandled rejection.
     promise.catch(() => undefined);
     return promise;

@@ -31,13 +31,22 @@ export interface FillRequest {
 /** Worker → main: started; the buffers back, `rows` of them filled; or what went wrong. */
 export type FillReply =
   | { readonly ready: true }
-  | { readonly index: number; readonly set: number; readonly rows: number; readonly maxAbs: number; readonly state: MachineSnapshot; readonly accesses: string }
+  | {
+      readonly index: number;
+      readonly set: number;
+      readonly rows: number;
+      readonly maxAbs: number;
+      readonly state: MachineSnapshot;
+      readonly accesses: string;
+    }
   | { readonly error: string };
 
 const { program, ffDim, batchRows, maxSteps, memories } = workerData as ExportWorkerData;
 const dims = { ffDim, instructions: program.instructions.length };
 const compiled = compileProgram(program);
-const fills = memories.map((memory) => new FillMemory(fillShape(compiled, dims, batchRows), { memory }));
+const fills = memories.map(
+  (memory) => new FillMemory(fillShape(compiled, dims, batchRows), { memory }),
+);
 const filler = new BatchFiller(compiled, dims, batchRows, maxSteps, fills);
 const port = parentPort!;
 port.postMessage({ ready: true } satisfies FillReply);
@@ -47,6 +56,8 @@ port.on('message', ({ index, start, set }: FillRequest) => {
     const filled = filler.fill(fills[set].buffers, start);
     port.postMessage({ index, set, ...filled } satisfies FillReply);
   } catch (error) {
-    port.postMessage({ error: error instanceof Error ? error.message : String(error) } satisfies FillReply);
+    port.postMessage({
+      error: error instanceof Error ? error.message : String(error),
+    } satisfies FillReply);
   }
 });

@@ -12,12 +12,25 @@ import { NativeMachine } from '../../runtime/native/interpreter.js';
 import type { MachineSnapshot } from '../../runtime/state.js';
 import { recordBatch, traceSchema } from './arrow-batch.js';
 import { accessDivergence } from './batch-filler.js';
-import { InlineBatches, WorkerBatches, type BatchSource, type FilledBatch } from './batch-sources.js';
+import {
+  InlineBatches,
+  WorkerBatches,
+  type BatchSource,
+  type FilledBatch,
+} from './batch-sources.js';
 import { TRACE_SCHEMA_VERSION } from '../format/layout.js';
 import { claimOf, encodeMetadata, fieldsHolding, type TraceMetadata } from '../format/metadata.js';
 import { LogFiller } from './log-filler.js';
 import { WitnessBuilder } from './witness.js';
-import { arrowCompressionType, codecsLoaded, CompressingFileWriter, loadCodecs, withFrames, type BodyCodec, type Compression } from '../format/codecs.js';
+import {
+  arrowCompressionType,
+  codecsLoaded,
+  CompressingFileWriter,
+  loadCodecs,
+  withFrames,
+  type BodyCodec,
+  type Compression,
+} from '../format/codecs.js';
 import { bodyBuffers, Compressors, sharedCopy } from './compressors.js';
 import { FileSink } from './sink.js';
 import { AccessSpill } from './spill.js';
@@ -87,12 +100,17 @@ export interface ExportResult {
  * The file appears at `target` only when complete; a failure leaves nothing behind and never
  * touches an existing file.
  */
-export function exportTrace(program: Program, target: string, options: ExportOptions): ExportResult {
+export function exportTrace(
+  program: Program,
+  target: string,
+  options: ExportOptions,
+): ExportResult {
   const steps = exportSteps(program, target, { ...options, threads: 0 });
   for (;;) {
     const next = steps.next();
     if (next.done) return next.value;
-    if (next.value !== undefined) throw new Error('internal error: the in-thread export waited on a worker');
+    if (next.value !== undefined)
+      throw new Error('internal error: the in-thread export waited on a worker');
   }
 }
 
@@ -104,10 +122,18 @@ export class ExportInterrupted extends Error {}
  * when `signal` aborts, the export removes its temporary file and rejects with
  * ExportInterrupted, leaving the target untouched.
  */
-export async function exportTraceInterruptible(program: Program, target: string, options: ExportOptions, signal?: AbortSignal): Promise<ExportResult> {
+export async function exportTraceInterruptible(
+  program: Program,
+  target: string,
+  options: ExportOptions,
+  signal?: AbortSignal,
+): Promise<ExportResult> {
   if ((options.compression ?? 'none') !== 'none') await loadCodecs();
   if (signal?.aborted) throw new ExportInterrupted('interrupted');
-  const codec = options.compression === undefined || options.compression === 'none' ? null : options.compression;
+  const codec =
+    options.compression === undefined || options.compression === 'none'
+      ? null
+      : options.compression;
   const compressors = codec === null ? null : compressorsFor(codec, options.threads);
   try {
     const steps = exportSteps(program, target, options, compressors);
@@ -141,21 +167,35 @@ function compressorsFor(codec: BodyCodec, threads: number | undefined): Compress
 }
 
 /** The export, one yield per batch of either pass: a promise when waiting on the worker. */
-function* exportSteps(program: Program, target: string, options: ExportOptions, compressors: Compressors | null = null): Generator<Promise<void> | undefined, ExportResult> {
+function* exportSteps(
+  program: Program,
+  target: string,
+  options: ExportOptions,
+  compressors: Compressors | null = null,
+): Generator<Promise<void> | undefined, ExportResult> {
   const { maxSteps, progress } = options;
   if (!Number.isSafeInteger(maxSteps) || maxSteps < 1 || maxSteps > MAX_TRACE_ROWS)
-    throw new RangeError(`max-steps must be in 1..${MAX_TRACE_ROWS} for a trace (the AIR's log gap bound)`);
+    throw new RangeError(
+      `max-steps must be in 1..${MAX_TRACE_ROWS} for a trace (the AIR's log gap bound)`,
+    );
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
   const compiled = compileProgram(program);
   const ffDim = options.ffDim ?? Math.max(1, compiled.minFfDim);
   if (!Number.isInteger(ffDim) || ffDim < Math.max(1, compiled.minFfDim))
-    throw new RangeError(`ff-dim ${ffDim} is narrower than the widest instruction (${compiled.minFfDim} units)`);
-  if (ffDim > MAX_TRACE_FF_DIM) throw new RangeError(`ff-dim ${ffDim} is over the trace limit ${MAX_TRACE_FF_DIM}`);
-  if (program.instructions.length > MAX_TRACE_INSTRUCTIONS) throw new RangeError(`a trace holds programs of at most ${MAX_TRACE_INSTRUCTIONS} instructions`);
+    throw new RangeError(
+      `ff-dim ${ffDim} is narrower than the widest instruction (${compiled.minFfDim} units)`,
+    );
+  if (ffDim > MAX_TRACE_FF_DIM)
+    throw new RangeError(`ff-dim ${ffDim} is over the trace limit ${MAX_TRACE_FF_DIM}`);
+  if (program.instructions.length > MAX_TRACE_INSTRUCTIONS)
+    throw new RangeError(
+      `a trace holds programs of at most ${MAX_TRACE_INSTRUCTIONS} instructions`,
+    );
   checkThreads(options.threads);
   const compression = options.compression ?? 'none';
   const compressionType = arrowCompressionType(compression);
-  if (compressionType !== null && !codecsLoaded()) throw new Error('internal error: exporting compressed needs loadCodecs() awaited first');
+  if (compressionType !== null && !codecsLoaded())
+    throw new Error('internal error: exporting compressed needs loadCodecs() awaited first');
   const dims = { ffDim, instructions: program.instructions.length };
   const directory = dirname(target);
   const spill = new AccessSpill(directory);
@@ -175,7 +215,8 @@ function* exportSteps(program: Program, target: string, options: ExportOptions, 
     // be long, so their start-up overlaps the rest of pass 1, and each batch is handed to
     // them once pass 1 has run it (its start state is known).
     const cores = availableParallelism();
-    const workersFor = (steps: number) => options.threads ?? (steps >= THREADS_FROM_ROWS && cores > 1 ? DEFAULT_THREADS : 0);
+    const workersFor = (steps: number) =>
+      options.threads ?? (steps >= THREADS_FROM_ROWS && cores > 1 ? DEFAULT_THREADS : 0);
     let workers: WorkerBatches | null = null;
     let scheduled = 0;
     while (scout.steps < maxSteps && !scout.stopped) {
@@ -187,15 +228,24 @@ function* exportSteps(program: Program, target: string, options: ExportOptions, 
       digest.addTap(accesses);
       accessDigests.push(digest.value);
       boundaries.push(scout.snapshot());
-      if (workers === null && workersFor(scout.steps) > 0) source = workers = new WorkerBatches(compiled, dims, batchRows, maxSteps, workersFor(scout.steps));
-      for (; workers !== null && scheduled < boundaries.length - 1; scheduled++) workers.schedule(scheduled, boundaries[scheduled]);
+      if (workers === null && workersFor(scout.steps) > 0)
+        source = workers = new WorkerBatches(
+          compiled,
+          dims,
+          batchRows,
+          maxSteps,
+          workersFor(scout.steps),
+        );
+      for (; workers !== null && scheduled < boundaries.length - 1; scheduled++)
+        workers.schedule(scheduled, boundaries[scheduled]);
       progress?.update('run', scout.steps, null);
       yield;
     }
     const final = scout.snapshot();
     const rows = final.steps;
     source = workers ?? new InlineBatches(compiled, dims, batchRows, maxSteps);
-    for (; scheduled * batchRows < rows; scheduled++) source.schedule(scheduled, boundaries[scheduled]);
+    for (; scheduled * batchRows < rows; scheduled++)
+      source.schedule(scheduled, boundaries[scheduled]);
 
     // Pass 2: the FFN engine's run, every vector; each batch is written beside its slice of
     // the sorted log. Each batch's accesses must be the reference's (their digests equal) and
@@ -205,14 +255,21 @@ function* exportSteps(program: Program, target: string, options: ExportOptions, 
     const schema = traceSchema(dims, new Map());
     fd = openSync(temp, 'w');
     const sink = new FileSink(fd);
-    const writer = compressionType === null ? new arrow.RecordBatchFileWriter() : new CompressingFileWriter(compressionType);
+    const writer =
+      compressionType === null
+        ? new arrow.RecordBatchFileWriter()
+        : new CompressingFileWriter(compressionType);
     writer.reset(sink, schema);
     const log = new LogFiller(dims, source.memories, spill, program.initialMemory);
     // max(2^15, largest |cell| of the int32 columns: hidden, output, step, log_step); int16 and
     // bool columns stay within 2^15.
     let maxAbs = Math.max(2 ** 15, rows - 1);
     // With compression workers: batches copied and on their way to a worker, oldest first.
-    const compressing: { batch: arrow.RecordBatch; inputs: Uint8Array[]; frames: Promise<Uint8Array[]> }[] = [];
+    const compressing: {
+      batch: arrow.RecordBatch;
+      inputs: Uint8Array[];
+      frames: Promise<Uint8Array[]>;
+    }[] = [];
     const codec = compression === 'none' ? null : compression;
     const pool: SharedArrayBuffer[] = [];
     function* writeOldest(): Generator<Promise<void>, void> {
@@ -229,11 +286,17 @@ function* exportSteps(program: Program, target: string, options: ExportOptions, 
         yield batch.then((filled) => void (ready = filled));
         batch = ready!;
       }
-      if (batch.rows !== Math.min(batchRows, rows - written)) throw new Error(`internal error: the FFN run of batch ${index} has ${batch.rows} rows, the reference run ${Math.min(batchRows, rows - written)}`);
+      if (batch.rows !== Math.min(batchRows, rows - written))
+        throw new Error(
+          `internal error: the FFN run of batch ${index} has ${batch.rows} rows, the reference run ${Math.min(batchRows, rows - written)}`,
+        );
       const expected = boundaries[index + 1];
       if (JSON.stringify(batch.state) !== JSON.stringify(expected))
-        throw new Error(`internal error: the FFN run ends batch ${index} in ${JSON.stringify(batch.state)}, the reference run in ${JSON.stringify(expected)}`);
-      if (batch.accesses !== accessDigests[index]) throw accessDivergence(program, batch.buffers, batch.rows, boundaries[index]);
+        throw new Error(
+          `internal error: the FFN run ends batch ${index} in ${JSON.stringify(batch.state)}, the reference run in ${JSON.stringify(expected)}`,
+        );
+      if (batch.accesses !== accessDigests[index])
+        throw accessDivergence(program, batch.buffers, batch.rows, boundaries[index]);
       log.fill(batch.buffers, batch.rows);
       if (written + batch.rows === rows) WitnessBuilder.markLastStep(batch.buffers, batch.rows - 1);
       if (compressors === null) {
@@ -241,14 +304,19 @@ function* exportSteps(program: Program, target: string, options: ExportOptions, 
       } else {
         const copy = sharedCopy(batch.buffers, batch.rows, pool);
         const inputs = bodyBuffers(copy);
-        compressing.push({ batch: recordBatch(copy, schema, batch.rows), inputs, frames: compressors.compress(inputs) });
+        compressing.push({
+          batch: recordBatch(copy, schema, batch.rows),
+          inputs,
+          frames: compressors.compress(inputs),
+        });
       }
       if (batch.maxAbs > maxAbs) maxAbs = batch.maxAbs;
       // The sink has written the batch's bytes (or they were copied), so its buffers can be refilled.
       source.release(batch);
       written += batch.rows;
       progress?.update('write', written, rows);
-      while (compressors !== null && compressing.length > (written < rows ? compressors.depth : 0)) yield* writeOldest();
+      while (compressors !== null && compressing.length > (written < rows ? compressors.depth : 0))
+        yield* writeOldest();
       yield;
     }
     const metadata = traceMetadata(program, compiled, { maxSteps, ffDim, final, maxAbs });

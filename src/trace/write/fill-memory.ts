@@ -44,8 +44,17 @@ export interface FillShape {
 }
 
 /** The shape of a fill memory for `compiled`'s batches of `batchRows` rows. */
-export function fillShape(compiled: CompiledProgram, dims: TraceDims, batchRows: number): FillShape {
-  return { dims, batchRows, memorySize: compiled.program.memorySize, units: compiled.instructions.reduce((n, c) => n + c.units.length, 0) };
+export function fillShape(
+  compiled: CompiledProgram,
+  dims: TraceDims,
+  batchRows: number,
+): FillShape {
+  return {
+    dims,
+    batchRows,
+    memorySize: compiled.program.memorySize,
+    units: compiled.instructions.reduce((n, c) => n + c.units.length, 0),
+  };
 }
 
 /** A batch's memory cannot be had: over what 32-bit addresses reach, or more than the machine gives. */
@@ -107,8 +116,25 @@ export function fillLayout(shape: FillShape): FillLayout {
     return take(entries * { int8: 1, int16: 2, int32: 4 }[slot.spec.type], 64);
   });
   const pages = Math.max(1, Math.ceil(at / PAGE_BYTES));
-  if (pages > MAX_PAGES) throw new BatchMemoryError(`a batch of ${batchRows} rows of this trace takes ${at} bytes, over the 4 GiB one batch's memory holds: use fewer batch rows`);
-  return { regsAt, statusAt, extremesAt, digestAt, inputAt, outputAt, instructionsAt, unitsAt, cellsAt, recordsAt, columnTable, columns, pages };
+  if (pages > MAX_PAGES)
+    throw new BatchMemoryError(
+      `a batch of ${batchRows} rows of this trace takes ${at} bytes, over the 4 GiB one batch's memory holds: use fewer batch rows`,
+    );
+  return {
+    regsAt,
+    statusAt,
+    extremesAt,
+    digestAt,
+    inputAt,
+    outputAt,
+    instructionsAt,
+    unitsAt,
+    cellsAt,
+    recordsAt,
+    columnTable,
+    columns,
+    pages,
+  };
 }
 
 function allocate(pages: number, shared: boolean, batchRows: number): WasmMemory {
@@ -116,7 +142,9 @@ function allocate(pages: number, shared: boolean, batchRows: number): WasmMemory
     return createMemory(pages, shared);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    throw new BatchMemoryError(`cannot allocate ${pages * PAGE_BYTES} bytes for a batch of ${batchRows} rows: use fewer batch rows or threads`);
+    throw new BatchMemoryError(
+      `cannot allocate ${pages * PAGE_BYTES} bytes for a batch of ${batchRows} rows: use fewer batch rows or threads`,
+    );
   }
 }
 
@@ -139,8 +167,10 @@ export class FillMemory {
     options: { shared?: boolean; memory?: WasmMemory } = {},
   ) {
     this.layout = fillLayout(shape);
-    this.memory = options.memory ?? allocate(this.layout.pages, options.shared ?? false, shape.batchRows);
-    if (this.memory.buffer.byteLength < this.layout.pages * PAGE_BYTES) throw new RangeError('fill memory smaller than its layout');
+    this.memory =
+      options.memory ?? allocate(this.layout.pages, options.shared ?? false, shape.batchRows);
+    if (this.memory.buffer.byteLength < this.layout.pages * PAGE_BYTES)
+      throw new RangeError('fill memory smaller than its layout');
     const buffer = this.memory.buffer;
     this.shared = buffer instanceof SharedArrayBuffer;
     const slots = columnSlots(shape.dims);
@@ -149,7 +179,8 @@ export class FillMemory {
     const data: ColumnData[] = slots.map((slot, i) => {
       const entries = shape.batchRows * slot.width;
       const at = addresses[i];
-      if (slot.spec.type === 'bool') return new Uint8Array(buffer, at, Math.ceil(entries / 8) + BITMAP_SLACK);
+      if (slot.spec.type === 'bool')
+        return new Uint8Array(buffer, at, Math.ceil(entries / 8) + BITMAP_SLACK);
       if (slot.spec.type === 'int8') return new Int8Array(buffer, at, entries);
       if (slot.spec.type === 'int16') return new Int16Array(buffer, at, entries);
       return new Int32Array(buffer, at, entries);

@@ -5,7 +5,17 @@ import { compileLogFill } from './log-code.js';
 import { NO_ACCESS_ADDR } from '../../air/columns.js';
 import type { AccessSpill } from './spill.js';
 
-type LogRun = (cols: number, records: number, count: number, row: number, addr: number, previousAddr: number, previousStep: number, previousValue: number, ends: number) => void;
+type LogRun = (
+  cols: number,
+  records: number,
+  count: number,
+  row: number,
+  addr: number,
+  previousAddr: number,
+  previousStep: number,
+  previousValue: number,
+  ends: number,
+) => void;
 
 interface LogFill {
   readonly run: LogRun;
@@ -42,7 +52,11 @@ export class LogFiller {
     const modules = new Map<boolean, WasmModule>();
     for (const fill of memories) {
       let module = modules.get(fill.shared);
-      if (module === undefined) modules.set(fill.shared, (module = compileModule(compileLogFill(dims, fill.layout.pages, fill.shared))));
+      if (module === undefined)
+        modules.set(
+          fill.shared,
+          (module = compileModule(compileLogFill(dims, fill.layout.pages, fill.shared))),
+        );
       const { recordsAt, columnTable } = fill.layout;
       this.fills.set(fill.buffers, {
         run: instantiate(module, fill.memory).log as LogRun,
@@ -64,10 +78,12 @@ export class LogFiller {
   /** The next `rows` entries of the log into rows [0, rows) of `buffers`. */
   fill(buffers: TraceBuffers, rows: number): void {
     const fill = this.fills.get(buffers);
-    if (fill === undefined) throw new Error("internal error: a log filler fills its fill memories' buffers");
+    if (fill === undefined)
+      throw new Error("internal error: a log filler fills its fill memories' buffers");
     for (let row = 0; row < rows; ) {
       if (this.chunk === null || this.next === this.chunk[2]) {
-        if (this.upcoming === null) throw new Error('internal error: memory log out of step with the run');
+        if (this.upcoming === null)
+          throw new Error('internal error: memory log out of step with the run');
         this.chunk = this.upcoming;
         this.upcoming = this.read();
         this.next = 0;
@@ -75,10 +91,30 @@ export class LogFiller {
       }
       const [addr, records, entries] = this.chunk;
       const take = Math.min(rows - row, entries - this.next);
-      const before = addr !== this.previousAddr ? (addr < NO_ACCESS_ADDR ? this.initialMemory[addr] : 0) : this.previousValue;
-      const ends = addr < NO_ACCESS_ADDR && this.next + take === entries && (this.upcoming === null || this.upcoming[0] !== addr) ? 1 : 0;
+      const before =
+        addr !== this.previousAddr
+          ? addr < NO_ACCESS_ADDR
+            ? this.initialMemory[addr]
+            : 0
+          : this.previousValue;
+      const ends =
+        addr < NO_ACCESS_ADDR &&
+        this.next + take === entries &&
+        (this.upcoming === null || this.upcoming[0] !== addr)
+          ? 1
+          : 0;
       fill.records.set(records.subarray(2 * this.next, 2 * (this.next + take)));
-      fill.run(fill.columns, fill.recordsAt, take, row, addr, this.previousAddr, this.previousStep, before, ends);
+      fill.run(
+        fill.columns,
+        fill.recordsAt,
+        take,
+        row,
+        addr,
+        this.previousAddr,
+        this.previousStep,
+        before,
+        ends,
+      );
       this.previousAddr = addr;
       this.previousStep = records[2 * (this.next + take - 1)];
       this.previousValue = (records[2 * (this.next + take - 1) + 1] << 16) >> 16;

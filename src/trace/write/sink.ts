@@ -18,7 +18,12 @@ export class FileSink extends arrow.AsyncByteQueue {
   }
 
   override write(value: ArrayBufferView | ArrayBuffer): void {
-    const chunk = value instanceof Uint8Array ? value : ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : new Uint8Array(value);
+    const chunk =
+      value instanceof Uint8Array
+        ? value
+        : ArrayBuffer.isView(value)
+          ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+          : new Uint8Array(value);
     if (chunk.byteLength === 0) return;
     if (this.staged + chunk.byteLength > STAGE_BYTES) this.flush();
     if (chunk.byteLength >= STAGE_BYTES) {
@@ -42,6 +47,7 @@ export class FileSink extends arrow.AsyncByteQueue {
   private writeAll(bytes: Uint8Array): void {
     let done = 0;
     // At most 1 GiB per call: Node's write takes an int32 length.
-    while (done < bytes.byteLength) done += writeSync(this.fd, bytes, done, Math.min(1 << 30, bytes.byteLength - done));
+    while (done < bytes.byteLength)
+      done += writeSync(this.fd, bytes, done, Math.min(1 << 30, bytes.byteLength - done));
   }
 }

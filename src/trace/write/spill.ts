@@ -8,7 +8,10 @@ import type { AccessTap } from '../../runtime/access.js';
  * allows (so it vanishes with the process), else by `dispose`.
  */
 function openScratch(directory: string, prefix: string): { fd: number; path: string } {
-  const path = join(directory, `.${prefix}-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.bin`);
+  const path = join(
+    directory,
+    `.${prefix}-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.bin`,
+  );
   const fd = openSync(path, 'w+');
   try {
     rmSync(path);
@@ -26,7 +29,6 @@ function closeScratch(fd: number, path: string): void {
   }
   rmSync(path, { force: true });
 }
-
 
 const ADDRESSES = 257; // 0..255 cells, 256 = no access
 const CHUNK = 8192; // entries per in-memory chunk
@@ -53,7 +55,8 @@ class ScratchFile {
   append(bytes: Uint8Array): number {
     this.file ??= openScratch(this.directory, this.prefix);
     const at = this.end;
-    for (let done = 0; done < bytes.length; ) done += writeSync(this.file.fd, bytes, done, bytes.length - done, at + done);
+    for (let done = 0; done < bytes.length; )
+      done += writeSync(this.file.fd, bytes, done, bytes.length - done, at + done);
     this.end += bytes.length;
     return at;
   }
@@ -86,7 +89,10 @@ export class AccessSpill {
   private readonly buffers: Int32Array[] = Array.from({ length: ADDRESSES }, () => EMPTY);
   private readonly fill = new Int32Array(ADDRESSES);
   /** Each bucket's full chunks in order: in memory, or the scratch file offset of one. */
-  private readonly full: Array<Array<Int32Array | number>> = Array.from({ length: ADDRESSES }, () => []);
+  private readonly full: Array<Array<Int32Array | number>> = Array.from(
+    { length: ADDRESSES },
+    () => [],
+  );
   private readonly scratch: ScratchFile;
   private inMemory = 0;
   count = 0;
@@ -99,7 +105,8 @@ export class AccessSpill {
   }
 
   push(addr: number, step: number, value: number, kind: number): void {
-    if (addr < 0 || addr >= ADDRESSES) throw new RangeError(`access address ${addr} outside 0..${ADDRESSES - 1}`);
+    if (addr < 0 || addr >= ADDRESSES)
+      throw new RangeError(`access address ${addr} outside 0..${ADDRESSES - 1}`);
     let buffer = this.buffers[addr];
     if (buffer.length === 0) buffer = this.buffers[addr] = new Int32Array(CHUNK * WORDS);
     const at = this.fill[addr] * WORDS;
@@ -123,7 +130,9 @@ export class AccessSpill {
       this.inMemory += buffer.byteLength;
       this.buffers[addr] = new Int32Array(CHUNK * WORDS);
     } else {
-      this.full[addr].push(this.scratch.append(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)));
+      this.full[addr].push(
+        this.scratch.append(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)),
+      );
     }
     this.fill[addr] = 0;
   }
@@ -141,7 +150,8 @@ export class AccessSpill {
         if (typeof chunk === 'number') {
           if (lasting) spilled = new Int32Array(CHUNK * WORDS);
           const spilledBytes = new Uint8Array(spilled.buffer);
-          for (let done = 0; done < spilledBytes.length; ) done += this.scratch.read(spilledBytes.subarray(done), chunk + done);
+          for (let done = 0; done < spilledBytes.length; )
+            done += this.scratch.read(spilledBytes.subarray(done), chunk + done);
           yield [addr, spilled, CHUNK];
         } else {
           yield [addr, chunk, CHUNK];
@@ -157,7 +167,14 @@ export class AccessSpill {
    * (-1 after the last slice): whether a slice's last entry ends its address.
    */
   *sorted(max: number): Generator<SortedSlice> {
-    const slice: SortedSlice = { length: 0, addr: new Int32Array(max), step: new Int32Array(max), value: new Int32Array(max), kind: new Int8Array(max), followingAddr: -1 };
+    const slice: SortedSlice = {
+      length: 0,
+      addr: new Int32Array(max),
+      step: new Int32Array(max),
+      value: new Int32Array(max),
+      kind: new Int8Array(max),
+      followingAddr: -1,
+    };
     for (const [addr, source, entries] of this.chunks()) {
       for (let e = 0; e < entries; e++) {
         if (slice.length === max) {
@@ -215,7 +232,10 @@ export class RecordSpill {
     for (let done = 0; done < count; ) {
       if (this.fill === this.chunkRecords) this.flush();
       const take = Math.min(count - done, this.chunkRecords - this.fill);
-      this.buffer.set(records.subarray(done * this.width, (done + take) * this.width), this.fill * this.width);
+      this.buffer.set(
+        records.subarray(done * this.width, (done + take) * this.width),
+        this.fill * this.width,
+      );
       this.fill += take;
       done += take;
     }
@@ -224,7 +244,10 @@ export class RecordSpill {
 
   /** The full current chunk: kept while the budget allows and nothing has gone to the file yet. */
   private flush(): void {
-    if (this.scratch.size === 0 && (this.held.length + 1) * this.buffer.byteLength <= this.memoryBudget) {
+    if (
+      this.scratch.size === 0 &&
+      (this.held.length + 1) * this.buffer.byteLength <= this.memoryBudget
+    ) {
       this.held.push(this.buffer);
       this.buffer = new Int32Array(this.width * this.chunkRecords);
     } else {

@@ -137,8 +137,32 @@ export class WitnessBuilder {
     const P = this.instructions;
     const F = tap.ffDim;
     const { input: tin, gate: tg, value: tv, output: tout } = tap;
-    const { step, active, pc: pcCol, opcode, arg, selector, input, inputBits, pcWrap, nextAcc, accBits, accOr, quotBits, quotOr } = c;
-    const { rawNegative, nextZero: zeroCol, nextCarry: carryCol, nextHalted, accessRead, accessWrite, accessAddr, accessValue } = c;
+    const {
+      step,
+      active,
+      pc: pcCol,
+      opcode,
+      arg,
+      selector,
+      input,
+      inputBits,
+      pcWrap,
+      nextAcc,
+      accBits,
+      accOr,
+      quotBits,
+      quotOr,
+    } = c;
+    const {
+      rawNegative,
+      nextZero: zeroCol,
+      nextCarry: carryCol,
+      nextHalted,
+      accessRead,
+      accessWrite,
+      accessAddr,
+      accessValue,
+    } = c;
     const { gate, value, hidden, output } = c;
     const { table, access } = this;
     const { halts, opcode: opcodes, arg: args, zeroRule, carryRule } = table;

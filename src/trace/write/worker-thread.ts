@@ -5,7 +5,11 @@ export const MAX_THREADS = 64;
 
 /** Throws unless `threads` (when given) is a thread count in 0..MAX_THREADS. */
 export function checkThreads(threads: number | undefined): void {
-  if (threads !== undefined && (!Number.isSafeInteger(threads) || threads < 0 || threads > MAX_THREADS)) throw new RangeError(`threads must be in 0..${MAX_THREADS}`);
+  if (
+    threads !== undefined &&
+    (!Number.isSafeInteger(threads) || threads < 0 || threads > MAX_THREADS)
+  )
+    throw new RangeError(`threads must be in 0..${MAX_THREADS}`);
 }
 
 /**
@@ -18,7 +22,10 @@ export function startModuleWorker(url: URL, workerData: unknown): Worker {
   const fromSources = url.pathname.endsWith('.ts');
   if (!fromSources) return new Worker(url, { workerData });
   const href = JSON.stringify(url.href);
-  return new Worker(`import('tsx/esm/api').then((tsx) => tsx.tsImport(${href}, ${href}))`, { eval: true, workerData });
+  return new Worker(`import('tsx/esm/api').then((tsx) => tsx.tsImport(${href}, ${href}))`, {
+    eval: true,
+    workerData,
+  });
 }
 
 /** `./name.js` next to `base` in built code, `./name.ts` when `base` is a TypeScript source. */
