@@ -60,7 +60,8 @@ export interface Argument {
 /** A check a verifier makes on the public inputs (or a witness file's reader on the file), outside the polynomial constraints. */
 export interface Obligation {
   name: string;
-  applies_to: 'statement' | 'witness_file';
+  /** statement: one proof's public values; witness_file: a trace file; run: a segmented run's chain of statements. */
+  applies_to: 'statement' | 'witness_file' | 'run';
   description: string;
   /** How the TypeScript checker makes it: a check that reports this name, or by construction (it takes the value from the source of truth). */
   checker: 'checked' | 'by_construction';
@@ -899,7 +900,7 @@ export const OBLIGATIONS: Obligation[] = [
     name: 'statement.initial_state',
     applies_to: 'statement',
     description:
-      "a whole run starts in the program's initial state: initial_step 0, pc 0, acc 0, sp = memory_size, zero_flag 1, carry_flag 0, initial_memory = the program's .init cells (the checker takes initial_* from the program; metadata.initial_memory checks the file agrees)",
+      "a whole run starts in the program's initial state: initial_step 0, pc 0, acc 0, sp = memory_size, zero_flag 1, carry_flag 0, initial_memory = the program's .init cells (the checker takes initial_* from the program; metadata.initial_memory checks the file agrees). A segment starts in the state tvm.segment gives; segment 0's is checked against the program's by run.start",
     checker: 'by_construction',
   },
   {
@@ -919,13 +920,22 @@ export const OBLIGATIONS: Obligation[] = [
   {
     name: 'claim.steps',
     applies_to: 'statement',
-    description: 'steps = final_step - initial_step ≤ max_steps',
+    description:
+      'final_step ≤ max_steps (for a whole run, initial_step = 0: steps = final_step - initial_step ≤ max_steps)',
     checker: 'checked',
   },
   {
     name: 'claim.ending',
     applies_to: 'statement',
-    description: 'a run that neither halted nor faulted used all of max_steps: steps = max_steps',
+    description:
+      'a run that neither halted nor faulted used all of max_steps: final_step = max_steps. A segment that neither halted nor faulted either ends there or has exactly segment rows steps (only the last segment is shorter)',
+    checker: 'checked',
+  },
+  {
+    name: 'segment.boundary',
+    applies_to: 'statement',
+    description:
+      'a segment k of S rows (S a power of two) starts at initial_step = k·S in a running machine (not halted) and has at most S steps',
     checker: 'checked',
   },
   {
@@ -1007,7 +1017,42 @@ export const OBLIGATIONS: Obligation[] = [
     name: 'witness.rows',
     applies_to: 'witness_file',
     description:
-      "a file holds the steps only (active rows, no padding): its row count is the claim's steps",
+      "a file holds the steps only (active rows, no padding): its row count is the claim's steps (a segment's: final_step - initial_step)",
+    checker: 'checked',
+  },
+  {
+    name: 'run.segments',
+    applies_to: 'run',
+    description:
+      'the segments are 0, 1, …, n-1 in order, each of the same program (weights digest), ff_dim, max_steps and segment rows (and, for proofs, the same proof parameters); the segment files are the manifest’s (SHA-256)',
+    checker: 'checked',
+  },
+  {
+    name: 'run.start',
+    applies_to: 'run',
+    description:
+      "segment 0 starts in the program's initial state (statement.initial_state for the run)",
+    checker: 'checked',
+  },
+  {
+    name: 'run.link',
+    applies_to: 'run',
+    description:
+      "each segment's initial state equals its predecessor's final state in every field and memory cell, the step counter continuous; no segment follows one that halted or faulted",
+    checker: 'checked',
+  },
+  {
+    name: 'run.ending',
+    applies_to: 'run',
+    description:
+      'the last segment ends the run: it halted, faulted or reached max_steps (claim.ending for the run); the total steps are at most max_steps',
+    checker: 'checked',
+  },
+  {
+    name: 'run.claim',
+    applies_to: 'run',
+    description:
+      "the last segment's final state is the run's claim (the claim given to verify, or the manifest's)",
     checker: 'checked',
   },
 ];

@@ -80,6 +80,8 @@ export function traceDocument(): Record<string, unknown> {
       'tvm.max_abs_value':
         'max(2^15, largest |value| of the int32 columns) (decimal): a bound on every value of the trace (int16 and bool columns stay within 2^15); the checker recomputes it, and tvm.fields from it',
       'tvm.generator': 'the tool and version that wrote the file',
+      'tvm.segment':
+        "only in a segment of a longer run (export --segment-rows): JSON {index, rows, initial} — segment index k of rows S steps each (a power of two), starting in initial (a state in tvm.claim's form, its steps = k·S); tvm.claim is then the segment's final state and the rows are its steps only. Absent for a whole run",
       'tvm.metadata_sha256':
         'integrity digest: SHA-256 (hex) of the UTF-8 JSON array of all other [key, value] metadata pairs sorted by key; the checker recomputes it, so editing any entry (even the generator, a label or a max_steps the run did not reach) is detected',
     },

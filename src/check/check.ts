@@ -18,7 +18,7 @@ import {
 import type { ColumnSlot } from '../trace/format/layout.js';
 import { openTrace, type TraceBatch } from '../trace/read/reader.js';
 import { cellValue, joinRows, readCell } from './cells.js';
-import { claimEndingFailures, claimRangeFailures } from './claim.js';
+import { claimEndingFailures, claimRangeFailures, segmentBoundaryFailures } from './claim.js';
 import { compileRowSet, residualBig, type CompiledRowSet } from './codegen.js';
 import { Expander, type AirDocument, type Instance } from './expand.js';
 import { MemoryArguments } from './memory.js';
@@ -229,7 +229,15 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
           String(meta.ffDim),
         ),
       );
-    for (const f of claimRangeFailures(meta.claim, meta.memorySize))
+    for (const f of [
+      ...(meta.segment === undefined
+        ? []
+        : [
+            ...claimRangeFailures(meta.segment.initial, meta.memorySize, 'initial'),
+            ...segmentBoundaryFailures(meta.segment, meta.claim),
+          ]),
+      ...claimRangeFailures(meta.claim, meta.memorySize),
+    ])
       failures.add(general(f.constraint, f.message, f.expected, f.actual));
     if (meta.claim.steps > meta.maxSteps)
       failures.add(
@@ -247,7 +255,7 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
       return report();
 
     const slots = trace.slots;
-    const boundaries = runBoundaries(compiled, meta.claim);
+    const boundaries = runBoundaries(compiled, meta.claim, meta.segment?.initial);
     const expander = new Expander(air, trace.dims, programTables(compiled, meta.ffDim, boundaries));
     const instances = expander.instances();
     const selectColumn = columnIndex('selector');
@@ -424,9 +432,9 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
       memory.dispose();
     }
 
-    for (const f of claimEndingFailures(reference, meta.claim, meta.maxSteps, rows))
+    for (const f of claimEndingFailures(reference, meta.claim, meta.maxSteps, rows, meta.segment))
       failures.add(general(f.constraint, f.message, f.expected, f.actual));
-    if (rows === 0) {
+    if (rows === 0 && meta.segment === undefined) {
       const c = meta.claim;
       const initialOk =
         c.pc === 0 &&

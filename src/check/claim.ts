@@ -1,17 +1,18 @@
 import type { Program } from '../isa/program.js';
 import { NativeMachine } from '../runtime/native/interpreter.js';
 import { Reg } from '../runtime/state.js';
-import type { Claim } from '../trace/format/metadata.js';
+import type { Claim, SegmentPosition } from '../trace/format/metadata.js';
 
 /**
  * Consistency of the claim's ending with the program, by re-execution: a claimed fault must
  * be what the reference interpreter raises from the claimed final state; a run that neither
  * halted nor faulted must have used all of max_steps. Returns failure messages.
  */
-/** The obligation statement.ranges on a whole run's final state: it is a machine state. */
+/** The obligation statement.ranges on a boundary state (the final one, or a segment's initial one): it is a machine state. */
 export function claimRangeFailures(
   claim: Claim,
   memorySize: number,
+  which: 'initial' | 'final' = 'final',
 ): Array<{ constraint: string; message: string; expected: string; actual: string }> {
   const failures: Array<{ constraint: string; message: string; expected: string; actual: string }> =
     [];
@@ -19,7 +20,7 @@ export function claimRangeFailures(
     if (value < low || value > high)
       failures.push({
         constraint: 'statement.ranges',
-        message: `the claimed final ${name} ${value} is outside ${low}..${high}: no machine state has it`,
+        message: `the claimed ${which} ${name} ${value} is outside ${low}..${high}: no machine state has it`,
         expected: `${low}..${high}`,
         actual: String(value),
       });
@@ -36,15 +37,20 @@ export function claimEndingFailures(
   claim: Claim,
   maxSteps: number,
   rows: number,
+  segment?: SegmentPosition,
 ): Array<{ constraint: string; message: string; expected: string; actual: string }> {
   const failures: Array<{ constraint: string; message: string; expected: string; actual: string }> =
     [];
-  if (claim.steps !== rows)
+  const first = segment?.initial.steps ?? 0;
+  if (claim.steps - first !== rows)
     failures.push({
       constraint: 'witness.rows',
-      message: `the claim says ${claim.steps} steps, the trace has ${rows} rows`,
+      message:
+        segment === undefined
+          ? `the claim says ${claim.steps} steps, the trace has ${rows} rows`
+          : `the segment runs from step ${first} to ${claim.steps}, the trace has ${rows} rows`,
       expected: String(rows),
-      actual: String(claim.steps),
+      actual: String(claim.steps - first),
     });
   if (claim.fault !== null) {
     if (claim.halted)
@@ -94,6 +100,14 @@ export function claimEndingFailures(
         expected: `steps < ${maxSteps}`,
         actual: String(claim.steps),
       });
+  } else if (segment !== undefined) {
+    if (!claim.halted && claim.steps !== maxSteps && claim.steps - first !== segment.rows)
+      failures.push({
+        constraint: 'claim.ending',
+        message: `segment ${segment.index} neither halted nor faulted, so it must have ${segment.rows} steps or end at max_steps ${maxSteps}, but it has ${claim.steps - first} steps, to step ${claim.steps}`,
+        expected: `${segment.rows} steps or final step ${maxSteps}`,
+        actual: String(claim.steps - first),
+      });
   } else if (!claim.halted && claim.steps !== maxSteps) {
     failures.push({
       constraint: 'claim.ending',
@@ -102,5 +116,33 @@ export function claimEndingFailures(
       actual: String(claim.steps),
     });
   }
+  return failures;
+}
+
+/** The obligation segment.boundary: a segment k of S rows starts at step k·S, running, and has 1..S steps. */
+export function segmentBoundaryFailures(
+  segment: SegmentPosition,
+  claim: Claim,
+): Array<{ constraint: string; message: string; expected: string; actual: string }> {
+  const failures: Array<{ constraint: string; message: string; expected: string; actual: string }> =
+    [];
+  const { index, rows, initial } = segment;
+  const fail = (message: string, expected: string, actual: string) =>
+    failures.push({ constraint: 'segment.boundary', message, expected, actual });
+  if (initial.steps !== index * rows)
+    fail(
+      `segment ${index} of ${rows} rows must start at step ${index * rows}, it starts at ${initial.steps}`,
+      String(index * rows),
+      String(initial.steps),
+    );
+  if (initial.halted || initial.fault !== null)
+    fail(`segment ${index} starts in a stopped machine`, 'running', 'halted or faulted');
+  const steps = claim.steps - initial.steps;
+  if (steps < 1 || steps > rows)
+    fail(
+      `segment ${index} has ${steps} steps, it must have 1..${rows}`,
+      `1..${rows}`,
+      String(steps),
+    );
   return failures;
 }

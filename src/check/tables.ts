@@ -23,19 +23,32 @@ export interface BoundaryState {
 export function runBoundaries(
   compiled: CompiledProgram,
   claim: Claim,
+  segmentStart?: Claim,
 ): { initial: BoundaryState; final: BoundaryState } {
   const program = compiled.program;
   return {
-    initial: {
-      step: 0,
-      pc: 0,
-      acc: 0,
-      sp: program.memorySize,
-      zero: true,
-      carry: false,
-      halted: false,
-      memory: [...program.initialMemory],
-    },
+    initial:
+      segmentStart !== undefined
+        ? {
+            step: segmentStart.steps,
+            pc: segmentStart.pc,
+            acc: segmentStart.acc,
+            sp: segmentStart.sp,
+            zero: segmentStart.zero,
+            carry: segmentStart.carry,
+            halted: segmentStart.halted,
+            memory: [...segmentStart.memory],
+          }
+        : {
+            step: 0,
+            pc: 0,
+            acc: 0,
+            sp: program.memorySize,
+            zero: true,
+            carry: false,
+            halted: false,
+            memory: [...program.initialMemory],
+          },
     final: {
       step: claim.steps,
       pc: claim.pc,

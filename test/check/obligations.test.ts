@@ -11,7 +11,8 @@ import { ARGUMENTS, CONSTRAINTS, OBLIGATIONS } from '../../src/air/definition.js
 import { checkTrace, type CheckOptions } from '../../src/check/check.js';
 import { assemble } from '../../src/isa/assemble.js';
 import { exportTrace } from '../../src/trace/write/export.js';
-import { MetaKey } from '../../src/trace/format/metadata.js';
+import { claimOf, MetaKey } from '../../src/trace/format/metadata.js';
+import { NativeMachine } from '../../src/runtime/native/interpreter.js';
 import { TraceEdit } from '../support/trace-edit.js';
 
 const FIXTURES = new URL('../../fixtures/', import.meta.url).pathname;
@@ -46,6 +47,27 @@ function emptyRunClaimingAcc5(): string {
   return path;
 }
 
+/** Segment 1 (rows 64..127 of fibonacci) that says it is segment 2: it does not start at step 2·64. */
+function segmentWithAnotherIndex(): string {
+  const path = join(dir, 'segment.arrow');
+  const program = assemble(
+    readFileSync(new URL('../../programs/fibonacci.tvm', import.meta.url), 'utf8'),
+  );
+  const machine = new NativeMachine(program);
+  machine.advance(64);
+  exportTrace(program, path, {
+    maxSteps: 1000,
+    segment: { index: 1, rows: 64, initial: claimOf(machine.snapshot()) },
+  });
+  const edit = TraceEdit.read(path);
+  const segment = JSON.parse(edit.getMeta(MetaKey.segment)!) as { index: number };
+  segment.index = 2;
+  edit.setMeta(MetaKey.segment, JSON.stringify(segment));
+  edit.reseal();
+  edit.write(path);
+  return path;
+}
+
 /** Traces (and options) that each break an obligation the bad fixtures do not. */
 const CASES: Array<[obligation: string, trace: () => string, options?: CheckOptions]> = [
   ['statement.field', () => join(FIXTURES, 'golden', 'fibonacci.arrow'), { field: 'm31' }],
@@ -65,6 +87,7 @@ const CASES: Array<[obligation: string, trace: () => string, options?: CheckOpti
     () => edited('fibonacci.arrow', (e) => e.setMeta(MetaKey.program, 'NOT AN INSTRUCTION\n')),
   ],
   ['claim.initial_state', emptyRunClaimingAcc5],
+  ['segment.boundary', segmentWithAnotherIndex],
   [
     'metadata.instructions',
     () =>
@@ -103,7 +126,10 @@ describe('what the checker checks is what the AIR lists', () => {
       }
     }
     for (const [obligation] of CASES) expect(seen.has(obligation), obligation).toBe(true);
-    const checked = OBLIGATIONS.filter((o) => o.checker === 'checked').map((o) => o.name);
+    // The run obligations (a segmented run's chain) are exercised by test/check/run.test.ts.
+    const checked = OBLIGATIONS.filter(
+      (o) => o.checker === 'checked' && o.applies_to !== 'run',
+    ).map((o) => o.name);
     expect(checked.filter((name) => !seen.has(name))).toEqual([]);
   });
 });

@@ -247,7 +247,9 @@ describe('tvm-trace check: unusable input (exit 2 or 64)', () => {
     expect(await cli('check', dir)).toEqual({
       code: 2,
       stdout: [],
-      stderr: [`tvm-trace: ${dir}: cannot read: is a directory`],
+      stderr: [
+        `tvm-trace: ${dir}: a directory without manifest.json: neither a trace nor a segmented run`,
+      ],
     });
   });
 

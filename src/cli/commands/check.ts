@@ -1,4 +1,6 @@
+import { existsSync, statSync } from 'node:fs';
 import type { Argv } from 'yargs';
+import { checkRunCommand } from './check-run.js';
 import { columnIndex } from '../../air/columns.js';
 import { denseWeights } from '../../compiler/dense.js';
 import { INPUT_DIM, OUTPUT_DIM } from '../../compiler/layout.js';
@@ -21,6 +23,7 @@ export interface CheckArgs {
   json: boolean;
   tensor: boolean;
   backend: string;
+  jobs?: number;
 }
 
 export function checkBuilder(yargs: Argv): Argv<CheckArgs> {
@@ -28,7 +31,8 @@ export function checkBuilder(yargs: Argv): Argv<CheckArgs> {
     .positional('trace', {
       type: 'string',
       demandOption: true,
-      describe: 'the trace (Arrow IPC file)',
+      describe:
+        'the trace (Arrow IPC file), or a segmented run (a directory from export --segment-rows)',
     })
     .option('program', {
       type: 'string',
@@ -57,6 +61,12 @@ export function checkBuilder(yargs: Argv): Argv<CheckArgs> {
       type: 'boolean',
       default: false,
       describe: 'also replay every row through the TensorFlow.js engine in batch',
+    })
+    .option('jobs', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'segments checked at once for a segmented run (default: the cores)',
+      coerce: (value: unknown) => positiveInteger('--jobs', value),
     })
     .option('backend', {
       type: 'string',
@@ -105,6 +115,8 @@ function replayArrays(batch: TraceBatch, slots: Parameters<typeof readCell>[1], 
 export async function checkCommand(args: CheckArgs, out: Output): Promise<number> {
   const program: Program | undefined =
     args.program === undefined ? undefined : loadProgram(args.program);
+  if (existsSync(args.trace) && statSync(args.trace).isDirectory())
+    return checkRunCommand(args, program, out);
   const tensorFailures: Failure[] = [];
   let replayer: import('../../runtime/tensor/replay.js').TensorReplayer | null = null;
   let tensorBackend: string | null = null;

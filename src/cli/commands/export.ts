@@ -28,6 +28,8 @@ import { CliError, ExitCode, usageError } from '../errors.js';
 import { stateInline, stateRecord } from '../state-format.js';
 import { loadProgramSource, temporarySibling } from '../io.js';
 import { maxStepsOption, positiveInteger, threadCount, type Output } from '../options.js';
+import type { Program } from '../../isa/program.js';
+import { exportSegmentsCommand } from './export-segments.js';
 
 export interface ExportArgs {
   program: string;
@@ -40,6 +42,7 @@ export interface ExportArgs {
   json: boolean;
   threads?: number;
   compression: Compression;
+  'segment-rows'?: number;
 }
 
 const MAX_BATCH_ROWS = 1 << 20;
@@ -91,6 +94,13 @@ export function exportBuilder(yargs: Argv): Argv<ExportArgs> {
       requiresArg: true,
       describe: 'Arrow IPC body compression of every buffer (zstd: ~10x smaller)',
     })
+    .option('segment-rows', {
+      type: 'string',
+      requiresArg: true,
+      describe:
+        'write the run as segments of this many steps (a power of two): -o names a directory that receives manifest.json and one trace per segment',
+      coerce: (value: unknown) => positiveInteger('--segment-rows', value),
+    })
     .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar' })
     .option('json', {
       type: 'boolean',
@@ -131,6 +141,8 @@ function progressBar(enabled: boolean): { progress: ExportProgress | undefined; 
 }
 
 export async function exportCommand(args: ExportArgs, out: Output): Promise<number> {
+  if (args['segment-rows'] !== undefined)
+    return exportSegmentsCommand(args, args['segment-rows'], exportProgram(args), out);
   const maxSteps = args['max-steps'];
   if (maxSteps > MAX_TRACE_ROWS)
     throw usageError(
@@ -151,22 +163,7 @@ export async function exportCommand(args: ExportArgs, out: Output): Promise<numb
         ExitCode.BAD_INPUT,
       );
   }
-  const loaded = loadProgramSource(args.program);
-  const program = loaded.program;
-  const minFfDim = Math.max(1, compileProgram(program).minFfDim);
-  const ffDim = args['ff-dim'] ?? loaded.artifact?.ffDim ?? minFfDim;
-  if (ffDim < minFfDim)
-    throw usageError(
-      `--ff-dim ${ffDim} is narrower than the widest instruction of ${args.program} (${minFfDim} units)`,
-    );
-  if (ffDim > MAX_TRACE_FF_DIM)
-    throw usageError(`--ff-dim ${ffDim} is over the limit ${MAX_TRACE_FF_DIM}`);
-  if (program.instructions.length > MAX_TRACE_INSTRUCTIONS)
-    throw new CliError(
-      'program_too_long',
-      `${args.program}: ${program.instructions.length} instructions; a trace holds programs of at most ${MAX_TRACE_INSTRUCTIONS}`,
-      ExitCode.BAD_INPUT,
-    );
+  const { program, ffDim } = exportProgram(args);
 
   const bar = progressBar(!args.quiet && process.stderr.isTTY === true);
   // Ctrl-C or a kill stops the export between batches: its temporary files are removed and the
@@ -261,6 +258,27 @@ export async function exportCommand(args: ExportArgs, out: Output): Promise<numb
     out.stdout(`fields: ${summary.fields.join(', ')}`);
   }
   return ExitCode.OK;
+}
+
+/** The program to export and its width, from the command line: one line for each way they are wrong. */
+export function exportProgram(args: ExportArgs): { program: Program; ffDim: number } {
+  const loaded = loadProgramSource(args.program);
+  const program = loaded.program;
+  const minFfDim = Math.max(1, compileProgram(program).minFfDim);
+  const ffDim = args['ff-dim'] ?? loaded.artifact?.ffDim ?? minFfDim;
+  if (ffDim < minFfDim)
+    throw usageError(
+      `--ff-dim ${ffDim} is narrower than the widest instruction of ${args.program} (${minFfDim} units)`,
+    );
+  if (ffDim > MAX_TRACE_FF_DIM)
+    throw usageError(`--ff-dim ${ffDim} is over the limit ${MAX_TRACE_FF_DIM}`);
+  if (program.instructions.length > MAX_TRACE_INSTRUCTIONS)
+    throw new CliError(
+      'program_too_long',
+      `${args.program}: ${program.instructions.length} instructions; a trace holds programs of at most ${MAX_TRACE_INSTRUCTIONS}`,
+      ExitCode.BAD_INPUT,
+    );
+  return { program, ffDim };
 }
 
 /** Create `temp` (beside `target`) for writing; the error says what could not be made, and where. */

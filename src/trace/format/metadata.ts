@@ -67,6 +67,19 @@ export interface TraceMetadata {
   readonly generator: string;
   /** tvm.metadata_sha256 as read from a file (encodeMetadata computes it). */
   readonly metadataSha256?: string;
+  /** Set when the file is one segment of a longer run (tvm.segment); absent for a whole run. */
+  readonly segment?: SegmentPosition;
+}
+
+/**
+ * Where a segment file sits in its run: segment `index` of `rows` steps each, starting in
+ * `initial` (a machine state, in the claim's JSON form; its `steps` is the step counter,
+ * index·rows). Its final state is the file's claim, as for a whole run.
+ */
+export interface SegmentPosition {
+  readonly index: number;
+  readonly rows: number;
+  readonly initial: Claim;
 }
 
 /** The prefix of every key the trace schema defines; keys outside it are not the trace's (ignored). */
@@ -87,6 +100,7 @@ export const MetaKey = Object.freeze({
   maxAbsValue: 'tvm.max_abs_value',
   generator: 'tvm.generator',
   metadataSha256: 'tvm.metadata_sha256',
+  segment: 'tvm.segment',
 });
 
 /**
@@ -120,8 +134,38 @@ export function encodeMetadata(meta: TraceMetadata): Map<string, string> {
     [MetaKey.maxAbsValue, String(meta.maxAbsValue)],
     [MetaKey.generator, meta.generator],
   ]);
+  if (meta.segment !== undefined)
+    map.set(MetaKey.segment, JSON.stringify(segmentJson(meta.segment)));
   map.set(MetaKey.metadataSha256, metadataDigest(map));
   return map;
+}
+
+/** A segment's position as JSON, keys in canonical order (tvm.segment, the manifest). */
+export function segmentJson(segment: SegmentPosition): Record<string, unknown> {
+  return { index: segment.index, rows: segment.rows, initial: claimJson(segment.initial) };
+}
+
+/** Most rows a segment may have: the AIR's log gap bound, as for a whole trace. */
+const MAX_SEGMENT_ROWS = 2 ** 29;
+
+/** tvm.segment's JSON (or a manifest's segment entry): its fields and types, as parseClaim does for a claim. */
+export function parseSegment(
+  value: unknown,
+  memorySize: number,
+  where: string = MetaKey.segment,
+): SegmentPosition {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new MetadataError(`${where}: not an object`);
+  const v = value as Record<string, unknown>;
+  if (!isInt(v.index, 0, 2 ** 31))
+    throw new MetadataError(`${where}: 'index' must be an integer in 0..${2 ** 31}`);
+  if (!isInt(v.rows, 1, MAX_SEGMENT_ROWS) || (v.rows & (v.rows - 1)) !== 0)
+    throw new MetadataError(`${where}: 'rows' must be a power of two in 1..${MAX_SEGMENT_ROWS}`);
+  return {
+    index: v.index,
+    rows: v.rows,
+    initial: parseClaim(v.initial, memorySize, `${where}.initial`),
+  };
 }
 
 /** A metadata problem: the message names the key and what is wrong with it. */
@@ -172,7 +216,11 @@ const CLAIM_INT = 2 ** 31;
  * The claim's JSON: its fields and their types. Values are integers of magnitude ≤ 2^31; whether
  * they form a machine state (pc a byte, acc an i16, …) is the obligation statement.ranges.
  */
-export function parseClaim(value: unknown, memorySize: number, where = MetaKey.claim): Claim {
+export function parseClaim(
+  value: unknown,
+  memorySize: number,
+  where: string = MetaKey.claim,
+): Claim {
   const bad = (what: string) => new MetadataError(`${where}: ${what}`);
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw bad('not an object');
@@ -257,5 +305,8 @@ export function decodeMetadata(map: Map<string, string>): TraceMetadata {
     maxAbsValue: integer(map, MetaKey.maxAbsValue, 0, 2 ** 31),
     generator: need(map, MetaKey.generator),
     metadataSha256,
+    ...(map.has(MetaKey.segment)
+      ? { segment: parseSegment(json(map, MetaKey.segment), memorySize) }
+      : {}),
   };
 }

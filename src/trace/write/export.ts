@@ -19,7 +19,13 @@ import {
   type FilledBatch,
 } from './batch-sources.js';
 import { TRACE_SCHEMA_VERSION } from '../format/layout.js';
-import { claimOf, encodeMetadata, fieldsHolding, type TraceMetadata } from '../format/metadata.js';
+import {
+  claimOf,
+  encodeMetadata,
+  fieldsHolding,
+  type SegmentPosition,
+  type TraceMetadata,
+} from '../format/metadata.js';
 import { LogFiller } from './log-filler.js';
 import { WitnessBuilder } from './witness.js';
 import {
@@ -79,7 +85,16 @@ export interface ExportOptions {
    * claim here, so both files appear or neither. When it throws, the temporary file is removed.
    */
   readonly beforeRename?: (metadata: TraceMetadata) => void;
+  /**
+   * Export one segment of the run instead of the whole: the steps from `initial` (a state the
+   * run reaches at step index·rows) up to `rows` of them, never past maxSteps. The file records
+   * its position (tvm.segment); its claim is the segment's final state.
+   */
+  readonly segment?: SegmentPosition;
 }
+
+/** Longest run a segmented export covers: its steps stay int32 with a segment's padding after them. */
+export const MAX_SEGMENTED_STEPS = 2 ** 30;
 
 export interface ExportResult {
   readonly rows: number;
@@ -173,11 +188,18 @@ function* exportSteps(
   options: ExportOptions,
   compressors: Compressors | null = null,
 ): Generator<Promise<void> | undefined, ExportResult> {
-  const { maxSteps, progress } = options;
-  if (!Number.isSafeInteger(maxSteps) || maxSteps < 1 || maxSteps > MAX_TRACE_ROWS)
+  const { maxSteps, progress, segment } = options;
+  const stepLimit = segment === undefined ? MAX_TRACE_ROWS : MAX_SEGMENTED_STEPS;
+  if (!Number.isSafeInteger(maxSteps) || maxSteps < 1 || maxSteps > stepLimit)
     throw new RangeError(
-      `max-steps must be in 1..${MAX_TRACE_ROWS} for a trace (the AIR's log gap bound)`,
+      segment === undefined
+        ? `max-steps must be in 1..${MAX_TRACE_ROWS} for a trace (the AIR's log gap bound)`
+        : `max-steps must be in 1..${MAX_SEGMENTED_STEPS} for a segmented run`,
     );
+  if (segment !== undefined) checkSegment(segment, maxSteps);
+  // The run's window: the whole run, or one segment's steps.
+  const stopAt =
+    segment === undefined ? maxSteps : Math.min(maxSteps, segment.initial.steps + segment.rows);
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
   const compiled = compileProgram(program);
   const ffDim = options.ffDim ?? Math.max(1, compiled.minFfDim);
@@ -207,6 +229,8 @@ function* exportSteps(
     // address (the buckets read in address order are the sorted log), and its state at
     // every batch boundary, from which pass 2 may start each batch.
     const scout = new NativeMachine(program);
+    if (segment !== undefined) scout.resume(segment.initial);
+    const first = scout.steps;
     const accesses = createAccessTap(batchRows);
     const boundaries: MachineSnapshot[] = [scout.snapshot()];
     /** Per batch, the digest of its memory accesses in this run (pass 2's must match). */
@@ -219,22 +243,22 @@ function* exportSteps(
       options.threads ?? (steps >= THREADS_FROM_ROWS && cores > 1 ? DEFAULT_THREADS : 0);
     let workers: WorkerBatches | null = null;
     let scheduled = 0;
-    while (scout.steps < maxSteps && !scout.stopped) {
+    while (scout.steps < stopAt && !scout.stopped) {
       accesses.row = 0;
-      const ran = scout.advance(maxSteps - scout.steps, accesses);
+      const ran = scout.advance(stopAt - scout.steps, accesses);
       if (ran === 0) break;
       spill.pushTap(accesses, scout.steps - ran);
       const digest = new AccessDigest();
       digest.addTap(accesses);
       accessDigests.push(digest.value);
       boundaries.push(scout.snapshot());
-      if (workers === null && workersFor(scout.steps) > 0)
+      if (workers === null && workersFor(scout.steps - first) > 0)
         source = workers = new WorkerBatches(
           compiled,
           dims,
           batchRows,
-          maxSteps,
-          workersFor(scout.steps),
+          stopAt,
+          workersFor(scout.steps - first),
         );
       for (; workers !== null && scheduled < boundaries.length - 1; scheduled++)
         workers.schedule(scheduled, boundaries[scheduled]);
@@ -242,8 +266,8 @@ function* exportSteps(
       yield;
     }
     const final = scout.snapshot();
-    const rows = final.steps;
-    source = workers ?? new InlineBatches(compiled, dims, batchRows, maxSteps);
+    const rows = final.steps - first;
+    source = workers ?? new InlineBatches(compiled, dims, batchRows, stopAt);
     for (; scheduled * batchRows < rows; scheduled++)
       source.schedule(scheduled, boundaries[scheduled]);
 
@@ -260,10 +284,15 @@ function* exportSteps(
         ? new arrow.RecordBatchFileWriter()
         : new CompressingFileWriter(compressionType);
     writer.reset(sink, schema);
-    const log = new LogFiller(dims, source.memories, spill, program.initialMemory);
+    const log = new LogFiller(
+      dims,
+      source.memories,
+      spill,
+      segment === undefined ? program.initialMemory : segment.initial.memory,
+    );
     // max(2^15, largest |cell| of the int32 columns: hidden, output, step, log_step); int16 and
     // bool columns stay within 2^15.
-    let maxAbs = Math.max(2 ** 15, rows - 1);
+    let maxAbs = Math.max(2 ** 15, final.steps - 1);
     // With compression workers: batches copied and on their way to a worker, oldest first.
     const compressing: {
       batch: arrow.RecordBatch;
@@ -319,7 +348,7 @@ function* exportSteps(
         yield* writeOldest();
       yield;
     }
-    const metadata = traceMetadata(program, compiled, { maxSteps, ffDim, final, maxAbs });
+    const metadata = traceMetadata(program, compiled, { maxSteps, ffDim, final, maxAbs, segment });
     for (const [key, value] of encodeMetadata(metadata)) schema.metadata.set(key, value);
     writer.finish();
     sink.flush();
@@ -350,7 +379,13 @@ function* exportSteps(
 export function traceMetadata(
   program: Program,
   compiled: CompiledProgram,
-  run: { maxSteps: number; ffDim: number; final: MachineSnapshot; maxAbs: number },
+  run: {
+    maxSteps: number;
+    ffDim: number;
+    final: MachineSnapshot;
+    maxAbs: number;
+    segment?: SegmentPosition;
+  },
 ): TraceMetadata {
   return {
     schema: TRACE_SCHEMA_VERSION,
@@ -366,5 +401,22 @@ export function traceMetadata(
     fields: fieldsHolding(run.maxAbs),
     maxAbsValue: run.maxAbs,
     generator: GENERATOR,
+    ...(run.segment === undefined ? {} : { segment: run.segment }),
   };
+}
+
+/** A segment to export: a power of two of rows, starting at its place in the run in a resumable state. */
+function checkSegment(segment: SegmentPosition, maxSteps: number): void {
+  const { index, rows, initial } = segment;
+  if (!Number.isSafeInteger(rows) || rows < 1 || rows > MAX_TRACE_ROWS || (rows & (rows - 1)) !== 0)
+    throw new RangeError(
+      `segment-rows ${rows} must be a power of two in 1..${MAX_TRACE_ROWS} (the AIR's log gap bound)`,
+    );
+  if (initial.steps !== index * rows)
+    throw new RangeError(
+      `segment ${index} of ${rows} rows starts at step ${index * rows}, not ${initial.steps}`,
+    );
+  if (initial.steps >= maxSteps) throw new RangeError(`segment ${index} starts past max-steps`);
+  if (initial.halted || initial.fault !== null)
+    throw new RangeError(`segment ${index} starts in a stopped machine`);
 }

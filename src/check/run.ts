@@ -1,0 +1,230 @@
+/**
+ * `check run/`: a segmented run checked whole — every segment file against its own boundary
+ * states (checkTrace, on worker threads, several at once), each file against the manifest
+ * (SHA-256, states), and the chain between the files' states (chain.ts).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { compileProgram } from '../compiler/compile.js';
+import { assemble } from '../isa/assemble.js';
+import { printProgram } from '../isa/print.js';
+import type { Program } from '../isa/program.js';
+import {
+  fileSha256,
+  MANIFEST_FILE,
+  parseManifest,
+  type RunManifest,
+} from '../trace/format/manifest.js';
+import { siblingModule, startModuleWorker } from '../trace/write/worker-thread.js';
+import { chainFailures, stateDifference, type ChainFailure } from './chain.js';
+import type { CheckField, CheckReport } from './check.js';
+import type { RunWorkerReply, RunWorkerRequest } from './run-worker.js';
+
+export interface RunCheckOptions {
+  readonly program?: Program;
+  readonly field?: CheckField;
+  readonly maxFailures?: number;
+  /** Segments checked at once (worker threads); default: the cores. */
+  readonly jobs?: number;
+  /** Called as each segment's check ends (progress). */
+  readonly onSegment?: (index: number, report: CheckReport | null) => void;
+}
+
+export interface SegmentCheck {
+  readonly index: number;
+  readonly file: string;
+  /** The file's check; null when it could not be read (its problem is a run.segments failure). */
+  readonly report: CheckReport | null;
+}
+
+export interface RunReport {
+  readonly ok: boolean;
+  readonly manifest: RunManifest;
+  readonly rows: number;
+  readonly segments: readonly SegmentCheck[];
+  /** The run's own failures: files against the manifest, and the chain. */
+  readonly run: readonly ChainFailure[];
+}
+
+/** The directory holds no readable manifest: the run cannot be checked at all. */
+export class RunFormatError extends Error {}
+
+export function readManifest(directory: string): RunManifest {
+  const path = join(directory, MANIFEST_FILE);
+  if (!existsSync(path))
+    throw new RunFormatError(
+      `${directory}: a directory without ${MANIFEST_FILE}: neither a trace nor a segmented run`,
+    );
+  try {
+    return parseManifest(readFileSync(path, 'utf8'), path);
+  } catch (error) {
+    throw new RunFormatError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+export async function checkRun(
+  directory: string,
+  options: RunCheckOptions = {},
+): Promise<RunReport> {
+  const manifest = readManifest(directory);
+  const run: ChainFailure[] = [];
+  let program: Program;
+  try {
+    program = assemble(manifest.program);
+  } catch (error) {
+    throw new RunFormatError(
+      `${join(directory, MANIFEST_FILE)}: its program does not assemble: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const reference = options.program ?? program;
+  if (printProgram(reference) !== manifest.program)
+    run.push({
+      constraint: 'run.segments',
+      segment: null,
+      message: 'the manifest is of another program than the one given with --program',
+    });
+  const digest = compileProgram(reference).digest;
+  // Files first: a file that is not the manifest's is not checked further.
+  const present: number[] = [];
+  for (const entry of manifest.segments) {
+    const path = join(directory, entry.file);
+    if (!existsSync(path)) {
+      run.push({
+        constraint: 'run.segments',
+        segment: entry.index,
+        message: `${entry.file} is missing`,
+      });
+      continue;
+    }
+    const sha = fileSha256(path);
+    if (sha !== entry.sha256)
+      run.push({
+        constraint: 'run.segments',
+        segment: entry.index,
+        message: `${entry.file} is not the manifest's: its SHA-256 is ${sha.slice(0, 16)}…, the manifest says ${entry.sha256.slice(0, 16)}…`,
+      });
+    else present.push(entry.index);
+  }
+  const reports = await checkFiles(
+    present.map((i) => join(directory, manifest.segments[i].file)),
+    printProgram(reference),
+    options,
+    (k, report) => options.onSegment?.(present[k], report),
+    (k, message) =>
+      run.push({
+        constraint: 'run.segments',
+        segment: present[k],
+        message: `${manifest.segments[present[k]].file}: ${message}`,
+      }),
+  );
+  const segments: SegmentCheck[] = manifest.segments.map((entry) => ({
+    index: entry.index,
+    file: entry.file,
+    report: null,
+  }));
+  present.forEach((index, k) => {
+    (segments[index] as { report: CheckReport | null }).report = reports[k];
+  });
+  // The chain over the files' own states (their checks bind them to the rows); the manifest
+  // must say the same, so that what it says of a run is true.
+  const chain = [];
+  for (const s of segments) {
+    const meta = s.report?.metadata;
+    if (meta === undefined) continue;
+    if (meta.segment === undefined) {
+      run.push({
+        constraint: 'run.segments',
+        segment: s.index,
+        message: `${s.file} is a whole run's trace, not a segment`,
+      });
+      continue;
+    }
+    const entry = manifest.segments[s.index];
+    for (const [which, fromFile, fromManifest] of [
+      ['initial', meta.segment.initial, entry.initial],
+      ['final', meta.claim, entry.final],
+    ] as const) {
+      const d = stateDifference(fromFile, fromManifest);
+      if (d !== null)
+        run.push({
+          constraint: 'run.segments',
+          segment: s.index,
+          message: `the manifest's ${which} state of segment ${s.index} is not its file's: ${d.field} ${d.right} in the manifest, ${d.left} in ${s.file}`,
+        });
+    }
+    if (
+      meta.segment.rows !== manifest.segmentRows ||
+      meta.maxSteps !== manifest.maxSteps ||
+      meta.ffDim !== manifest.ffDim
+    )
+      run.push({
+        constraint: 'run.segments',
+        segment: s.index,
+        message: `${s.file} has segment rows ${meta.segment.rows}, max_steps ${meta.maxSteps}, ff_dim ${meta.ffDim}; the manifest ${manifest.segmentRows}, ${manifest.maxSteps}, ${manifest.ffDim}`,
+      });
+    chain.push({
+      index: meta.segment.index,
+      segmentRows: meta.segment.rows,
+      weightsSha256: meta.weightsSha256,
+      ffDim: meta.ffDim,
+      maxSteps: meta.maxSteps,
+      initial: meta.segment.initial,
+      final: meta.claim,
+    });
+  }
+  if (chain.length === manifest.segments.length)
+    run.push(...chainFailures(reference, digest, chain));
+  const rows = segments.reduce((sum, s) => sum + (s.report?.rows ?? 0), 0);
+  return {
+    ok: run.length === 0 && segments.every((s) => s.report?.ok === true),
+    manifest,
+    rows,
+    segments,
+    run,
+  };
+}
+
+/** checkTrace of each path on `jobs` worker threads; reports in the paths' order. */
+async function checkFiles(
+  paths: readonly string[],
+  program: string,
+  options: RunCheckOptions,
+  onDone: (k: number, report: CheckReport | null) => void,
+  onUnreadable: (k: number, message: string) => void,
+): Promise<Array<CheckReport | null>> {
+  const reports: Array<CheckReport | null> = paths.map(() => null);
+  const jobs = Math.max(1, Math.min(options.jobs ?? availableParallelism(), paths.length));
+  const workers: Worker[] = [];
+  let next = 0;
+  try {
+    await Promise.all(
+      Array.from({ length: paths.length === 0 ? 0 : jobs }, async () => {
+        const worker = startModuleWorker(siblingModule(import.meta.url, 'run-worker'), null);
+        workers.push(worker);
+        while (next < paths.length) {
+          const k = next++;
+          const request: RunWorkerRequest = {
+            path: paths[k],
+            program,
+            ...(options.field === undefined ? {} : { field: options.field }),
+            maxFailures: options.maxFailures ?? 10,
+          };
+          const reply = await new Promise<RunWorkerReply>((resolve, reject) => {
+            worker.once('message', resolve);
+            worker.once('error', reject);
+            worker.postMessage(request);
+          });
+          worker.removeAllListeners('error');
+          if (reply.ok) reports[k] = reply.report;
+          else onUnreadable(k, reply.message);
+          onDone(k, reports[k]);
+        }
+      }),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return reports;
+}
