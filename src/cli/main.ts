@@ -7,6 +7,7 @@ import { checkBuilder, checkCommand } from './commands/check.js';
 import { exportBuilder, exportCommand } from './commands/export.js';
 import { inspectBuilder, inspectCommand } from './commands/inspect.js';
 import { proveBuilder, proveCommand } from './commands/prove.js';
+import { proveSegmentBuilder, proveSegmentCommand } from './commands/prove-segment.js';
 import { reportBuilder, reportCommand } from './commands/report.js';
 import { runBuilder, runCommand, type RunArgs } from './commands/run.js';
 import { verifyBuilder, verifyCommand } from './commands/verify.js';
@@ -62,7 +63,8 @@ const COMMANDS: CommandSpec[] = [
   },
   {
     command: 'prove <trace>',
-    describe: 'prove a trace with the Rust STARK prover (-o PROOF)',
+    describe:
+      'prove a trace, or every segment of a run (a directory), with the Rust STARK prover (-o PROOF)',
     builder: proveBuilder,
     handler: proveCommand as Handler,
   },
@@ -71,6 +73,12 @@ const COMMANDS: CommandSpec[] = [
     describe: 'verify a proof against a program (--program) and a claim (--claim)',
     builder: verifyBuilder,
     handler: verifyCommand as Handler,
+  },
+  {
+    command: 'prove-segment <job>',
+    describe: "a worker's command: regenerate one segment from its job and prove it (-o PROOF)",
+    builder: proveSegmentBuilder,
+    handler: proveSegmentCommand as Handler,
   },
 ];
 

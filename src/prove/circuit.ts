@@ -13,16 +13,21 @@ import { Expander, type Cell, type Monomial } from '../check/expand.js';
 import { programTables, runBoundaries } from '../check/tables.js';
 import type { CompiledProgram } from '../compiler/compile.js';
 import { columnSlots } from '../trace/format/layout.js';
-import type { Claim } from '../trace/format/metadata.js';
+import type { Claim, SegmentPosition } from '../trace/format/metadata.js';
 
 export const CIRCUIT_VERSION = 'tvm-trace/circuit/v1';
 
-/** What a proof states: this program (its weights), at this width, ran from its initial state to the claim within max_steps. */
+/**
+ * What a proof states: this program (its weights), at this width, ran from its initial state
+ * to the claim within max_steps — or, for a segment, ran segment.index (segment.rows steps
+ * each) from segment.initial to the claim.
+ */
 export interface Statement {
   readonly compiled: CompiledProgram;
   readonly ffDim: number;
   readonly maxSteps: number;
   readonly claim: Claim;
+  readonly segment?: SegmentPosition;
 }
 
 /** A monomial as the Rust side reads it: [coefficient, [cell, next], …], the coefficient a decimal string (exact past 2^53). */
@@ -45,7 +50,7 @@ export interface CircuitDocument {
 }
 
 export function buildCircuit(statement: Statement): CircuitDocument {
-  const { compiled, ffDim, maxSteps, claim } = statement;
+  const { compiled, ffDim, maxSteps, claim, segment } = statement;
   const air = loadAir();
   const dims = { ffDim, instructions: compiled.instructions.length };
   const slots = columnSlots(dims);
@@ -55,7 +60,7 @@ export function buildCircuit(statement: Statement): CircuitDocument {
     offsets.push(width);
     width += slot.width;
   }
-  const boundaries = runBoundaries(compiled, claim);
+  const boundaries = runBoundaries(compiled, claim, segment?.initial);
   const expander = new Expander(air, dims, programTables(compiled, ffDim, boundaries));
   const flat = (cell: Cell): number => offsets[cell.column] + cell.entry;
   const wire = (m: Monomial): WireMonomial => {
@@ -87,6 +92,8 @@ export function buildCircuit(statement: Statement): CircuitDocument {
       instructions: compiled.instructions.length,
       memory_size: compiled.program.memorySize,
       max_steps: maxSteps,
+      // Only a segment's statement says where it sits: a whole run's document is unchanged.
+      ...(segment === undefined ? {} : { segment: { index: segment.index, rows: segment.rows } }),
       initial: {
         step: initial.step,
         pc: initial.pc,

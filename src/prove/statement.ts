@@ -10,7 +10,7 @@ import { INPUT_DIM } from '../compiler/layout.js';
 import { assemble } from '../isa/assemble.js';
 import type { Program } from '../isa/program.js';
 import { CLAIM_SCHEMA_VERSION } from '../trace/format/claim-file.js';
-import { parseClaim, type Claim } from '../trace/format/metadata.js';
+import { parseClaim, type Claim, type SegmentPosition } from '../trace/format/metadata.js';
 import { openTrace } from '../trace/read/reader.js';
 import type { Statement } from './circuit.js';
 
@@ -29,6 +29,7 @@ export async function statementFromTrace(path: string): Promise<Statement> {
       meta.ffDim,
       meta.maxSteps,
       meta.claim,
+      meta.segment,
     );
   } finally {
     await trace.close();
@@ -97,25 +98,47 @@ export function statementFromClaim(
   return statementFor(compiled, ffDim, maxSteps, claim);
 }
 
-/** The statement a proof's header states (the verifier then checks the proof is of it). */
-export function statementFromProof(program: Program, header: ProofHeaderDocument): Statement {
-  const end = header.final;
-  if (end.memory.length !== program.memorySize)
-    throw new StatementMismatch(
-      `the proof is of a program with ${end.memory.length} memory cells, this one has ${program.memorySize}`,
-    );
-  const claim: Claim = {
-    steps: end.step,
-    pc: end.pc,
-    acc: end.acc,
-    sp: end.sp,
-    zero: end.zero_flag === 1,
-    carry: end.carry_flag === 1,
-    halted: end.halted === 1,
-    memory: end.memory,
+/** A boundary state of a proof's header as a claim (a proved run never faults). */
+export function headerState(state: ProofHeaderDocument['final']): Claim {
+  return {
+    steps: state.step,
+    pc: state.pc,
+    acc: state.acc,
+    sp: state.sp,
+    zero: state.zero_flag === 1,
+    carry: state.carry_flag === 1,
+    halted: state.halted === 1,
+    memory: state.memory,
     fault: null,
   };
-  return statementFor(compileProgram(program), header.ff_dim, header.max_steps, claim);
+}
+
+/**
+ * The statement a proof's header states (the verifier then checks the proof is of it): for a
+ * whole run, the program's initial state to the header's final state; for a segment, the
+ * header's position and both its states.
+ */
+export function statementFromProof(program: Program, header: ProofHeaderDocument): Statement {
+  for (const state of [header.initial, header.final])
+    if (state.memory.length !== program.memorySize)
+      throw new StatementMismatch(
+        `the proof is of a program with ${state.memory.length} memory cells, this one has ${program.memorySize}`,
+      );
+  const segment =
+    header.segment === undefined
+      ? undefined
+      : {
+          index: header.segment.index,
+          rows: header.segment.rows,
+          initial: headerState(header.initial),
+        };
+  return statementFor(
+    compileProgram(program),
+    header.ff_dim,
+    header.max_steps,
+    headerState(header.final),
+    segment,
+  );
 }
 
 /**
@@ -129,6 +152,7 @@ function statementFor(
   ffDim: number,
   maxSteps: number,
   claim: Claim,
+  segment?: SegmentPosition,
 ): Statement {
   if (compiled.instructions.length * ffDim * INPUT_DIM > MAX_CIRCUIT_WEIGHTS)
     throw new StatementError(
@@ -142,25 +166,33 @@ function statementFor(
     throw new StatementError(
       `ff_dim ${ffDim} is narrower than the program's widest instruction (${compiled.minFfDim})`,
     );
-  return { compiled, ffDim, maxSteps, claim };
+  return { compiled, ffDim, maxSteps, claim, ...(segment === undefined ? {} : { segment }) };
 }
 
 /** The JSON header line of a proof file (prover/src/prove.rs ProofHeader). */
 export interface ProofHeaderDocument {
   circuit_sha256: string;
+  weights_sha256: string;
   log_height: number;
   ff_dim: number;
   max_steps: number;
-  final: {
-    step: number;
-    pc: number;
-    acc: number;
-    sp: number;
-    zero_flag: number;
-    carry_flag: number;
-    halted: number;
-    memory: number[];
-  };
+  /** The proof parameters (FRI and grinding), as the prover recorded them. */
+  params: Record<string, unknown>;
+  /** Set for a segment's proof: its position in the run. */
+  segment?: { index: number; rows: number };
+  initial: HeaderState;
+  final: HeaderState;
+}
+
+export interface HeaderState {
+  step: number;
+  pc: number;
+  acc: number;
+  sp: number;
+  zero_flag: number;
+  carry_flag: number;
+  halted: number;
+  memory: number[];
 }
 
 const PROOF_MAGIC = 'tvm-trace proof v1\n';
@@ -176,20 +208,26 @@ export function proofHeader(bytes: Uint8Array, where: string): ProofHeaderDocume
   if (end < 0) throw new StatementError(`${where}: not a tvm-trace proof (no header line)`);
   try {
     const header = JSON.parse(head.slice(PROOF_MAGIC.length, end)) as ProofHeaderDocument;
-    const f = header.final;
+    const stateInts = (s: HeaderState) => [
+      s.step,
+      s.pc,
+      s.acc,
+      s.sp,
+      s.zero_flag,
+      s.carry_flag,
+      s.halted,
+      ...s.memory,
+    ];
     const ints = [
       header.ff_dim,
       header.max_steps,
-      f.step,
-      f.pc,
-      f.acc,
-      f.sp,
-      f.zero_flag,
-      f.carry_flag,
-      f.halted,
-      ...f.memory,
+      ...stateInts(header.initial),
+      ...stateInts(header.final),
+      ...(header.segment === undefined ? [] : [header.segment.index, header.segment.rows]),
     ];
     if (!ints.every((v) => Number.isSafeInteger(v))) throw new Error('bad field');
+    if (typeof header.params !== 'object' || header.params === null) throw new Error('bad params');
+    if (typeof header.weights_sha256 !== 'string') throw new Error('bad digest');
     return header;
   } catch {
     throw new StatementError(`${where}: not a tvm-trace proof (its header is malformed)`);

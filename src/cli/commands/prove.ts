@@ -2,7 +2,10 @@
  * `tvm-trace prove TRACE -o PROOF`: check the trace (a failing one is exit 1, named as `check`
  * names it, and never proved), build its circuit, and run the Rust prover on it.
  */
+import { existsSync, statSync } from 'node:fs';
 import type { Argv } from 'yargs';
+import { positiveInteger } from '../options.js';
+import { proveRunCommand } from './prove-run.js';
 import { checkTrace } from '../../check/check.js';
 import { statementFromTrace, StatementError } from '../../prove/statement.js';
 import { TraceFormatError } from '../../trace/format/errors.js';
@@ -14,6 +17,7 @@ export interface ProveArgs {
   trace: string;
   output: string;
   json: boolean;
+  jobs?: number;
 }
 
 export function proveBuilder(yargs: Argv): Argv<ProveArgs> {
@@ -21,7 +25,13 @@ export function proveBuilder(yargs: Argv): Argv<ProveArgs> {
     .positional('trace', {
       type: 'string',
       demandOption: true,
-      describe: 'the trace (Arrow IPC file) to prove',
+      describe: 'the trace (Arrow IPC file) to prove, or a segmented run (a directory)',
+    })
+    .option('jobs', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'segments proved at once for a segmented run (default: the cores)',
+      coerce: (value: unknown) => positiveInteger('--jobs', value),
     })
     .option('output', {
       alias: 'o',
@@ -38,6 +48,8 @@ export function proveBuilder(yargs: Argv): Argv<ProveArgs> {
 }
 
 export async function proveCommand(args: ProveArgs, out: Output): Promise<number> {
+  if (existsSync(args.trace) && statSync(args.trace).isDirectory())
+    return proveRunCommand(args, out);
   proverBinary(); // before the check: a missing prover is said at once
   let statement;
   try {

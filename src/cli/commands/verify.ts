@@ -4,7 +4,11 @@
  * final state the proof says it proves) — and run the Rust verifier against it. Nothing of
  * the statement comes from the proof but that final state and ff_dim, both then verified.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Argv } from 'yargs';
+import { isBundle } from '../../prove/bundle.js';
+import { positiveInteger } from '../options.js';
+import { verifyBundleCommand } from './verify-bundle.js';
 import {
   proofHeader,
   statementFromClaim,
@@ -22,11 +26,22 @@ export interface VerifyArgs {
   program: string;
   claim?: string;
   json: boolean;
+  jobs?: number;
 }
 
 export function verifyBuilder(yargs: Argv): Argv<VerifyArgs> {
   return yargs
-    .positional('proof', { type: 'string', demandOption: true, describe: 'the proof file' })
+    .positional('proof', {
+      type: 'string',
+      demandOption: true,
+      describe: "the proof file, or a segmented run's bundle (from prove run/)",
+    })
+    .option('jobs', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'segment proofs of a bundle verified at once (default: the cores)',
+      coerce: (value: unknown) => positiveInteger('--jobs', value),
+    })
     .option('program', {
       type: 'string',
       demandOption: true,
@@ -48,6 +63,7 @@ export function verifyBuilder(yargs: Argv): Argv<VerifyArgs> {
 export async function verifyCommand(args: VerifyArgs, out: Output): Promise<number> {
   proverBinary();
   const program = loadProgram(args.program);
+  if (isBundle(readHead(args.proof))) return verifyBundleCommand(args, program, out);
   let statement;
   try {
     const header = proofHeader(readInput(args.proof), args.proof);
@@ -67,4 +83,19 @@ export async function verifyCommand(args: VerifyArgs, out: Output): Promise<numb
     (circuit) => ['verify', args.proof, '--circuit', circuit, ...(args.json ? ['--json'] : [])],
     out,
   );
+}
+
+/** The first bytes of a file (empty when it cannot be read: the full read reports why). */
+function readHead(path: string): Uint8Array {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const head = Buffer.alloc(64);
+      return head.subarray(0, readSync(fd, head, 0, head.length, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return new Uint8Array(0);
+  }
 }

@@ -106,7 +106,9 @@ export class BatchFiller {
     start?: MachineSnapshot,
   ): { rows: number; maxAbs: number; state: MachineSnapshot; accesses: string } {
     const { state } = this;
-    if (start !== undefined && start.steps !== state.steps) restoreState(state, start);
+    // Always from `start` when given: the same step count is not the same state (a segment 0
+    // forged from another initial memory starts at step 0 too).
+    if (start !== undefined) restoreState(state, start);
     const digest = new AccessDigest();
     const { rows, maxAbs } = this.fillRows(
       buffers,

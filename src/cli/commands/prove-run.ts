@@ -1,0 +1,168 @@
+/**
+ * `tvm-trace prove run/ -o run.proof [--jobs N]`: every segment of a segmented run proved, N at
+ * a time on this machine, into one bundle. Resumable: each segment's proof is kept in
+ * run.proof.parts/ as it is made (atomically, by the prover), and a second run keeps every
+ * part that is of its segment's circuit. The bundle appears only when every segment is proved.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { readManifest, RunFormatError } from '../../check/run.js';
+import { compileProgram } from '../../compiler/compile.js';
+import { assemble } from '../../isa/assemble.js';
+import { encodeBundle } from '../../prove/bundle.js';
+import { buildCircuit, circuitBytes, type Statement } from '../../prove/circuit.js';
+import { proofHeader, statementFromTrace, StatementError } from '../../prove/statement.js';
+import { fileSha256, type RunManifest } from '../../trace/format/manifest.js';
+import { TraceFormatError } from '../../trace/format/errors.js';
+import { CliError, ExitCode } from '../errors.js';
+import { writeFileAtomic } from '../io.js';
+import type { Output } from '../options.js';
+import { proverBinary, runProverOnCircuit } from '../prover.js';
+
+export interface ProveRunArgs {
+  trace: string;
+  output: string;
+  json: boolean;
+  jobs?: number;
+}
+
+interface Segment {
+  readonly index: number;
+  readonly file: string;
+  readonly part: string;
+  readonly statement: Statement;
+  readonly circuitSha256: string;
+}
+
+const badRun = (message: string) => new CliError('bad_run', message, ExitCode.BAD_INPUT);
+
+/** The run's segments, each file the manifest's and of its program, with its statement. */
+async function segmentsOf(directory: string, manifest: RunManifest, parts: string) {
+  let digest: string;
+  try {
+    digest = compileProgram(assemble(manifest.program)).digest;
+  } catch (error) {
+    throw badRun(`${directory}: the manifest's program does not assemble: ${String(error)}`);
+  }
+  if (digest !== manifest.weightsSha256)
+    throw badRun(`${directory}: the manifest's weights_sha256 is not its program's`);
+  const segments: Segment[] = [];
+  for (const entry of manifest.segments) {
+    const file = join(directory, entry.file);
+    if (!existsSync(file)) throw badRun(`${file}: missing (the manifest lists it)`);
+    const sha = fileSha256(file);
+    if (sha !== entry.sha256)
+      throw badRun(
+        `${file}: not the manifest's segment ${entry.index} (SHA-256 ${sha.slice(0, 16)}…, the manifest says ${entry.sha256.slice(0, 16)}…)`,
+      );
+    let statement: Statement;
+    try {
+      statement = await statementFromTrace(file);
+    } catch (error) {
+      if (error instanceof TraceFormatError || error instanceof StatementError)
+        throw new CliError(
+          'not_proved',
+          `${file}: ${error.message}`,
+          error instanceof StatementError ? ExitCode.CONSTRAINT_FAILED : ExitCode.BAD_INPUT,
+        );
+      throw error;
+    }
+    if (statement.compiled.digest !== manifest.weightsSha256)
+      throw badRun(`${file}: a segment of another program than the manifest's`);
+    if (statement.segment?.index !== entry.index)
+      throw badRun(`${file}: not segment ${entry.index} of a run`);
+    segments.push({
+      index: entry.index,
+      file,
+      part: join(parts, `segment-${String(entry.index).padStart(5, '0')}.proof`),
+      statement,
+      circuitSha256: circuitBytes(buildCircuit(statement)).sha256,
+    });
+  }
+  return segments;
+}
+
+/** A part proved before is kept when it is a proof of this segment's circuit (its header says so; verify checks it). */
+function provedBefore(segment: Segment): boolean {
+  if (!existsSync(segment.part)) return false;
+  try {
+    const header = proofHeader(readFileSync(segment.part), segment.part);
+    return header.circuit_sha256 === segment.circuitSha256;
+  } catch {
+    return false;
+  }
+}
+
+export async function proveRunCommand(args: ProveRunArgs, out: Output): Promise<number> {
+  proverBinary();
+  let manifest: RunManifest;
+  try {
+    manifest = readManifest(args.trace);
+  } catch (error) {
+    if (error instanceof RunFormatError) throw badRun(error.message);
+    throw error;
+  }
+  const parts = `${args.output}.parts`;
+  const segments = await segmentsOf(args.trace, manifest, parts);
+  mkdirSync(parts, { recursive: true });
+  const pending = segments.filter((s) => {
+    if (!provedBefore(s)) return true;
+    out.stderr(`segment ${s.index}/${segments.length}: kept (proved before, ${s.part})`);
+    return false;
+  });
+  const started = performance.now();
+  const jobs = Math.max(1, Math.min(args.jobs ?? availableParallelism(), pending.length || 1));
+  let failure: CliError | null = null;
+  let next = 0;
+  let done = segments.length - pending.length;
+  await Promise.all(
+    Array.from({ length: jobs }, async () => {
+      while (failure === null && next < pending.length) {
+        const segment = pending[next++];
+        const t0 = performance.now();
+        const errors: string[] = [];
+        const code = await runProverOnCircuit(
+          segment.statement,
+          (circuit) => ['prove', segment.file, '--circuit', circuit, '-o', segment.part],
+          { stdout: () => {}, stderr: (line) => errors.push(line) },
+        );
+        if (code !== ExitCode.OK) {
+          const line = errors.filter((e) => e.trim() !== '').pop() ?? `the prover exited ${code}`;
+          failure ??= new CliError(
+            code === ExitCode.INTERRUPTED ? 'interrupted' : 'not_proved',
+            code === ExitCode.INTERRUPTED
+              ? `interrupted; the ${done} segments proved so far are kept in ${parts}`
+              : `segment ${segment.index}: ${line.replace(/^tvm-prove: /, '')}`,
+            code,
+          );
+          return;
+        }
+        done++;
+        out.stderr(
+          `segment ${segment.index}/${segments.length}: proved in ${((performance.now() - t0) / 1000).toFixed(1)} s (${done}/${segments.length} done)`,
+        );
+      }
+    }),
+  );
+  if (failure !== null) throw failure;
+  const proofs = segments.map((s) => readFileSync(s.part));
+  const bundle = encodeBundle({ manifest, proofs });
+  writeFileAtomic(args.output, bundle);
+  rmSync(parts, { recursive: true, force: true });
+  const seconds = (performance.now() - started) / 1000;
+  const summary = {
+    proof: args.output,
+    segments: segments.length,
+    proved: pending.length,
+    kept: segments.length - pending.length,
+    bytes: bundle.length,
+    seconds: Math.round(seconds * 100) / 100,
+  };
+  if (args.json) out.stdout(JSON.stringify(summary));
+  else
+    out.stdout(
+      `wrote ${args.output}: ${summary.segments} segment proofs (${summary.proved} proved now, ${summary.kept} kept), ${summary.bytes} bytes, ${seconds.toFixed(1)} s`,
+    );
+  return ExitCode.OK;
+}

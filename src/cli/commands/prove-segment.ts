@@ -1,0 +1,122 @@
+/**
+ * `tvm-trace prove-segment JOB -o PROOF`: a worker's command (local `prove run/`, a Ray task):
+ * regenerate one segment from its job — the program and the segment's initial state, a few
+ * hundred bytes, not the run's files — check it is the manifest's (SHA-256), and prove it.
+ * Prints one JSON line: the segment, and the seconds spent making and proving it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Argv } from 'yargs';
+import { statementFromTrace, StatementError } from '../../prove/statement.js';
+import {
+  fileSha256,
+  ManifestError,
+  parseSegmentJob,
+  type SegmentJob,
+} from '../../trace/format/manifest.js';
+import { ExportInterrupted } from '../../trace/write/export.js';
+import { exportSegment } from '../../trace/write/segments.js';
+import { CliError, ExitCode } from '../errors.js';
+import { readInput } from '../io.js';
+import type { Output } from '../options.js';
+import { proverBinary, runProverOnCircuit } from '../prover.js';
+
+export interface ProveSegmentArgs {
+  job: string;
+  output: string;
+}
+
+export function proveSegmentBuilder(yargs: Argv): Argv<ProveSegmentArgs> {
+  return yargs
+    .positional('job', {
+      type: 'string',
+      demandOption: true,
+      describe: 'the segment job (JSON, as `prove run/` writes it), or - for standard input',
+    })
+    .option('output', {
+      alias: 'o',
+      type: 'string',
+      demandOption: true,
+      requiresArg: true,
+      describe: 'the proof file to write',
+    }) as unknown as Argv<ProveSegmentArgs>;
+}
+
+function readJob(source: string): SegmentJob {
+  const text = readInput(source).toString('utf8');
+  try {
+    return parseSegmentJob(text, source === '-' ? 'the job' : source);
+  } catch (error) {
+    if (error instanceof ManifestError)
+      throw new CliError('bad_job', error.message, ExitCode.BAD_INPUT);
+    throw error;
+  }
+}
+
+export async function proveSegmentCommand(args: ProveSegmentArgs, out: Output): Promise<number> {
+  proverBinary();
+  const job = readJob(args.job);
+  const dir = mkdtempSync(join(tmpdir(), 'tvm-segment-'));
+  const stop = new AbortController();
+  const interrupt = () => stop.abort();
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  try {
+    const started = performance.now();
+    const trace = join(dir, 'segment.arrow');
+    try {
+      await exportSegment(job, trace, stop.signal);
+    } catch (error) {
+      if (error instanceof ExportInterrupted)
+        throw new CliError('interrupted', 'interrupted', ExitCode.INTERRUPTED);
+      if (error instanceof RangeError || error instanceof Error)
+        throw new CliError(
+          'bad_job',
+          `segment ${job.index}: ${(error as Error).message}`,
+          ExitCode.BAD_INPUT,
+        );
+      throw error;
+    }
+    const sha = fileSha256(trace);
+    if (sha !== job.sha256)
+      throw new CliError(
+        'not_proved',
+        `segment ${job.index}: the regenerated segment is not the manifest's (SHA-256 ${sha.slice(0, 16)}…, the manifest's ${job.sha256.slice(0, 16)}…)`,
+        ExitCode.CONSTRAINT_FAILED,
+      );
+    const made = performance.now();
+    let statement;
+    try {
+      statement = await statementFromTrace(trace);
+    } catch (error) {
+      if (error instanceof StatementError)
+        throw new CliError(
+          'not_proved',
+          `segment ${job.index}: ${error.message}`,
+          ExitCode.CONSTRAINT_FAILED,
+        );
+      throw error;
+    }
+    const code = await runProverOnCircuit(
+      statement,
+      (circuit) => ['prove', trace, '--circuit', circuit, '-o', args.output],
+      { stdout: () => {}, stderr: (line) => out.stderr(line) },
+    );
+    if (code !== ExitCode.OK) return code;
+    out.stdout(
+      JSON.stringify({
+        segment: job.index,
+        export_seconds: round((made - started) / 1000),
+        prove_seconds: round((performance.now() - made) / 1000),
+      }),
+    );
+    return ExitCode.OK;
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const round = (seconds: number) => Math.round(seconds * 1000) / 1000;
