@@ -5,7 +5,7 @@
  * part that is of its segment's circuit. The bundle appears only when every segment is proved.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { readManifest, RunFormatError } from '../../check/run.js';
 import { compileProgram } from '../../compiler/compile.js';
@@ -36,6 +36,15 @@ interface Segment {
 }
 
 const badRun = (message: string) => new CliError('bad_run', message, ExitCode.BAD_INPUT);
+
+/**
+ * Peak RSS of one prover process on a segment of `rows` rows: measured 1,766 MiB at 2^18 and
+ * 7,046 MiB at 2^20 (bench/RESULTS.md), about 7 KB a row past a fixed base.
+ */
+export function proverMemoryBytes(rows: number): number {
+  const height = Math.max(256, 2 ** Math.ceil(Math.log2(Math.max(1, rows))));
+  return 7_050 * height + (64 << 20);
+}
 
 /** The run's segments, each file the manifest's and of its program, with its statement. */
 async function segmentsOf(directory: string, manifest: RunManifest, parts: string) {
@@ -112,7 +121,20 @@ export async function proveRunCommand(args: ProveRunArgs, out: Output): Promise<
     return false;
   });
   const started = performance.now();
-  const jobs = Math.max(1, Math.min(args.jobs ?? availableParallelism(), pending.length || 1));
+  // As many provers at once as the memory holds: a segment too large for it is refused.
+  const perProver = proverMemoryBytes(manifest.segmentRows);
+  const fits = Math.floor(totalmem() / perProver);
+  const GiB = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
+  if (fits < 1)
+    throw badRun(
+      `${args.trace}: a segment of ${manifest.segmentRows} rows needs about ${GiB(perProver)} GiB to prove, this machine has ${GiB(totalmem())} GiB: export with a smaller --segment-rows`,
+    );
+  const wanted = args.jobs ?? availableParallelism();
+  const jobs = Math.max(1, Math.min(wanted, fits, pending.length || 1));
+  if (jobs < Math.min(wanted, pending.length))
+    out.stderr(
+      `proving ${jobs} segments at once, not ${wanted}: each needs about ${GiB(perProver)} GiB, this machine has ${GiB(totalmem())} GiB`,
+    );
   let failure: CliError | null = null;
   let next = 0;
   let done = segments.length - pending.length;
