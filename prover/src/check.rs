@@ -14,8 +14,11 @@ pub struct Failure {
 }
 
 /// The verifier obligations of `schemas/air-v2.json` on the public statement (those a
-/// circuit does not already fix): every boundary state is a machine state, the claim's steps
-/// fit max_steps, and a run that did not halt used all of them (faulted runs are not proved).
+/// circuit does not already fix): every boundary state is a machine state, the final step is
+/// within max_steps, a whole run starts in the initial registers and, if it did not halt, used
+/// all of max_steps (faulted runs are not proved). A segment k of S rows starts at step k·S,
+/// running, has at most S steps and, if it did not halt, exactly S or ends at max_steps; only
+/// segment 0 starts in the initial registers (the chain of segments is the caller's).
 pub fn statement_failures(s: &Statement) -> Vec<Failure> {
     let n = s.memory_size as i64;
     let word = -32768..=32767;
@@ -44,23 +47,51 @@ pub fn statement_failures(s: &Statement) -> Vec<Failure> {
         fail("statement.ranges");
     }
     let initial = &s.initial;
-    if initial.step != 0
+    let steps = s.end.step - s.initial.step;
+    if let Some(segment) = s.segment {
+        let rows_valid =
+            segment.rows >= 1 && segment.rows <= 1 << 29 && segment.rows.count_ones() == 1;
+        let starts_at = segment.index.checked_mul(segment.rows);
+        if !rows_valid
+            || segment.index < 0
+            || starts_at != Some(initial.step)
+            || steps > segment.rows
+            || initial.halted != 0
+        {
+            fail("segment.boundary");
+        }
+        if segment.index == 0 && !initial_registers(initial, n) {
+            fail("statement.initial_state");
+        }
+        if s.end.step > s.max_steps {
+            fail("claim.steps");
+        }
+        if s.end.halted == 0 && steps != segment.rows && s.end.step != s.max_steps {
+            fail("claim.ending");
+        }
+        return failures;
+    }
+    if !initial_registers(initial, n) {
+        fail("statement.initial_state");
+    }
+    if steps > s.max_steps {
+        fail("claim.steps");
+    }
+    if s.end.halted == 0 && steps != s.max_steps {
+        fail("claim.ending");
+    }
+    failures
+}
+
+/// pc 0, acc 0, sp = memory_size, zero 1, carry 0, not halted, step 0.
+fn initial_registers(initial: &crate::circuit::Boundary, n: i64) -> bool {
+    !(initial.step != 0
         || initial.pc != 0
         || initial.acc != 0
         || initial.sp != n
         || initial.zero_flag != 1
         || initial.carry_flag != 0
-        || initial.halted != 0
-    {
-        fail("statement.initial_state");
-    }
-    if s.end.step - s.initial.step > s.max_steps {
-        fail("claim.steps");
-    }
-    if s.end.halted == 0 && s.end.step - s.initial.step != s.max_steps {
-        fail("claim.ending");
-    }
-    failures
+        || initial.halted != 0)
 }
 
 /// Up to `max` failures, rows in order, then the arguments.
@@ -196,4 +227,128 @@ fn argument_failure(
     }
     unbalanced.sort();
     unbalanced.first().copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::statement_failures;
+    use crate::circuit::Statement;
+
+    /// A statement of long_loop's two memory cells: segment `segment` (or a whole run),
+    /// running from `initial` to `end` (JSON objects of the boundary fields that differ).
+    fn statement(segment: Option<(i64, i64)>, initial: &str, end: &str) -> Statement {
+        let segment = segment.map_or("null".to_string(), |(index, rows)| {
+            format!("{{\"index\":{index},\"rows\":{rows}}}")
+        });
+        let state = |fields: &str| {
+            let base = serde_json::json!({"step": 0, "pc": 0, "acc": 0, "sp": 2, "zero_flag": 1,
+                "carry_flag": 0, "halted": 0, "memory": [-1000, 0]});
+            let mut state = base.as_object().cloned().unwrap_or_default();
+            let edits: serde_json::Value = serde_json::from_str(fields).unwrap_or_default();
+            for (k, v) in edits.as_object().cloned().unwrap_or_default() {
+                state.insert(k, v);
+            }
+            serde_json::Value::Object(state).to_string()
+        };
+        let json = format!(
+            "{{\"weights_sha256\":\"00\",\"ff_dim\":4,\"instructions\":13,\"memory_size\":2,\"max_steps\":1000,\"segment\":{segment},\"initial\":{},\"final\":{}}}",
+            state(initial),
+            state(end)
+        );
+        serde_json::from_str(&json).expect("a statement")
+    }
+
+    fn names(s: &Statement) -> Vec<String> {
+        statement_failures(s)
+            .into_iter()
+            .map(|f| f.constraint)
+            .collect()
+    }
+
+    #[test]
+    fn middle_segment_holds() {
+        let s = statement(
+            Some((2, 256)),
+            r#"{"step":512,"pc":4,"acc":7,"zero_flag":0}"#,
+            r#"{"step":768,"pc":4,"acc":9,"zero_flag":0}"#,
+        );
+        assert_eq!(names(&s), Vec::<String>::new());
+    }
+
+    /// (segment index and rows, initial fields, final fields, the one rule it breaks).
+    type Case = (Option<(i64, i64)>, &'static str, &'static str, &'static str);
+
+    #[test]
+    fn segment_rules_fail_alone_by_name() {
+        let mid = r#"{"step":768,"pc":4,"zero_flag":0}"#;
+        let cases: [Case; 7] = [
+            // initial step not index·rows
+            (
+                Some((2, 256)),
+                r#"{"step":513,"pc":4}"#,
+                r#"{"step":769,"pc":4}"#,
+                "segment.boundary",
+            ),
+            // more steps than rows
+            (
+                Some((2, 256)),
+                r#"{"step":512,"pc":4}"#,
+                r#"{"step":900,"pc":4,"halted":1}"#,
+                "segment.boundary",
+            ),
+            // starts halted
+            (
+                Some((2, 256)),
+                r#"{"step":512,"pc":4,"halted":1}"#,
+                mid,
+                "segment.boundary",
+            ),
+            // rows not a power of two
+            (
+                Some((2, 384)),
+                r#"{"step":768,"pc":4}"#,
+                r#"{"step":1000,"pc":4}"#,
+                "segment.boundary",
+            ),
+            // short, not halted, not at max_steps
+            (
+                Some((2, 256)),
+                r#"{"step":512,"pc":4}"#,
+                r#"{"step":700,"pc":4}"#,
+                "claim.ending",
+            ),
+            // past max_steps
+            (
+                Some((4, 256)),
+                r#"{"step":1024,"pc":4}"#,
+                r#"{"step":1280,"pc":4}"#,
+                "claim.steps",
+            ),
+            // segment 0 not in the initial registers
+            (
+                Some((0, 256)),
+                r#"{"pc":3}"#,
+                r#"{"step":256,"pc":4}"#,
+                "statement.initial_state",
+            ),
+        ];
+        for (segment, initial, end, rule) in cases {
+            assert_eq!(
+                names(&statement(segment, initial, end)),
+                vec![rule.to_string()],
+                "{initial} → {end}"
+            );
+        }
+    }
+
+    #[test]
+    fn whole_run_unchanged() {
+        let s = statement(None, "{}", r#"{"step":103,"pc":15,"halted":1}"#);
+        assert_eq!(names(&s), Vec::<String>::new());
+        let not_at_max = statement(None, "{}", r#"{"step":103,"pc":15}"#);
+        assert_eq!(names(&not_at_max), vec!["claim.ending".to_string()]);
+        // A whole run starts at step 0 in the initial registers, whatever it says.
+        let late = statement(None, r#"{"step":5}"#, r#"{"step":103,"halted":1}"#);
+        assert_eq!(names(&late), vec!["statement.initial_state".to_string()]);
+    }
 }

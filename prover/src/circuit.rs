@@ -67,6 +67,13 @@ pub struct Boundary {
     pub memory: Vec<i64>,
 }
 
+/// Where a segment sits in its run: segment `index` of `rows` steps each (a power of two).
+#[derive(Clone, Copy, Debug, Deserialize, serde::Serialize, PartialEq, Eq)]
+pub struct SegmentPosition {
+    pub index: i64,
+    pub rows: i64,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 pub struct Statement {
     pub weights_sha256: String,
@@ -74,6 +81,9 @@ pub struct Statement {
     pub instructions: usize,
     pub memory_size: usize,
     pub max_steps: i64,
+    /// Set for one segment of a longer run; absent (a whole run) otherwise.
+    #[serde(default)]
+    pub segment: Option<SegmentPosition>,
     pub initial: Boundary,
     #[serde(rename = "final")]
     pub end: Boundary,

@@ -118,9 +118,11 @@ pub fn build_witness(circuit: &Circuit, trace: &TraceFile) -> Result<Witness, Pr
         .map_or(0, |c| c.width);
     let mut prev_addr = values[(rows - 1) * width + log_addr];
     let mut prev_step = values[(rows - 1) * width + log_step];
+    // Padding steps continue the counter: a segment's rows start at its initial step.
+    let first_step = circuit.statement.initial.step;
     for r in rows..height {
         let row = &mut values[r * width..(r + 1) * width];
-        let s = r as i64;
+        let s = first_step + r as i64;
         row[step] = s;
         row[input] = 1; // x[0]: the constant
         row[input + 2] = 1; // x[2]: PC+1 at pc 0

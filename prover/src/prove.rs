@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::air::TvmAir;
 use crate::check::{check_witness, statement_failures};
-use crate::circuit::{Boundary, Circuit};
+use crate::circuit::{Boundary, Circuit, SegmentPosition};
 use crate::config::{Config, ProofParameters, SECURITY_BITS, Val};
 use crate::error::{ProveError, VerifyError};
 use crate::generation::{
@@ -35,6 +35,11 @@ pub struct ProofHeader {
     pub steps: i64,
     pub halted: i64,
     pub max_steps: i64,
+    /// Set for a segment's proof: its position in the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<SegmentPosition>,
+    /// The initial boundary state proved (a segment's; for a whole run the program's).
+    pub initial: Boundary,
     /// The final boundary state proved (a verifier without a claim verifies against this).
     #[serde(rename = "final")]
     pub end: Boundary,
@@ -166,6 +171,8 @@ pub fn prove(
         steps: s.end.step - s.initial.step,
         halted: s.end.halted,
         max_steps: s.max_steps,
+        segment: s.segment,
+        initial: s.initial.clone(),
         end: s.end.clone(),
         proof_bytes: body.len(),
     };
@@ -254,6 +261,8 @@ pub fn verify(path: &str, circuit: Circuit) -> Result<ProofHeader, VerifyError> 
     if header.weights_sha256 != s.weights_sha256
         || header.ff_dim != s.ff_dim
         || header.max_steps != s.max_steps
+        || header.segment != s.segment
+        || header.initial != s.initial
         || header.end != s.end
         || header.steps != s.end.step - s.initial.step
         || header.halted != s.end.halted

@@ -19,6 +19,7 @@ import {
   type SegmentEntry,
 } from '../../src/trace/format/manifest.js';
 import { openTrace } from '../../src/trace/read/reader.js';
+import { exportTrace } from '../../src/trace/write/export.js';
 import { exportSegments } from '../../src/trace/write/segments.js';
 import { cli } from '../support/cli.js';
 
@@ -137,7 +138,7 @@ describe('chain forgeries: each verifies segment by segment, and is rejected in 
 
   it('two segments swapped', async () => {
     expect(await rejected(forged(honestParts([0, 2, 1, 3, 4]), 'swapped'))).toBe(
-      'tvm-trace: rejected: run.segments: segment 1 is segment 2 of its run (out of order) (and 3 more)',
+      'tvm-trace: rejected: run.segments: segment 1 is segment 2 of its run (out of order) (and 4 more)',
     );
   });
 
@@ -168,6 +169,61 @@ describe('chain forgeries: each verifies segment by segment, and is rejected in 
     ).toMatch(
       /^tvm-trace: rejected: run\.start: segment 0 does not start in the program's initial state: its memory\[0\] is -900, the program's -1000/,
     );
+  });
+
+  it('a segment started with one memory cell changed, proved on its own', async () => {
+    // The cheat: segment 2 exported from segment 1's final state with memory[1] edited (a
+    // valid trace of that statement), proved as any segment file is.
+    const before = bundle.manifest.segments[1].final;
+    const memory = [...before.memory];
+    memory[1] += 3;
+    const file = join(dir, 'cheat-2.arrow');
+    exportTrace(assemble(source('long_loop')), file, {
+      maxSteps: MAX,
+      segment: { index: 2, rows: ROWS, initial: { ...before, memory } },
+    });
+    const proofPath = join(dir, 'cheat-2.proof');
+    const proved = await cli('prove', file, '-o', proofPath);
+    expect(proved.code, proved.stderr.join('\n')).toBe(0);
+    const cheat: Bundle = {
+      manifest: { ...bundle.manifest, segments: [bundle.manifest.segments[2]] },
+      proofs: [readFileSync(proofPath)],
+    };
+    expect(
+      await rejected(forged([[bundle, 0], [bundle, 1], [cheat, 0], [bundle, 3], [bundle, 4]], 'cell')),
+    ).toBe(
+      `tvm-trace: rejected: run.link: segment 2 does not start where segment 1 ended: its initial memory[1] is ${memory[1]}, segment 1's final ${before.memory[1]} (and 1 more)`,
+    );
+  });
+
+  it('a segment whose initial state differs only in the step counter', async () => {
+    // infinite_loop's state is the same at every step but the counter: segment 2 after
+    // segment 0 differs from what segment 1 would be only in its step and index.
+    const loop = await provedRun('loop-chain', source('infinite_loop'), 512, 128);
+    const b = decodeBundle(readFileSync(loop.bundle), 'loop');
+    const path = join(dir, 'step-only.proof');
+    writeFileSync(
+      path,
+      encodeBundle({
+        manifest: {
+          ...b.manifest,
+          segments: [0, 2, 3].map((k, at) => ({
+            ...b.manifest.segments[k],
+            index: at,
+            file: segmentFileName(at),
+          })),
+        },
+        proofs: [0, 2, 3].map((k) => b.proofs[k]),
+      }),
+    );
+    const result = await cli('verify', path, '--program', programPath('infinite_loop'));
+    expect(result).toEqual({
+      code: 1,
+      stdout: [],
+      stderr: [
+        'tvm-trace: rejected: run.segments: segment 1 is segment 2 of its run (out of order) (and 2 more)',
+      ],
+    });
   });
 
   it("a segment proof of another program: it does not verify against this program's circuit", async () => {
@@ -206,6 +262,21 @@ describe('chain forgeries: each verifies segment by segment, and is rejected in 
     expect(await rejected(shorter)).toBe(
       "tvm-trace: rejected: run.segments: the bundle's manifest lists 4 segments, it holds 5 proofs",
     );
+  });
+
+  it("a proof whose header states another initial state: its circuit is not the proof's", async () => {
+    const proof = Buffer.from(bundle.proofs[3]);
+    const text = proof.toString('latin1');
+    const acc = /"initial":\{"step":768,"pc":\d+,"acc":(-?\d+)/.exec(text);
+    expect(acc).not.toBeNull();
+    const edited = Buffer.from(
+      text.replace(acc![0], acc![0].replace(`"acc":${acc![1]}`, `"acc":${Number(acc![1]) + 1}`)),
+      'latin1',
+    );
+    const cheat: Bundle = { manifest: bundle.manifest, proofs: [edited] };
+    expect(
+      await rejected(forged([[bundle, 0], [bundle, 1], [bundle, 2], [cheat, 0], [bundle, 4]], 'header')),
+    ).toMatch(/^tvm-trace: rejected: segment 3: /);
   });
 
   it('a claim other than the last final state', async () => {

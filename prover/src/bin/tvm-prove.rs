@@ -228,6 +228,35 @@ fn main() -> ExitCode {
             match verify(&proof, circuit) {
                 Ok(h) => {
                     let memory: Vec<String> = s.end.memory.iter().map(i64::to_string).collect();
+                    if let Some(segment) = s.segment {
+                        // A segment: its position and both states (the chain is the caller's).
+                        let initial = serde_json::to_string(&s.initial).unwrap_or_default();
+                        let end = serde_json::to_string(&s.end).unwrap_or_default();
+                        if json {
+                            println!(
+                                "{{\"ok\":true,\"proof\":{},\"weights_sha256\":{},\"max_steps\":{},\"segment\":{{\"index\":{},\"rows\":{}}},\"initial\":{initial},\"final\":{end},\"security_bits\":{}}}",
+                                quote(&proof),
+                                quote(&s.weights_sha256),
+                                s.max_steps,
+                                segment.index,
+                                segment.rows,
+                                h.params.conjectured_bits()
+                            );
+                        } else {
+                            println!(
+                                "verified {proof}: segment {} ({} rows) of the program with weights {} runs from step {} to step {} within max_steps {}, halted {} ({} bits conjectured)",
+                                segment.index,
+                                segment.rows,
+                                &s.weights_sha256[..s.weights_sha256.len().min(12)],
+                                s.initial.step,
+                                s.end.step,
+                                s.max_steps,
+                                s.end.halted,
+                                h.params.conjectured_bits()
+                            );
+                        }
+                        return ExitCode::SUCCESS;
+                    }
                     if json {
                         println!(
                             "{{\"ok\":true,\"proof\":{},\"weights_sha256\":{},\"max_steps\":{},\"steps\":{},\"pc\":{},\"acc\":{},\"sp\":{},\"zero_flag\":{},\"carry_flag\":{},\"halted\":{},\"memory\":[{}],\"security_bits\":{}}}",

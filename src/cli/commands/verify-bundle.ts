@@ -28,7 +28,7 @@ import type { Output } from '../options.js';
 import { runProverOnCircuit } from '../prover.js';
 
 /** Largest bundle read: thousands of segment proofs of ~0.5 MB. */
-const MAX_BUNDLE_BYTES = 4 << 30;
+const MAX_BUNDLE_BYTES = 2 ** 32;
 
 const rejected = (message: string) =>
   new CliError('rejected', `rejected: ${message}`, ExitCode.CONSTRAINT_FAILED);
