@@ -4,7 +4,7 @@
  * run.proof.parts/ as it is made (atomically, by the prover), and a second run keeps every
  * part that is of its segment's circuit. The bundle appears only when every segment is proved.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { readManifest, RunFormatError } from '../../check/run.js';
@@ -13,7 +13,13 @@ import { assemble } from '../../isa/assemble.js';
 import { encodeBundle } from '../../prove/bundle.js';
 import { buildCircuit, circuitBytes, type Statement } from '../../prove/circuit.js';
 import { proofHeader, statementFromTrace, StatementError } from '../../prove/statement.js';
-import { fileSha256, type RunManifest } from '../../trace/format/manifest.js';
+import {
+  encodeSegmentJob,
+  fileSha256,
+  segmentJob,
+  type RunManifest,
+} from '../../trace/format/manifest.js';
+import { proveOnRay } from '../ray.js';
 import { TraceFormatError } from '../../trace/format/errors.js';
 import { CliError, ExitCode } from '../errors.js';
 import { writeFileAtomic } from '../io.js';
@@ -25,6 +31,8 @@ export interface ProveRunArgs {
   output: string;
   json: boolean;
   jobs?: number;
+  ray?: string;
+  'ray-node-ip'?: string;
 }
 
 interface Segment {
@@ -121,15 +129,61 @@ export async function proveRunCommand(args: ProveRunArgs, out: Output): Promise<
     return false;
   });
   const started = performance.now();
-  // As many provers at once as the memory holds: a segment too large for it is refused.
+  try {
+    if (args.ray !== undefined)
+      await proveOnCluster(args.ray, args['ray-node-ip'], manifest, pending, parts, out);
+    else await proveHere(args.jobs, manifest, pending, parts, out);
+  } finally {
+    // What was proved stays for the next run; a parts directory with nothing in it goes.
+    rmSync(join(parts, 'jobs'), { recursive: true, force: true });
+    if (readdirSync(parts).length === 0) rmSync(parts, { recursive: true, force: true });
+  }
+  for (const s of segments)
+    if (!provedBefore(s))
+      throw new CliError(
+        'not_proved',
+        `segment ${s.index}: its proof is missing or not of its circuit`,
+        ExitCode.CONSTRAINT_FAILED,
+      );
+  const proofs = segments.map((s) => readFileSync(s.part));
+  const bundle = encodeBundle({ manifest, proofs });
+  writeFileAtomic(args.output, bundle);
+  rmSync(parts, { recursive: true, force: true });
+  const seconds = (performance.now() - started) / 1000;
+  const summary = {
+    proof: args.output,
+    segments: segments.length,
+    proved: pending.length,
+    kept: segments.length - pending.length,
+    bytes: bundle.length,
+    seconds: Math.round(seconds * 100) / 100,
+  };
+  if (args.json) out.stdout(JSON.stringify(summary));
+  else
+    out.stdout(
+      `wrote ${args.output}: ${summary.segments} segment proofs (${summary.proved} proved now, ${summary.kept} kept), ${summary.bytes} bytes, ${seconds.toFixed(1)} s`,
+    );
+  return ExitCode.OK;
+}
+
+const GiB = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
+
+/** The pending segments proved on this machine, `jobs` at a time (as many as its memory holds). */
+async function proveHere(
+  wantedJobs: number | undefined,
+  manifest: RunManifest,
+  pending: readonly Segment[],
+  parts: string,
+  out: Output,
+): Promise<void> {
+  const total = manifest.segments.length;
   const perProver = proverMemoryBytes(manifest.segmentRows);
   const fits = Math.floor(totalmem() / perProver);
-  const GiB = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
   if (fits < 1)
     throw badRun(
-      `${args.trace}: a segment of ${manifest.segmentRows} rows needs about ${GiB(perProver)} GiB to prove, this machine has ${GiB(totalmem())} GiB: export with a smaller --segment-rows`,
+      `a segment of ${manifest.segmentRows} rows needs about ${GiB(perProver)} GiB to prove, this machine has ${GiB(totalmem())} GiB: export with a smaller --segment-rows`,
     );
-  const wanted = args.jobs ?? availableParallelism();
+  const wanted = wantedJobs ?? availableParallelism();
   const jobs = Math.max(1, Math.min(wanted, fits, pending.length || 1));
   if (jobs < Math.min(wanted, pending.length))
     out.stderr(
@@ -137,7 +191,7 @@ export async function proveRunCommand(args: ProveRunArgs, out: Output): Promise<
     );
   let failure: CliError | null = null;
   let next = 0;
-  let done = segments.length - pending.length;
+  let done = total - pending.length;
   await Promise.all(
     Array.from({ length: jobs }, async () => {
       while (failure === null && next < pending.length) {
@@ -162,29 +216,54 @@ export async function proveRunCommand(args: ProveRunArgs, out: Output): Promise<
         }
         done++;
         out.stderr(
-          `segment ${segment.index}/${segments.length}: proved in ${((performance.now() - t0) / 1000).toFixed(1)} s (${done}/${segments.length} done)`,
+          `segment ${segment.index}/${total}: proved in ${((performance.now() - t0) / 1000).toFixed(1)} s (${done}/${total} done)`,
         );
       }
     }),
   );
   if (failure !== null) throw failure;
-  const proofs = segments.map((s) => readFileSync(s.part));
-  const bundle = encodeBundle({ manifest, proofs });
-  writeFileAtomic(args.output, bundle);
-  rmSync(parts, { recursive: true, force: true });
-  const seconds = (performance.now() - started) / 1000;
-  const summary = {
-    proof: args.output,
-    segments: segments.length,
-    proved: pending.length,
-    kept: segments.length - pending.length,
-    bytes: bundle.length,
-    seconds: Math.round(seconds * 100) / 100,
-  };
-  if (args.json) out.stdout(JSON.stringify(summary));
-  else
-    out.stdout(
-      `wrote ${args.output}: ${summary.segments} segment proofs (${summary.proved} proved now, ${summary.kept} kept), ${summary.bytes} bytes, ${seconds.toFixed(1)} s`,
-    );
-  return ExitCode.OK;
+}
+
+/**
+ * The pending segments proved on a Ray cluster: a job each (the program and the segment's
+ * initial state, a few hundred bytes), proved by `prove-segment` on whichever node runs it.
+ */
+async function proveOnCluster(
+  address: string,
+  nodeIp: string | undefined,
+  manifest: RunManifest,
+  pending: readonly Segment[],
+  parts: string,
+  out: Output,
+): Promise<void> {
+  if (pending.length === 0) return;
+  const total = manifest.segments.length;
+  const jobsDir = join(parts, 'jobs');
+  mkdirSync(jobsDir, { recursive: true });
+  const jobs = pending.map((s) => {
+    const path = join(jobsDir, `segment-${String(s.index).padStart(5, '0')}.json`);
+    writeFileSync(path, encodeSegmentJob(segmentJob(manifest, s.index)));
+    return path;
+  });
+  let done = total - pending.length;
+  const shares: number[] = [];
+  await proveOnRay(address, jobs, {
+    outDir: parts,
+    // The prover's, and the worker's Node process that makes the segment first.
+    memoryBytes: proverMemoryBytes(manifest.segmentRows) + (256 << 20),
+    ...(nodeIp === undefined ? {} : { nodeIp }),
+    onSegment: (r) => {
+      done++;
+      // Ray's share: the scheduling gap, the task beyond the worker, the proof's way back.
+      const overhead = r.schedule_gap_seconds + (r.task_seconds - r.seconds) + r.return_seconds;
+      shares.push(overhead / r.seconds);
+      out.stderr(
+        `segment ${r.segment}/${total}: proved on ${r.node} in ${r.seconds.toFixed(1)} s, Ray overhead ${(overhead * 1000).toFixed(0)} ms (${done}/${total} done)`,
+      );
+    },
+  });
+  const sorted = [...shares].sort((a, b) => a - b);
+  out.stderr(
+    `ray: overhead per segment ${(100 * sorted[Math.floor(sorted.length / 2)]).toFixed(2)}% of its time (median), ${(100 * sorted[sorted.length - 1]).toFixed(2)}% at most`,
+  );
 }

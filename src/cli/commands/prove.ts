@@ -18,6 +18,8 @@ export interface ProveArgs {
   output: string;
   json: boolean;
   jobs?: number;
+  ray?: string;
+  'ray-node-ip'?: string;
 }
 
 export function proveBuilder(yargs: Argv): Argv<ProveArgs> {
@@ -32,6 +34,17 @@ export function proveBuilder(yargs: Argv): Argv<ProveArgs> {
       requiresArg: true,
       describe: 'segments proved at once for a segmented run (default: the cores)',
       coerce: (value: unknown) => positiveInteger('--jobs', value),
+    })
+    .option('ray', {
+      type: 'string',
+      requiresArg: true,
+      describe:
+        'prove a segmented run on the Ray cluster at HOST:PORT (npm run setup:ray; docs/ray.md)',
+    })
+    .option('ray-node-ip', {
+      type: 'string',
+      requiresArg: true,
+      describe: "this machine's address in the Ray cluster (Ray's _node_ip_address)",
     })
     .option('output', {
       alias: 'o',
@@ -50,6 +63,12 @@ export function proveBuilder(yargs: Argv): Argv<ProveArgs> {
 export async function proveCommand(args: ProveArgs, out: Output): Promise<number> {
   if (existsSync(args.trace) && statSync(args.trace).isDirectory())
     return proveRunCommand(args, out);
+  if (args.ray !== undefined || args.jobs !== undefined)
+    throw new CliError(
+      'usage',
+      '--jobs and --ray prove a segmented run (a directory from export --segment-rows)',
+      ExitCode.USAGE,
+    );
   proverBinary(); // before the check: a missing prover is said at once
   let statement;
   try {
