@@ -2,7 +2,7 @@
  * Benchmark of the FFN engine on programs/long_loop.tvm: steps/s without a tap, and with
  * every step's vectors (input, gate, value, hidden, output) emitted into a 65,536-row tap
  * that is reset to row 0 whenever it is full; and of the export's batch fill compiled to
- * WebAssembly (src/trace/write/fill-code.ts), which runs the same steps and writes every
+ * WebAssembly (src/trace/write/fill-codegen.ts), which runs the same steps and writes every
  * execution-side column of the trace into 65,536-row batches. 5 runs of each, each run's
  * figure and the median. Usage: npm run bench:ffn [-- --runs N]
  */

@@ -17,7 +17,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { FIXTURES_DIR, GOLDEN } from '../scripts/make-fixtures.js';
+import { FIXTURES_DIR, GOLDEN } from '../test/support/fixtures.js';
 import {
   cellMutations,
   metadataMutations,

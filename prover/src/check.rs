@@ -13,6 +13,17 @@ pub struct Failure {
     pub row: Option<usize>,
 }
 
+/// As `tvm-trace check` renders a failure (src/check/format.ts): `constraint: row N`, or the
+/// constraint alone for a whole-trace argument or an obligation.
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.row {
+            Some(row) => write!(f, "{}: row {row}", self.constraint),
+            None => f.write_str(&self.constraint),
+        }
+    }
+}
+
 /// The verifier obligations of `schemas/air-v2.json` on the public statement (those a
 /// circuit does not already fix): every boundary state is a machine state, the final step is
 /// within max_steps, a whole run starts in the initial registers and, if it did not halt, used

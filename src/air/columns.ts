@@ -1,3 +1,4 @@
+/** The trace's columns as data: names, types, widths, ranges and meanings, one table. */
 import { INPUT_DIM, OUTPUT_DIM, WORD_BITS } from '../compiler/layout.js';
 import { NO_ACCESS } from '../runtime/access.js';
 

@@ -1,3 +1,4 @@
+/** The AIR (v2) as data: constraints, memory arguments, public values and obligations, written to schemas/air-v2.json. */
 import { In, Out, WORD_BITS } from '../compiler/layout.js';
 import { COLUMNS, INPUT_VECTOR, LOG_ADDR_BITS, LOG_GAP_BITS, NO_ACCESS_ADDR } from './columns.js';
 

@@ -1,3 +1,4 @@
+/** The schema documents written to schemas/ (trace-v2.json, air-v2.json), built from the column and AIR tables. */
 import { COLUMNS, INPUT_VECTOR, LOG_GAP_BITS, MAX_TRACE_ROWS } from './columns.js';
 import { airDocument, ARGUMENTS, CONSTRAINTS, SOUND_FIELDS } from './definition.js';
 

@@ -1,8 +1,7 @@
+/** Reading a constraint's cells from a batch, and joining two rows of different batches for a transition. */
 import type { ColumnData, ColumnSlot } from '../trace/format/layout.js';
 import { readCell, type TraceBatch } from '../trace/read/reader.js';
 import type { Cell } from './expand.js';
-
-export { readCell };
 
 export function cellValue(
   batch: TraceBatch,

@@ -1,3 +1,4 @@
+/** checkTrace: a trace file checked against its recompiled program, every constraint, argument and obligation. */
 import { readFileSync } from 'node:fs';
 import { columnIndex } from '../air/columns.js';
 import { compileProgram, type CompiledProgram } from '../compiler/compile.js';
@@ -16,13 +17,13 @@ import {
   type TraceMetadata,
 } from '../trace/format/metadata.js';
 import type { ColumnSlot } from '../trace/format/layout.js';
-import { openTrace, type TraceBatch } from '../trace/read/reader.js';
-import { cellValue, joinRows, readCell } from './cells.js';
+import { openTrace, readCell, type TraceBatch } from '../trace/read/reader.js';
+import { cellValue, joinRows } from './cells.js';
 import { claimEndingFailures, claimRangeFailures, segmentBoundaryFailures } from './claim.js';
-import { compileRowSet, residualBig, type CompiledRowSet } from './codegen.js';
+import { compileRowSet, residualBig, type CompiledRowSet } from './row-codegen.js';
 import { Expander, type AirDocument, type Instance } from './expand.js';
 import { MemoryArguments } from './memory.js';
-import { WasmScanner } from './wasm-scanner.js';
+import { WasmScanner } from './row-scanner.js';
 import { programTables, runBoundaries } from './tables.js';
 
 export type CheckField = FieldName | 'int';
@@ -52,6 +53,9 @@ export interface Failure {
   readonly instruction: string | null;
   readonly expected: string | null;
   readonly actual: string | null;
+  /** What `row` counts: a row, a row and the next (a transition), a row of the sorted log; null without a row. */
+  readonly location: 'row' | 'row_pair' | 'log_row' | null;
+  /** What is wrong, without where (format.ts renders the location from the fields). */
   readonly message: string;
 }
 
@@ -104,6 +108,7 @@ const general = (
   instruction: null,
   expected,
   actual,
+  location: null,
   message,
 });
 
@@ -372,13 +377,13 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
         expected = '0';
         actual = residual.toString();
       }
-      const rowNote = instance.rows === 'transition' ? ` (with row ${where.row + 1})` : '';
       failures.add({
         constraint: instance.name,
         ...where,
         expected,
         actual,
-        message: `row ${where.row}${rowNote}: ${instance.name} fails: expected ${expected}, actual ${actual}`,
+        location: instance.rows === 'transition' ? 'row_pair' : 'row',
+        message: `${instance.name} fails: expected ${expected}, actual ${actual}`,
       });
     };
 
@@ -422,10 +427,8 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
           instruction: null,
           expected: f.expected,
           actual: f.actual,
-          message:
-            f.row === null
-              ? f.message
-              : `${f.side === 'access' ? 'row' : 'log row'} ${f.row}: ${f.message}`,
+          location: f.row === null ? null : f.side === 'access' ? 'row' : 'log_row',
+          message: f.message,
         });
       failures.count += argumentResult.count - argumentResult.failures.length;
     } finally {

@@ -1,3 +1,4 @@
+/** The claim's obligations outside the polynomials: ranges, ending, fault by re-execution, a segment's boundary. */
 import type { Program } from '../isa/program.js';
 import { NativeMachine } from '../runtime/native/interpreter.js';
 import { Reg } from '../runtime/state.js';

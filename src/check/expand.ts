@@ -1,3 +1,4 @@
+/** The AIR document's templates expanded into polynomials over one trace's columns (the one interpreter of air-v2.json). */
 import type { TraceDims } from '../trace/format/layout.js';
 
 /**

@@ -1,3 +1,4 @@
+/** The memory arguments checked exactly, as multisets: permutation, initial values, final memory. */
 import { NO_ACCESS_ADDR } from '../air/columns.js';
 import { columnIndex } from '../air/columns.js';
 import type { TraceBatch } from '../trace/read/reader.js';

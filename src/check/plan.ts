@@ -1,3 +1,4 @@
+/** How a row set's constraints are evaluated, decided once for the JavaScript and WebAssembly back ends. */
 import type { ColumnSlot } from '../trace/format/layout.js';
 import type { Cell, Instance, Monomial, RowSet } from './expand.js';
 

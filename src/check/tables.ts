@@ -1,3 +1,4 @@
+/** The AIR's per-program tables and public values (boundary states), built from the recompiled program. */
 import type { CompiledProgram } from '../compiler/compile.js';
 import { denseWeights } from '../compiler/dense.js';
 import { INPUT_DIM, OUTPUT_DIM } from '../compiler/layout.js';

@@ -1,3 +1,4 @@
+/** The CLI's exit codes and its one error type, each failure printed as one line. */
 import { printable } from '../isa/text.js';
 
 /** Exit codes of the CLI; each failure class has exactly one. */

@@ -1,3 +1,4 @@
+/** Reading the CLI's inputs (programs, bounded files) and writing outputs atomically. */
 import {
   closeSync,
   fstatSync,

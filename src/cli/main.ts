@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/** The `tvm-trace` command line: every subcommand, parsed with yargs, errors as one line and an exit code. */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';

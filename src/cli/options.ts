@@ -1,5 +1,5 @@
 /** Options and output plumbing shared by the CLI commands. */
-import { MAX_THREADS } from '../trace/write/worker-thread.js';
+import { MAX_THREADS } from '../trace/write/export.js';
 
 /** Default step budget of run and export (documented in the README). */
 export const DEFAULT_MAX_STEPS = 1_000_000;

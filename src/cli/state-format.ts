@@ -1,3 +1,4 @@
+/** A machine state as the CLI prints it (text and JSON). */
 import type { MachineSnapshot } from '../runtime/state.js';
 
 /** A machine state's fields in the order and under the names the CLI prints them. */

@@ -1,3 +1,4 @@
+/** The compiled program artifact (.tvmc): msgpack encoding, decoding and validation. */
 import { Packr, Unpackr } from 'msgpackr';
 import {
   OPCODES,

@@ -1,3 +1,4 @@
+/** The primitives instruction recipes build gated bilinear FFN units with. */
 import type { ReadMode } from '../isa/opcodes.js';
 import { OUTPUT_DIM } from './layout.js';
 

@@ -1,3 +1,4 @@
+/** A program compiled to FFN weights per instruction, and the weights' canonical bytes and digest. */
 import { createHash } from 'node:crypto';
 import {
   CarryRuleCode,

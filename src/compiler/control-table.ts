@@ -1,3 +1,4 @@
+/** Per-pc typed arrays of what happens around the FFN (memory read, stack check, controls) for the engines. */
 import { CarryRuleCode, OPCODE_TABLE, ReadModeCode, ZeroRuleCode } from '../isa/opcodes.js';
 import type { CompiledProgram } from './compile.js';
 

@@ -1,3 +1,4 @@
+/** The dense view of compiled weights (stacked matrices per instruction) the tensor engine and the AIR use. */
 import { GATE_CONSTANT } from './builder.js';
 import type { CompiledInstruction } from './compile.js';
 import { INPUT_DIM, OUTPUT_DIM } from './layout.js';

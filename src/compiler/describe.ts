@@ -1,3 +1,4 @@
+/** Compiled weights as readable text (`compile --print`). */
 import { formatInstruction } from '../isa/print.js';
 import type { MemoryRead, Unit } from './builder.js';
 import { GATE_CONSTANT } from './builder.js';

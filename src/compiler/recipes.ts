@@ -1,3 +1,4 @@
+/** The FFN recipe of every instruction, written once (SPEC §4). */
 import type { FeedForwardBuilder } from './builder.js';
 import { In, Out, WORD_BITS } from './layout.js';
 

@@ -1,3 +1,4 @@
+/** The assembler: .tvm text to a Program, errors at their line. */
 import { opcodeByMnemonic, type OpcodeSpec } from './opcodes.js';
 import type { Instruction, Program } from './program.js';
 import { DEFAULT_MEMORY, I16_MAX, I16_MIN, MAX_MEMORY, U8_LIMIT } from './words.js';

@@ -1,3 +1,4 @@
+/** The flag rules of the ISA's controls as functions. */
 import { CarryRuleCode, ZeroRuleCode } from './opcodes.js';
 
 /**

@@ -1,3 +1,4 @@
+/** Programs and instructions as canonical .tvm text. */
 import { opcodeSpec } from './opcodes.js';
 import type { Instruction, Program } from './program.js';
 

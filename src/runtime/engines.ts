@@ -1,3 +1,4 @@
+/** The engines by name (native, ffn, tensor), created from one set of options. */
 import type { Program } from '../isa/program.js';
 import { FfnMachine } from './ffn/engine.js';
 import { NativeMachine } from './native/interpreter.js';

@@ -1,3 +1,4 @@
+/** Several engines run step by step together; the first divergence is reported. */
 import { formatInstruction } from '../isa/print.js';
 import type { Program } from '../isa/program.js';
 import { Reg, type Engine, type MachineSnapshot } from './state.js';

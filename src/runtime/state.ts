@@ -1,3 +1,4 @@
+/** The machine state (snapshot and packed registers) every engine shares. */
 import type { Program } from '../isa/program.js';
 import type { Fault } from './fault.js';
 

@@ -80,3 +80,52 @@ describe('the folders of src/trace/', () => {
     },
   );
 });
+
+/**
+ * Each layer's public surface: the files a command (src/cli/) may import. A command parses
+ * its flags, calls these and prints; what lies behind them (kernels, code generators, workers,
+ * scanners) is the layer's own.
+ */
+const PUBLIC: Record<string, string[]> = {
+  isa: ['assemble', 'program', 'print', 'text', 'opcodes'],
+  compiler: ['compile', 'artifact', 'describe'],
+  runtime: ['engines', 'lockstep', 'state', 'fault', 'tensor/backend'],
+  air: ['columns', 'definition'],
+  wasm: [],
+  trace: [
+    'format/claim-file',
+    'format/codecs',
+    'format/errors',
+    'format/manifest',
+    'format/metadata',
+    'read/reader',
+    'read/inspect',
+    'write/export',
+    'write/segments',
+  ],
+  check: ['check', 'format', 'run', 'chain', 'tensor-replay'],
+  report: ['report'],
+  prove: ['circuit', 'statement', 'bundle'],
+};
+
+describe('the commands (src/cli/)', () => {
+  it("import each layer's public surface only", () => {
+    const below = sources('src/cli').flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/from '(\.\.\/[^']+)\.js'/g)]
+        .map((match) => join(file, '..', match[1]).split('/'))
+        .filter((target) => target[1] !== 'cli')
+        .filter((target) => !PUBLIC[target[1]]?.includes(target.slice(2).join('/')))
+        .map((target) => `${file} imports ${target.join('/')}`),
+    );
+    expect(below).toEqual([]);
+  });
+});
+
+describe('every source file', () => {
+  it('opens with a line that says what it is for (a doc comment before its imports)', () => {
+    const silent = sources('src').filter(
+      (file) => !/^(#!.*\n)?\/\*\*/.test(readFileSync(file, 'utf8')),
+    );
+    expect(silent).toEqual([]);
+  });
+});

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkTrace } from '../../src/check/check.js';
-import { BAD, FIXTURES_DIR, GOLDEN, makeFixtures, ruleOf } from '../../scripts/make-fixtures.js';
+import { BAD, FIXTURES_DIR, GOLDEN, makeFixtures, ruleOf } from '../support/fixtures.js';
 
 const golden = readdirSync(join(FIXTURES_DIR, 'golden'))
   .filter((f) => f.endsWith('.arrow'))

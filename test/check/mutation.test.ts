@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkTrace } from '../../src/check/check.js';
-import { FIXTURES_DIR } from '../../scripts/make-fixtures.js';
+import { FIXTURES_DIR } from '../support/fixtures.js';
 import {
   cellMutations,
   metadataMutations,

@@ -22,7 +22,9 @@ const dir = mkdtempSync(join(tmpdir(), 'tvm-check-diff-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The Rust check's verdict and failing rules (instance suffixes like [k=3] dropped). */
-async function rustCheck(trace: string): Promise<{ ok: boolean; rules: string[] } | null> {
+async function rustCheck(
+  trace: string,
+): Promise<{ ok: boolean; rules: string[]; failures: Array<{ constraint: string; row: number | null }> } | null> {
   let statement;
   try {
     statement = await statementFromTrace(trace);
@@ -32,9 +34,16 @@ async function rustCheck(trace: string): Promise<{ ok: boolean; rules: string[] 
   const circuit = join(dir, 'circuit.json');
   writeFileSync(circuit, circuitBytes(buildCircuit(statement)).bytes);
   const result = spawnSync(PROVER_BINARY, ['check', trace, '--circuit', circuit, '--json'], { encoding: 'utf8' });
-  const report = JSON.parse(result.stdout) as { ok: boolean; failures: Array<{ constraint: string }> };
+  const report = JSON.parse(result.stdout) as {
+    ok: boolean;
+    failures: Array<{ constraint: string; row: number | null }>;
+  };
   expect(result.status).toBe(report.ok ? 0 : 1);
-  return { ok: report.ok, rules: report.failures.map((f) => f.constraint.replace(/\[.*$/, '')) };
+  return {
+    ok: report.ok,
+    rules: report.failures.map((f) => f.constraint.replace(/\[.*$/, '')),
+    failures: report.failures,
+  };
 }
 
 const CIRCUIT_RULE = /^(padding|decode|ffn|controls|continuity|boundary|claim|log|memory)\./;
@@ -61,6 +70,10 @@ describe('tvm-prove check agrees with tvm-trace check', () => {
       if (rust === null) continue;
       expect(rust.ok, file).toBe(false);
       expect(rust.rules, file).toContain(rule);
+      // Fields, not text: a constraint's failure is at the same row on both sides.
+      const first = ts.failures[0];
+      if (!rule.startsWith('memory.'))
+        expect(rust.failures, file).toContainEqual({ constraint: first.constraint, row: first.row });
       compared++;
     }
     expect(compared).toBe(11); // the others fail a metadata or statement rule, or are faulted runs (no statement)

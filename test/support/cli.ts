@@ -1,3 +1,4 @@
+/** The CLI run in-process, its output captured line by line. */
 import { main } from '../../src/cli/main.js';
 
 /** What one in-process CLI invocation printed and returned. */

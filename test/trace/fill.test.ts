@@ -1,5 +1,5 @@
 /**
- * The batch fill compiled to WebAssembly (fill-code.ts, run by BatchFiller) against the
+ * The batch fill compiled to WebAssembly (fill-codegen.ts, run by BatchFiller) against the
  * reference it replaced: the FFN engine's tap and WitnessBuilder.fillExecution, row by row.
  * Every column's bytes, the rows, the largest value, the end state (or fault) and the
  * accesses' digest must be the same, batch by batch, for the example programs, random

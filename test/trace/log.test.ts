@@ -1,5 +1,5 @@
 /**
- * The log columns' fill compiled to WebAssembly (log-code.ts, run by LogFiller) against the
+ * The log columns' fill compiled to WebAssembly (log-codegen.ts, run by LogFiller) against the
  * reference, WitnessBuilder.fillLog over the spill's sorted slices: the same bytes in every
  * column, batch after batch, for the example programs and random ones, with the spill in
  * memory and in its scratch file. And end to end: a whole export (the compiled fills) equals

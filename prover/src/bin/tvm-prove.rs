@@ -344,11 +344,7 @@ fn main() -> ExitCode {
             } else {
                 println!("FAILED: {trace}");
                 for f in &failures {
-                    println!(
-                        "  {}{}",
-                        f.constraint,
-                        f.row.map_or(String::new(), |r| format!(": row {r}"))
-                    );
+                    println!("  {f}");
                 }
             }
             if failures.is_empty() {

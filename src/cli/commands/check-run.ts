@@ -5,6 +5,7 @@
 import type { Program } from '../../isa/program.js';
 import { checkRun, RunFormatError } from '../../check/run.js';
 import { TraceFormatError } from '../../trace/format/errors.js';
+import { failureRecord, formatFailure } from '../../check/format.js';
 import { CliError, ExitCode, oneLine } from '../errors.js';
 import type { Output } from '../options.js';
 import type { CheckArgs } from './check.js';
@@ -33,23 +34,18 @@ export async function checkRunCommand(
       throw new CliError('bad_run', error.message, ExitCode.BAD_INPUT);
     throw error;
   }
+  // The run's own failures, then each segment's (its file's rows), every one rendered by format.ts.
   const failures = [
     ...report.run.map((f) => ({
       segment: f.segment,
-      constraint: f.constraint,
-      row: null,
-      step: null,
-      pc: null,
-      message: f.message,
+      text: `${f.constraint}: ${f.message}`,
+      record: { constraint: f.constraint, message: f.message },
     })),
     ...report.segments.flatMap((s) =>
       (s.report?.failures ?? []).map((f) => ({
         segment: s.index,
-        constraint: f.constraint,
-        row: f.row,
-        step: f.step,
-        pc: f.pc,
-        message: f.message,
+        text: formatFailure(f),
+        record: failureRecord(f),
       })),
     ),
   ];
@@ -66,7 +62,9 @@ export async function checkRunCommand(
         rows: report.rows,
         field: args.field,
         failure_count: count,
-        failures: failures.slice(0, args['max-failures']),
+        failures: failures
+          .slice(0, args['max-failures'])
+          .map((f) => ({ segment: f.segment, ...f.record })),
       }),
     );
   } else if (report.ok) {
@@ -76,11 +74,7 @@ export async function checkRunCommand(
   } else {
     out.stdout(`FAILED: ${args.trace}: ${count} failure${count === 1 ? '' : 's'}`);
     for (const f of failures.slice(0, args['max-failures']))
-      out.stdout(
-        oneLine(
-          `  ${f.segment === null ? 'run' : `segment ${f.segment}`}: ${f.constraint}: ${f.message}`,
-        ),
-      );
+      out.stdout(oneLine(`  ${f.segment === null ? 'run' : `segment ${f.segment}`}: ${f.text}`));
     out.stderr(`tvm-trace: ${args.trace}: ${count} failure${count === 1 ? '' : 's'}`);
   }
   return report.ok ? ExitCode.OK : ExitCode.CONSTRAINT_FAILED;

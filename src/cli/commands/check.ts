@@ -1,14 +1,12 @@
+/** `tvm-trace check TRACE`: parse the flags, check the trace (or a segmented run), print the failures. */
 import { existsSync, statSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { checkRunCommand } from './check-run.js';
-import { columnIndex } from '../../air/columns.js';
-import { denseWeights } from '../../compiler/dense.js';
-import { INPUT_DIM, OUTPUT_DIM } from '../../compiler/layout.js';
-import { checkTrace, type CheckField, type Failure } from '../../check/check.js';
-import { readCell } from '../../check/cells.js';
+import { checkTrace, type CheckField } from '../../check/check.js';
+import { failureRecord, formatFailure } from '../../check/format.js';
+import { TensorReplayCheck } from '../../check/tensor-replay.js';
 import type { Program } from '../../isa/program.js';
 import { FIELD_NAMES } from '../../trace/format/metadata.js';
-import { type TraceBatch } from '../../trace/read/reader.js';
 import { TraceFormatError } from '../../trace/format/errors.js';
 import { BACKEND_CHOICES, BackendUnavailableError } from '../../runtime/tensor/backend.js';
 import { CliError, ExitCode, oneLine } from '../errors.js';
@@ -76,99 +74,19 @@ export function checkBuilder(yargs: Argv): Argv<CheckArgs> {
     }) as unknown as Argv<CheckArgs>;
 }
 
-/** Rebuild the 41-slot input and the FFN vectors of a batch as int32 arrays for the tensor replay. */
-function replayArrays(batch: TraceBatch, slots: Parameters<typeof readCell>[1], ffDim: number) {
-  const rows = batch.rows;
-  const pcs = new Int32Array(rows);
-  const input = new Int32Array(rows * INPUT_DIM);
-  const gate = new Int32Array(rows * ffDim);
-  const value = new Int32Array(rows * ffDim);
-  const hidden = new Int32Array(rows * ffDim);
-  const output = new Int32Array(rows * OUTPUT_DIM);
-  const c = {
-    pc: columnIndex('pc'),
-    input: columnIndex('input'),
-    bits: columnIndex('input_bits'),
-    gate: columnIndex('gate'),
-    value: columnIndex('value'),
-    hidden: columnIndex('hidden'),
-    output: columnIndex('output'),
-  };
-  const words = slots[c.input].width;
-  for (let r = 0; r < rows; r++) {
-    pcs[r] = readCell(batch, slots, c.pc, r);
-    for (let i = 0; i < words; i++)
-      input[r * INPUT_DIM + i] = readCell(batch, slots, c.input, r, i);
-    for (let i = 0; i < INPUT_DIM - words; i++)
-      input[r * INPUT_DIM + words + i] = readCell(batch, slots, c.bits, r, i);
-    for (let k = 0; k < ffDim; k++) {
-      gate[r * ffDim + k] = readCell(batch, slots, c.gate, r, k);
-      value[r * ffDim + k] = readCell(batch, slots, c.value, r, k);
-      hidden[r * ffDim + k] = readCell(batch, slots, c.hidden, r, k);
-    }
-    for (let o = 0; o < OUTPUT_DIM; o++)
-      output[r * OUTPUT_DIM + o] = readCell(batch, slots, c.output, r, o);
-  }
-  return { pcs, input, gate, value, hidden, output, rows, firstRow: batch.firstRow };
-}
-
 export async function checkCommand(args: CheckArgs, out: Output): Promise<number> {
   const program: Program | undefined =
     args.program === undefined ? undefined : loadProgram(args.program);
   if (existsSync(args.trace) && statSync(args.trace).isDirectory())
     return checkRunCommand(args, program, out);
-  const tensorFailures: Failure[] = [];
-  let replayer: import('../../runtime/tensor/replay.js').TensorReplayer | null = null;
-  let tensorBackend: string | null = null;
+  const tensor = args.tensor ? new TensorReplayCheck(args.backend) : null;
   let report;
   try {
     report = await checkTrace(args.trace, {
       program,
       field: args.field,
       maxFailures: args['max-failures'],
-      onBatch: args.tensor
-        ? async (batch, context) => {
-            if (tensorFailures.length > 0 || batch.rows === 0) return;
-            if (replayer === null) {
-              const { TensorReplayer } = await import('../../runtime/tensor/replay.js');
-              replayer = await TensorReplayer.create(
-                denseWeights(context.compiled.instructions, context.metadata.ffDim),
-                { backend: args.backend },
-              );
-              tensorBackend = replayer.backend;
-            }
-            const arrays = replayArrays(batch, context.slots, context.metadata.ffDim);
-            let mismatch;
-            try {
-              mismatch = replayer.replay(arrays);
-            } catch (error) {
-              tensorFailures.push({
-                constraint: 'tensor.replay',
-                row: batch.firstRow,
-                step: null,
-                pc: null,
-                instruction: null,
-                expected: null,
-                actual: null,
-                message: `tensor replay cannot run: ${(error as Error).message}`,
-              });
-              return;
-            }
-            if (mismatch !== null) {
-              const { row, pc, field, index, expected, actual } = mismatch;
-              tensorFailures.push({
-                constraint: `tensor.${field}`,
-                row,
-                step: null,
-                pc,
-                instruction: null,
-                expected: String(expected),
-                actual: String(actual),
-                message: `row ${row}: tensor replay of ${field}[${index}] gives ${expected}, the trace has ${actual}`,
-              });
-            }
-          }
-        : undefined,
+      onBatch: tensor?.onBatch,
     });
   } catch (error) {
     if (error instanceof TraceFormatError)
@@ -177,8 +95,10 @@ export async function checkCommand(args: CheckArgs, out: Output): Promise<number
       throw new CliError('backend_unavailable', error.message, ExitCode.USAGE);
     throw error;
   } finally {
-    (replayer as { dispose(): void } | null)?.dispose();
+    tensor?.dispose();
   }
+  const tensorFailures = tensor?.failures ?? [];
+  const tensorBackend = tensor?.backend ?? null;
   const failures = [...report.failures, ...tensorFailures];
   const failureCount = report.failureCount + tensorFailures.length;
   const ok = failureCount === 0;
@@ -192,7 +112,7 @@ export async function checkCommand(args: CheckArgs, out: Output): Promise<number
         constraints_per_row: report.constraintsPerRow,
         tensor: args.tensor ? { backend: tensorBackend, ok: tensorFailures.length === 0 } : null,
         failure_count: failureCount,
-        failures: failures.slice(0, args['max-failures']),
+        failures: failures.slice(0, args['max-failures']).map(failureRecord),
       }),
     );
   } else if (ok) {
@@ -204,18 +124,9 @@ export async function checkCommand(args: CheckArgs, out: Output): Promise<number
     out.stdout(
       `FAILED: ${args.trace}: ${failureCount} failure${failureCount === 1 ? '' : 's'}${failureCount > failures.length ? ` (first ${Math.min(failures.length, args['max-failures'])} shown)` : ''}`,
     );
-    for (const f of failures.slice(0, args['max-failures'])) {
-      const where =
-        f.row === null
-          ? ''
-          : `row ${f.row}${f.step !== null ? ` (step ${f.step}, pc ${f.pc}${f.instruction ? `: ${f.instruction}` : ''})` : ''}: `;
-      // One line per failure, whatever the file's bytes a message quotes (a metadata key).
-      out.stdout(
-        oneLine(
-          `  ${f.constraint}: ${where}${f.message.replace(/^(log )?row \d+( \(with row \d+\))?: /, '')}`,
-        ),
-      );
-    }
+    // One line per failure, whatever the file's bytes a message quotes (a metadata key).
+    for (const f of failures.slice(0, args['max-failures']))
+      out.stdout(oneLine(`  ${formatFailure(f)}`));
   }
   if (!ok)
     out.stderr(

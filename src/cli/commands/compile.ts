@@ -1,3 +1,4 @@
+/** `tvm-trace compile PROG`: parse the flags, compile the program to weights, print or write them. */
 import type { Argv } from 'yargs';
 import {
   artifactCompiled,

@@ -1,3 +1,4 @@
+/** `tvm-trace export PROG -o TRACE`: parse the flags, run and write the witness (and the claim). */
 import { SingleBar } from 'cli-progress';
 import {
   closeSync,
@@ -16,13 +17,13 @@ import type { Argv } from 'yargs';
 import { MAX_TRACE_FF_DIM, MAX_TRACE_INSTRUCTIONS, MAX_TRACE_ROWS } from '../../air/columns.js';
 import { compileProgram } from '../../compiler/compile.js';
 import {
+  BatchMemoryError,
   DEFAULT_BATCH_ROWS,
   ExportInterrupted,
   exportTraceInterruptible,
   type ExportProgress,
 } from '../../trace/write/export.js';
 import { claimDocument } from '../../trace/format/claim-file.js';
-import { BatchMemoryError } from '../../trace/write/fill-memory.js';
 import { COMPRESSIONS, type Compression } from '../../trace/format/codecs.js';
 import { CliError, ExitCode, usageError } from '../errors.js';
 import { stateInline, stateRecord } from '../state-format.js';

@@ -1,3 +1,4 @@
+/** `tvm-trace inspect TRACE`: parse the flags, print a trace's summary, rows or columns. */
 import type { Argv } from 'yargs';
 import { inspectTrace, type RowView, type TraceSummary } from '../../trace/read/inspect.js';
 import { TraceFormatError } from '../../trace/format/errors.js';

@@ -1,3 +1,4 @@
+/** `tvm-trace report TRACE -o PAGE`: parse the flags, write a trace's HTML report. */
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Argv } from 'yargs';

@@ -1,3 +1,4 @@
+/** `tvm-trace run PROG`: parse the flags, run the program on an engine (or all in lockstep), print the state. */
 import type { Argv } from 'yargs';
 import type { Program } from '../../isa/program.js';
 import { createEngine, ENGINE_NAMES } from '../../runtime/engines.js';

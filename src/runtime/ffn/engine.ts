@@ -1,3 +1,4 @@
+/** The exact integer FFN engine: each step through the compiled weights, with per-step taps. */
 import { GATE_CONSTANT } from '../../compiler/builder.js';
 import { compileProgram, type CompiledProgram } from '../../compiler/compile.js';
 import { controlTable, type ControlTable } from '../../compiler/control-table.js';

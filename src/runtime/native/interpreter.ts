@@ -1,3 +1,4 @@
+/** The reference interpreter: the ISA executed directly, fast, with optional access taps. */
 import {
   Op,
   OPCODE_TABLE,

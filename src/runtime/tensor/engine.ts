@@ -1,3 +1,4 @@
+/** The TensorFlow.js engine: each step's FFN as tensor ops on a tfjs backend. */
 import { compileProgram, MAX_UNITS, type CompiledProgram } from '../../compiler/compile.js';
 import { controlTable, type ControlTable } from '../../compiler/control-table.js';
 import { denseWeights } from '../../compiler/dense.js';

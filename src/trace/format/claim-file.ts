@@ -1,3 +1,4 @@
+/** The claim file (msgpack, schemas/claim-v2.json) written by export --claim. */
 import type { TraceMetadata } from './metadata.js';
 
 export const CLAIM_SCHEMA_VERSION = 'tvm-trace/claim/v2';

@@ -1,3 +1,4 @@
+/** Arrow IPC body compression (LZ4, Zstandard) for trace files, in both directions. */
 import * as arrow from 'apache-arrow';
 import {
   CodecError,

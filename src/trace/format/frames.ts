@@ -1,3 +1,4 @@
+/** LZ4 and Zstandard frames without apache-arrow, for the compression workers. */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 

@@ -1,3 +1,4 @@
+/** The trace's in-memory layout: column slots, typed buffers and bit-packed bool columns. */
 import { COLUMNS, columnWidth, type ColumnSpec } from '../../air/columns.js';
 
 export const TRACE_SCHEMA_VERSION = 'tvm-trace/trace/v2';

@@ -1,3 +1,4 @@
+/** A trace file's metadata (claim, program, fields, segment): encoding, decoding and its digest. */
 import { createHash } from 'node:crypto';
 import { MAX_TRACE_FF_DIM, MAX_TRACE_INSTRUCTIONS } from '../../air/columns.js';
 import { SOUND_FIELDS } from '../../air/definition.js';

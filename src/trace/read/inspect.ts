@@ -1,3 +1,4 @@
+/** What `inspect` reads from a trace: its summary and decoded rows. */
 import { columnIndex } from '../../air/columns.js';
 import { In, Out, OUTPUT_DIM } from '../../compiler/layout.js';
 import { assemble } from '../../isa/assemble.js';

@@ -1,3 +1,4 @@
+/** A bounds-checked look at an Arrow file's footer and batch headers before apache-arrow decodes them. */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { BodyCodec } from '../format/codecs.js';
 import { TraceFormatError } from '../format/errors.js';

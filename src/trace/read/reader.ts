@@ -1,3 +1,4 @@
+/** openTrace: a trace file's batches and metadata, validated, and readCell for any cell. */
 import * as arrow from 'apache-arrow';
 import { open } from 'node:fs/promises';
 import { columnSlots, type ColumnData, type ColumnSlot, type TraceDims } from '../format/layout.js';

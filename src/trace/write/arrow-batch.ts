@@ -1,3 +1,4 @@
+/** The trace's Arrow schema and record batches over its buffers. */
 import * as arrow from 'apache-arrow';
 import type { ColumnSpec } from '../../air/columns.js';
 import {

@@ -1,3 +1,4 @@
+/** Pass 2 of the export: the FFN engine run over a batch, filling its execution columns. */
 import type { CompiledProgram } from '../../compiler/compile.js';
 import type { Program } from '../../isa/program.js';
 import { controlTable } from '../../compiler/control-table.js';
@@ -14,7 +15,7 @@ import {
   type MachineState,
 } from '../../runtime/state.js';
 import { compileModule, instantiate, type WasmModule } from '../../wasm/encode.js';
-import { compileFill, FillStop } from './fill-code.js';
+import { compileFill, FillStop } from './fill-codegen.js';
 import {
   InstructionField,
   INSTRUCTION_FIELDS,
@@ -28,7 +29,7 @@ import { WitnessBuilder } from './witness.js';
 /**
  * Runs the FFN engine for a batch: up to `batchRows` steps (never past `maxSteps`), filling the
  * execution-side columns of the buffers of one of its fill memories. The steps run in the fill
- * compiled to WebAssembly (fill-code.ts), which writes the columns in place; a step it defers
+ * compiled to WebAssembly (fill-codegen.ts), which writes the columns in place; a step it defers
  * (a fault, or a value outside what it handles) is made by the FFN engine itself and its row
  * built by WitnessBuilder, the reference both are tested against. Shared by this thread's
  * pass 2 and the workers', so all write the same bytes; a batch may resume from the reference

@@ -1,3 +1,4 @@
+/** Where pass 2's batches come from: this thread, or worker threads sharing the buffers. */
 import type { Worker } from 'node:worker_threads';
 import type { CompiledProgram } from '../../compiler/compile.js';
 import type { MachineSnapshot } from '../../runtime/state.js';

@@ -1,3 +1,4 @@
+/** The worker thread of a threaded export: fills the batches it is given. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { compileProgram } from '../../compiler/compile.js';
 import type { Program } from '../../isa/program.js';

@@ -1,4 +1,6 @@
+/** exportTrace: a program's run written as an Arrow witness, streaming, in bounded memory. */
 import * as arrow from 'apache-arrow';
+import { createRequire } from 'node:module';
 import { closeSync, openSync, renameSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
@@ -42,7 +44,12 @@ import { FileSink } from './sink.js';
 import { AccessSpill } from './spill.js';
 import { checkThreads } from './worker-thread.js';
 
-export const GENERATOR = 'tvm-trace 0.1.0';
+// The export's public surface: what its callers (the CLI) catch and bound.
+export { BatchMemoryError } from './fill-memory.js';
+export { MAX_THREADS } from './worker-thread.js';
+
+/** The package and its version, as trace files name their writer (package.json's, one copy). */
+export const GENERATOR = `tvm-trace ${(createRequire(import.meta.url)('../../../package.json') as { version: string }).version}`;
 export const DEFAULT_BATCH_ROWS = 65536;
 /**
  * Pass-2 workers when not given, for runs of at least THREADS_FROM_ROWS steps on a machine of

@@ -1,3 +1,4 @@
+/** The WebAssembly memory of a batch fill: its tables, its buffers and their layout. */
 import type { CompiledProgram } from '../../compiler/compile.js';
 import { INPUT_DIM, OUTPUT_DIM } from '../../compiler/layout.js';
 import { REG_COUNT } from '../../runtime/state.js';
@@ -63,7 +64,7 @@ export class BatchMemoryError extends RangeError {}
 /** Pages of a 32-bit WebAssembly memory at most (4 GiB). */
 const MAX_PAGES = 65536;
 
-/** Byte addresses of everything in a fill memory (fill-code.ts reads them as constants). */
+/** Byte addresses of everything in a fill memory (fill-codegen.ts reads them as constants). */
 export interface FillLayout {
   readonly regsAt: number;
   /** i32: why the last fill call stopped (FillStop). */
@@ -79,7 +80,7 @@ export interface FillLayout {
   readonly instructionsAt: number;
   readonly unitsAt: number;
   readonly cellsAt: number;
-  /** Entries of the sorted log for the batch's log columns (log-code.ts): two i32 each, batchRows of them. */
+  /** Entries of the sorted log for the batch's log columns (log-codegen.ts): two i32 each, batchRows of them. */
   readonly recordsAt: number;
   /** The table of the batch's column addresses (one i32 per column). */
   readonly columnTable: number;
@@ -149,7 +150,7 @@ function allocate(pages: number, shared: boolean, batchRows: number): WasmMemory
 }
 
 /**
- * The WebAssembly memory a compiled batch fill (fill-code.ts) runs in: its machine state and
+ * The WebAssembly memory a compiled batch fill (fill-codegen.ts) runs in: its machine state and
  * tables, then one batch's buffers, whose columns are views of it, so the fill writes the
  * trace's columns in place. Shared (a SharedArrayBuffer) when a worker thread fills it and
  * this thread writes its batches: neither side copies or transfers anything. One batch per

@@ -1,7 +1,8 @@
+/** Writes each batch's log columns from the sorted access log. */
 import { compileModule, instantiate, type WasmModule } from '../../wasm/encode.js';
 import type { FillMemory } from './fill-memory.js';
 import type { TraceBuffers, TraceDims } from '../format/layout.js';
-import { compileLogFill } from './log-code.js';
+import { compileLogFill } from './log-codegen.js';
 import { NO_ACCESS_ADDR } from '../../air/columns.js';
 import type { AccessSpill } from './spill.js';
 
@@ -27,7 +28,7 @@ interface LogFill {
 /**
  * Writes each batch's log columns from the sorted log, batch after batch: the spill's chunks
  * in (address, step) order are copied into the batch's fill memory and written by the log
- * fill compiled to WebAssembly (log-code.ts). The buffers must be those of the given fill
+ * fill compiled to WebAssembly (log-codegen.ts). The buffers must be those of the given fill
  * memories, their log bitmaps clear.
  */
 export class LogFiller {

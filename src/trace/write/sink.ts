@@ -1,3 +1,4 @@
+/** A synchronous, buffered file sink for apache-arrow's writers. */
 import * as arrow from 'apache-arrow';
 import { writeSync } from 'node:fs';
 

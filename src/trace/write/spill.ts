@@ -1,3 +1,4 @@
+/** The memory accesses bucketed by address, spilled to a scratch file past a budget: the sorted log. */
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

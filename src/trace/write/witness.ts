@@ -1,3 +1,4 @@
+/** The reference witness builder: a trace's rows from the engines' taps, row by row. */
 import { INPUT_WORDS, LOG_ADDR_BITS, LOG_GAP_BITS, NO_ACCESS_ADDR } from '../../air/columns.js';
 import type { ControlTable } from '../../compiler/control-table.js';
 import { In, INPUT_DIM, Out, OUTPUT_DIM, WORD_BITS } from '../../compiler/layout.js';

@@ -1,3 +1,4 @@
+/** Starting our worker threads, from built code or from the TypeScript sources. */
 import { Worker } from 'node:worker_threads';
 
 /** Most worker threads `export` or `check` starts (each is a V8 isolate with its own warm-up). */

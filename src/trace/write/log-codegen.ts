@@ -1,7 +1,8 @@
+/** The memory log's fill compiled to WebAssembly. */
 import { LOG_ADDR_BITS, LOG_GAP_BITS } from '../../air/columns.js';
 import { AccessKind } from '../../runtime/access.js';
 import { I32, Op } from '../../wasm/encode.js';
-import { ColumnCode } from './column-code.js';
+import { ColumnCode } from './column-codegen.js';
 import { columnSlots, type TraceDims } from '../format/layout.js';
 import { ACCESS_WORD_BITS } from './spill.js';
 

@@ -1,3 +1,4 @@
+/** A row set's plan compiled to a WebAssembly scan of a batch's rows. */
 import type { ColumnSlot } from '../trace/format/layout.js';
 import type { Cell } from './expand.js';
 import { TYPE_BOUND, type RowSetPlan } from './plan.js';

@@ -1,7 +1,8 @@
+/** Runs the WebAssembly scans (scan-codegen.ts) over a trace's batches and reports the rows that fail. */
 import type { TraceBatch } from '../trace/read/reader.js';
 import type { ColumnSlot } from '../trace/format/layout.js';
 import type { RowSetPlan } from './plan.js';
-import { compileWasmScan } from './wasm-scan.js';
+import { compileWasmScan } from './scan-codegen.js';
 import {
   Code,
   createMemory,
@@ -58,7 +59,7 @@ const align = (at: number, to: number) => Math.ceil(at / to) * to;
 const MAX_PAGES = 65536;
 
 /**
- * Runs compiled WebAssembly scans (wasm-scan.ts) of row sets over record batches in the
+ * Runs compiled WebAssembly scans (scan-codegen.ts) of row sets over record batches in the
  * modules' memory. The reader can read batches straight into it (`area`, two areas used in
  * turn); a batch read elsewhere is copied into a third. No warm-up: the modules compile in
  * about a millisecond and run at full speed from the first row.

@@ -1,3 +1,4 @@
+/** The builder of the WebAssembly functions that write a batch's columns (used by the fill code generators). */
 import { Code, encodeModule, I32, Op, type ValueType } from '../../wasm/encode.js';
 import type { ColumnSlot } from '../format/layout.js';
 
@@ -5,7 +6,7 @@ import type { ColumnSlot } from '../format/layout.js';
  * A WebAssembly function under construction that writes rows of a batch's columns, whose
  * addresses are the i32 table at the parameter `COLS` (param 0): named labels for structured
  * branches, locals, and the column writes (integers by row, bool columns by bit, ORed into
- * clear bitmaps). The generated fills of the export (fill-code.ts, log-code.ts) are built on it.
+ * clear bitmaps). The generated fills of the export (fill-codegen.ts, log-codegen.ts) are built on it.
  */
 export class ColumnCode {
   readonly c = new Code();

@@ -1,3 +1,4 @@
+/** A row set's plan compiled to JavaScript: the evaluator that names a failing row's constraints. */
 import type { ColumnSlot } from '../trace/format/layout.js';
 import type { Cell, Instance, RowSet } from './expand.js';
 import { planRowSet, TYPE_BOUND, type BitRun, type OrCheck, type RowSetPlan } from './plan.js';
@@ -5,7 +6,7 @@ import { planRowSet, TYPE_BOUND, type BitRun, type OrCheck, type RowSetPlan } fr
 /**
  * Compiles a row set's plan (plan.ts) into JavaScript, coefficients baked in: the row
  * evaluator that names a flagged row's failing instances, and a scan of row ranges. The check
- * scans batches with the WebAssembly scan (wasm-scan.ts); this scan covers its single
+ * scans batches with the WebAssembly scan (scan-codegen.ts); this scan covers its single
  * boundary rows (first, last, batch junctions) and is the reference the WebAssembly scan is
  * tested against. Each cell is loaded once per row; non-zero residuals are reported.
  *

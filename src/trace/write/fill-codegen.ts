@@ -1,10 +1,11 @@
+/** The batch fill compiled to WebAssembly from the program's units. */
 import { INPUT_WORDS, NO_ACCESS_ADDR } from '../../air/columns.js';
 import { In, INPUT_DIM, Out, OUTPUT_DIM, WORD_BITS } from '../../compiler/layout.js';
 import { CarryRuleCode, ReadModeCode, StackUseCode, ZeroRuleCode } from '../../isa/opcodes.js';
 import { AccessKind, DIGEST } from '../../runtime/access.js';
 import { Reg } from '../../runtime/state.js';
 import { I32, I64, Op } from '../../wasm/encode.js';
-import { ColumnCode } from './column-code.js';
+import { ColumnCode } from './column-codegen.js';
 import {
   InstructionField as F,
   INSTRUCTION_FIELDS,
