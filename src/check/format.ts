@@ -13,7 +13,8 @@ export function failureLocation(f: Failure): string {
     f.step === null
       ? ''
       : ` (step ${f.step}, pc ${f.pc}${f.instruction === null ? '' : `: ${f.instruction}`})`;
-  return f.location === 'row_pair' ? `row ${f.row}${at} and row ${f.row + 1}` : `row ${f.row}${at}`;
+  // A transition (location row_pair) is named by its first row, as every row-set failure is.
+  return `row ${f.row}${at}`;
 }
 
 /** `constraint: location: message`, one line. */

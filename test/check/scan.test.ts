@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { columnIndex } from '../../src/air/columns.js';
+import { formatFailure } from '../../src/check/format.js';
 import { checkTrace, loadAir } from '../../src/check/check.js';
 import { compileRowSet, type CompiledRowSet } from '../../src/check/row-codegen.js';
 import { Expander, type Cell, type Monomial } from '../../src/check/expand.js';
@@ -306,8 +307,8 @@ describe('failures located by the scan', () => {
     expect(report.ok).toBe(false);
     const memory = report.failures
       .filter((f) => f.constraint === 'memory.permutation')
-      .map((f) => f.message);
-    expect(memory).toContain('row 5: access_addr -2 is outside 0..256');
-    expect(memory).toContain('log row 3: log_addr 300 is outside 0..256');
+      .map(formatFailure);
+    expect(memory).toContain('memory.permutation: row 5: access_addr -2 is outside 0..256');
+    expect(memory).toContain('memory.permutation: log row 3: log_addr 300 is outside 0..256');
   });
 });

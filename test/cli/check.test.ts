@@ -174,7 +174,9 @@ describe('tvm-trace check: failing traces (exit 1)', () => {
       instruction: 'STORE 2',
       expected: '1',
       actual: '99',
-      message: 'row 5: controls.next_acc_bits fails: expected 1, actual 99',
+      location: 'row',
+      message: 'controls.next_acc_bits fails: expected 1, actual 99',
+      text: 'controls.next_acc_bits: row 5 (step 5, pc 5: STORE 2): controls.next_acc_bits fails: expected 1, actual 99',
     });
     for (const failure of report.failures)
       expect(Object.keys(failure)).toEqual([
@@ -185,7 +187,9 @@ describe('tvm-trace check: failing traces (exit 1)', () => {
         'instruction',
         'expected',
         'actual',
+        'location',
         'message',
+        'text',
       ]);
   });
 
