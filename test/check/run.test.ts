@@ -250,6 +250,19 @@ describe('check run/', () => {
     });
   });
 
+  it('export --segment-rows: S not a power of two, or over 2^29, is a usage error (exit 64)', async () => {
+    for (const rows of ['3', String(2 ** 30)])
+      expect(
+        await cli('export', 'programs/fibonacci.tvm', '--segment-rows', rows, '-o', join(dir, 'x')),
+      ).toEqual({
+        code: 64,
+        stdout: [],
+        stderr: [
+          `tvm-trace: --segment-rows ${rows} must be a power of two of at most 536870912 (2^29)`,
+        ],
+      });
+  });
+
   it('a single segment file checks against its own boundary states', async () => {
     const file = join(honest, segmentFileName(3));
     expect(await cli('check', file)).toMatchObject({ code: 0, stderr: [] });
