@@ -67,7 +67,7 @@ function tvm(args: string[]): Timed {
 
 /** The prover processes timed since the log was last read: peak RSS (MiB), wall and CPU seconds. */
 function proverTimes(): Array<{ maxRssMiB: number; seconds: number; cpuSeconds: number }> {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(proverLog, 'utf8');
   } catch {

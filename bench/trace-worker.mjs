@@ -11,8 +11,8 @@ import { exportTraceInterruptible } from '../dist/trace/write/export.js';
 const [mode, a, b, c, d, e] = process.argv.slice(2);
 const cpu = process.cpuUsage();
 const start = process.hrtime.bigint();
-let rows = 0;
-let bytes = 0;
+let rows;
+let bytes;
 let ok;
 if (mode === 'export') {
   const result = await exportTraceInterruptible(assemble(readFileSync(a, 'utf8')), b, {

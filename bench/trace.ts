@@ -45,7 +45,7 @@ const measure = (args: string[]): Run =>
       .trim()
       .split('\n')
       .pop()!,
-  );
+  ) as Run;
 const median = (values: number[]) =>
   [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
 

@@ -18,7 +18,10 @@ import { claimDocument } from '../src/trace/format/claim-file.js';
 import { openTrace } from '../src/trace/read/reader.js';
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
-const air = JSON.parse(readFileSync('schemas/air-v2.json', 'utf8'));
+const air = JSON.parse(readFileSync('schemas/air-v2.json', 'utf8')) as {
+  tables: Record<string, unknown>;
+  public_values: Record<string, unknown>;
+};
 const names: string[] = [];
 for (const file of readdirSync('fixtures/golden')
   .filter((f) => f.endsWith('.arrow'))

@@ -101,7 +101,7 @@ export function chainFailures(
         i,
         `segment ${i} is of another program (weights ${s.weightsSha256.slice(0, 12)}…, the program's ${weightsSha256.slice(0, 12)}…)`,
       );
-    const same: Array<[string, unknown, unknown]> = [
+    const same: Array<[string, string | number | undefined, string | number | undefined]> = [
       ['ff_dim', s.ffDim, first.ffDim],
       ['max_steps', s.maxSteps, first.maxSteps],
       ['segment rows', s.segmentRows, first.segmentRows],

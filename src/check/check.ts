@@ -367,8 +367,8 @@ export async function checkTrace(path: string, options: CheckOptions = {}): Prom
       lr: number,
     ) => {
       const where = describe(located, lr);
-      let expected: string | null = null;
-      let actual: string | null = null;
+      let expected: string;
+      let actual: string;
       if (instance.target !== null) {
         const value = BigInt(cellValue(batch, slots, instance.target, r, n));
         actual = value.toString();

@@ -76,7 +76,7 @@ export function compileWasmScan(
       const slot = slots[column];
       const index = local(I32);
       const bool = slot.spec.type === 'bool';
-      const stride = bool ? slot.width : slot.width * LOAD[slot.spec.type as keyof typeof LOAD][2];
+      const stride = bool ? slot.width : slot.width * LOAD[slot.spec.type][2];
       if (bool) prologue.get(COLS).memory(Op.i32Load, 2, 4 * (columnCount + column));
       else prologue.get(base(column));
       prologue.get(START);
@@ -161,7 +161,7 @@ export function compileWasmScan(
     for (const s of part.slots)
       largest +=
         Math.max(0, ...[...tableSlots[s].coefs.values()].map(Math.abs)) *
-        (tableSlots[s].cell === null ? 1 : bound(tableSlots[s].cell!));
+        (tableSlots[s].cell === null ? 1 : bound(tableSlots[s].cell));
     if (largest >= EXACT_BOUND || !part.plain.every((m) => Number.isSafeInteger(m.coef)))
       unsafe = true;
   }

@@ -10,7 +10,7 @@ import { inspectBuilder, inspectCommand } from './commands/inspect.js';
 import { proveBuilder, proveCommand } from './commands/prove.js';
 import { proveSegmentBuilder, proveSegmentCommand } from './commands/prove-segment.js';
 import { reportBuilder, reportCommand } from './commands/report.js';
-import { runBuilder, runCommand, type RunArgs } from './commands/run.js';
+import { runBuilder, runCommand } from './commands/run.js';
 import { verifyBuilder, verifyCommand } from './commands/verify.js';
 import { CliError, ExitCode, oneLine } from './errors.js';
 import { processOutput, type Output } from './options.js';
@@ -30,56 +30,56 @@ const COMMANDS: CommandSpec[] = [
     command: 'run <program>',
     describe: 'execute a program and print its final state',
     builder: runBuilder,
-    handler: runCommand as Handler,
+    handler: runCommand,
   },
   {
     command: 'compile <program>',
     describe: 'compile a program to FFN weights: write a .tvmc (-o) or print them (--print)',
     builder: compileBuilder,
-    handler: compileCommand as Handler,
+    handler: compileCommand,
   },
   {
     command: 'export <program>',
     describe: 'execute and write every step as an Arrow witness (-o trace.arrow)',
     builder: exportBuilder,
-    handler: exportCommand as Handler,
+    handler: exportCommand,
   },
   {
     command: 'check <trace>',
     describe: 're-verify every constraint of a trace; exit 0 only if all hold',
     builder: checkBuilder,
-    handler: checkCommand as Handler,
+    handler: checkCommand,
   },
   {
     command: 'inspect <trace>',
     describe: 'summarize a trace and show some of its rows (--rows A:B)',
     builder: inspectBuilder,
-    handler: inspectCommand as Handler,
+    handler: inspectCommand,
   },
   {
     command: 'report <trace>',
     describe: 'write a self-contained HTML page of a trace (-o report.html, --check)',
     builder: reportBuilder,
-    handler: reportCommand as Handler,
+    handler: reportCommand,
   },
   {
     command: 'prove <trace>',
     describe:
       'prove a trace, or every segment of a run (a directory), with the Rust STARK prover (-o PROOF)',
     builder: proveBuilder,
-    handler: proveCommand as Handler,
+    handler: proveCommand,
   },
   {
     command: 'verify <proof>',
     describe: 'verify a proof against a program (--program) and a claim (--claim)',
     builder: verifyBuilder,
-    handler: verifyCommand as Handler,
+    handler: verifyCommand,
   },
   {
     command: 'prove-segment <job>',
     describe: "a worker's command: regenerate one segment from its job and prove it (-o PROOF)",
     builder: proveSegmentBuilder,
-    handler: proveSegmentCommand as Handler,
+    handler: proveSegmentCommand,
   },
 ];
 
@@ -175,7 +175,7 @@ if (invokedDirectly()) {
       throw error;
     });
   }
-  main(process.argv.slice(2)).then((code) => {
+  void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }

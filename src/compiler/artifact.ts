@@ -162,7 +162,7 @@ class Reader {
   /** The map at `path`, checked to have exactly `keys` (all present, nothing else). */
   map(value: unknown, path: string, keys: readonly string[]): Record<string, unknown> {
     if (!isMap(value)) this.fail(`field '${path}' must be a map, got ${describeType(value)}`);
-    const map = value as Record<string, unknown>;
+    const map = value;
     for (const key of keys) {
       if (!Object.prototype.hasOwnProperty.call(map, key))
         this.fail(`missing field '${join(path, key)}'`);
@@ -176,7 +176,7 @@ class Reader {
   int(value: unknown, path: string, min: number, max: number): number {
     if (typeof value !== 'number' || !Number.isInteger(value))
       this.fail(`field '${path}' must be an integer, got ${describeType(value)}`);
-    const n = value as number;
+    const n = value;
     if (n < min || n > max)
       this.fail(`field '${path}' must be an integer ${min}..${max}, got ${n}`);
     return n + 0; // no -0
@@ -191,7 +191,7 @@ class Reader {
   bool(value: unknown, path: string): boolean {
     if (typeof value !== 'boolean')
       this.fail(`field '${path}' must be a boolean, got ${describeType(value)}`);
-    return value as boolean;
+    return value;
   }
 
   oneOf<T extends string>(value: unknown, path: string, choices: readonly T[]): T {
@@ -316,7 +316,7 @@ export function decodeArtifact(bytes: Uint8Array, source = 'artifact'): Compiled
   const root = parseMsgpack(bytes, fail);
   if (!isMap(root))
     fail(`not a .tvmc file: expected a msgpack map at the top level, got ${describeType(root)}`);
-  const top = root as Record<string, unknown>;
+  const top = root;
   // The schema first: an unknown version is reported as such, not as its first odd field.
   if (!Object.prototype.hasOwnProperty.call(top, 'schema')) fail("missing field 'schema'");
   if (typeof top.schema !== 'string')
@@ -338,7 +338,7 @@ export function decodeArtifact(bytes: Uint8Array, source = 'artifact'): Compiled
   const digestValue = top.weights_digest;
   if (typeof digestValue !== 'string')
     fail(`field 'weights_digest' must be a string, got ${describeType(digestValue)}`);
-  const stored = digestValue as string;
+  const stored = digestValue;
   if (!/^[0-9a-f]{64}$/.test(stored))
     fail(`field 'weights_digest' must be 64 lowercase hex digits, got '${stored}'`);
   const instructions = r

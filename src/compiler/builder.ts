@@ -25,7 +25,7 @@ export interface MemoryRead {
 /** Collects one instruction's units and output bias through the SPEC §4 primitives. */
 export class FeedForwardBuilder {
   readonly units: Unit[] = [];
-  readonly bias: number[] = new Array(OUTPUT_DIM).fill(0);
+  readonly bias: number[] = new Array<number>(OUTPUT_DIM).fill(0);
   /** out[o] += c · x[i], as a unit with constant gate. */
   linear(o: number, c: number, i: number): this {
     this.units.push({ gate: GATE_CONSTANT, value: i, out: o, coeff: c });

@@ -62,7 +62,7 @@ export function assemble(source: string): Program {
   const labelLines = new Map<string, number>();
   const pending: PendingTarget[] = [];
   let memorySize = DEFAULT_MEMORY;
-  let memory: number[] = new Array(DEFAULT_MEMORY).fill(0);
+  let memory: number[] = new Array<number>(DEFAULT_MEMORY).fill(0);
 
   const lines = source.split(/\r\n|\n|\r/);
   for (let n = 0; n < lines.length; n++) {
@@ -86,7 +86,7 @@ export function assemble(source: string): Program {
           throw new AssemblyError(lineNo, `memory size '${args[0]}' over ${MAX_MEMORY}`);
         if (size < 0) throw new AssemblyError(lineNo, `memory size '${args[0]}' is negative`);
         memorySize = size;
-        memory = new Array(size).fill(0);
+        memory = new Array<number>(size).fill(0);
       } else if (directive === '.init') {
         if (args.length !== 2)
           throw new AssemblyError(

@@ -13,7 +13,7 @@ import type { PageMeta } from './report.js';
 export type PageArray = Int8Array | Uint8Array | Int16Array | Int32Array | Float64Array;
 export type PageArrays = Record<string, PageArray>;
 
-const TYPE_NAMES = new Map<Function, string>([
+const TYPE_NAMES = new Map<object, string>([
   [Int8Array, 'i8'],
   [Uint8Array, 'u8'],
   [Int16Array, 'i16'],

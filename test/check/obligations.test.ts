@@ -60,7 +60,7 @@ function segmentWithAnotherIndex(): string {
     segment: { index: 1, rows: 64, initial: claimOf(machine.snapshot()) },
   });
   const edit = TraceEdit.read(path);
-  const segment = JSON.parse(edit.getMeta(MetaKey.segment)!) as { index: number };
+  const segment = JSON.parse(edit.getMeta(MetaKey.segment)) as { index: number };
   segment.index = 2;
   edit.setMeta(MetaKey.segment, JSON.stringify(segment));
   edit.reseal();

@@ -135,7 +135,7 @@ describe('tvm-trace compile', () => {
     const fromArtifact = (await cli('compile', path('reads.tvmc'), '--print')).stdout;
     expect(fromArtifact).toContain('#0 LOAD 2');
     expect(fromArtifact.slice(2)).toEqual(
-      text.slice(2).map((line) => line.replace(/  ; line \d+: .*$/, '')),
+      text.slice(2).map((line) => line.replace(/ {2}; line \d+: .*$/, '')),
     );
   });
 

@@ -76,7 +76,7 @@ const inkedPixels = (page: Page, selector: string) =>
   page.$$eval(selector, (canvases) =>
     canvases.map((canvas) => {
       // Runs in the page (no DOM types in this project's lib).
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+
       const c = canvas as any;
       const data: Uint8ClampedArray = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let inked = 0;
@@ -89,7 +89,6 @@ const inkedPixels = (page: Page, selector: string) =>
 /** Page coordinates of row `row` on the pc timeline. */
 const rowPoint = (page: Page, row: number) =>
   page.evaluate((r) => {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const u = (globalThis as any).__report.charts[0];
     const box = u.over.getBoundingClientRect();
     return { x: box.left + u.valToPos(r, 'x'), y: box.top + box.height / 2 };
@@ -177,7 +176,6 @@ describe('report page in headless Chromium', () => {
     );
     // A red marker at the failing row on the pc timeline.
     const redAtRow = await bad.page.evaluate((r) => {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const u = (globalThis as any).__report.charts[0];
       const x = Math.round(u.valToPos(r, 'x', true));
       const data = u.ctx.getImageData(x - 1, u.bbox.top, 3, u.bbox.height).data;

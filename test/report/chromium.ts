@@ -3,7 +3,7 @@
  * downloaded. A missing browser is an error naming the fix, never a skipped test.
  */
 import { existsSync } from 'node:fs';
-/* eslint-disable @typescript-eslint/no-explicit-any */
+
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
 const CANDIDATES = [

@@ -10,7 +10,6 @@ const TYPES = {
 } as const;
 
 export interface PageData {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly meta: any;
   readonly arrays: Record<string, Int8Array | Uint8Array | Int16Array | Int32Array | Float64Array>;
 }

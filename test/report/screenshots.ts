@@ -69,7 +69,6 @@ try {
       true,
       'report-step.png',
       async (p) => {
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
         await p.evaluate(() => (globalThis as any).__report.openRow(12, false));
       },
     ],

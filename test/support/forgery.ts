@@ -622,7 +622,7 @@ function wrapForgery(cls: string, seed: number, r: Random): Forgery | null {
   let at255: string;
   // 0..k: prefix that sets up the state, then JMP 255. 1..: the callee's code for CALL.
   let prefix: string[];
-  let low: string[] = [];
+  let low: string[];
   if (cls === 'wrap255.call') {
     spec = byMnemonic('CALL');
     // 1: POP, 2: HALT, 3: RET (a CALL 1 loads 256 into acc; a CALL 3 returns to pc 256).
@@ -1006,7 +1006,7 @@ function field31Forgery(cls: string, seed: number, r: Random, dir: string): Forg
             : 0;
     edit.set('next_zero', row, zero);
     edit.set('next_carry', row, carry);
-    const claim = edit.claim() as Record<string, unknown>;
+    const claim = edit.claim();
     const zeroKey = 'zero_flag' in claim ? 'zero_flag' : 'zero';
     const carryKey = 'carry_flag' in claim ? 'carry_flag' : 'carry';
     claim.acc = found.acc;
@@ -1044,11 +1044,13 @@ function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
 
 function claimForgery(cls: string, seed: number, r: Random, dir: string): Forgery | null {
   for (let attempt = 0; attempt < 40; attempt++) {
-    let { program, maxSteps } = smallProgram(r, seed % OPS.length);
+    const small = smallProgram(r, seed % OPS.length);
+    const program = small.program;
+    let maxSteps = small.maxSteps;
     if (cls === 'claim.untouched_memory' && program.memorySize < 4) continue;
     let run = honest(program, maxSteps);
     if (cls === 'claim.final_state' && run.steps === 0) continue;
-    let description = '';
+    let description: string;
     let editMax: number | null = null;
     let truncatedFrom: number | null = null;
     // A run cut short: an honest run of k < S steps, claimed under the original max_steps.

@@ -29,6 +29,7 @@ export function python(source: string, ...args: string[]): string {
     const e = error as { stderr?: string; message: string };
     throw new Error(
       `python failed: ${e.stderr?.trim().split('\n').slice(-3).join(' | ') ?? e.message}`,
+      { cause: error },
     );
   }
 }
@@ -46,6 +47,7 @@ export function pythonFile(file: string, ...args: string[]): string {
     const e = error as { stderr?: string; message: string };
     throw new Error(
       `python ${file} failed: ${e.stderr?.trim().split('\n').slice(-3).join(' | ') ?? e.message}`,
+      { cause: error },
     );
   }
 }

@@ -72,10 +72,8 @@ export class TraceEdit {
     const rows = table.numRows;
     const columns: EditColumn[] = fields.map((field, c) => {
       const vector = arrow.DataType.isFixedSizeList(field.type);
-      const width = vector ? (field.type as arrow.FixedSizeList).listSize : 1;
-      const type = typeOfArrow(
-        vector ? (field.type as arrow.FixedSizeList).children[0].type : field.type,
-      );
+      const width = vector ? field.type.listSize : 1;
+      const type = typeOfArrow(vector ? field.type.children[0].type : field.type);
       const values = allocate(type, rows * width);
       let at = 0;
       for (const data of table.getChildAt(c)!.data) {

@@ -52,7 +52,6 @@ import {
 import { BatchFiller, digestAccesses } from '../../src/trace/write/batch-filler.js';
 import { LogFiller } from '../../src/trace/write/log-filler.js';
 import { FileSink } from '../../src/trace/write/sink.js';
-import { WitnessBuilder } from '../../src/trace/write/witness.js';
 
 let dir: string;
 beforeAll(() => {

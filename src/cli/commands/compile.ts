@@ -47,7 +47,7 @@ export function compileBuilder(yargs: Argv): Argv<CompileArgs> {
       type: 'boolean',
       default: false,
       describe: 'JSON output (with --print: the artifact as a JSON document)',
-    }) as unknown as Argv<CompileArgs>;
+    });
 }
 
 export async function compileCommand(args: CompileArgs, out: Output): Promise<number> {

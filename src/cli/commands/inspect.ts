@@ -38,7 +38,7 @@ export function inspectBuilder(yargs: Argv): Argv<InspectArgs> {
       type: 'boolean',
       default: false,
       describe: 'print the summary and the rows as one JSON object',
-    }) as unknown as Argv<InspectArgs>;
+    });
 }
 
 /** Parse `A:B` (half-open; either side may be empty: A: to the end, :B from 0). Throws a plain Error (a usage error via yargs). */

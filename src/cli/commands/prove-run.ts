@@ -221,7 +221,7 @@ async function proveHere(
       }
     }),
   );
-  if (failure !== null) throw failure;
+  if (failure !== null) throw failure as CliError;
 }
 
 /**

@@ -40,7 +40,7 @@ export function proveSegmentBuilder(yargs: Argv): Argv<ProveSegmentArgs> {
       demandOption: true,
       requiresArg: true,
       describe: 'the proof file to write',
-    }) as unknown as Argv<ProveSegmentArgs>;
+    });
 }
 
 function readJob(source: string): SegmentJob {
@@ -71,11 +71,7 @@ export async function proveSegmentCommand(args: ProveSegmentArgs, out: Output): 
       if (error instanceof ExportInterrupted)
         throw new CliError('interrupted', 'interrupted', ExitCode.INTERRUPTED);
       if (error instanceof RangeError || error instanceof Error)
-        throw new CliError(
-          'bad_job',
-          `segment ${job.index}: ${(error as Error).message}`,
-          ExitCode.BAD_INPUT,
-        );
+        throw new CliError('bad_job', `segment ${job.index}: ${error.message}`, ExitCode.BAD_INPUT);
       throw error;
     }
     const sha = fileSha256(trace);

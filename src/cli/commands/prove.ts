@@ -57,7 +57,7 @@ export function proveBuilder(yargs: Argv): Argv<ProveArgs> {
       type: 'boolean',
       default: false,
       describe: 'print the result as one JSON object',
-    }) as unknown as Argv<ProveArgs>;
+    });
 }
 
 export async function proveCommand(args: ProveArgs, out: Output): Promise<number> {

@@ -56,7 +56,7 @@ export function reportBuilder(yargs: Argv): Argv<ReportArgs> {
       type: 'boolean',
       default: false,
       describe: 'print the summary as one JSON object',
-    }) as unknown as Argv<ReportArgs>;
+    });
 }
 
 export async function reportCommand(args: ReportArgs, out: Output): Promise<number> {

@@ -55,7 +55,7 @@ export function runBuilder(yargs: Argv): Argv<RunArgs> {
     .option('engines', {
       type: 'string',
       describe: 'with --verify: comma-separated engines to compare (default: all)',
-    }) as unknown as Argv<RunArgs>;
+    });
 }
 
 function traceLine(snapshot: MachineSnapshot, json: boolean): string {

@@ -116,7 +116,7 @@ export async function verifyBundleCommand(
         }
       }),
     );
-    if (failure !== null) throw failure;
+    if (failure !== null) throw failure as CliError;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -57,7 +57,7 @@ export function verifyBuilder(yargs: Argv): Argv<VerifyArgs> {
       type: 'boolean',
       default: false,
       describe: 'print the verified statement as one JSON object',
-    }) as unknown as Argv<VerifyArgs>;
+    });
 }
 
 export async function verifyCommand(args: VerifyArgs, out: Output): Promise<number> {

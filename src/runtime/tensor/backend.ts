@@ -42,7 +42,7 @@ let wasmReady: Promise<void> | undefined;
 /** tfjs-core with the cpu backend registered and production mode (no console banners) on. */
 export function loadTf(): Promise<Tf> {
   tfPromise ??= (async () => {
-    const tf = (await import('@tensorflow/tfjs-core')) as Tf;
+    const tf = await import('@tensorflow/tfjs-core');
     tf.env().set('PROD', true);
     await import('@tensorflow/tfjs-backend-cpu');
     return tf;

@@ -57,7 +57,7 @@ export class TensorMachine implements Engine {
     const compiled =
       'instructions' in programOrCompiled && 'digest' in programOrCompiled
         ? programOrCompiled
-        : compileProgram(programOrCompiled as Program);
+        : compileProgram(programOrCompiled);
     const { tf, backend } = await useBackend(options.backend ?? 'auto');
     const dense = denseWeights(compiled.instructions, Math.max(MAX_UNITS, compiled.minFfDim));
     return new TensorMachine(compiled, FfnTensors.create(tf, backend, dense, options.arithmetic));

@@ -211,7 +211,7 @@ export class FfnTensors {
           this.combine(tf.matMul(XL, ins.wValue), n, Lx, ins.valueLimbs, w),
           ins.bValue,
         );
-        const hidden = tf.mul(gate, value) as TF.Tensor2D;
+        const hidden = tf.mul<TF.Tensor2D>(gate, value);
         const HL = this.limbs(hidden, 4);
         const out = tf.add(
           this.combine(tf.matMul(HL, ins.wOut), n, 4, ins.outLimbs, O_DIM),
@@ -255,11 +255,9 @@ export class FfnTensors {
     for (let a = 0; a < L; a++) {
       const mask = a < L - 1 ? 255 << (8 * a) : ~((1 << (8 * a)) - 1);
       const bits =
-        mask === -1 ? T : (tf.bitwiseAnd(T, tf.fill([rows, cols], mask, 'int32')) as TF.Tensor2D);
+        mask === -1 ? T : tf.bitwiseAnd<TF.Rank.R2>(T, tf.fill([rows, cols], mask, 'int32'));
       const limb = tf.cast(bits, 'float32');
-      parts.push(
-        a === 0 ? limb : (tf.mul(limb, tf.scalar(2 ** (-8 * a), 'float32')) as TF.Tensor2D),
-      );
+      parts.push(a === 0 ? limb : tf.mul<TF.Tensor2D>(limb, tf.scalar(2 ** (-8 * a), 'float32')));
     }
     return parts.length === 1 ? parts[0] : tf.concat(parts, 0);
   }
@@ -364,7 +362,7 @@ export function int32Exact(tf: Tf): boolean {
         const m = tf.matMul(a, b).dataSync();
         const p = tf.mul(tf.scalar(-32768, 'int32'), tf.scalar(-32768, 'int32')).dataSync();
         return m[0] === 2147418113 && p[0] === 1073741824;
-      }) as unknown as boolean;
+      });
     } catch {
       ok = false; // e.g. wasm: "BatchMatMul for non non-float32 tensors not yet supported"
     }

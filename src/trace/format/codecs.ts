@@ -111,7 +111,7 @@ export class CompressingFileWriter extends arrow.RecordBatchFileWriter {
   constructor(compressionType: arrow.CompressionType) {
     super({ compressionType });
     const self = this as unknown as {
-      _compressBodyBuffers(buffers: ArrayBufferView[]): CompressedBody;
+      _compressBodyBuffers: (this: unknown, buffers: ArrayBufferView[]) => CompressedBody;
     };
     const compress = self._compressBodyBuffers;
     if (typeof compress !== 'function')

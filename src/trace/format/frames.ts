@@ -111,7 +111,7 @@ export function zstdDecompressInto(data: Uint8Array, out: Uint8Array): void {
 const lz4js = require('lz4js') as { compress(data: Uint8Array): Uint8Array };
 const xxh32 = (
   require('lz4js/xxh32.js') as {
-    hash(seed: number, data: Uint8Array, index: number, length: number): number;
+    hash: (seed: number, data: Uint8Array, index: number, length: number) => number;
   }
 ).hash;
 

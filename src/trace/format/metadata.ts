@@ -207,7 +207,7 @@ function i16Array(value: unknown, key: string, length: number): number[] {
     !value.every((v) => isInt(v, -32768, 32767))
   )
     throw new MetadataError(`metadata '${key}' must be ${length} integers in -32768..32767`);
-  return value as number[];
+  return value;
 }
 
 /** A bound on the integers of a claim: the ranges of a machine state are the verifier obligation statement.ranges (checkTrace), not a parse error. */
@@ -228,11 +228,11 @@ export function parseClaim(
   const c = value as Record<string, unknown>;
   const field = (name: string, min: number, max: number) => {
     if (!isInt(c[name], min, max)) throw bad(`'${name}' must be an integer in ${min}..${max}`);
-    return c[name] as number;
+    return c[name];
   };
   const flag = (name: string) => {
     if (typeof c[name] !== 'boolean') throw bad(`'${name}' must be true or false`);
-    return c[name] as boolean;
+    return c[name];
   };
   let fault: Claim['fault'] = null;
   if (c.fault !== null) {
@@ -248,9 +248,9 @@ export function parseClaim(
       throw bad("'fault' must be null or {kind, step, pc, message}");
     fault = {
       kind: f.kind as FaultKind,
-      step: f.step as number,
-      pc: f.pc as number,
-      message: f.message as string,
+      step: f.step,
+      pc: f.pc,
+      message: f.message,
     };
   }
   const memory = c.memory;
@@ -268,7 +268,7 @@ export function parseClaim(
     zero: flag('zero_flag'),
     carry: flag('carry_flag'),
     halted: flag('halted'),
-    memory: memory as number[],
+    memory: memory,
     fault,
   };
 }

@@ -89,7 +89,7 @@ export async function openTrace(path: string, options: OpenOptions = {}): Promis
       throw new TraceFormatError(
         'not an Arrow IPC file (stream format, expected the file format with footer)',
       );
-    reader = (await opened.open()) as arrow.AsyncRecordBatchFileReader;
+    reader = await opened.open();
   } catch (error) {
     await handle.close();
     if (error instanceof TraceFormatError) throw error;
@@ -118,7 +118,7 @@ export async function openTrace(path: string, options: OpenOptions = {}): Promis
         throw new TraceFormatError(
           `column ${i} is '${printable(field.name)}', expected '${slot.spec.name}'`,
         );
-      const actual = describeType(field.type);
+      const actual = describeType(field.type as arrow.DataType);
       if (actual !== expectedType(slot))
         throw new TraceFormatError(
           `column '${slot.spec.name}' has type ${printable(actual)}, expected ${expectedType(slot)}`,

@@ -46,7 +46,7 @@ export function sharedCopy(
       offset: number,
       length: number,
     ) => ColumnData)(memory, offsets[i], lengths[i] / source.BYTES_PER_ELEMENT);
-    copy.set(source.subarray(0, copy.length) as never);
+    copy.set(source.subarray(0, copy.length));
     return copy;
   });
   return TraceBuffers.wrap(buffers.dims, rows, data);
