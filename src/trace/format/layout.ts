@@ -19,6 +19,15 @@ export interface ColumnSlot {
   readonly index: number;
 }
 
+/**
+ * The columns of a trace of these dimensions, in file order, each with its width and index.
+ *
+ * @example
+ * ```ts
+ * const slots = columnSlots({ ffDim: 8, instructions: 5 });
+ * console.log(slots.map((slot) => `${slot.spec.name}[${slot.width}]`).join(' '));
+ * ```
+ */
 export function columnSlots(dims: TraceDims): ColumnSlot[] {
   return COLUMNS.map((spec, index) => ({ spec, width: columnWidth(spec, dims), index }));
 }

@@ -8,7 +8,20 @@ import { CodecError, decompressInto, loadCodecs } from '../format/codecs.js';
 import { printable } from '../../isa/text.js';
 import { TraceFormatError } from '../format/errors.js';
 
-/** One record batch's columns: integer columns as typed arrays, bool columns as bitmaps. */
+/**
+ * One record batch's columns: integer columns as typed arrays, bool columns as bitmaps. Read a
+ * cell with readCell, which handles both.
+ *
+ * @example
+ * ```ts
+ * const trace = await openTrace('trace.arrow');
+ * for await (const batch of trace.batches()) {
+ *   console.log(`rows ${batch.firstRow}..${batch.firstRow + batch.rows - 1}`);
+ *   trace.release(batch);
+ * }
+ * await trace.close();
+ * ```
+ */
 export interface TraceBatch {
   readonly rows: number;
   /** Index of the batch's first row in the trace. */
@@ -74,6 +87,13 @@ const READ_CHUNK = 1 << 30;
 /**
  * Open a trace file for streaming: validates the envelope, the footer, the metadata and the
  * exact column layout, then yields record batches one at a time (memory stays bounded).
+ *
+ * @example
+ * ```ts
+ * const trace = await openTrace('trace.arrow');
+ * console.log(trace.metadata.claim.halted, trace.slots.length);
+ * await trace.close();
+ * ```
  */
 export async function openTrace(path: string, options: OpenOptions = {}): Promise<OpenTrace> {
   // Envelope, footer and batch headers, bounds-checked: a flipped bit can otherwise make
@@ -420,7 +440,19 @@ function decompressBody(
   return { ...layout, bodyLength: at, buffers, codec: null };
 }
 
-/** Value of entry `entry` of column `column` at batch row `row`. */
+/**
+ * Value of entry `entry` of column `column` at batch row `row`; a bool column's cell reads as
+ * 0 or 1.
+ *
+ * @example
+ * ```ts
+ * const active = trace.slots.findIndex((slot) => slot.spec.name === 'active');
+ * for await (const batch of trace.batches()) {
+ *   console.log(readCell(batch, trace.slots, active, 0)); // 0 or 1
+ *   trace.release(batch);
+ * }
+ * ```
+ */
 export function readCell(
   batch: TraceBatch,
   slots: readonly ColumnSlot[],
