@@ -171,7 +171,7 @@ export function forgeUnchecked(program: Program, options: UncheckedOptions): Uin
 }
 
 /** The FFN of one instruction on input x, into row `row` of the tap; returns the outputs. */
-function evaluateFfn(
+export function evaluateFfn(
   instruction: CompiledProgram['instructions'][number],
   x: Int32Array,
   tap: FfnTap,

@@ -44,7 +44,7 @@ import { FAULT_KINDS, makeFault } from '../../src/runtime/fault.js';
 import { Reg } from '../../src/runtime/state.js';
 import { MetaKey } from '../../src/trace/format/metadata.js';
 import { TraceFormatError } from '../../src/trace/format/errors.js';
-import { forgeTrace, forgeUnchecked } from './forge.js';
+import { evaluateFfn, forgeTrace, forgeUnchecked } from './forge.js';
 import { INTERESTING_I16, Random, randomProgram } from './random-programs.js';
 import { TraceEdit } from './trace-edit.js';
 
@@ -819,27 +819,6 @@ function forgeOutside(
     fault: null,
   };
   return witnessBytes(compiled, tap, final, initialMemory, maxSteps);
-}
-
-/** The FFN of one instruction on input x, into row `row` of the tap (as forge.ts does). */
-function evaluateFfn(
-  instruction: CompiledProgram['instructions'][number],
-  x: Int32Array,
-  tap: FfnTap,
-  row: number,
-): number[] {
-  const out = [...instruction.bias];
-  const F = tap.ffDim;
-  instruction.units.forEach((unit, k) => {
-    const g = unit.gate < 0 ? 1 : x[unit.gate];
-    const v = x[unit.value];
-    tap.gate[row * F + k] = g;
-    tap.value[row * F + k] = v;
-    tap.hidden[row * F + k] = g * v;
-    out[unit.out] += unit.coeff * g * v;
-  });
-  tap.output.set(out, row * OUTPUT_DIM);
-  return out;
 }
 
 function largest(values: Int32Array, count: number): number {
