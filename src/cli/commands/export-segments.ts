@@ -10,13 +10,14 @@ import type { Program } from '../../isa/program.js';
 import { claimDocument } from '../../trace/format/claim-file.js';
 import { MANIFEST_FILE } from '../../trace/format/manifest.js';
 import type { TraceMetadata } from '../../trace/format/metadata.js';
-import { ExportInterrupted, MAX_SEGMENTED_STEPS } from '../../trace/write/export.js';
+import { MAX_SEGMENTED_STEPS } from '../../trace/write/export.js';
 import { exportSegments } from '../../trace/write/segments.js';
 import { CliError, ExitCode, usageError } from '../errors.js';
 import { writeFileAtomic } from '../io.js';
 import type { Output } from '../options.js';
 import { stateInline, stateRecord } from '../state-format.js';
 import type { ExportArgs } from './export.js';
+import { exportFailure } from './export-failure.js';
 
 export async function exportSegmentsCommand(
   args: ExportArgs,
@@ -81,16 +82,7 @@ export async function exportSegmentsCommand(
       stop.signal,
     );
   } catch (error) {
-    if (error instanceof ExportInterrupted)
-      throw new CliError(
-        'interrupted',
-        `export interrupted; ${target} was not written`,
-        ExitCode.INTERRUPTED,
-      );
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== undefined)
-      throw new CliError('io_error', `${target}: cannot write: ${code}`, ExitCode.BAD_INPUT);
-    throw error;
+    exportFailure(error, target);
   } finally {
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);

@@ -17,9 +17,7 @@ import type { Argv } from 'yargs';
 import { MAX_TRACE_FF_DIM, MAX_TRACE_INSTRUCTIONS, MAX_TRACE_ROWS } from '../../air/columns.js';
 import { compileProgram } from '../../compiler/compile.js';
 import {
-  BatchMemoryError,
   DEFAULT_BATCH_ROWS,
-  ExportInterrupted,
   exportTraceInterruptible,
   type ExportProgress,
 } from '../../trace/write/export.js';
@@ -30,6 +28,7 @@ import { stateInline, stateRecord } from '../state-format.js';
 import { loadProgramSource, temporarySibling } from '../io.js';
 import { maxStepsOption, positiveInteger, threadCount, type Output } from '../options.js';
 import type { Program } from '../../isa/program.js';
+import { exportFailure } from './export-failure.js';
 import { exportSegmentsCommand } from './export-segments.js';
 
 export interface ExportArgs {
@@ -214,23 +213,7 @@ export async function exportCommand(args: ExportArgs, out: Output): Promise<numb
       if (claimOutput.fd >= 0) closeSync(claimOutput.fd);
       rmSync(claimOutput.temp, { force: true });
     }
-    if (error instanceof CliError) throw error;
-    if (error instanceof ExportInterrupted)
-      throw new CliError(
-        'interrupted',
-        `export interrupted; ${target} was not written`,
-        ExitCode.INTERRUPTED,
-      );
-    if (error instanceof BatchMemoryError)
-      throw new CliError(
-        'out_of_memory',
-        `${error.message}; ${target} was not written`,
-        ExitCode.BAD_INPUT,
-      );
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== undefined)
-      throw new CliError('io_error', `${target}: cannot write: ${code}`, ExitCode.BAD_INPUT);
-    throw error;
+    exportFailure(error, target);
   } finally {
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
