@@ -4,6 +4,7 @@ import { denseWeights } from '../compiler/dense.js';
 import { INPUT_DIM, OUTPUT_DIM } from '../compiler/layout.js';
 import { opcodeSpec } from '../isa/opcodes.js';
 import type { Claim } from '../trace/format/metadata.js';
+import { initialClaim } from './chain.js';
 import type { Tables } from './expand.js';
 
 type Table = { values: ArrayLike<number>; shape: number[] };
@@ -20,46 +21,24 @@ export interface BoundaryState {
   readonly memory: readonly number[];
 }
 
-/** The public values of a whole run: the program's initial state, and the claim's final state. */
+/** A state (in the claim's form) as the AIR's public values hold it. */
+function boundaryOf(state: Claim): BoundaryState {
+  const { steps, pc, acc, sp, zero, carry, halted, memory } = state;
+  return { step: steps, pc, acc, sp, zero, carry, halted, memory: [...memory] };
+}
+
+/**
+ * The public values of a run: the program's initial state (or a segment's, `segmentStart`) and
+ * the claim's final state.
+ */
 export function runBoundaries(
   compiled: CompiledProgram,
   claim: Claim,
   segmentStart?: Claim,
 ): { initial: BoundaryState; final: BoundaryState } {
-  const program = compiled.program;
   return {
-    initial:
-      segmentStart !== undefined
-        ? {
-            step: segmentStart.steps,
-            pc: segmentStart.pc,
-            acc: segmentStart.acc,
-            sp: segmentStart.sp,
-            zero: segmentStart.zero,
-            carry: segmentStart.carry,
-            halted: segmentStart.halted,
-            memory: [...segmentStart.memory],
-          }
-        : {
-            step: 0,
-            pc: 0,
-            acc: 0,
-            sp: program.memorySize,
-            zero: true,
-            carry: false,
-            halted: false,
-            memory: [...program.initialMemory],
-          },
-    final: {
-      step: claim.steps,
-      pc: claim.pc,
-      acc: claim.acc,
-      sp: claim.sp,
-      zero: claim.zero,
-      carry: claim.carry,
-      halted: claim.halted,
-      memory: [...claim.memory],
-    },
+    initial: boundaryOf(segmentStart ?? initialClaim(compiled.program)),
+    final: boundaryOf(claim),
   };
 }
 
