@@ -1,5 +1,6 @@
 /**
- * Benchmark of the tensor engine (src/runtime/tensor) on the cpu and wasm backends:
+ * Benchmark of the tensor engine (src/runtime/tensor) on the cpu, wasm and tensorflow backends
+ * (tensorflow: tfjs-node on libtensorflow, `npm run setup:tensorflow`):
  *
  * - per-step: TensorMachine on programs/long_loop.tvm for a fixed step budget (one FFN row
  *   per step through tfjs), steps/s;
@@ -7,7 +8,7 @@
  *   replayed by TensorReplayer in chunks, rows/s (weights uploaded once, outside the timing).
  *
  * Median of N runs each (default 5; --step-runs for the per-step part, default 3 because it is slow).
- * Usage: npm run bench:tensor [-- --runs N] [--step-runs N] [--steps N] [--rows N] [--chunk N] [--backends cpu,wasm]
+ * Usage: npm run bench:tensor [-- --runs N] [--step-runs N] [--steps N] [--rows N] [--chunk N] [--backends cpu,wasm,tensorflow]
  */
 import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -32,7 +33,7 @@ const stepRuns = Number(argValue('--step-runs', '3'));
 const stepBudget = Number(argValue('--steps', '20000'));
 const rows = Number(argValue('--rows', '1000000'));
 const chunkRows = Number(argValue('--chunk', '65536'));
-const backends = argValue('--backends', 'cpu,wasm').split(',');
+const backends = argValue('--backends', 'cpu,wasm,tensorflow').split(',');
 
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];

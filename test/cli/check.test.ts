@@ -103,22 +103,50 @@ describe('tvm-trace check: valid traces', () => {
     expect((await cli('check', fib, '--program', 'programs/fibonacci.tvm')).code).toBe(0);
   });
 
-  it('--tensor replays every row on the cpu backend: exit 0', async () => {
-    expect(await cli('check', fibBatched, '--tensor', '--backend', 'cpu')).toEqual({
-      code: 0,
-      stdout: [
-        `ok: ${fibBatched}: 103 rows, 263 constraints per row and the memory arguments hold (field int); tensor replay (cpu) agrees`,
-      ],
-      stderr: [],
-    });
-    const json = JSON.parse(
-      (await cli('check', fib, '--tensor', '--backend', 'cpu', '--json')).stdout[0],
-    );
-    expect(json.tensor).toEqual({ backend: 'cpu', ok: true });
-  });
+  it.each(['cpu', 'wasm', 'tensorflow'])(
+    '--tensor replays every row on the %s backend: exit 0',
+    async (backend) => {
+      expect(await cli('check', fibBatched, '--tensor', '--backend', backend)).toEqual({
+        code: 0,
+        stdout: [
+          `ok: ${fibBatched}: 103 rows, 263 constraints per row and the memory arguments hold (field int); tensor replay (${backend}) agrees`,
+        ],
+        stderr: [],
+      });
+      const json = JSON.parse(
+        (await cli('check', fib, '--tensor', '--backend', backend, '--json')).stdout[0],
+      );
+      expect(json.tensor).toEqual({ backend, ok: true });
+    },
+  );
 });
 
 describe('tvm-trace check: failing traces (exit 1)', () => {
+  it.each(['cpu', 'wasm', 'tensorflow'])(
+    '--tensor on %s names the hidden value the replay disagrees with, beside the AIR failures',
+    async (backend) => {
+      // Row 47 is row 7 of the second 40-row batch; its hidden[0] is 5.
+      const table = arrow.tableFromIPC(readFileSync(fibBatched));
+      const hidden = table.getChild('hidden')!.data[1].children[0].values as Int32Array;
+      const ffDim = 5;
+      expect(hidden[7 * ffDim]).toBe(5);
+      hidden[7 * ffDim] = 6;
+      const target = path(`hidden-${backend}.arrow`);
+      writeFileSync(target, arrow.tableToIPC(table, 'file'));
+      const where = 'row 47 (step 47, pc 5: STORE 2)';
+      expect(await cli('check', target, '--tensor', '--backend', backend)).toEqual({
+        code: 1,
+        stdout: [
+          `FAILED: ${target}: 3 failures`,
+          `  ffn.hidden[k=0]: ${where}: ffn.hidden[k=0] fails: expected 5, actual 6`,
+          `  ffn.output[o=2]: ${where}: ffn.output[o=2] fails: expected 6, actual 5`,
+          `  tensor.hidden: row 47: tensor replay of hidden[0] gives 5, the trace has 6`,
+        ],
+        stderr: [`tvm-trace: ${target}: 3 constraint failures`],
+      });
+    },
+  );
+
   it('a tampered cell: the failures by row, constraint and values', async () => {
     const target = tampered();
     const where = 'row 5 (step 5, pc 5: STORE 2)';

@@ -62,7 +62,7 @@ function batchOf(rec: Recording, overrides: Partial<ReplayBatch> = {}): ReplayBa
   };
 }
 
-describe.each(['cpu', 'wasm'] as const)('batched replay on %s', (backend) => {
+describe.each(['cpu', 'wasm', 'tensorflow'] as const)('batched replay on %s', (backend) => {
   let fib: Recording;
   let loop: Recording;
   let replayer: TensorReplayer;

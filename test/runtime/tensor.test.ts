@@ -5,11 +5,11 @@ import { In, INPUT_DIM, Out } from '../../src/compiler/layout.js';
 import { assemble } from '../../src/isa/assemble.js';
 import { runNative } from '../../src/runtime/native/interpreter.js';
 import {
-  BackendUnavailableError,
   probeTfjsNode,
   resolveBackend,
   useBackend,
   wasmDistDir,
+  type TensorBackendName,
   type Tf,
 } from '../../src/runtime/tensor/backend.js';
 import { TensorMachine } from '../../src/runtime/tensor/engine.js';
@@ -29,11 +29,15 @@ const STEP_CAP = 1500;
 const RANDOM_PROGRAMS = 100;
 const RANDOM_STEP_CAP = 120;
 
-const COMBOS: Array<[backend: 'cpu' | 'wasm', arithmetic: Arithmetic]> = [
+// tensorflow (tfjs-node on libtensorflow, `npm run setup:tensorflow`) is int32 only: tfjs-node
+// has no BitwiseAnd kernel, which the limbs need.
+const COMBOS: Array<[backend: TensorBackendName, arithmetic: Arithmetic]> = [
   ['cpu', 'int32'],
   ['cpu', 'limbs'],
   ['wasm', 'limbs'],
+  ['tensorflow', 'int32'],
 ];
+const BACKENDS: readonly TensorBackendName[] = ['cpu', 'wasm', 'tensorflow'];
 
 describe('tfjs backends', () => {
   it('loads the wasm binaries from the installed package directory', async () => {
@@ -44,19 +48,12 @@ describe('tfjs backends', () => {
     expect(tf.getBackend()).toBe('wasm');
   });
 
-  it('auto is tensorflow when tfjs-node loads, else cpu; tensorflow without tfjs-node is a one-line error', async () => {
-    const missing = await probeTfjsNode();
-    if (missing === null) {
-      expect(await resolveBackend('auto')).toBe('tensorflow');
-      return;
-    }
-    expect(await resolveBackend('auto')).toBe('cpu');
-    const error = await resolveBackend('tensorflow').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(BackendUnavailableError);
-    expect((error as Error).message).toMatch(
-      /^tensor backend 'tensorflow' is unavailable: @tensorflow\/tfjs-node .*; use --backend cpu or wasm$/,
-    );
-    expect((error as Error).message).not.toContain('\n');
+  it('tfjs-node loads (npm run setup:tensorflow) and auto picks tensorflow', async () => {
+    expect(await probeTfjsNode()).toBeNull();
+    expect(await resolveBackend('auto')).toBe('tensorflow');
+    const { tf, backend } = await useBackend('tensorflow');
+    expect(backend).toBe('tensorflow');
+    expect(tf.getBackend()).toBe('tensorflow');
   });
 
   it('rejects an unknown backend', async () => {
@@ -64,7 +61,7 @@ describe('tfjs backends', () => {
   });
 
   it('float32 is wrong above 2^24 (why the engine never multiplies in float32)', async () => {
-    for (const name of ['cpu', 'wasm']) {
+    for (const name of BACKENDS) {
       const { tf } = await useBackend(name);
       const product = tf.tidy(
         () => tf.matMul(tf.tensor2d([32767], [1, 1]), tf.tensor2d([32767], [1, 1])).dataSync()[0],
@@ -73,17 +70,50 @@ describe('tfjs backends', () => {
     }
   });
 
-  it('cpu multiplies int32 exactly (matMul and mul); wasm matMul has no int32', async () => {
-    const cpu = (await useBackend('cpu')).tf;
-    expect(int32Exact(cpu)).toBe(true);
-    const rows = cpu.tidy(() => {
-      const a = cpu.tensor2d([32767, -32768, -32768, 32767, -32768, -1], [3, 2], 'int32');
-      const b = cpu.tensor2d([32767, 0, 0, -32768], [2, 2], 'int32');
-      return Array.from(cpu.matMul(a, b).dataSync());
-    });
-    expect(rows).toEqual([1073676289, 1073741824, -1073709056, -1073709056, -1073709056, 32768]);
-    const wasm = (await useBackend('wasm')).tf;
-    expect(int32Exact(wasm)).toBe(false);
+  it.each(['cpu', 'tensorflow'] as const)(
+    '%s multiplies int32 exactly (matMul and mul), wrapping mod 2^32',
+    async (name) => {
+      const { tf } = await useBackend(name);
+      expect(int32Exact(tf)).toBe(true);
+      const [products, wrapped] = tf.tidy(() => {
+        const a = tf.tensor2d([32767, -32768, -32768, 32767, -32768, -1], [3, 2], 'int32');
+        const b = tf.tensor2d([32767, 0, 0, -32768], [2, 2], 'int32');
+        // (-32768)² + (-32768)² = 2^31 wraps to -2^31; 2^31-1 doubled to -2; 2^16·2^16 to 0.
+        const square = tf.tensor2d([-32768, -32768], [1, 2], 'int32');
+        const sum = tf.matMul(square, tf.transpose(square));
+        const factors = tf.tensor1d([2147483647, 65536, -2147483648], 'int32');
+        const times = tf.mul(factors, tf.tensor1d([2, 65536, -1], 'int32'));
+        return [tf.matMul(a, b).dataSync(), [...sum.dataSync(), ...times.dataSync()]];
+      });
+      expect(Array.from(products)).toEqual([
+        1073676289, 1073741824, -1073709056, -1073709056, -1073709056, 32768,
+      ]);
+      expect(Array.from(wrapped)).toEqual([-2147483648, -2, 0, -2147483648]);
+    },
+  );
+
+  it('tensorflow wraps int32 products of any size exactly; cpu is exact only below 2^53', async () => {
+    const { tf } = await useBackend('tensorflow');
+    const product = tf.tidy(() =>
+      Array.from(
+        tf
+          .mul(
+            tf.tensor1d([2147483647, -2147483647], 'int32'),
+            tf.tensor1d([2147483647, 3], 'int32'),
+          )
+          .dataSync(),
+      ),
+    );
+    expect(product).toEqual([1, Math.imul(-2147483647, 3)]); // (2^31-1)² ≡ 1 mod 2^32
+  });
+
+  it('wasm matMul has no int32; tensorflow has no BitwiseAnd, so no limb arithmetic', async () => {
+    expect(int32Exact((await useBackend('wasm')).tf)).toBe(false);
+    const { tf } = await useBackend('tensorflow');
+    const dense = denseWeights(compileProgram(assemble('HALT')).instructions, MAX_UNITS);
+    expect(() => FfnTensors.create(tf, 'tensorflow', dense, 'limbs')).toThrow(
+      "tensor backend 'tensorflow' has no BitwiseAnd kernel, which the limb arithmetic needs",
+    );
   });
 });
 
@@ -255,48 +285,51 @@ describe.each(COMBOS)('exact at the extremes on %s (%s)', (backend, arithmetic) 
     }
   });
 
-  it('limb arithmetic is exact mod 2^32 for int32 inputs and weights far outside float32', () => {
-    if (arithmetic !== 'limbs') return; // int32 on cpu: exact within the spec's range (partial sums < 2^53)
-    // wasm multiplies int32 in int32 (wrapping): any int32 works. cpu's int32 mul goes through a
-    // double, exact while |gate·value| < 2^53: there gate and value stay below 2^26.
-    const full = backend === 'wasm';
-    const r = new Random(7);
-    const F = 6;
-    const count = 3;
-    const rand = (lo: number, hi: number) => r.int(lo, hi);
-    const big = () =>
-      r.chance(0.3)
-        ? r.pick([-2147483648, 2147483647, -1, 0, 1, 65536, -65536, 1 << 30])
-        : rand(-2147483648, 2147483647);
-    const input = () => (full ? big() : r.pick([-65536, 65535, rand(-65536, 65535)]));
-    const weight = (limit: number) => (r.chance(0.2) ? rand(-limit, limit) : 0);
-    const dense: DenseWeights = {
-      count,
-      ffDim: F,
-      wGate: Int32Array.from({ length: count * F * INPUT_DIM }, () => weight(full ? 70000 : 16)),
-      bGate: Int32Array.from({ length: count * F }, () => rand(-5, 5)),
-      wValue: Int32Array.from({ length: count * F * INPUT_DIM }, () => weight(full ? 300 : 16)),
-      bValue: Int32Array.from({ length: count * F }, () => rand(-5, 5)),
-      wOut: Int32Array.from({ length: count * 6 * F }, () => big()),
-      bOut: Int32Array.from({ length: count * 6 }, () => big()),
-    };
-    const tensors = FfnTensors.create(tf, backend, dense, arithmetic);
-    try {
-      expect(Array.from(liveWidths(dense))).toEqual([F, F, F]);
-      for (let pc = 0; pc < count; pc++) {
-        const n = 17;
-        const x = Int32Array.from({ length: n * INPUT_DIM }, () => input());
-        const got = tensors.evaluate(pc, x, n);
-        const want = referenceRows(dense, pc, x, n);
-        expect(Array.from(got.gate)).toEqual(want.gate);
-        expect(Array.from(got.value)).toEqual(want.value);
-        expect(Array.from(got.hidden)).toEqual(want.hidden);
-        expect(Array.from(got.out)).toEqual(want.out);
+  const wraps = arithmetic === 'limbs' || backend === 'tensorflow';
+  // Not on cpu int32 (exact within the spec's range only: partial sums < 2^53).
+  if (wraps)
+    it(`${arithmetic} arithmetic is exact mod 2^32 for int32 inputs and weights far outside float32`, () => {
+      // wasm and tensorflow multiply int32 in int32 (wrapping): any int32 works. cpu's int32 mul
+      // goes through a double, exact while |gate·value| < 2^53: there gate and value stay below
+      // 2^26 (cpu limbs).
+      const full = backend !== 'cpu';
+      const r = new Random(7);
+      const F = 6;
+      const count = 3;
+      const rand = (lo: number, hi: number) => r.int(lo, hi);
+      const big = () =>
+        r.chance(0.3)
+          ? r.pick([-2147483648, 2147483647, -1, 0, 1, 65536, -65536, 1 << 30])
+          : rand(-2147483648, 2147483647);
+      const input = () => (full ? big() : r.pick([-65536, 65535, rand(-65536, 65535)]));
+      const weight = (limit: number) => (r.chance(0.2) ? rand(-limit, limit) : 0);
+      const dense: DenseWeights = {
+        count,
+        ffDim: F,
+        wGate: Int32Array.from({ length: count * F * INPUT_DIM }, () => weight(full ? 70000 : 16)),
+        bGate: Int32Array.from({ length: count * F }, () => rand(-5, 5)),
+        wValue: Int32Array.from({ length: count * F * INPUT_DIM }, () => weight(full ? 300 : 16)),
+        bValue: Int32Array.from({ length: count * F }, () => rand(-5, 5)),
+        wOut: Int32Array.from({ length: count * 6 * F }, () => big()),
+        bOut: Int32Array.from({ length: count * 6 }, () => big()),
+      };
+      const tensors = FfnTensors.create(tf, backend, dense, arithmetic);
+      try {
+        expect(Array.from(liveWidths(dense))).toEqual([F, F, F]);
+        for (let pc = 0; pc < count; pc++) {
+          const n = 17;
+          const x = Int32Array.from({ length: n * INPUT_DIM }, () => input());
+          const got = tensors.evaluate(pc, x, n);
+          const want = referenceRows(dense, pc, x, n);
+          expect(Array.from(got.gate)).toEqual(want.gate);
+          expect(Array.from(got.value)).toEqual(want.value);
+          expect(Array.from(got.hidden)).toEqual(want.hidden);
+          expect(Array.from(got.out)).toEqual(want.out);
+        }
+      } finally {
+        tensors.dispose();
       }
-    } finally {
-      tensors.dispose();
-    }
-  });
+    });
 });
 
 describe('limbCount', () => {
@@ -312,7 +345,7 @@ describe('limbCount', () => {
 
 const programs = listPrograms();
 
-describe.each(['cpu', 'wasm'] as const)('tensor engine on %s', (backend) => {
+describe.each(BACKENDS)('tensor engine on %s', (backend) => {
   it('reaches the reference state on every program in programs/', async () => {
     for (const [name, source] of programs) {
       const want = parseExpectation(source);

@@ -8,14 +8,18 @@
  * - `wasm`: @tensorflow/tfjs-backend-wasm, its .wasm binaries read from the installed package
  *   directory (never fetched).
  * - `tensorflow`: @tensorflow/tfjs-node, an optional dependency whose install downloads
- *   libtensorflow; where that failed (offline machines, CI) it is simply absent.
+ *   libtensorflow; offline, `npm run setup:tensorflow` builds its addon against the
+ *   libtensorflow of PyPI's tensorflow-cpu wheel. Where neither happened it is simply absent.
  * - `auto`: `tensorflow` when tfjs-node loads, else `cpu`.
  *
  * Noise: tfjs prints through its own log helpers, which stay silent when the `PROD` flag is
  * set (tfjs-core log.ts: `if (!(IS_TEST || PROD)) console.warn(...)`). That is how the cpu
  * backend's "install the node backend to speed things up" banner is kept off the screen.
  * `IS_TEST` would silence it too but also turns on per-kernel leak checks (slow).
- * libtensorflow's own C++ logging is quieted with TF_CPP_MIN_LOG_LEVEL before tfjs-node loads.
+ * libtensorflow's own C++ logging is quieted with TF_CPP_MIN_LOG_LEVEL before tfjs-node loads,
+ * and TF_ENABLE_ONEDNN_OPTS=0: libtensorflow 2.21 announces "oneDNN custom operations are on"
+ * on stderr whatever the log level, and oneDNN serves only float kernels, which we never use.
+ * Both are defaults: a value the user set is kept.
  */
 import { createRequire } from 'node:module';
 import { dirname, sep } from 'node:path';
@@ -58,6 +62,7 @@ export function probeTfjsNode(): Promise<string | null> {
   nodeProbe ??= (async () => {
     await loadTf();
     process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+    process.env.TF_ENABLE_ONEDNN_OPTS ??= '0';
     try {
       const specifier: string = TFJS_NODE; // not a literal: the package is optional
       await import(specifier);
