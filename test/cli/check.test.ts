@@ -121,6 +121,18 @@ describe('tvm-trace check: valid traces', () => {
   );
 });
 
+describe('tvm-trace check --tensor: the backend auto picks', () => {
+  it('is tensorflow, the fastest batched replay, where tfjs-node loads', async () => {
+    expect(await cli('check', fibBatched, '--tensor')).toEqual({
+      code: 0,
+      stdout: [
+        `ok: ${fibBatched}: 103 rows, 263 constraints per row and the memory arguments hold (field int); tensor replay (tensorflow) agrees`,
+      ],
+      stderr: [],
+    });
+  });
+});
+
 describe('tvm-trace check: failing traces (exit 1)', () => {
   it.each(['cpu', 'wasm', 'tensorflow'])(
     '--tensor on %s names the hidden value the replay disagrees with, beside the AIR failures',

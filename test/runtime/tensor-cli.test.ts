@@ -53,7 +53,7 @@ describe('run --engine tensor', () => {
     },
   );
 
-  it('--backend tensorflow where tfjs-node is missing: one line on stderr, exit 64; auto is cpu', () => {
+  it('--backend tensorflow where tfjs-node is missing: one line on stderr, exit 64; check --tensor picks cpu', () => {
     const hide = ['--import', './test/support/without-tfjs-node.mjs'];
     const refused = spawnCli(
       ['run', 'programs/fibonacci.tvm', '--engine', 'tensor', '--backend', 'tensorflow'],
@@ -65,12 +65,15 @@ describe('run --engine tensor', () => {
       stderr:
         "tvm-trace: tensor backend 'tensorflow' is unavailable: @tensorflow/tfjs-node is not installed; use --backend cpu or wasm\n",
     });
-    const auto = spawnCli(['run', 'programs/fibonacci.tvm', '--engine', 'tensor', '--json'], hide);
+    const auto = spawnCli(['check', 'fixtures/golden/fibonacci.arrow', '--tensor', '--json'], hide);
     expect(auto.code).toBe(0);
-    expect(JSON.parse(auto.stdout)).toMatchObject({ engine: 'tensor(cpu)', acc: 21 });
+    expect(JSON.parse(auto.stdout)).toMatchObject({
+      ok: true,
+      tensor: { backend: 'cpu', ok: true },
+    });
   });
 
-  it('--json reports the engine with its backend; auto picks tensorflow where tfjs-node loads', async () => {
+  it('--json reports the engine with its backend; auto is cpu (the fastest per step)', async () => {
     const stdout: string[] = [];
     const stderr: string[] = [];
     const code = await main(
@@ -83,7 +86,7 @@ describe('run --engine tensor', () => {
     expect({ code, stderr }).toEqual({ code: 0, stderr: [] });
     const record = JSON.parse(stdout[0]);
     expect(record).toMatchObject({
-      engine: 'tensor(tensorflow)',
+      engine: 'tensor(cpu)',
       acc: 120,
       halted: true,
       steps: 40,

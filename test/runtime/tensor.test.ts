@@ -48,9 +48,12 @@ describe('tfjs backends', () => {
     expect(tf.getBackend()).toBe('wasm');
   });
 
-  it('tfjs-node loads (npm run setup:tensorflow) and auto picks tensorflow', async () => {
+  it('tfjs-node loads (npm run setup:tensorflow); auto is tensorflow for batches, cpu per step', async () => {
     expect(await probeTfjsNode()).toBeNull();
     expect(await resolveBackend('auto')).toBe('tensorflow');
+    expect(await resolveBackend('auto', 'batched')).toBe('tensorflow');
+    expect(await resolveBackend('auto', 'per-step')).toBe('cpu');
+    expect(await resolveBackend('tensorflow', 'per-step')).toBe('tensorflow');
     const { tf, backend } = await useBackend('tensorflow');
     expect(backend).toBe('tensorflow');
     expect(tf.getBackend()).toBe('tensorflow');

@@ -10,7 +10,10 @@
  * - `tensorflow`: @tensorflow/tfjs-node, an optional dependency whose install downloads
  *   libtensorflow; offline, `npm run setup:tensorflow` builds its addon against the
  *   libtensorflow of PyPI's tensorflow-cpu wheel. Where neither happened it is simply absent.
- * - `auto`: `tensorflow` when tfjs-node loads, else `cpu`.
+ * - `auto`: for batched work (replay: few large ops) `tensorflow` when tfjs-node loads, else
+ *   `cpu`; per step (one row, ~10 tiny ops) `cpu`. Measured (bench/RESULTS.md, bench:tensor):
+ *   replay tensorflow 2.47M rows/s vs cpu 822K, per step cpu 81K steps/s vs tensorflow 17K
+ *   (each tfjs-node op crosses N-API), and per step loading libtensorflow costs 0.4 s besides.
  *
  * Noise: tfjs prints through its own log helpers, which stay silent when the `PROD` flag is
  * set (tfjs-core log.ts: `if (!(IS_TEST || PROD)) console.warn(...)`). That is how the cpu
@@ -101,14 +104,23 @@ function loadWasm(): Promise<void> {
   return wasmReady;
 }
 
+/** What the backend will run: one FFN row at a time, or batches of rows. `auto` depends on it. */
+export type Workload = 'per-step' | 'batched';
+
 /** Resolve `auto` and check the name, without initialising anything but the probe. */
-export async function resolveBackend(request: string = 'auto'): Promise<TensorBackendName> {
+export async function resolveBackend(
+  request: string = 'auto',
+  workload: Workload = 'batched',
+): Promise<TensorBackendName> {
   if (!BACKEND_CHOICES.includes(request)) {
     throw new BackendUnavailableError(
       `unknown tensor backend '${request}' (expected one of ${BACKEND_CHOICES.join(', ')})`,
     );
   }
-  if (request === 'auto') return (await probeTfjsNode()) === null ? 'tensorflow' : 'cpu';
+  if (request === 'auto') {
+    if (workload === 'per-step') return 'cpu';
+    return (await probeTfjsNode()) === null ? 'tensorflow' : 'cpu';
+  }
   if (request === 'tensorflow') {
     const reason = await probeTfjsNode();
     if (reason !== null)
@@ -119,11 +131,12 @@ export async function resolveBackend(request: string = 'auto'): Promise<TensorBa
   return request as TensorBackendName;
 }
 
-/** Load tfjs, make `request` (or the `auto` choice) the active backend and return both. */
+/** Load tfjs, make `request` (or the `auto` choice for `workload`) the active backend and return both. */
 export async function useBackend(
   request: string = 'auto',
+  workload: Workload = 'batched',
 ): Promise<{ tf: Tf; backend: TensorBackendName }> {
-  const backend = await resolveBackend(request);
+  const backend = await resolveBackend(request, workload);
   const tf = await loadTf();
   if (backend === 'wasm') await loadWasm();
   let ok: boolean;

@@ -12,7 +12,7 @@ import { useBackend, type TensorBackendName } from './backend.js';
 import { FfnTensors, type Arithmetic } from './kernel.js';
 
 export interface TensorEngineOptions {
-  /** 'auto' (default), 'cpu', 'wasm' or 'tensorflow'. */
+  /** 'auto' (default: cpu, the fastest per step), 'cpu', 'wasm' or 'tensorflow'. */
   backend?: string;
   /** Force the exact arithmetic (default: int32 where the backend multiplies int32 exactly, else limbs). */
   arithmetic?: Arithmetic;
@@ -58,7 +58,7 @@ export class TensorMachine implements Engine {
       'instructions' in programOrCompiled && 'digest' in programOrCompiled
         ? programOrCompiled
         : compileProgram(programOrCompiled);
-    const { tf, backend } = await useBackend(options.backend ?? 'auto');
+    const { tf, backend } = await useBackend(options.backend ?? 'auto', 'per-step');
     const dense = denseWeights(compiled.instructions, Math.max(MAX_UNITS, compiled.minFfDim));
     return new TensorMachine(compiled, FfnTensors.create(tf, backend, dense, options.arithmetic));
   }

@@ -51,7 +51,7 @@ export interface ReplayBatch {
 }
 
 export interface ReplayOptions {
-  /** 'auto' (default), 'cpu', 'wasm' or 'tensorflow'. */
+  /** 'auto' (default: tensorflow when tfjs-node loads, else cpu), 'cpu', 'wasm' or 'tensorflow'. */
   backend?: string;
   arithmetic?: Arithmetic;
   /** Rows per chunk (default 65536). */
