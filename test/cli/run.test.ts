@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../support/cli.js';
+import { fibonacciRunLines } from '../support/expectations.js';
 import { MAX_PROGRAM_BYTES } from '../../src/cli/io.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -50,20 +51,7 @@ describe('tvm-trace run: output', () => {
     const result = await cli('run', FIB);
     expect(result.code).toBe(0);
     expect(result.stderr).toEqual([]);
-    expect(result.stdout.join('\n')).toBe(
-      [
-        'program: programs/fibonacci.tvm',
-        'engine: native',
-        'steps: 103',
-        'halted: true',
-        'pc: 15',
-        'acc: 21',
-        'sp: 5',
-        'zero_flag: false',
-        'carry_flag: false',
-        'memory: [13, 21, 21, 7, 7]',
-      ].join('\n'),
-    );
+    expect(result.stdout.join('\n')).toBe(fibonacciRunLines('native').join('\n'));
   });
 
   it('--json prints exactly one JSON object with the state keys in order', async () => {

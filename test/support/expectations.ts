@@ -117,3 +117,19 @@ export function listPrograms(): Array<[name: string, source: string]> {
     .sort()
     .map((name) => [name, readFileSync(join(PROGRAMS_DIR, name), 'utf8')]);
 }
+
+/** What `tvm-trace run programs/fibonacci.tvm --engine …` prints: its final state, line by line. */
+export function fibonacciRunLines(engine: string): string[] {
+  return [
+    'program: programs/fibonacci.tvm',
+    `engine: ${engine}`,
+    'steps: 103',
+    'halted: true',
+    'pc: 15',
+    'acc: 21',
+    'sp: 5',
+    'zero_flag: false',
+    'carry_flag: false',
+    'memory: [13, 21, 21, 7, 7]',
+  ];
+}
