@@ -1,10 +1,11 @@
 /**
- * Segmented proving (issue 18): long_loop cut into segments of 2^18 rows, exported, checked,
+ * Segmented proving (issue 18): long_loop (or --program) cut into segments of 2^18 rows, exported, checked,
  * proved with --jobs 1 and --jobs 2 (and through a 2-node Ray cluster on loopback when
  * `--ray HOST:PORT` names one), the bundle verified. Every prover process runs under
  * /usr/bin/time (TVM_PROVE points to a wrapper), so the figures are each process's own: peak
  * RSS, wall and CPU seconds. Baseline: one 2^18-row proof (a one-segment run).
  *   npm run bench:segments [-- --log-rows 22 --log-segment 18 --jobs 1,2 --ray 127.0.0.2:6390]
+ *     [--program programs/long_loop.tvm]  (infinite_loop.tvm for runs past long_loop's 10,006,001 steps)
  * Goals: peak RSS of any process ≤ 3 GiB; CPU per proven row within 10% of one 2^18 proof's;
  * verify ≤ 50 ms and ≤ 600 KB per segment; Ray overhead ≤ 2% of a segment's proving time.
  */
@@ -86,7 +87,7 @@ function proverTimes(): Array<{ maxRssMiB: number; seconds: number; cpuSeconds: 
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 const max = (values: number[]) => values.reduce((a, b) => Math.max(a, b), 0);
-const program = join(root, 'programs/long_loop.tvm');
+const program = join(root, flag('--program', 'programs/long_loop.tvm'));
 const figures: Record<string, unknown> = {
   machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}`,
 };
