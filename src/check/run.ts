@@ -86,6 +86,10 @@ export async function checkRun(
       message: 'the manifest is of another program than the one given with --program',
     });
   const digest = compileProgram(reference).digest;
+  if (manifest.segments.every((entry) => !existsSync(join(directory, entry.file))))
+    throw new RunFormatError(
+      `${directory}: no segment files (a manifest-only export): nothing to check here; \`prove\` makes each segment from the manifest, or export without --manifest-only`,
+    );
   // Files first: a file that is not the manifest's is not checked further.
   const present: number[] = [];
   for (const entry of manifest.segments) {

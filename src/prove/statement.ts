@@ -1,6 +1,6 @@
 /**
  * The statement a proof is about, from either end: the prover's from a trace file (its
- * embedded program, recompiled, and its claim), the verifier's from the program it is given
+ * embedded program, recompiled, and its claim) or a run's manifest, the verifier's from the program it is given
  * and a claim file (or, without one, the final state the proof says it proves) — never from
  * the trace.
  */
@@ -10,6 +10,7 @@ import { INPUT_DIM } from '../compiler/layout.js';
 import { assemble } from '../isa/assemble.js';
 import type { Program } from '../isa/program.js';
 import { CLAIM_SCHEMA_VERSION } from '../trace/format/claim-file.js';
+import type { RunManifest } from '../trace/format/manifest.js';
 import { parseClaim, type Claim, type SegmentPosition } from '../trace/format/metadata.js';
 import { openTrace } from '../trace/read/reader.js';
 import type { Statement } from './circuit.js';
@@ -34,6 +35,25 @@ export async function statementFromTrace(path: string): Promise<Statement> {
   } finally {
     await trace.close();
   }
+}
+
+/**
+ * The statement of segment `index` of a run from its manifest alone (the run's program,
+ * recompiled, and the segment's boundary states): what statementFromTrace gives for the
+ * segment's file, for a run exported without its files. If the manifest lies, the segment made
+ * from it does not satisfy this statement and is not proved.
+ */
+export function statementFromManifest(
+  manifest: RunManifest,
+  index: number,
+  compiled = compileProgram(assemble(manifest.program)),
+): Statement {
+  const entry = manifest.segments[index];
+  return statementFor(compiled, manifest.ffDim, manifest.maxSteps, entry.final, {
+    index,
+    rows: manifest.segmentRows,
+    initial: entry.initial,
+  });
 }
 
 const CLAIM_STATE_KEYS = [

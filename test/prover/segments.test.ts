@@ -5,7 +5,15 @@
  * run of the same code, of another program), so every proof in them verifies on its own.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
@@ -291,6 +299,109 @@ describe('chain forgeries: each verifies segment by segment, and is rejected in 
     expect(await rejected(honest.bundle, '--claim', claim)).toMatch(
       /^tvm-trace: rejected: run\.claim: the run ends with acc -?\d+, the claim says -?\d+$/,
     );
+  });
+});
+
+describe('a manifest-only run (export --manifest-only)', () => {
+  const MAX = '1200';
+  const ROWS = '256';
+  let run: string;
+  let withFiles: string;
+
+  beforeAll(async () => {
+    run = join(dir, 'manifest-only');
+    const exported = await cli(
+      'export',
+      programPath('long_loop'),
+      '--max-steps',
+      MAX,
+      '--segment-rows',
+      ROWS,
+      '--manifest-only',
+      '-o',
+      run,
+      '--quiet',
+    );
+    expect(exported.code, exported.stderr.join('\n')).toBe(0);
+    expect(exported.stdout[0]).toMatch(
+      new RegExp(`^wrote ${run}: 5 segments of 256 rows \\(manifest only\\), 1200 steps, ff_dim \\d+$`),
+    );
+    withFiles = (await provedRun('with-files', source('long_loop'), Number(MAX), Number(ROWS)))
+      .bundle;
+  }, 120_000);
+
+  it('holds the manifest alone, the same bytes as with the files', () => {
+    expect(readdirSync(run)).toEqual(['manifest.json']);
+    expect(readFileSync(join(run, 'manifest.json'), 'utf8')).toBe(
+      readFileSync(join(dir, 'with-files-run', 'manifest.json'), 'utf8'),
+    );
+  });
+
+  it('proves segment by segment into the bundle of the run with its files, byte for byte', async () => {
+    const bundle = join(dir, 'manifest-only.proof');
+    const proved = await cli('prove', run, '-o', bundle, '--jobs', '2');
+    expect(proved.code, proved.stderr.join('\n')).toBe(0);
+    expect(proved.stderr[0]).toBe(
+      `${run}: no segment files (a manifest-only export): each segment is made from the manifest before it is proved`,
+    );
+    expect(readFileSync(bundle).equals(readFileSync(withFiles))).toBe(true);
+    const verified = await cli('verify', bundle, '--program', programPath('long_loop'));
+    expect(verified.code, verified.stderr.join('\n')).toBe(0);
+    expect(readdirSync(run)).toEqual(['manifest.json']);
+  });
+
+  it('check says there is nothing to check: one line, exit 2', async () => {
+    expect(await cli('check', run)).toEqual({
+      code: 2,
+      stdout: [],
+      stderr: [
+        `tvm-trace: ${run}: no segment files (a manifest-only export): nothing to check here; \`prove\` makes each segment from the manifest, or export without --manifest-only`,
+      ],
+    });
+  });
+
+  it('a manifest whose digest or state lies: the segment made from it is refused, exit 1, no bundle', async () => {
+    const lines = readFileSync(join(run, 'manifest.json'), 'utf8').split('\n');
+    const at = lines.findIndex((line) => line.includes('"index":2,'));
+    type Entry = { sha256: string; initial: { acc: number }; final: { acc: number } };
+    const entry = (k: number) => JSON.parse(lines[k].replace(/,$/, '')) as Entry;
+    const line = (k: number, value: Entry) => `  ${JSON.stringify(value)}${lines[k].endsWith(',') ? ',' : ''}`;
+    const liar = join(dir, 'liar');
+    mkdirSync(liar);
+    const out = join(dir, 'liar.proof');
+
+    // Another digest for segment 2: the file made from its job is not it.
+    const digest = [...lines];
+    digest[at] = line(at, { ...entry(at), sha256: '0'.repeat(64) });
+    writeFileSync(join(liar, 'manifest.json'), digest.join('\n'));
+    const wrongFile = await cli('prove', liar, '-o', out);
+    expect(wrongFile.code).toBe(1);
+    expect(wrongFile.stderr.at(-1)).toBe(
+      `tvm-trace: segment 2: the regenerated segment is not the manifest's (SHA-256 ${entry(at).sha256.slice(0, 16)}…, the manifest's ${'0'.repeat(16)}…)`,
+    );
+    expect(existsSync(out)).toBe(false);
+
+    // Another final state for segment 2 (so another initial for 3): segment 2's rows do not
+    // end there, and the prover refuses them against that statement.
+    const acc = entry(at).final.acc + 1;
+    const state = [...lines];
+    state[at] = line(at, { ...entry(at), final: { ...entry(at).final, acc } });
+    state[at + 1] = line(at + 1, { ...entry(at + 1), initial: { ...entry(at + 1).initial, acc } });
+    writeFileSync(join(liar, 'manifest.json'), state.join('\n'));
+    const wrongState = await cli('prove', liar, '-o', out, '--jobs', '1');
+    expect(wrongState.code).toBe(1);
+    expect(wrongState.stderr.at(-1)).toMatch(/^tvm-trace: segment 2: /);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('--manifest-only without --segment-rows is a usage error', async () => {
+    expect(
+      await cli('export', programPath('fibonacci'), '--manifest-only', '-o', join(dir, 'x.arrow')),
+    ).toEqual({
+      code: 64,
+      stdout: [],
+      stderr: ['tvm-trace: --manifest-only needs --segment-rows'],
+    });
   });
 });
 

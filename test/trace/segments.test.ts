@@ -19,7 +19,11 @@ import {
 } from '../../src/trace/format/manifest.js';
 import { openTrace, readCell } from '../../src/trace/read/reader.js';
 import { exportTrace } from '../../src/trace/write/export.js';
-import { exportSegment, exportSegments } from '../../src/trace/write/segments.js';
+import {
+  exportSegments,
+  regenerateSegment,
+  SegmentMismatchError,
+} from '../../src/trace/write/segments.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tvm-segments-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -104,11 +108,40 @@ describe('export --segment-rows', () => {
       const text = encodeSegmentJob(segmentJob(manifest, k));
       expect(text.length).toBeLessThan(600);
       const target = join(dir, `regen-${k}.arrow`);
-      await exportSegment(parseSegmentJob(text, 'job'), target);
+      await regenerateSegment(parseSegmentJob(text, 'job'), target);
       expect(readFileSync(target).equals(readFileSync(join(run, manifest.segments[k].file)))).toBe(
         true,
       );
     }
+  });
+
+  it("a job whose segment comes out other than the manifest's is refused with both digests", async () => {
+    const manifest = await exportSegments(program('fibonacci'), join(dir, 'other'), {
+      maxSteps: 300,
+      segmentRows: 32,
+    });
+    const job = segmentJob(manifest, 1);
+    const wrong = { ...job, sha256: segmentJob(manifest, 2).sha256 };
+    const error = await regenerateSegment(wrong, join(dir, 'other-1.arrow')).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SegmentMismatchError);
+    expect((error as Error).message).toBe(
+      `segment 1: the regenerated segment is not the manifest's (SHA-256 ${job.sha256.slice(0, 16)}…, the manifest's ${wrong.sha256.slice(0, 16)}…)`,
+    );
+  });
+
+  it('keepFiles false: only manifest.json, the same bytes as with the files', async () => {
+    const options = { maxSteps: 3000, segmentRows: 256 };
+    const withFiles = join(dir, 'with-files');
+    const manifestOnly = join(dir, 'manifest-only');
+    await exportSegments(program('long_loop'), withFiles, options);
+    await exportSegments(program('long_loop'), manifestOnly, { ...options, keepFiles: false });
+    expect(readdirSync(manifestOnly)).toEqual(['manifest.json']);
+    expect(readFileSync(join(manifestOnly, 'manifest.json'), 'utf8')).toBe(
+      readFileSync(join(withFiles, 'manifest.json'), 'utf8'),
+    );
+    expect(readdirSync(withFiles)).toHaveLength(13); // 12 segments and the manifest
   });
 
   it('the same program and options give the same bytes', async () => {

@@ -1,6 +1,7 @@
 /**
  * `tvm-trace export PROG --segment-rows S -o run/`: the run as segments (manifest.json and one
- * trace per S steps), each line of progress a segment; `--claim` writes the run's claim.
+ * trace per S steps; with --manifest-only the manifest alone), each line of progress a segment;
+ * `--claim` writes the run's claim.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -71,6 +72,7 @@ export async function exportSegmentsCommand(
         threads: args.threads,
         compression: args.compression,
         segmentRows,
+        keepFiles: !args['manifest-only'],
         onSegment: (entry, result) => {
           last = result.metadata;
           if (!args.quiet && !args.json)
@@ -107,7 +109,7 @@ export async function exportSegmentsCommand(
     );
   } else {
     out.stdout(
-      `wrote ${target}: ${manifest.segments.length} segments of ${segmentRows} rows, ${end.steps} steps, ff_dim ${ffDim}`,
+      `wrote ${target}: ${manifest.segments.length} segments of ${segmentRows} rows${args['manifest-only'] ? ' (manifest only)' : ''}, ${end.steps} steps, ff_dim ${ffDim}`,
     );
     out.stdout(`claim: ${stateInline(end)}`);
     if (end.fault !== null) out.stdout(`fault: ${end.fault.message}`);

@@ -43,6 +43,7 @@ export interface ExportArgs {
   threads?: number;
   compression: Compression;
   'segment-rows'?: number;
+  'manifest-only': boolean;
 }
 
 const MAX_BATCH_ROWS = 1 << 20;
@@ -101,6 +102,12 @@ export function exportBuilder(yargs: Argv): Argv<ExportArgs> {
         'write the run as segments of this many steps (a power of two): -o names a directory that receives manifest.json and one trace per segment',
       coerce: (value: unknown) => positiveInteger('--segment-rows', value),
     })
+    .option('manifest-only', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'with --segment-rows: keep only manifest.json (each segment is written, hashed and removed); prove run/ makes each segment again from it',
+    })
     .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar' })
     .option('json', {
       type: 'boolean',
@@ -143,6 +150,7 @@ function progressBar(enabled: boolean): { progress: ExportProgress | undefined; 
 export async function exportCommand(args: ExportArgs, out: Output): Promise<number> {
   if (args['segment-rows'] !== undefined)
     return exportSegmentsCommand(args, args['segment-rows'], exportProgram(args), out);
+  if (args['manifest-only']) throw usageError('--manifest-only needs --segment-rows');
   const maxSteps = args['max-steps'];
   if (maxSteps > MAX_TRACE_ROWS)
     throw usageError(

@@ -3,28 +3,45 @@
  * a time on this machine, into one bundle. Resumable: each segment's proof is kept in
  * run.proof.parts/ as it is made (atomically, by the prover), and a second run keeps every
  * part that is of its segment's circuit. The bundle appears only when every segment is proved.
+ * A manifest-only run (export --manifest-only) is proved the same way, each segment made from
+ * the manifest first; its bundle is byte for byte the one of the run with its files.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, totalmem } from 'node:os';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { readManifest, RunFormatError } from '../../check/run.js';
 import { compileProgram } from '../../compiler/compile.js';
 import { assemble } from '../../isa/assemble.js';
 import { encodeBundle } from '../../prove/bundle.js';
 import { buildCircuit, circuitBytes, type Statement } from '../../prove/circuit.js';
-import { proofHeader, statementFromTrace, StatementError } from '../../prove/statement.js';
+import {
+  proofHeader,
+  statementFromManifest,
+  statementFromTrace,
+  StatementError,
+} from '../../prove/statement.js';
 import {
   encodeSegmentJob,
   fileSha256,
   segmentJob,
   type RunManifest,
 } from '../../trace/format/manifest.js';
+import { regenerateSegment } from '../../trace/write/segments.js';
 import { proveOnRay } from '../ray.js';
 import { TraceFormatError } from '../../trace/format/errors.js';
 import { CliError, ExitCode } from '../errors.js';
 import { writeFileAtomic } from '../io.js';
 import type { Output } from '../options.js';
 import { proverBinary, runProverOnCircuit } from '../prover.js';
+import { regenerationFailure } from './regeneration-failure.js';
 
 export interface ProveRunArgs {
   trace: string;
@@ -37,7 +54,8 @@ export interface ProveRunArgs {
 
 interface Segment {
   readonly index: number;
-  readonly file: string;
+  /** The segment's file; null for a manifest-only run, whose segments are made from their jobs. */
+  readonly file: string | null;
   readonly part: string;
   readonly statement: Statement;
   readonly circuitSha256: string;
@@ -54,17 +72,51 @@ export function proverMemoryBytes(rows: number): number {
   return 7_050 * height + (64 << 20);
 }
 
-/** The run's segments, each file the manifest's and of its program, with its statement. */
-async function segmentsOf(directory: string, manifest: RunManifest, parts: string) {
-  let digest: string;
+const partOf = (parts: string, index: number) =>
+  join(parts, `segment-${String(index).padStart(5, '0')}.proof`);
+
+/**
+ * The run's segments, each file the manifest's and of its program, with its statement. A run
+ * with none of its files (export --manifest-only) is proved from its manifest: the statements
+ * from it, each segment made from its job just before it is proved.
+ */
+async function segmentsOf(directory: string, manifest: RunManifest, parts: string, out: Output) {
+  let compiled: ReturnType<typeof compileProgram>;
   try {
-    digest = compileProgram(assemble(manifest.program)).digest;
+    compiled = compileProgram(assemble(manifest.program));
   } catch (error) {
     throw badRun(`${directory}: the manifest's program does not assemble: ${String(error)}`);
   }
-  if (digest !== manifest.weightsSha256)
+  if (compiled.digest !== manifest.weightsSha256)
     throw badRun(`${directory}: the manifest's weights_sha256 is not its program's`);
   const segments: Segment[] = [];
+  if (manifest.segments.every((entry) => !existsSync(join(directory, entry.file)))) {
+    out.stderr(
+      `${directory}: no segment files (a manifest-only export): each segment is made from the manifest before it is proved`,
+    );
+    for (const entry of manifest.segments) {
+      let statement: Statement;
+      try {
+        statement = statementFromManifest(manifest, entry.index, compiled);
+      } catch (error) {
+        if (error instanceof StatementError)
+          throw new CliError(
+            'not_proved',
+            `${directory}: segment ${entry.index}: ${error.message}`,
+            ExitCode.CONSTRAINT_FAILED,
+          );
+        throw error;
+      }
+      segments.push({
+        index: entry.index,
+        file: null,
+        part: partOf(parts, entry.index),
+        statement,
+        circuitSha256: circuitBytes(buildCircuit(statement)).sha256,
+      });
+    }
+    return segments;
+  }
   for (const entry of manifest.segments) {
     const file = join(directory, entry.file);
     if (!existsSync(file)) throw badRun(`${file}: missing (the manifest lists it)`);
@@ -92,7 +144,7 @@ async function segmentsOf(directory: string, manifest: RunManifest, parts: strin
     segments.push({
       index: entry.index,
       file,
-      part: join(parts, `segment-${String(entry.index).padStart(5, '0')}.proof`),
+      part: partOf(parts, entry.index),
       statement,
       circuitSha256: circuitBytes(buildCircuit(statement)).sha256,
     });
@@ -121,7 +173,7 @@ export async function proveRunCommand(args: ProveRunArgs, out: Output): Promise<
     throw error;
   }
   const parts = `${args.output}.parts`;
-  const segments = await segmentsOf(args.trace, manifest, parts);
+  const segments = await segmentsOf(args.trace, manifest, parts, out);
   mkdirSync(parts, { recursive: true });
   const pending = segments.filter((s) => {
     if (!provedBefore(s)) return true;
@@ -198,11 +250,20 @@ async function proveHere(
         const segment = pending[next++];
         const t0 = performance.now();
         const errors: string[] = [];
-        const code = await runProverOnCircuit(
-          segment.statement,
-          (circuit) => ['prove', segment.file, '--circuit', circuit, '-o', segment.part],
-          { stdout: () => {}, stderr: (line) => errors.push(line) },
-        );
+        let code: number;
+        try {
+          code = await withSegmentFile(manifest, segment, (file) =>
+            runProverOnCircuit(
+              segment.statement,
+              (circuit) => ['prove', file, '--circuit', circuit, '-o', segment.part],
+              { stdout: () => {}, stderr: (line) => errors.push(line) },
+            ),
+          );
+        } catch (error) {
+          if (!(error instanceof CliError)) throw error;
+          failure ??= error;
+          return;
+        }
         if (code !== ExitCode.OK) {
           const line = errors.filter((e) => e.trim() !== '').pop() ?? `the prover exited ${code}`;
           failure ??= new CliError(
@@ -222,6 +283,28 @@ async function proveHere(
     }),
   );
   if (failure !== null) throw failure as CliError;
+}
+
+/** Run `use` on the segment's file: its own, or (manifest-only) one made from its job and removed after. */
+async function withSegmentFile<T>(
+  manifest: RunManifest,
+  segment: Segment,
+  use: (file: string) => Promise<T>,
+): Promise<T> {
+  if (segment.file !== null) return use(segment.file);
+  const dir = mkdtempSync(join(tmpdir(), 'tvm-segment-'));
+  try {
+    const file = join(dir, 'segment.arrow');
+    const job = segmentJob(manifest, segment.index);
+    try {
+      await regenerateSegment(job, file);
+    } catch (error) {
+      throw regenerationFailure(error, job);
+    }
+    return await use(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**

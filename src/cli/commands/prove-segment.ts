@@ -9,18 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { statementFromTrace, StatementError } from '../../prove/statement.js';
-import {
-  fileSha256,
-  ManifestError,
-  parseSegmentJob,
-  type SegmentJob,
-} from '../../trace/format/manifest.js';
-import { ExportInterrupted } from '../../trace/write/export.js';
-import { exportSegment } from '../../trace/write/segments.js';
+import { ManifestError, parseSegmentJob, type SegmentJob } from '../../trace/format/manifest.js';
+import { regenerateSegment } from '../../trace/write/segments.js';
 import { CliError, ExitCode } from '../errors.js';
 import { readInput } from '../io.js';
 import type { Output } from '../options.js';
 import { proverBinary, runProverOnCircuit } from '../prover.js';
+import { regenerationFailure } from './regeneration-failure.js';
 
 export interface ProveSegmentArgs {
   job: string;
@@ -66,21 +61,10 @@ export async function proveSegmentCommand(args: ProveSegmentArgs, out: Output): 
     const started = performance.now();
     const trace = join(dir, 'segment.arrow');
     try {
-      await exportSegment(job, trace, stop.signal);
+      await regenerateSegment(job, trace, stop.signal);
     } catch (error) {
-      if (error instanceof ExportInterrupted)
-        throw new CliError('interrupted', 'interrupted', ExitCode.INTERRUPTED);
-      if (error instanceof RangeError || error instanceof Error)
-        throw new CliError('bad_job', `segment ${job.index}: ${error.message}`, ExitCode.BAD_INPUT);
-      throw error;
+      throw regenerationFailure(error, job);
     }
-    const sha = fileSha256(trace);
-    if (sha !== job.sha256)
-      throw new CliError(
-        'not_proved',
-        `segment ${job.index}: the regenerated segment is not the manifest's (SHA-256 ${sha.slice(0, 16)}…, the manifest's ${job.sha256.slice(0, 16)}…)`,
-        ExitCode.CONSTRAINT_FAILED,
-      );
     const made = performance.now();
     let statement;
     try {

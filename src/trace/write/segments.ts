@@ -2,7 +2,9 @@
  * A run exported as segments: one trace file per `segmentRows` steps and a manifest, written
  * in one streaming pass (each segment starts from the state the one before ended in, so memory
  * stays that of one segment), into a temporary directory renamed onto the target at the end.
- * A worker regenerates any one segment from its initial state alone (exportSegment).
+ * A worker regenerates any one segment from its initial state alone (regenerateSegment).
+ * With `keepFiles: false` only the manifest is kept: each file is written, hashed and removed,
+ * so a run of 2^30 steps needs one segment's disk, not the whole run's (~120 GB).
  */
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +29,8 @@ import { exportTraceInterruptible, type ExportOptions, type ExportResult } from 
 
 export interface SegmentedExportOptions extends Omit<ExportOptions, 'segment' | 'beforeRename'> {
   readonly segmentRows: number;
+  /** false: write only manifest.json (each segment's SHA-256 still in it). Default true. */
+  readonly keepFiles?: boolean;
   /** Called after each segment file is written (progress). */
   readonly onSegment?: (entry: SegmentEntry, result: ExportResult) => void;
 }
@@ -42,7 +46,7 @@ export async function exportSegments(
   options: SegmentedExportOptions,
   signal?: AbortSignal,
 ): Promise<RunManifest> {
-  const { segmentRows, onSegment, ...exportOptions } = options;
+  const { segmentRows, onSegment, keepFiles = true, ...exportOptions } = options;
   if ((exportOptions.compression ?? 'none') !== 'none') await loadCodecs();
   const compiled = compileProgram(program);
   const ffDim = exportOptions.ffDim ?? Math.max(1, compiled.minFfDim);
@@ -72,6 +76,7 @@ export async function exportSegments(
         initial: claimOf(initial),
         final,
       };
+      if (!keepFiles) rmSync(join(temp, file));
       segments.push(entry);
       onSegment?.(entry, result);
       if (final.halted || final.fault !== null || final.steps >= exportOptions.maxSteps) break;
@@ -116,11 +121,15 @@ function replaceDirectory(from: string, target: string): void {
   rmSync(aside, { recursive: true, force: true });
 }
 
+/** A regenerated segment is not the one its job names (another SHA-256). */
+export class SegmentMismatchError extends Error {}
+
 /**
  * Regenerate one segment from a job (its initial state, not the run's earlier files) at
- * `target`; its bytes are the segmented export's, so the job's SHA-256 must match.
+ * `target`, and check it is the manifest's: the exporter is deterministic, so its SHA-256 must
+ * be the job's (else SegmentMismatchError).
  */
-export async function exportSegment(
+export async function regenerateSegment(
   job: SegmentJob,
   target: string,
   signal?: AbortSignal,
@@ -137,5 +146,10 @@ export async function exportSegment(
     },
     signal,
   );
+  const sha = fileSha256(target);
+  if (sha !== job.sha256)
+    throw new SegmentMismatchError(
+      `segment ${job.index}: the regenerated segment is not the manifest's (SHA-256 ${sha.slice(0, 16)}…, the manifest's ${job.sha256.slice(0, 16)}…)`,
+    );
   return result;
 }
