@@ -1,8 +1,8 @@
 /**
  * The statement a proof is about, from either end: the prover's from a trace file (its
- * embedded program, recompiled, and its claim) or a run's manifest, the verifier's from the program it is given
- * and a claim file (or, without one, the final state the proof says it proves) — never from
- * the trace.
+ * embedded program, recompiled, and its claim) or a run's manifest, the verifier's from the
+ * program it is given and a claim file (or, without one, the final state the proof says it
+ * proves) — never from the trace.
  */
 import { Unpackr } from 'msgpackr';
 import { compileProgram } from '../compiler/compile.js';
