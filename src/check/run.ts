@@ -11,12 +11,7 @@ import { compileProgram } from '../compiler/compile.js';
 import { assemble } from '../isa/assemble.js';
 import { printProgram } from '../isa/print.js';
 import type { Program } from '../isa/program.js';
-import {
-  fileSha256,
-  MANIFEST_FILE,
-  parseManifest,
-  type RunManifest,
-} from '../trace/format/manifest.js';
+import { MANIFEST_FILE, parseManifest, type RunManifest } from '../trace/format/manifest.js';
 import { siblingModule, startModuleWorker } from '../trace/write/worker-thread.js';
 import { chainFailures, stateDifference, type ChainFailure } from './chain.js';
 import type { CheckField, CheckReport } from './check.js';
@@ -90,39 +85,33 @@ export async function checkRun(
     throw new RunFormatError(
       `${directory}: no segment files (a manifest-only export): nothing to check here; \`prove\` makes each segment from the manifest, or export without --manifest-only`,
     );
-  // Files first: a file that is not the manifest's is not checked further.
+  // Files first (hashed on the workers, beside the checks): a file that is not the manifest's
+  // is not checked further. The failures come in segment order, whichever worker ends first.
   const present: number[] = [];
+  const fileFailures: Array<string | null> = manifest.segments.map(() => null);
   for (const entry of manifest.segments) {
-    const path = join(directory, entry.file);
-    if (!existsSync(path)) {
-      run.push({
-        constraint: 'run.segments',
-        segment: entry.index,
-        message: `${entry.file} is missing`,
-      });
-      continue;
-    }
-    const sha = fileSha256(path);
-    if (sha !== entry.sha256)
-      run.push({
-        constraint: 'run.segments',
-        segment: entry.index,
-        message: `${entry.file} is not the manifest's: its SHA-256 is ${sha.slice(0, 16)}…, the manifest says ${entry.sha256.slice(0, 16)}…`,
-      });
-    else present.push(entry.index);
+    if (existsSync(join(directory, entry.file))) present.push(entry.index);
+    else fileFailures[entry.index] = `${entry.file} is missing`;
   }
   const reports = await checkFiles(
-    present.map((i) => join(directory, manifest.segments[i].file)),
+    present.map((i) => ({
+      path: join(directory, manifest.segments[i].file),
+      sha256: manifest.segments[i].sha256,
+    })),
     printProgram(reference),
     options,
     (k, report) => options.onSegment?.(present[k], report),
-    (k, message) =>
-      run.push({
-        constraint: 'run.segments',
-        segment: present[k],
-        message: `${manifest.segments[present[k]].file}: ${message}`,
-      }),
+    (k, problem) => {
+      const entry = manifest.segments[present[k]];
+      fileFailures[entry.index] =
+        'sha256' in problem
+          ? `${entry.file} is not the manifest's: its SHA-256 is ${problem.sha256.slice(0, 16)}…, the manifest says ${entry.sha256.slice(0, 16)}…`
+          : `${entry.file}: ${problem.message}`;
+    },
   );
+  fileFailures.forEach((message, index) => {
+    if (message !== null) run.push({ constraint: 'run.segments', segment: index, message });
+  });
   const segments: SegmentCheck[] = manifest.segments.map((entry) => ({
     index: entry.index,
     file: entry.file,
@@ -190,27 +179,31 @@ export async function checkRun(
   };
 }
 
-/** checkTrace of each path on `jobs` worker threads; reports in the paths' order. */
+/**
+ * checkTrace of each file on `jobs` worker threads, after its SHA-256 is found to be the one
+ * given; reports in the files' order (null for a file that is another or unreadable).
+ */
 async function checkFiles(
-  paths: readonly string[],
+  files: ReadonlyArray<{ readonly path: string; readonly sha256: string }>,
   program: string,
   options: RunCheckOptions,
   onDone: (k: number, report: CheckReport | null) => void,
-  onUnreadable: (k: number, message: string) => void,
+  onProblem: (k: number, problem: { sha256: string } | { message: string }) => void,
 ): Promise<Array<CheckReport | null>> {
-  const reports: Array<CheckReport | null> = paths.map(() => null);
-  const jobs = Math.max(1, Math.min(options.jobs ?? availableParallelism(), paths.length));
+  const reports: Array<CheckReport | null> = files.map(() => null);
+  const jobs = Math.max(1, Math.min(options.jobs ?? availableParallelism(), files.length));
   const workers: Worker[] = [];
   let next = 0;
   try {
     await Promise.all(
-      Array.from({ length: paths.length === 0 ? 0 : jobs }, async () => {
+      Array.from({ length: files.length === 0 ? 0 : jobs }, async () => {
         const worker = startModuleWorker(siblingModule(import.meta.url, 'run-worker'), null);
         workers.push(worker);
-        while (next < paths.length) {
+        while (next < files.length) {
           const k = next++;
           const request: RunWorkerRequest = {
-            path: paths[k],
+            path: files[k].path,
+            sha256: files[k].sha256,
             program,
             ...(options.field === undefined ? {} : { field: options.field }),
             maxFailures: options.maxFailures ?? 10,
@@ -221,8 +214,9 @@ async function checkFiles(
             worker.postMessage(request);
           });
           worker.removeAllListeners('error');
-          if (reply.ok) reports[k] = reply.report;
-          else onUnreadable(k, reply.message);
+          if (reply.kind === 'checked') reports[k] = reply.report;
+          else if (reply.kind === 'other_file') onProblem(k, { sha256: reply.sha256 });
+          else onProblem(k, { message: reply.message });
           onDone(k, reports[k]);
         }
       }),

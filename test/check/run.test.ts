@@ -4,7 +4,15 @@
  * of its own statement, and the manifest is rewritten to match it — so only the run
  * obligations (run.segments, run.start, run.link, run.ending) can catch them.
  */
-import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -219,6 +227,27 @@ describe('check run/', () => {
         /^run\.segments 2: segment-00002\.arrow is not the manifest's: its SHA-256 is [0-9a-f]{16}…, the manifest says [0-9a-f]{16}…$/,
       ),
       'run.segments 6: segment-00006.arrow is missing',
+    ]);
+  });
+
+  it('a directory where a segment file should be: run.segments names it, the rest is checked', async () => {
+    const run = copy();
+    rmSync(join(run, segmentFileName(3)));
+    mkdirSync(join(run, segmentFileName(3)));
+    const report = await checkRun(run);
+    expect(report.ok).toBe(false);
+    expect(report.run.map((f) => `${f.constraint} ${f.segment}: ${f.message}`)).toEqual([
+      'run.segments 3: segment-00003.arrow: EISDIR: illegal operation on a directory, read',
+    ]);
+    expect(report.segments.map((s) => s.report?.ok ?? null)).toEqual([
+      true,
+      true,
+      true,
+      null,
+      true,
+      true,
+      true,
+      true,
     ]);
   });
 
