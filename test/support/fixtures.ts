@@ -21,7 +21,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOG_ADDR_BITS, LOG_GAP_BITS, NO_ACCESS_ADDR } from '../../src/air/columns.js';
 import { checkTrace } from '../../src/check/check.js';
-import { WORD_BITS } from '../../src/compiler/layout.js';
 import { assemble } from '../../src/isa/assemble.js';
 import type { Program } from '../../src/isa/program.js';
 import { Reg } from '../../src/runtime/state.js';
@@ -29,7 +28,7 @@ import { exportTrace } from '../../src/trace/write/export.js';
 import { MetaKey } from '../../src/trace/format/metadata.js';
 import { TraceFormatError } from '../../src/trace/format/errors.js';
 import { forgeTrace, forgeUnchecked, type ForgeOptions, type UncheckedOptions } from './forge.js';
-import { TraceEdit } from './trace-edit.js';
+import { setWord, TraceEdit } from './trace-edit.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const FIXTURES_DIR = join(ROOT, 'fixtures');
@@ -106,27 +105,6 @@ export const GOLDEN: readonly Golden[] = [
 ];
 
 // ── helpers for consistent edits ──
-
-/** Set a 16-bit word column and its two's-complement bits and prefix-OR witness columns. */
-function setWord(
-  edit: TraceEdit,
-  row: number,
-  word: string,
-  bits: string,
-  ors: string,
-  value: number,
-): void {
-  edit.set(word, row, value);
-  const u = value & 0xffff;
-  let or = 0;
-  for (let i = 0; i < WORD_BITS; i++) {
-    edit.set(bits, row, (u >> i) & 1, i);
-    if (i >= 1) {
-      or = i === 1 ? (u & 1) | ((u >> 1) & 1) : or | ((u >> i) & 1);
-      edit.set(ors, row, or, i - 1);
-    }
-  }
-}
 
 interface LogEntry {
   addr: number;

@@ -46,7 +46,7 @@ import { MetaKey } from '../../src/trace/format/metadata.js';
 import { TraceFormatError } from '../../src/trace/format/errors.js';
 import { evaluateFfn, forgeTrace, forgeUnchecked } from './forge.js';
 import { INTERESTING_I16, Random, randomProgram } from './random-programs.js';
-import { TraceEdit } from './trace-edit.js';
+import { setWord, TraceEdit } from './trace-edit.js';
 
 // ── the classes ──
 
@@ -915,27 +915,6 @@ function faultSkippedForgery(cls: string, seed: number, r: Random): Forgery | nu
 }
 
 // ── field31.*: a wrap quotient chosen modulo a 31-bit prime ──
-
-/** Set a 16-bit word, its two's-complement bits and their prefix ORs on one row. */
-function setWord(
-  edit: TraceEdit,
-  row: number,
-  word: string | null,
-  bits: string,
-  ors: string,
-  value: number,
-): void {
-  if (word !== null) edit.set(word, row, value);
-  const u = value & 0xffff;
-  let or = 0;
-  for (let i = 0; i < WORD_BITS; i++) {
-    edit.set(bits, row, (u >> i) & 1, i);
-    if (i >= 1) {
-      or = i === 1 ? (u & 1) | ((u >> 1) & 1) : or | ((u >> i) & 1);
-      edit.set(ors, row, or, i - 1);
-    }
-  }
-}
 
 function field31Forgery(cls: string, seed: number, r: Random, dir: string): Forgery | null {
   const fieldName = r.pick(['babybear', 'm31'] as const);

@@ -9,6 +9,7 @@
 import * as arrow from 'apache-arrow';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { COLUMNS, type ColumnSpec } from '../../src/air/columns.js';
+import { WORD_BITS } from '../../src/compiler/layout.js';
 import { MetaKey, metadataDigest } from '../../src/trace/format/metadata.js';
 
 export type CellArray = Int8Array | Int16Array | Int32Array | Uint8Array;
@@ -305,5 +306,29 @@ export class TraceEdit {
 
   write(path: string): void {
     writeFileSync(path, this.toBytes());
+  }
+}
+
+/**
+ * Set a 16-bit word column (unless `word` is null), its two's-complement bits and their prefix
+ * ORs on one row: the witness columns a consistent edit of the word must change with it.
+ */
+export function setWord(
+  edit: TraceEdit,
+  row: number,
+  word: string | null,
+  bits: string,
+  ors: string,
+  value: number,
+): void {
+  if (word !== null) edit.set(word, row, value);
+  const u = value & 0xffff;
+  let or = 0;
+  for (let i = 0; i < WORD_BITS; i++) {
+    edit.set(bits, row, (u >> i) & 1, i);
+    if (i >= 1) {
+      or = i === 1 ? (u & 1) | ((u >> 1) & 1) : or | ((u >> i) & 1);
+      edit.set(ors, row, or, i - 1);
+    }
   }
 }
