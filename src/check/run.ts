@@ -59,6 +59,11 @@ export function readManifest(directory: string): RunManifest {
   }
 }
 
+/** The run was exported with --manifest-only: none of its segment files is there. */
+export function isManifestOnly(directory: string, manifest: RunManifest): boolean {
+  return manifest.segments.every((entry) => !existsSync(join(directory, entry.file)));
+}
+
 export async function checkRun(
   directory: string,
   options: RunCheckOptions = {},
@@ -81,7 +86,7 @@ export async function checkRun(
       message: 'the manifest is of another program than the one given with --program',
     });
   const digest = compileProgram(reference).digest;
-  if (manifest.segments.every((entry) => !existsSync(join(directory, entry.file))))
+  if (isManifestOnly(directory, manifest))
     throw new RunFormatError(
       `${directory}: no segment files (a manifest-only export): nothing to check here; \`prove\` makes each segment from the manifest, or export without --manifest-only`,
     );

@@ -6,18 +6,10 @@
  * A manifest-only run (export --manifest-only) is proved the same way, each segment made from
  * the manifest first; its bundle is byte for byte the one of the run with its files.
  */
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { availableParallelism, tmpdir, totalmem } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { readManifest, RunFormatError } from '../../check/run.js';
+import { isManifestOnly, readManifest, RunFormatError } from '../../check/run.js';
 import { compileProgram } from '../../compiler/compile.js';
 import { assemble } from '../../isa/assemble.js';
 import { encodeBundle } from '../../prove/bundle.js';
@@ -31,17 +23,18 @@ import {
 import {
   encodeSegmentJob,
   fileSha256,
+  segmentFileName,
   segmentJob,
   type RunManifest,
+  type SegmentEntry,
 } from '../../trace/format/manifest.js';
-import { regenerateSegment } from '../../trace/write/segments.js';
 import { proveOnRay } from '../ray.js';
 import { TraceFormatError } from '../../trace/format/errors.js';
 import { CliError, ExitCode } from '../errors.js';
 import { writeFileAtomic } from '../io.js';
 import type { Output } from '../options.js';
 import { proverBinary, runProverOnCircuit } from '../prover.js';
-import { regenerationFailure } from './regeneration-failure.js';
+import { withRegeneratedSegment } from './regenerated-segment.js';
 
 export interface ProveRunArgs {
   trace: string;
@@ -72,9 +65,6 @@ export function proverMemoryBytes(rows: number): number {
   return 7_050 * height + (64 << 20);
 }
 
-const partOf = (parts: string, index: number) =>
-  join(parts, `segment-${String(index).padStart(5, '0')}.proof`);
-
 /**
  * The run's segments, each file the manifest's and of its program, with its statement. A run
  * with none of its files (export --manifest-only) is proved from its manifest: the statements
@@ -89,67 +79,78 @@ async function segmentsOf(directory: string, manifest: RunManifest, parts: strin
   }
   if (compiled.digest !== manifest.weightsSha256)
     throw badRun(`${directory}: the manifest's weights_sha256 is not its program's`);
-  const segments: Segment[] = [];
-  if (manifest.segments.every((entry) => !existsSync(join(directory, entry.file)))) {
+  const manifestOnly = isManifestOnly(directory, manifest);
+  if (manifestOnly)
     out.stderr(
       `${directory}: no segment files (a manifest-only export): each segment is made from the manifest before it is proved`,
     );
-    for (const entry of manifest.segments) {
-      let statement: Statement;
-      try {
-        statement = statementFromManifest(manifest, entry.index, compiled);
-      } catch (error) {
-        if (error instanceof StatementError)
-          throw new CliError(
-            'not_proved',
-            `${directory}: segment ${entry.index}: ${error.message}`,
-            ExitCode.CONSTRAINT_FAILED,
-          );
-        throw error;
-      }
-      segments.push({
-        index: entry.index,
-        file: null,
-        part: partOf(parts, entry.index),
-        statement,
-        circuitSha256: circuitBytes(buildCircuit(statement)).sha256,
-      });
-    }
-    return segments;
-  }
+  const segments: Segment[] = [];
   for (const entry of manifest.segments) {
-    const file = join(directory, entry.file);
-    if (!existsSync(file)) throw badRun(`${file}: missing (the manifest lists it)`);
-    const sha = fileSha256(file);
-    if (sha !== entry.sha256)
-      throw badRun(
-        `${file}: not the manifest's segment ${entry.index} (SHA-256 ${sha.slice(0, 16)}…, the manifest says ${entry.sha256.slice(0, 16)}…)`,
-      );
-    let statement: Statement;
-    try {
-      statement = await statementFromTrace(file);
-    } catch (error) {
-      if (error instanceof TraceFormatError || error instanceof StatementError)
-        throw new CliError(
-          'not_proved',
-          `${file}: ${error.message}`,
-          error instanceof StatementError ? ExitCode.CONSTRAINT_FAILED : ExitCode.BAD_INPUT,
-        );
-      throw error;
-    }
-    if (statement.compiled.digest !== manifest.weightsSha256)
-      throw badRun(`${file}: a segment of another program than the manifest's`);
-    if (statement.segment?.index !== entry.index)
-      throw badRun(`${file}: not segment ${entry.index} of a run`);
+    const file = manifestOnly ? null : join(directory, entry.file);
+    const statement =
+      file === null
+        ? manifestStatement(directory, manifest, entry.index, compiled)
+        : await fileStatement(file, manifest, entry);
     segments.push({
       index: entry.index,
       file,
-      part: partOf(parts, entry.index),
+      part: join(parts, segmentFileName(entry.index, 'proof')),
       statement,
       circuitSha256: circuitBytes(buildCircuit(statement)).sha256,
     });
   }
   return segments;
+}
+
+/** Segment `index`'s statement from the manifest (a manifest-only run). */
+function manifestStatement(
+  directory: string,
+  manifest: RunManifest,
+  index: number,
+  compiled: ReturnType<typeof compileProgram>,
+): Statement {
+  try {
+    return statementFromManifest(manifest, index, compiled);
+  } catch (error) {
+    if (error instanceof StatementError)
+      throw new CliError(
+        'not_proved',
+        `${directory}: segment ${index}: ${error.message}`,
+        ExitCode.CONSTRAINT_FAILED,
+      );
+    throw error;
+  }
+}
+
+/** The statement of a segment's file, once the file is found to be the manifest's `entry`. */
+async function fileStatement(
+  file: string,
+  manifest: RunManifest,
+  entry: SegmentEntry,
+): Promise<Statement> {
+  if (!existsSync(file)) throw badRun(`${file}: missing (the manifest lists it)`);
+  const sha = fileSha256(file);
+  if (sha !== entry.sha256)
+    throw badRun(
+      `${file}: not the manifest's segment ${entry.index} (SHA-256 ${sha.slice(0, 16)}…, the manifest says ${entry.sha256.slice(0, 16)}…)`,
+    );
+  let statement: Statement;
+  try {
+    statement = await statementFromTrace(file);
+  } catch (error) {
+    if (error instanceof TraceFormatError || error instanceof StatementError)
+      throw new CliError(
+        'not_proved',
+        `${file}: ${error.message}`,
+        error instanceof StatementError ? ExitCode.CONSTRAINT_FAILED : ExitCode.BAD_INPUT,
+      );
+    throw error;
+  }
+  if (statement.compiled.digest !== manifest.weightsSha256)
+    throw badRun(`${file}: a segment of another program than the manifest's`);
+  if (statement.segment?.index !== entry.index)
+    throw badRun(`${file}: not segment ${entry.index} of a run`);
+  return statement;
 }
 
 /** A part proved before is kept when it is a proof of this segment's circuit (its header says so; verify checks it). */
@@ -286,25 +287,13 @@ async function proveHere(
 }
 
 /** Run `use` on the segment's file: its own, or (manifest-only) one made from its job and removed after. */
-async function withSegmentFile<T>(
+function withSegmentFile<T>(
   manifest: RunManifest,
   segment: Segment,
   use: (file: string) => Promise<T>,
 ): Promise<T> {
   if (segment.file !== null) return use(segment.file);
-  const dir = mkdtempSync(join(tmpdir(), 'tvm-segment-'));
-  try {
-    const file = join(dir, 'segment.arrow');
-    const job = segmentJob(manifest, segment.index);
-    try {
-      await regenerateSegment(job, file);
-    } catch (error) {
-      throw regenerationFailure(error, job);
-    }
-    return await use(file);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return withRegeneratedSegment(segmentJob(manifest, segment.index), use);
 }
 
 /**
@@ -324,7 +313,7 @@ async function proveOnCluster(
   const jobsDir = join(parts, 'jobs');
   mkdirSync(jobsDir, { recursive: true });
   const jobs = pending.map((s) => {
-    const path = join(jobsDir, `segment-${String(s.index).padStart(5, '0')}.json`);
+    const path = join(jobsDir, segmentFileName(s.index, 'json'));
     writeFileSync(path, encodeSegmentJob(segmentJob(manifest, s.index)));
     return path;
   });

@@ -4,18 +4,14 @@
  * hundred bytes, not the run's files — check it is the manifest's (SHA-256), and prove it.
  * Prints one JSON line: the segment, and the seconds spent making and proving it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { statementFromTrace, StatementError } from '../../prove/statement.js';
 import { ManifestError, parseSegmentJob, type SegmentJob } from '../../trace/format/manifest.js';
-import { regenerateSegment } from '../../trace/write/segments.js';
 import { CliError, ExitCode } from '../errors.js';
 import { readInput } from '../io.js';
 import type { Output } from '../options.js';
 import { proverBinary, runProverOnCircuit } from '../prover.js';
-import { regenerationFailure } from './regeneration-failure.js';
+import { withRegeneratedSegment } from './regenerated-segment.js';
 
 export interface ProveSegmentArgs {
   job: string;
@@ -52,50 +48,48 @@ function readJob(source: string): SegmentJob {
 export async function proveSegmentCommand(args: ProveSegmentArgs, out: Output): Promise<number> {
   proverBinary();
   const job = readJob(args.job);
-  const dir = mkdtempSync(join(tmpdir(), 'tvm-segment-'));
   const stop = new AbortController();
   const interrupt = () => stop.abort();
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
+  const started = performance.now();
   try {
-    const started = performance.now();
-    const trace = join(dir, 'segment.arrow');
-    try {
-      await regenerateSegment(job, trace, stop.signal);
-    } catch (error) {
-      throw regenerationFailure(error, job);
-    }
-    const made = performance.now();
-    let statement;
-    try {
-      statement = await statementFromTrace(trace);
-    } catch (error) {
-      if (error instanceof StatementError)
-        throw new CliError(
-          'not_proved',
-          `segment ${job.index}: ${error.message}`,
-          ExitCode.CONSTRAINT_FAILED,
+    return await withRegeneratedSegment(
+      job,
+      async (trace) => {
+        const made = performance.now();
+        let statement;
+        try {
+          statement = await statementFromTrace(trace);
+        } catch (error) {
+          if (error instanceof StatementError)
+            throw new CliError(
+              'not_proved',
+              `segment ${job.index}: ${error.message}`,
+              ExitCode.CONSTRAINT_FAILED,
+            );
+          throw error;
+        }
+        const code = await runProverOnCircuit(
+          statement,
+          (circuit) => ['prove', trace, '--circuit', circuit, '-o', args.output],
+          { stdout: () => {}, stderr: (line) => out.stderr(line) },
         );
-      throw error;
-    }
-    const code = await runProverOnCircuit(
-      statement,
-      (circuit) => ['prove', trace, '--circuit', circuit, '-o', args.output],
-      { stdout: () => {}, stderr: (line) => out.stderr(line) },
+        if (code !== ExitCode.OK) return code;
+        out.stdout(
+          JSON.stringify({
+            segment: job.index,
+            export_seconds: round((made - started) / 1000),
+            prove_seconds: round((performance.now() - made) / 1000),
+          }),
+        );
+        return ExitCode.OK;
+      },
+      stop.signal,
     );
-    if (code !== ExitCode.OK) return code;
-    out.stdout(
-      JSON.stringify({
-        segment: job.index,
-        export_seconds: round((made - started) / 1000),
-        prove_seconds: round((performance.now() - made) / 1000),
-      }),
-    );
-    return ExitCode.OK;
   } finally {
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

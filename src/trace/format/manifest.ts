@@ -45,8 +45,9 @@ export interface SegmentJob {
   readonly sha256: string;
 }
 
-export function segmentFileName(index: number): string {
-  return `segment-${String(index).padStart(5, '0')}.arrow`;
+/** The name of segment `index`'s file: its trace (.arrow), or its job (.json) or proof (.proof). */
+export function segmentFileName(index: number, extension = 'arrow'): string {
+  return `segment-${String(index).padStart(5, '0')}.${extension}`;
 }
 
 export function encodeManifest(manifest: RunManifest): string {
