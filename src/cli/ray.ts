@@ -77,11 +77,13 @@ export function proveOnRay(
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
       for (const line of lines) {
+        let segment: RaySegment;
         try {
-          options.onSegment(JSON.parse(line) as RaySegment);
+          segment = JSON.parse(line) as RaySegment;
         } catch {
-          /* a line that is not the driver's (Ray's own output): ignored */
+          continue; // a line that is not the driver's (Ray's own output)
         }
+        options.onSegment(segment);
       }
     });
     let lastError = '';
